@@ -1,0 +1,150 @@
+"""One entry point for every method: ``solve(problem, method=...) -> Result``.
+
+Methods only produce a :class:`~aras.schedule.Schedule`; :func:`solve` times
+them, hands the schedule to the evaluator and attaches the bounds, so every
+figure a Result carries comes from the same evaluator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from aras.bounds import Bounds, bounds
+from aras.errors import InputError
+from aras.evaluator import Report, evaluate
+from aras.heuristics import baseline, naive
+from aras.mapping import Problem
+from aras.schedule import Schedule
+
+
+class Status(str, Enum):
+    """Outcome of a solve (explicit, like linopy's status maps)."""
+
+    OPTIMAL = "optimal"          # makespan equals a certified lower bound
+    FEASIBLE = "feasible"        # a valid schedule, optimality not proven
+    TIME_LIMIT = "time_limit"    # stopped by the time limit, with a valid schedule
+    INFEASIBLE = "infeasible"    # no valid schedule found
+    ERROR = "error"              # the method failed
+
+
+Method = Callable[..., Schedule]
+
+#: Registered methods. Each takes the problem and keyword options and returns a Schedule.
+METHODS: dict[str, Method] = {
+    "naive": lambda problem, **_: naive(problem),
+    "baseline": lambda problem, **_: baseline(problem),
+}
+
+
+def register(name: str, fn: Method) -> None:
+    """Register a method under ``name`` (used by extensions and formulations)."""
+    METHODS[name] = fn
+
+
+@dataclass
+class Result:
+    """What a solve returns.
+
+    Attributes
+    ----------
+    method, status
+        Method name and :class:`Status`.
+    objective
+        The evaluator's makespan in cycles (None without a valid schedule).
+    bound
+        Best certified lower bound in cycles.
+    gap
+        ``objective / bound - 1`` (None without a valid schedule).
+    runtime_s
+        Wall time of the method (evaluation excluded).
+    schedule, report
+        The schedule and its evaluation.
+    bounds
+        Every bound (write, chain, area).
+    messages
+        Notes from the method (fallbacks, warnings).
+    """
+
+    method: str
+    status: Status
+    objective: int | None
+    bound: int
+    gap: float | None
+    runtime_s: float
+    schedule: Schedule | None
+    report: Report | None
+    bounds: Bounds
+    messages: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, problem: Problem) -> dict[str, Any]:
+        """The JSON report of ``aras solve --json``."""
+        hw = problem.hardware
+        rep = self.report
+        d: dict[str, Any] = {
+            "network": problem.network.name, "hardware": hw.name, "method": self.method,
+            "status": self.status.value,
+            "makespan_cycles": self.objective,
+            "latency_s": rep.latency_s if rep and rep.valid else None,
+            "throughput_inf_s": rep.throughput_inf_s if rep and rep.valid else None,
+            "lower_bound_cycles": self.bound, "write_bound_cycles": self.bounds.write,
+            "bounds_cycles": self.bounds.to_dict(), "gap": self.gap,
+            "energy_j": rep.energy.to_dict() if rep and rep.valid else None,
+            "write_pulses": rep.write_pulses if rep else None,
+            "runtime_s": self.runtime_s, "valid": bool(rep and rep.valid),
+            "messages": self.messages,
+        }
+        if rep and rep.valid:
+            d.update({k: v for k, v in rep.to_dict().items()
+                      if k not in d and k not in ("valid", "violations")})
+        elif rep:
+            d["violations"] = [str(v) for v in rep.violations]
+        d.update(self.stats)
+        return d
+
+
+def solve(problem: Problem, method: str = "baseline", time_limit: float | None = None,
+          **options: Any) -> Result:
+    """Schedule a mapped problem with one method and evaluate the result.
+
+    Parameters
+    ----------
+    problem
+        The mapped network (see :func:`aras.mapping.map_network`).
+    method
+        A key of :data:`METHODS`.
+    time_limit
+        Seconds for methods that search (ignored by the constructive ones).
+    **options
+        Passed to the method.
+
+    Raises
+    ------
+    InputError
+        When the method is unknown.
+    """
+    if method not in METHODS:
+        raise InputError(f"--method: unknown method '{method}' (known: {', '.join(METHODS)})")
+    b = bounds(problem)
+    t0 = time.perf_counter()
+    messages: list[str] = []
+    try:
+        sched = METHODS[method](problem, time_limit=time_limit, **options)
+    except InputError:
+        raise
+    except Exception as exc:  # a method's failure is a result, not a crash of the caller
+        return Result(method, Status.ERROR, None, b.lower, None, time.perf_counter() - t0,
+                      None, None, b, [f"{type(exc).__name__}: {exc}"])
+    runtime = time.perf_counter() - t0
+    report = evaluate(problem, sched)
+    if not report.valid:
+        return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,
+                      messages + ["the evaluator rejected the schedule"])
+    obj = report.makespan_cycles
+    status = Status.OPTIMAL if obj <= b.lower else Status.FEASIBLE
+    gap = obj / b.lower - 1 if b.lower > 0 else 0.0
+    return Result(method, status, obj, b.lower, gap, runtime, sched, report, b, messages)

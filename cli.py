@@ -1,0 +1,232 @@
+"""The ``aras`` command line (Typer).
+
+Exit codes: 0 success, 1 invalid schedule or infeasible instance, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aras.bounds import bounds as compute_bounds
+from aras.errors import InputError
+from aras.evaluator import evaluate as run_evaluate
+from aras.hardware import Hardware, load_hardware
+from aras.mapping import Problem, map_network
+from aras.schedule import Schedule
+from aras.solve import METHODS, Status, solve as run_solve
+from aras.zoo import BUILTIN, load_network
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Offline schedules of the ARAS ReRAM PIM accelerator.")
+networks_app = typer.Typer(help="The built-in networks and their mapping.")
+app.add_typer(networks_app, name="networks")
+
+out = Console()
+err = Console(stderr=True)
+
+HardwareOpt = Annotated[str | None, typer.Option(
+    "--hardware", "-H", help="Hardware TOML file or built-in name (aras, baseline).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")]
+
+
+def _problem(network: str, hardware: str | None) -> Problem:
+    return map_network(load_network(network), load_hardware(hardware))
+
+
+def _ms(cycles: float, hw: Hardware) -> str:
+    return f"{hw.seconds(cycles) * 1e3:.3f}"
+
+
+@networks_app.callback(invoke_without_command=True)
+def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = False) -> None:
+    """List the built-in networks: layers, weights, APU rows, fills of the accelerator."""
+    if ctx.invoked_subcommand is not None:
+        return
+    hw = load_hardware(hardware)
+    rows = [map_network(BUILTIN[name](), hw).summary() for name in BUILTIN]
+    if json_:
+        print(json.dumps(rows, indent=2))
+        return
+    t = Table(title=f"Built-in networks on '{hw.name}' ({hw.total_apu_rows} APU rows)")
+    for c in ("network", "ops", "weighted layers", "steps", "weights", "APU rows", "fills"):
+        t.add_column(c, justify="left" if c == "network" else "right")
+    for r in rows:
+        t.add_row(str(r["network"]), str(r["ops"]), str(r["weighted_layers"]), str(r["steps"]),
+                  f"{r['weights']:,}", f"{r['apu_rows']:,}", f"{r['fills']:.2f}x")
+    out.print(t)
+
+
+@networks_app.command("show")
+def networks_show(name: str, hardware: HardwareOpt = None, json_: JsonOpt = False) -> None:
+    """Print the mapped layer table of a network (built-in name or JSON file)."""
+    p = _problem(name, hardware)
+    hw = p.hardware
+    rows = [{"step": s.index, "layer": s.layer, "part": s.part, "op": s.kind,
+             "apu_rows": s.apu_rows, "windows": s.windows,
+             "max_replication": p.max_replication(s), "cycles_r1": p.compute_cycles(s, 1),
+             "in_bytes": s.in_bytes, "out_bytes": s.out_bytes, "passes": s.passes,
+             "shape": list(p.network.shapes[s.layer])} for s in p.steps]
+    if json_:
+        print(json.dumps({"summary": p.summary(), "steps": rows}, indent=1))
+        return
+    t = Table(title=f"{p.network.name} on '{hw.name}': {len(p.steps)} steps, "
+                    f"{p.weight_rows} APU rows ({p.weight_rows / hw.total_apu_rows:.2f}x)")
+    for c in ("#", "layer", "part", "op", "out shape", "APU rows", "windows", "max r",
+              "cycles r=1", "in B", "out B"):
+        t.add_column(c, justify="left" if c in ("layer", "op", "out shape") else "right")
+    for r in rows:
+        t.add_row(str(r["step"]), str(r["layer"]), str(r["part"]), str(r["op"]),
+                  "x".join(map(str, r["shape"])), str(r["apu_rows"] or ""),
+                  str(r["windows"] or ""), str(r["max_replication"] or ""),
+                  str(r["cycles_r1"]), f"{r['in_bytes']:,}",
+                  f"{r['out_bytes']:,}" + (f" /{r['passes']}" if r["passes"] > 1 else ""))
+    out.print(t)
+
+
+def _print_report(title: str, d: dict[str, Any], hw: Hardware) -> None:
+    t = Table(title=title, show_header=False)
+    t.add_column("", style="bold")
+    t.add_column("", justify="right")
+    mk = d.get("makespan_cycles")
+    if mk is not None:
+        t.add_row("makespan", f"{mk:,} cycles = {_ms(mk, hw)} ms")
+        t.add_row("throughput", f"{d['throughput_inf_s']:.1f} inf/s")
+    if "lower_bound_cycles" in d:
+        t.add_row("lower bound", f"{d['lower_bound_cycles']:,} cycles = "
+                                 f"{_ms(d['lower_bound_cycles'], hw)} ms")
+        t.add_row("write bound", f"{d['write_bound_cycles']:,} cycles = "
+                                 f"{_ms(d['write_bound_cycles'], hw)} ms")
+    if d.get("gap") is not None:
+        t.add_row("gap to lower bound", f"{d['gap'] * 100:.1f}%")
+    if d.get("energy_j"):
+        e = d["energy_j"]
+        t.add_row("energy", f"{e['total'] * 1e3:.3f} mJ")
+        for k in ("rram_write", "gbuffer_static", "gbuffer_dynamic", "dram", "compute"):
+            t.add_row(f"  {k}", f"{e[k] * 1e3:.3f} mJ ({e[k] / e['total'] * 100:.0f}%)")
+        t.add_row("write pulses", f"{d['write_pulses']:.4g}")
+        t.add_row("APU-row writes", f"{d['row_writes']:,}")
+        t.add_row("max writes of a cell", str(d["max_cell_writes"]))
+        rt = d["lifespan_realtime_years"]
+        t.add_row(f"lifespan at {d['realtime_inf_s']:.0f} inf/s",
+                  "unbounded" if rt is None else f"{rt:.1f} years")
+        mx = d["lifespan_max_throughput_years"]
+        t.add_row("lifespan at max throughput", "unbounded" if mx is None else f"{mx:.1f} years")
+    if "runtime_s" in d:
+        t.add_row("runtime", f"{d['runtime_s']:.3f} s")
+    out.print(t)
+
+
+@app.command()
+def solve(
+    network: Annotated[str, typer.Argument(help="Built-in network name or network JSON file.")],
+    hardware: HardwareOpt = None,
+    method: Annotated[str, typer.Option("--method", "-m",
+                                        help=f"One of: {', '.join(METHODS)}.")] = "baseline",
+    time_limit: Annotated[float | None, typer.Option("--time-limit",
+                                                     help="Seconds (search methods).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write the schedule file here.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Schedule a network with one method, validate and cost it."""
+    if time_limit is not None and time_limit <= 0:
+        raise InputError(f"--time-limit: must be > 0, got {time_limit}")
+    p = _problem(network, hardware)
+    res = run_solve(p, method=method, time_limit=time_limit)
+    if output is not None and res.schedule is not None:
+        res.schedule.save(output)
+    d = res.to_dict(p)
+    if json_:
+        print(json.dumps(d, indent=2))
+    else:
+        _print_report(f"{p.network.name} / {method} on '{p.hardware.name}': {res.status.value}",
+                      d, p.hardware)
+        for m in res.messages:
+            err.print(f"[yellow]note:[/] {m}")
+        if output is not None and res.schedule is not None:
+            err.print(f"schedule written to {output}")
+    if res.status in (Status.INFEASIBLE, Status.ERROR):
+        if not json_ and res.report is not None:
+            for v in res.report.violations:
+                err.print(f"  {v}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    network: Annotated[str | None, typer.Option(
+        "--network", "-n", help="Network name or file (default: the schedule's).")] = None,
+    hardware: HardwareOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Validate a schedule against R1-R8 and cost it; exit 1 listing every violation."""
+    s = Schedule.load(schedule)
+    hw = load_hardware(hardware) if hardware else Hardware.from_dict(
+        s.hardware, source=f"{schedule}: hardware")
+    p = map_network(load_network(network or s.network), hw)
+    rep = run_evaluate(p, s)
+    d = rep.to_dict()
+    d.update({"network": p.network.name, "method": s.method})
+    if json_:
+        print(json.dumps(d, indent=2))
+    elif rep.valid:
+        _print_report(f"{s.network} / {s.method}: valid", d, hw)
+    else:
+        err.print(f"[red]invalid schedule[/]: {len(rep.violations)} violation(s)")
+        for v in rep.violations:
+            print(f"  {v}")
+    if not rep.valid:
+        raise typer.Exit(1)
+
+
+@app.command()
+def bound(network: str, hardware: HardwareOpt = None, json_: JsonOpt = False) -> None:
+    """Print the write bound and the certified lower bounds of a network."""
+    p = _problem(network, hardware)
+    b = compute_bounds(p)
+    d = {"network": p.network.name, "hardware": p.hardware.name, **{
+        f"{k}_cycles": v for k, v in b.to_dict().items()}}
+    if json_:
+        print(json.dumps(d, indent=2))
+        return
+    t = Table(title=f"Bounds of {p.network.name} on '{p.hardware.name}'")
+    t.add_column("bound")
+    t.add_column("cycles", justify="right")
+    t.add_column("ms", justify="right")
+    for k, v in b.to_dict().items():
+        t.add_row(k, f"{v:,}", _ms(v, p.hardware))
+    out.print(t)
+
+
+def main() -> None:
+    """Console-script entry point: one-line errors and exit 2 for bad input."""
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        # A plain print: Rich would wrap a long message over several lines.
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pyomo MILP formulations of ARAS scheduling decisions, one module per model."""
