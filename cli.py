@@ -20,7 +20,8 @@ from aras.evaluator import evaluate as run_evaluate
 from aras.hardware import Hardware, load_hardware
 from aras.mapping import Problem, map_network
 from aras.schedule import Schedule
-from aras.solve import METHODS, Status, solve as run_solve
+from aras.solve import METHODS, Status
+from aras.solve import solve as run_solve
 from aras.zoo import BUILTIN, load_network
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -209,7 +210,10 @@ def bound(network: str, hardware: HardwareOpt = None, json_: JsonOpt = False) ->
 def main() -> None:
     """Console-script entry point: one-line errors and exit 2 for bad input."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of typer.Exit instead of exiting.
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except InputError as exc:
         # A plain print: Rich would wrap a long message over several lines.
         print(f"error: {exc}", file=sys.stderr)

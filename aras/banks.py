@@ -40,7 +40,8 @@ def smallest_fit(sizes: Sequence[int], in_bytes: int, out_bytes: int
     """Disjoint input and output banks covering the bytes, by smallest fit.
 
     Both orders (output first, input first) are tried and the one powering
-    less capacity is kept.
+    less capacity is kept. When both fail although a cover exists, the exact
+    :func:`min_capacity_cover` answers (for up to 20 banks).
 
     Returns
     -------
@@ -62,7 +63,49 @@ def smallest_fit(sizes: Sequence[int], in_bytes: int, out_bytes: int
         cap = sum(sizes[i] for i in bi + bo)
         if best_cap is None or cap < best_cap:
             best, best_cap = (bi, bo), cap
+    if best is None and len(sizes) <= 20:
+        return min_capacity_cover(sizes, in_bytes, out_bytes)
     return best
+
+
+def min_capacity_cover(sizes: Sequence[int], in_bytes: int, out_bytes: int
+                       ) -> tuple[list[int], list[int]] | None:
+    """Exact disjoint input/output bank sets powering the least capacity (up to 20 banks).
+
+    Leakage is linear in bank size, so this is also the least static power: the
+    paper's Eq. 1-2 solved by enumeration. For every subset M of banks a
+    subset-minimum DP finds the cheapest subset of M that covers the output;
+    the answer is the best input set A plus the cheapest output set inside
+    the complement of A.
+
+    Returns
+    -------
+    (banks_in, banks_out) or None
+        None when no disjoint cover exists.
+    """
+    n = len(sizes)
+    if n > 20:
+        raise ValueError("exact bank enumeration is limited to 20 banks")
+    full = (1 << n) - 1
+    masks = np.arange(1 << n, dtype=np.int64)
+    bits = (masks[:, None] >> np.arange(n)) & 1
+    cap = bits @ np.asarray(sizes, dtype=np.int64)
+    inf = np.iinfo(np.int64).max // 4
+    best = np.where(cap >= out_bytes, cap, inf)
+    arg = masks.copy()
+    for i in range(n):
+        has = masks[(masks >> i) & 1 == 1]
+        sub = has ^ (1 << i)
+        better = best[sub] < best[has]
+        best[has[better]] = best[sub[better]]
+        arg[has[better]] = arg[sub[better]]
+    ok = cap >= in_bytes
+    total = np.where(ok, cap + best[full ^ masks], inf)
+    a = int(np.argmin(total))
+    if total[a] >= inf:
+        return None
+    b = int(arg[full ^ a])
+    return ([i for i in range(n) if a >> i & 1], [i for i in range(n) if b >> i & 1])
 
 
 def cover_exists(sizes: Sequence[int], in_bytes: int, out_bytes: int) -> bool:

@@ -280,9 +280,9 @@ def _validate(idx: _Index) -> list[Violation]:
     for key, i in idx.pos.items():
         s, ps = steps[i], problem.by_key[key]
         name = f"{key[0]}/{key[1]}"
-        bad = [b for b in s.banks_in + s.banks_out if not 0 <= b < len(sizes)]
-        if bad:
-            add(Violation("R8", f"{name}: bank index {bad[0]} outside 0..{len(sizes) - 1}"))
+        bad_banks = [b for b in s.banks_in + s.banks_out if not 0 <= b < len(sizes)]
+        if bad_banks:
+            add(Violation("R8", f"{name}: bank index {bad_banks[0]} outside 0..{len(sizes) - 1}"))
             continue
         if len(set(s.banks_in)) != len(s.banks_in) or len(set(s.banks_out)) != len(s.banks_out):
             add(Violation("R8", f"{name}: a bank is listed twice"))
@@ -291,13 +291,13 @@ def _validate(idx: _Index) -> list[Violation]:
             add(Violation("R8", f"{name}: banks {both} hold both input and output"))
         cap_in = sum(sizes[b] for b in set(s.banks_in))
         cap_out = sum(sizes[b] for b in set(s.banks_out))
-        per = f" per pass ({ps.passes} passes)" if ps.passes > 1 else ""
+        per_pass = f" per pass ({ps.passes} passes)" if ps.passes > 1 else ""
         if cap_in < ps.in_need:
             add(Violation("R8", f"{name}: input banks hold {cap_in} bytes, the input needs "
-                                f"{ps.in_need}{per}"))
+                                f"{ps.in_need}{per_pass}"))
         if cap_out < ps.out_need:
             add(Violation("R8", f"{name}: output banks hold {cap_out} bytes, the output needs "
-                                f"{ps.out_need}{per}"))
+                                f"{ps.out_need}{per_pass}"))
     # ----- the file's own makespan -----
     if steps:
         real = int(idx.end.max())
@@ -330,23 +330,29 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, stats: Mapping[str, Layer
     w = sched.writes
     if not len(w):
         return 0.0, 0.0, 0
-    wsteps = sorted(set(idx.wstep.tolist()))
-    dist_of = {s: k for k, s in enumerate(wsteps)}
+    # One distribution per (layer, center): parts of a layer share their weights' statistics.
     levels = 1 << hw.weight_bits
+    dist_key: dict[tuple[str, int | None], int] = {}
     pmfs = []
-    for i in wsteps:
+    dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int64)
+    for i in sorted(set(idx.wstep.tolist())):
         s = sched.steps[i]
-        st = stats[s.layer]
-        pmf = normal_pmf(st.mean, st.std, levels)
-        if s.center is not None:
-            pmf = shift_pmf(pmf, int(round(s.center - st.mean)))
-        pmfs.append(pmf)
+        key = (s.layer, s.center)
+        if key not in dist_key:
+            st = stats[s.layer]
+            pmf = normal_pmf(st.mean, st.std, levels)
+            if s.center is not None:
+                pmf = shift_pmf(pmf, int(round(s.center - st.mean)))
+            dist_key[key] = len(pmfs)
+            pmfs.append(pmf)
+        dist_of_step[i] = dist_key[key]
     steps_pp, changed_pp = pair_costs(pmfs, hw)
     per = hw.apu_rows_per_pe
     rowid = w.pe * per + w.row
     order = np.lexsort((w.start, rowid))
     r = rowid[order]
-    d = np.array([dist_of[int(i)] for i in idx.wstep[order]], dtype=np.int64)
+    wsel = idx.wstep[order]
+    d = dist_of_step[wsel]
     t = tile[order]
     # The previous content of a row is the write before it on that row; the first write of
     # each row overwrites the last one of the previous inference (steady state).
@@ -355,8 +361,8 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, stats: Mapping[str, Layer
     prev = np.arange(len(r)) - 1
     group = np.cumsum(first) - 1
     prev[first] = last_of_group[group[first]]
-    same = (d[prev] == d) & (t[prev] == t)
-    wsel = idx.wstep[order]
+    # Same part and same tile: the row holds exactly these weights already.
+    same = (wsel[prev] == wsel) & (t[prev] == t)
     used = np.empty(len(r), np.int64)
     for i in np.unique(wsel).tolist():
         m = wsel == i

@@ -68,15 +68,15 @@ class Hardware:
     gbuffer_banks: tuple[int, ...] = ARAS_BANKS
     digital_macs_per_cycle: int = 4096
     # Energy, power and endurance (docs/energy.md gives the source of each).
-    write_energy_per_pulse_j: float = 10e-12
-    pulses_per_level_step: float = 1.0
+    write_energy_per_pulse_j: float = 2.0e-12
+    pulses_per_level_step: float = 10.0
     sram_leakage_w_per_byte: float = 0.33e-3 / KB
-    sram_read_energy_j_per_byte: float = 1.0e-12
-    sram_write_energy_j_per_byte: float = 1.0e-12
-    dram_energy_j_per_byte: float = 40e-12
-    crossbar_compute_energy_j: float = 20e-12
-    digital_mac_energy_j: float = 0.3e-12
-    cell_endurance_cycles: float = 1e12
+    sram_read_energy_j_per_byte: float = 0.97e-12
+    sram_write_energy_j_per_byte: float = 0.95e-12
+    dram_energy_j_per_byte: float = 64e-12
+    crossbar_compute_energy_j: float = 0.5e-9
+    digital_mac_energy_j: float = 0.16e-12
+    cell_endurance_cycles: float = 1e10
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

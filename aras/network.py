@@ -109,7 +109,8 @@ def _pair(op: str, key: str, value: Any, *, minimum: int) -> tuple[int, int]:
         value = [value, value]
     if (not isinstance(value, (list, tuple)) or len(value) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-        raise InputError(f"op '{op}': {key} must be an integer or a pair of integers, got {value!r}")
+        raise InputError(f"op '{op}': {key} must be an integer or a pair of integers, "
+                         f"got {value!r}")
     if min(value) < minimum:
         raise InputError(f"op '{op}': {key} must be >= {minimum}, got {list(value)}")
     return int(value[0]), int(value[1])
@@ -194,8 +195,8 @@ def infer_shape(op: Op, ins: list[Shape]) -> Shape:
     n = op.name
     if op.kind == "conv2d":
         if len(ins) != 1 or len(ins[0]) != 3 or ins[0][0] != a["c_in"]:
-            raise InputError(f"op '{n}': conv2d expects one input of shape (c_in={a['c_in']}, H, W),"
-                             f" got {[list(s) for s in ins]}")
+            raise InputError(f"op '{n}': conv2d expects one input of shape "
+                             f"(c_in={a['c_in']}, H, W), got {[list(s) for s in ins]}")
         _, h, w = ins[0]
         ho = _conv_out(h, a["kernel"][0], a["stride"][0], a["padding"][0], a["dilation"][0])
         wo = _conv_out(w, a["kernel"][1], a["stride"][1], a["padding"][1], a["dilation"][1])

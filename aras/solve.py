@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from aras.bounds import Bounds, bounds
@@ -21,7 +21,7 @@ from aras.mapping import Problem
 from aras.schedule import Schedule
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Outcome of a solve (explicit, like linopy's status maps)."""
 
     OPTIMAL = "optimal"          # makespan equals a certified lower bound

@@ -98,6 +98,6 @@ def pair_costs(pmfs: list[np.ndarray], hw: Hardware) -> tuple[np.ndarray, np.nda
     lv = np.arange(L)
     dist = np.abs(lv[:, None] - lv[None, :]).astype(float)
     neq = (dist > 0).astype(float)
-    steps = np.einsum("acx,xy,bcy->ab", P, dist, P)
-    changed = np.einsum("acx,xy,bcy->ab", P, neq, P)
-    return steps, changed
+    steps = sum(P[:, c, :] @ dist @ P[:, c, :].T for c in range(P.shape[1]))
+    changed = sum(P[:, c, :] @ neq @ P[:, c, :].T for c in range(P.shape[1]))
+    return np.asarray(steps), np.asarray(changed)

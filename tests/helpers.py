@@ -1,0 +1,163 @@
+"""Shared test fixtures: tiny instances, random networks and hardware, random schedules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from hypothesis import strategies as st
+
+from aras.hardware import Hardware
+from aras.mapping import Problem, map_network
+from aras.network import Network, NetworkBuilder
+from aras.schedule import Schedule, ScheduledStep, Writes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI entry point in a subprocess."""
+    return subprocess.run([sys.executable, "-c", "import cli; cli.main()", *args],
+                          capture_output=True, text=True, cwd=cwd or ROOT)
+
+
+def tiny_hardware(**kw: object) -> Hardware:
+    """One PE with two APU rows, writes of 1000 cycles, three 1 KB banks."""
+    base: dict[str, object] = dict(name="tiny", pes=1, apu_rows_per_pe=2, apus_per_row=4,
+                                   write_latency_cycles=1000, gbuffer_banks=(1024, 1024, 1024),
+                                   memory_bandwidth_bytes_s=1e12)
+    base.update(kw)
+    return Hardware(**base)  # type: ignore[arg-type]
+
+
+def tiny_network() -> Network:
+    """x(4,4,4) -> c1 (1x1, 4->8) -> c2 (1x1, 8->8): one APU row and 16 windows each."""
+    b = NetworkBuilder("tiny", {"x": (4, 4, 4)})
+    y = b.conv("c1", "x", 4, 8, 1)
+    b.conv("c2", y, 8, 8, 1)
+    return b.build()
+
+
+def tiny_schedule(hw: Hardware) -> Schedule:
+    """A hand-built valid schedule of :func:`tiny_network` (c1 row 0, c2 row 1)."""
+    steps = [ScheduledStep("c1", 0, 1, 1, 16, 1000, 2536, (0,), (1,)),
+             ScheduledStep("c2", 0, 1, 1, 16, 2536, 4072, (1,), (2,))]
+    writes = Writes.from_lists(["c1", "c2"], [0, 0], [0, 0], [0, 1], [0, 0])
+    return Schedule("tiny", "hand", hw.to_dict(), steps, writes, 4072)
+
+
+# ----- random instances -----
+
+@st.composite
+def small_networks(draw: st.DrawFn) -> Network:
+    """Random CNN-like chains with residual adds, concats, grouped convs and a classifier."""
+    c = draw(st.integers(1, 24))
+    hw_ = draw(st.integers(2, 12))
+    b = NetworkBuilder("rand", {"x": (c, hw_, hw_)})
+    x, shape = "x", (c, hw_, hw_)
+    prev: list[tuple[str, tuple[int, int, int]]] = []
+    for i in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["conv", "conv", "group", "add", "concat", "pool"]))
+        c, h, w = shape
+        if kind == "add" and prev and prev[-1][1] == shape:
+            x = b.add(f"add{i}", "add", [x, prev[-1][0]])
+        elif kind == "concat" and prev and prev[-1][1][1:] == shape[1:]:
+            x = b.add(f"cat{i}", "concat", [x, prev[-1][0]])
+            shape = (c + prev[-1][1][0], h, w)
+        elif kind == "pool" and h >= 2:
+            x = b.pool(f"pool{i}", x, 2, 2)
+            shape = (c, h // 2, w // 2)
+        elif kind == "group" and c >= 2:
+            g = draw(st.sampled_from([d for d in range(2, c + 1) if c % d == 0]))
+            k = draw(st.sampled_from([1, 3]))
+            x = b.conv(f"g{i}", x, c, c, k, padding=k // 2, groups=g)
+        else:
+            co = draw(st.integers(1, 300))
+            k = draw(st.sampled_from([1, 3]))
+            x = b.conv(f"c{i}", x, c, co, k, padding=k // 2)
+            shape = (co, h, w)
+        prev.append((x, shape))
+    c, h, w = shape
+    b.linear("fc", x, c * h * w, draw(st.integers(1, 200)))
+    return b.build()
+
+
+@st.composite
+def small_hardware(draw: st.DrawFn) -> Hardware:
+    """Random small accelerators, including ones where memory bandwidth binds (R6)."""
+    apus = draw(st.integers(1, 4))
+    xbar = draw(st.sampled_from([16, 32, 64, 128]))
+    wl = draw(st.integers(50, 5000))
+    per_apu = xbar * xbar * 2 // 8
+    # Bandwidth for 1..40 concurrent APU writes.
+    conc = draw(st.integers(apus, 40))
+    bw = conc * per_apu / (wl / 1e9) + 1.0
+    banks = tuple(draw(st.lists(st.sampled_from([64, 256, 1024, 4096, 16384]), min_size=2,
+                                max_size=6)))
+    return Hardware(name="rand", pes=draw(st.integers(1, 4)),
+                    apu_rows_per_pe=draw(st.integers(1, 4)), apus_per_row=apus,
+                    crossbar_rows=xbar, crossbar_cols=xbar, write_latency_cycles=wl,
+                    compute_latency_cycles=draw(st.integers(1, 100)),
+                    memory_bandwidth_bytes_s=bw, gbuffer_banks=banks,
+                    digital_macs_per_cycle=draw(st.integers(1, 64)))
+
+
+def random_schedule(problem: Problem, rng: np.random.Generator) -> Schedule:
+    """A valid schedule with random replication, row choice, delays and compute order.
+
+    Not a good schedule: a varied one, to test that no valid schedule beats a bound.
+    """
+    from aras.heuristics.engine import Builder
+
+    hw = problem.hardware
+    T = hw.write_latency_cycles
+    limit = hw.max_concurrent_row_writes
+    g = problem.network.graph
+    # A random topological order of ops; parts of a layer stay together.
+    indeg = {n: g.in_degree(n) for n in g.nodes}
+    ready = [n for n, d in indeg.items() if d == 0]
+    order: list[str] = []
+    while ready:
+        n = ready.pop(int(rng.integers(len(ready))))
+        order.append(n)
+        for m in g.successors(n):
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                ready.append(m)
+    b = Builder(problem, "random")
+    free_at = np.zeros(hw.total_apu_rows, dtype=np.int64)
+    intervals: list[int] = []  # write starts booked so far (all last T cycles)
+    t = 0
+
+    def slot(t0: int) -> int:
+        t1 = t0
+        while True:
+            busy = [s for s in intervals if s < t1 + T and t1 < s + T]
+            if len(busy) < limit:
+                return t1
+            t1 = min(s + T for s in busy if s + T > t1)
+
+    for name in order:
+        for step in [s for s in problem.steps if s.layer == name]:
+            if not step.weighted:
+                t = b.compute(step, t + int(rng.integers(0, 3)), 0)
+                continue
+            r = int(rng.integers(1, problem.max_replication(step) + 1))
+            rows = rng.choice(hw.total_apu_rows, size=r * step.apu_rows, replace=False)
+            done = 0
+            for row in rows.tolist():
+                start = slot(int(free_at[row]) + int(rng.integers(0, T)))
+                intervals.append(start)
+                b.write(step, row, start)
+                done = max(done, start + T)
+            start = max(t, done) + int(rng.integers(0, 3))
+            t = b.compute(step, start, r)
+            free_at[rows] = t
+    return b.build()
+
+
+def mapped(net: Network, hw: Hardware) -> Problem:
+    """Shorthand for map_network."""
+    return map_network(net, hw)
