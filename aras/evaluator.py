@@ -17,9 +17,19 @@ from typing import Any
 
 import numpy as np
 
+from aras.errors import InputError
 from aras.mapping import Problem, Step, ceil_div
 from aras.schedule import Schedule
-from aras.weights import LayerStats, normal_pmf, pair_costs, shift_pmf, synthetic_stats
+from aras.weights import (
+    LayerStats,
+    cell_levels,
+    layer_matrix,
+    normal_pmf,
+    pair_costs,
+    shift_pmf,
+    synthetic_stats,
+    tile_values,
+)
 
 SECONDS_PER_YEAR = 365.25 * 86400
 
@@ -333,7 +343,7 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, stats: Mapping[str, Layer
     # One distribution per (layer, center): parts of a layer share their weights' statistics.
     levels = 1 << hw.weight_bits
     dist_key: dict[tuple[str, int | None], int] = {}
-    pmfs = []
+    pmfs: list[np.ndarray] = []
     dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int64)
     for i in sorted(set(idx.wstep.tolist())):
         s = sched.steps[i]
@@ -375,7 +385,63 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, stats: Mapping[str, Layer
     return float(lv.sum()), float(ch.sum()), int(writes_per_row.max())
 
 
+def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarray],
+                  fill: int) -> tuple[float, float, int]:
+    """Level steps, changed cells and the most updates of any cell, from real weight codes.
+
+    Rows are independent, so each physical row replays its writes in time
+    order twice: once to reach the steady state left by the previous
+    inference, once to count.
+    """
+    problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
+    w = sched.writes
+    R, K, C = hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight
+    top = (1 << hw.weight_bits) - 1
+    matrices: dict[tuple[str, int | None], np.ndarray] = {}
+    for s in sched.steps:
+        key = (s.layer, s.center)
+        if s.apu_rows and key not in matrices:
+            op = problem.network.op(s.layer)
+            if s.layer not in weights:
+                raise InputError(f"weights: no values for layer '{s.layer}'")
+            m = layer_matrix(weights[s.layer], *op.matrix, name=s.layer)
+            if s.center is not None:
+                # Shift the layer's mean to the center, clipping at the code range (section V-C).
+                m = np.clip(m + int(round(s.center - m.mean())), 0, top)
+            matrices[key] = m
+    rowid = w.pe * hw.apu_rows_per_pe + w.row
+    order = np.lexsort((w.start, rowid))
+    bounds_ = np.r_[0, np.flatnonzero(np.diff(rowid[order])) + 1, len(order)]
+    level_steps = changed = 0
+    max_updates = 0
+    for a, b in zip(bounds_[:-1].tolist(), bounds_[1:].tolist(), strict=True):
+        state = np.full((R, K, C), -1, dtype=np.int16)
+        updates = np.zeros((R, K, C), dtype=np.int32)
+        levels = []
+        for j in order[a:b].tolist():
+            s = sched.steps[int(idx.wstep[j])]
+            ps = problem.by_key[(s.layer, s.part)]
+            vals = tile_values(matrices[(s.layer, s.center)], ps.tile_offset + int(tile[j]), R, K,
+                               fill)
+            levels.append(cell_levels(vals, hw).astype(np.int16))
+        for counting in (False, True):
+            for lv in levels:
+                r, k = lv.shape[:2]
+                old = state[:r, :k]
+                if counting:
+                    known = old >= 0
+                    diff = np.where(known, np.abs(old - lv), 0)
+                    level_steps += int(diff.sum())
+                    moved = diff > 0
+                    changed += int(moved.sum())
+                    updates[:r, :k] += moved
+                state[:r, :k] = lv
+        max_updates = max(max_updates, int(updates.max()))
+    return float(level_steps), float(changed), max_updates
+
+
 def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStats] | None = None,
+             weights: Mapping[str, np.ndarray] | None = None, zero_code: int | None = None,
              seed: int = 0, endurance: float | None = None,
              realtime_inf_s: float | None = None) -> Report:
     """Validate and cost a schedule.
@@ -389,6 +455,13 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     stats
         Per-layer weight statistics for the pulse model; default: the seeded
         synthetic statistics of :func:`aras.weights.synthetic_stats`.
+    weights
+        Unsigned weight codes per layer (``(groups, rows_g, cols_g)`` or
+        ``(rows, cols)``); when given, pulses are counted cell by cell from the
+        actual levels and ``max_cell_writes`` is the most updates of one cell.
+    zero_code
+        Code of a zero weight, written off the diagonal of block-diagonal
+        tiles (default ``2**(weight_bits-1)``).
     seed
         Seed of the synthetic statistics.
     endurance
@@ -418,7 +491,12 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     if stats is None:
         stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
     tile = _tile_index(idx)
-    level_steps, cells, max_row = _statistical_pulses(idx, tile, stats)
+    if weights is not None:
+        fill = zero_code if zero_code is not None else 1 << (hw.weight_bits - 1)
+        level_steps, cells, max_row = _exact_pulses(idx, tile, weights, fill)
+        rep.pulse_model = "weights"
+    else:
+        level_steps, cells, max_row = _statistical_pulses(idx, tile, stats)
     rep.level_steps = level_steps
     rep.write_pulses = level_steps * hw.pulses_per_level_step
     rep.cells_written = cells

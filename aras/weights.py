@@ -101,3 +101,50 @@ def pair_costs(pmfs: list[np.ndarray], hw: Hardware) -> tuple[np.ndarray, np.nda
     steps = sum(P[:, c, :] @ dist @ P[:, c, :].T for c in range(P.shape[1]))
     changed = sum(P[:, c, :] @ neq @ P[:, c, :].T for c in range(P.shape[1]))
     return np.asarray(steps), np.asarray(changed)
+
+
+def layer_matrix(values: np.ndarray, groups: int, rows_g: int, cols_g: int,
+                 name: str) -> np.ndarray:
+    """A layer's unsigned weights as ``(groups, rows_g, cols_g)``.
+
+    Accepts that shape, or ``(rows, cols)`` when ``groups == 1`` (rows = the
+    unrolled kernel ``k_h*k_w*c_in`` or ``in_features``, cols = outputs).
+    """
+    from aras.errors import InputError
+
+    v = np.asarray(values)
+    if v.shape == (rows_g, cols_g) and groups == 1:
+        v = v[None]
+    if v.shape != (groups, rows_g, cols_g):
+        raise InputError(f"weights of '{name}': shape {list(v.shape)}, expected "
+                         f"{[groups, rows_g, cols_g]}")
+    if not np.issubdtype(v.dtype, np.integer):
+        raise InputError(f"weights of '{name}': must be unsigned integer codes")
+    return v.astype(np.int64)
+
+
+def tile_values(matrix: np.ndarray, tile: int, crossbar_rows: int, kernels: int,
+                fill: int) -> np.ndarray:
+    """Weight codes of one tile of a layer, laid out as on its APU row.
+
+    The tile order is the one of :func:`aras.mapping.tile_grid`: replicas of
+    groups (when a group needs several segments), column blocks, then input
+    segments; with block-diagonal packing, segments of ``gps`` groups, each
+    cut into column blocks, off-diagonal cells holding ``fill`` (the code of a
+    zero weight) because they must not add to other groups' outputs.
+    """
+    groups, rows_g, cols_g = matrix.shape
+    R, K = crossbar_rows, kernels
+    if groups == 1 or rows_g > R:
+        nseg, ncol = -(-rows_g // R), -(-cols_g // K)
+        g, rest = divmod(tile, nseg * ncol)
+        c, s = divmod(rest, nseg)
+        return matrix[g, s * R:(s + 1) * R, c * K:(c + 1) * K]
+    gps = min(groups, R // rows_g)
+    ncol = -(-(gps * cols_g) // K)
+    s, c = divmod(tile, ncol)
+    ng = min(gps, groups - s * gps)
+    block = np.full((ng * rows_g, ng * cols_g), fill, dtype=np.int64)
+    for j in range(ng):
+        block[j * rows_g:(j + 1) * rows_g, j * cols_g:(j + 1) * cols_g] = matrix[s * gps + j]
+    return block[:, c * K:(c + 1) * K]
