@@ -16,7 +16,7 @@ from typing import Any
 from aras.bounds import Bounds, bounds
 from aras.errors import InputError
 from aras.evaluator import Report, evaluate
-from aras.heuristics import baseline, naive
+from aras.heuristics import aras, baseline, greedy_replication, naive
 from aras.mapping import Problem
 from aras.schedule import Schedule
 
@@ -35,8 +35,11 @@ Method = Callable[..., Schedule]
 
 #: Registered methods. Each takes the problem and keyword options and returns a Schedule.
 METHODS: dict[str, Method] = {
-    "naive": lambda problem, **_: naive(problem),
-    "baseline": lambda problem, **_: baseline(problem),
+    "naive": lambda problem, banks="greedy", **_: naive(problem, banks=banks),
+    "baseline": lambda problem, banks="greedy", **_: baseline(problem, banks=banks),
+    "greedy-replication": lambda problem, banks="greedy", **_: greedy_replication(
+        problem, banks=banks),
+    "aras": lambda problem, banks="greedy", **_: aras(problem, banks=banks),
 }
 
 

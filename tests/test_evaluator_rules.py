@@ -5,9 +5,6 @@ from __future__ import annotations
 import copy
 import time
 
-import numpy as np
-import pytest
-
 from aras.evaluator import evaluate, validate
 from aras.mapping import map_network
 from aras.schedule import Schedule, Writes
@@ -175,31 +172,24 @@ def test_wrong_makespan_field_is_reported():
     assert v.rule == "makespan" and "4072" in v.message
 
 
-@pytest.mark.parametrize("n_writes", [100_000])
-def test_evaluator_handles_100k_writes_fast(n_writes):
-    """A 100k-write schedule (BERT-Large replicated) validates and costs well under a second."""
+def test_evaluator_handles_100k_writes_fast():
+    """A valid 147k-write schedule validates, and is costed, well under a second each.
+
+    BERT-Large on 32x64 crossbars needs 8x the APU rows of the paper's 128x128 ones.
+    """
     from aras.heuristics import baseline
 
-    p = map_network(load_network("bert-large"), tiny_hardware(pes=96, apu_rows_per_pe=6,
-                                                              gbuffer_banks=(2**21,) * 4))
+    hw = tiny_hardware(pes=96, apu_rows_per_pe=6, crossbar_rows=32, crossbar_cols=64,
+                       gbuffer_banks=(2**21,) * 4)
+    p = map_network(load_network("bert-large"), hw)
     s = baseline(p)
-    reps = int(np.ceil(n_writes / len(s.writes)))
-    assert len(s.writes) * reps >= n_writes
-    # Concatenate several copies of the write list, shifted in time: the count is what matters
-    # for speed, not validity.
-    w = s.writes
-    big = Writes(layer=np.tile(w.layer, reps), part=np.tile(w.part, reps),
-                 pe=np.tile(w.pe, reps), row=np.tile(w.row, reps),
-                 start=np.tile(w.start, reps), tile=np.tile(w.tile, reps))
-    s.writes = big
+    assert len(s.writes) >= 100_000
     t0 = time.perf_counter()
-    v = validate(p, s)
-    dt = time.perf_counter() - t0
-    assert v  # the copies break R1 and R2
-    assert dt < 0.5, dt
-    # and costing a valid schedule with ~18k writes
-    s2 = baseline(p)
+    assert validate(p, s) == []
+    t_validate = time.perf_counter() - t0
     t0 = time.perf_counter()
-    rep = evaluate(p, s2)
-    assert rep.valid
-    assert time.perf_counter() - t0 < 0.5
+    rep = evaluate(p, s)
+    t_evaluate = time.perf_counter() - t0
+    assert rep.valid and rep.row_writes == len(s.writes)
+    assert t_validate < 0.5, t_validate
+    assert t_evaluate < 0.8, t_evaluate

@@ -73,3 +73,43 @@ def test_baseline_respects_bandwidth():
 def test_homogeneous_banks_valid(name):
     p = map_network(load_network(name), baseline_hardware())
     assert evaluate(p, baseline(p)).valid
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_replication_heuristics_valid_and_aras_not_slower(name):
+    from aras.heuristics import aras, greedy_replication
+
+    p = map_network(load_network(name), aras_hardware())
+    base = evaluate(p, baseline(p))
+    for method in (greedy_replication, aras):
+        s = method(p)
+        rep = evaluate(p, s)
+        assert rep.valid, rep.violations[:3]
+        assert rep.makespan_cycles >= bounds(p).lower
+        assert rep.makespan_cycles <= base.makespan_cycles
+    a = evaluate(p, aras(p))
+    if name in ("vgg16", "resnet50", "densenet161"):
+        # Issue 3: ARAS is faster than the baseline on the CNNs.
+        assert a.makespan_cycles < 0.8 * base.makespan_cycles
+        assert any(st.replication > 1 for st in aras(p).steps)
+
+
+def test_aras_policy_cases_by_hand():
+    """Algorithm 1's three cases on a hand-made queue of parts."""
+    from aras.heuristics.replication import aras_policy
+
+    b = NetworkBuilder("q", {"x": (4, 32, 32)})
+    y = b.conv("a", "x", 4, 8, 1)     # 1 row, 1024 windows
+    y = b.conv("b", y, 8, 8, 1)       # 1 row, 1024 windows
+    b.conv("c", y, 8, 8, 1)           # 1 row
+    hw = tiny_hardware(pes=1, apu_rows_per_pe=8, write_latency_cycles=50_000)
+    p = map_network(b.build(), hw)
+    ups = p.weighted_steps
+    plan = aras_policy(p)
+    # Case 2: room for a but not a and b -> a replicated with everything.
+    assert [(s.layer, r) for s, r in plan(1, ups)] == [("a", 1), ("b", 1)]
+    # Case 3: 8 rows hold a, b, c; b + c compute 2 x 98304 > 50000 cycles, so c is dropped and
+    # its row plus the 5 spare go to the slowest (a and b alternately).
+    got = [(s.layer, r) for s, r in plan(8, ups)]
+    assert got[:2] == [("a", 4), ("b", 4)]
+    assert got[2] == ("c", 1)  # no rows left: c comes next, partially (nothing written)

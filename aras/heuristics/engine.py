@@ -9,10 +9,12 @@ honest about R2 (a row holds one tile until its part computes), R3 and R6.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from aras.banks import smallest_fit
+from aras.banks import min_capacity_cover, smallest_fit
+from aras.errors import InputError
 from aras.mapping import Problem, Step
 from aras.schedule import Schedule, ScheduledStep, WriteLog
 
@@ -72,6 +74,7 @@ class Builder:
 
     problem: Problem
     method: str
+    bank_mode: str = "greedy"
     steps: list[ScheduledStep] = field(default_factory=list)
     writes: WriteLog = field(default_factory=WriteLog)
     _banks: dict[tuple[int, int], tuple[list[int], list[int]]] = field(default_factory=dict)
@@ -82,10 +85,26 @@ class Builder:
         self.writes.add(step.layer, step.part, pe, row, start)
 
     def banks(self, step: Step) -> tuple[list[int], list[int]]:
-        """Smallest-fit banks for a step (cached by byte sizes)."""
+        """Banks for a step by the builder's bank mode (cached by byte sizes).
+
+        ``greedy``: smallest fit; ``exact``: least capacity by enumeration
+        (up to 20 banks); ``ilp``: the paper's per-layer ILP (Pyomo + HiGHS).
+        """
         key = (step.in_need, step.out_need)
         if key not in self._banks:
-            got = smallest_fit(self.problem.hardware.gbuffer_banks, *key)
+            hw = self.problem.hardware
+            got: tuple[list[int], list[int]] | None
+            if self.bank_mode == "greedy":
+                got = smallest_fit(hw.gbuffer_banks, *key)
+            elif self.bank_mode == "exact":
+                got = min_capacity_cover(hw.gbuffer_banks, *key)
+            elif self.bank_mode == "ilp":
+                from formulations.banks import select_banks
+
+                got = select_banks(hw, *key)
+            else:
+                raise InputError(f"--banks: unknown bank mode '{self.bank_mode}' "
+                                 "(known: greedy, exact, ilp)")
             assert got is not None, "map_network checks every step fits the Gbuffer"
             self._banks[key] = got
         return self._banks[key]
@@ -104,3 +123,81 @@ class Builder:
         return Schedule(network=self.problem.network.name, method=self.method,
                         hardware=self.problem.hardware.to_dict(), steps=self.steps,
                         writes=self.writes.freeze(), makespan=makespan)
+
+
+#: A write policy: given the free rows and the parts not yet started (in compute order),
+#: the parts to start writing now with their replication. The first upcoming part must come
+#: first; the last part of the plan may get only some of its tiles (a partial write).
+Policy = Callable[[int, list[Step]], list[tuple[Step, int]]]
+
+
+def list_schedule(problem: Problem, policy: Policy, method: str, banks: str = "greedy"
+                  ) -> Schedule:
+    """Simulate layer-by-layer compute with writes into released rows, as a policy decides.
+
+    At cycle 0 and at every compute end, free rows first take the remaining
+    tiles of a partially written part, then the policy plans which upcoming
+    parts start now and with what replication. A part computes when the
+    previous step has ended and its last tile is written, then releases its
+    rows.
+    """
+    hw = problem.hardware
+    b = Builder(problem, method, bank_mode=banks)
+    bw = Bandwidth(problem)
+    pool = RowPool(problem)
+    upcoming = deque(problem.weighted_steps)
+    partial: list[tuple[Step, int]] = []  # (part, tiles still to write), at most one
+    rep: dict[int, int] = {}
+    held: dict[int, list[int]] = {}
+    ready: dict[int, int] = {}
+
+    def write(step: Step, n: int, t: int) -> None:
+        for rowid in pool.take(n):
+            start = bw.request(t)
+            b.write(step, rowid, start)
+            held.setdefault(step.index, []).append(rowid)
+            ready[step.index] = max(ready.get(step.index, 0), start + hw.write_latency_cycles)
+
+    def allocate(t: int) -> None:
+        if partial and len(pool):
+            step, left = partial.pop()
+            n = min(left, len(pool))
+            write(step, n, t)
+            if n < left:
+                partial.append((step, left - n))
+                return
+        if not upcoming or not len(pool):
+            return
+        plan = policy(len(pool), list(upcoming))
+        if not plan or plan[0][0] is not upcoming[0]:
+            raise RuntimeError(f"{method}: the policy must start the next part first")
+        for step, r in plan:
+            if not len(pool):
+                break
+            if upcoming[0] is not step:
+                raise RuntimeError(f"{method}: the policy must keep compute order")
+            upcoming.popleft()
+            r = max(1, min(r, problem.max_replication(step)))
+            rep[step.index] = r
+            need = r * step.apu_rows
+            n = min(need, len(pool))
+            write(step, n, t)
+            if n < need:
+                partial.append((step, need - n))
+                break
+
+    allocate(0)
+    t = 0
+    for step in problem.steps:
+        if not step.weighted:
+            t = b.compute(step, t, 0)
+            continue
+        # Parts are started in compute order and a partial part is always finished first,
+        # so when a part's turn comes only its own rows can be held and it is complete.
+        assert step.index in ready and not (partial and partial[0][0] is step), step
+        r = rep[step.index]
+        assert len(held[step.index]) == r * step.apu_rows
+        t = b.compute(step, max(t, ready[step.index]), r)
+        pool.give_back(held.pop(step.index))
+        allocate(t)
+    return b.build()
