@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aras.bounds import bounds as compute_bounds
+from aras.configs import get_config
 from aras.errors import InputError
 from aras.evaluator import evaluate as run_evaluate
 from aras.hardware import Hardware, load_hardware
@@ -134,13 +135,32 @@ def solve(
                                                      help="Seconds (search methods).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write the schedule file here.")] = None,
+    banks: Annotated[str, typer.Option(
+        "--banks", help="Gbuffer bank choice: greedy, exact or ilp.")] = "greedy",
+    reuse: Annotated[bool, typer.Option(
+        "--reuse/--no-reuse", help="Adaptive partial weight reuse (common center).")] = False,
+    config: Annotated[str | None, typer.Option(
+        "--config", "-c", help="A paper configuration (base, bank, bank-repl, all); sets the "
+                               "banks, method, bank choice and reuse.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"--time-limit: must be > 0, got {time_limit}")
-    p = _problem(network, hardware)
-    res = run_solve(p, method=method, time_limit=time_limit)
+    weights = None
+    if config is not None:
+        cfg = get_config(config)
+        hw = cfg.hardware(load_hardware(hardware) if hardware else None)
+        method, banks, reuse = cfg.method, cfg.banks, cfg.reuse
+        p = map_network(load_network(network), hw)
+    else:
+        p = _problem(network, hardware)
+    if p.network.name == "minilm-l6":
+        from aras.pretrained import minilm_available, minilm_codes
+
+        weights = minilm_codes() if minilm_available() else None
+    res = run_solve(p, method=method, time_limit=time_limit, banks=banks, reuse=reuse,
+                    weights=weights)
     if output is not None and res.schedule is not None:
         res.schedule.save(output)
     d = res.to_dict(p)
@@ -205,6 +225,28 @@ def bound(network: str, hardware: HardwareOpt = None, json_: JsonOpt = False) ->
     for k, v in b.to_dict().items():
         t.add_row(k, f"{v:,}", _ms(v, p.hardware))
     out.print(t)
+
+
+@app.command()
+def paper(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for CSV, Markdown "
+                                                                "and plots.")] = Path("paper"),
+    minilm: Annotated[bool, typer.Option("--minilm/--no-minilm",
+                                         help="Include MiniLM-L6 when installed.")] = True,
+) -> None:
+    """Reproduce the paper's evaluation: four configurations on the five networks."""
+    from rich.progress import Progress
+
+    from aras.configs import CONFIGS
+    from aras.paper import networks_for_paper, run_paper
+
+    total = len(networks_for_paper(minilm)) * len(CONFIGS)
+    with Progress(console=err) as prog:
+        task = prog.add_task("paper", total=total)
+        run_paper(output, include_minilm=minilm,
+                  progress=lambda what: prog.update(task, advance=1, description=what))
+    err.print(f"wrote {output}/results.csv, summary.md and plots")
+    out.print((output / "summary.md").read_text())
 
 
 def main() -> None:

@@ -111,6 +111,7 @@ class Result:
 
 
 def solve(problem: Problem, method: str = "baseline", time_limit: float | None = None,
+          *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
           **options: Any) -> Result:
     """Schedule a mapped problem with one method and evaluate the result.
 
@@ -122,6 +123,12 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         A key of :data:`METHODS`.
     time_limit
         Seconds for methods that search (ignored by the constructive ones).
+    banks
+        Gbuffer bank choice: ``greedy`` (smallest fit), ``exact`` or ``ilp``.
+    reuse
+        Apply adaptive partial weight reuse (shift layers to a common center).
+    weights
+        Optional real weight codes per layer, for reuse and pulse counting.
     **options
         Passed to the method.
 
@@ -136,14 +143,20 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     t0 = time.perf_counter()
     messages: list[str] = []
     try:
-        sched = METHODS[method](problem, time_limit=time_limit, **options)
+        sched = METHODS[method](problem, time_limit=time_limit, banks=banks, **options)
+        if reuse:
+            from aras.reuse import apply_reuse
+
+            chosen = apply_reuse(problem, sched, weights=weights)
+            messages.append(f"weight reuse: center {chosen.center}, MSB skip ratio "
+                            f"{chosen.skip_ratio:.3f}, clipped {chosen.clipped:.2%}")
     except InputError:
         raise
     except Exception as exc:  # a method's failure is a result, not a crash of the caller
         return Result(method, Status.ERROR, None, b.lower, None, time.perf_counter() - t0,
                       None, None, b, [f"{type(exc).__name__}: {exc}"])
     runtime = time.perf_counter() - t0
-    report = evaluate(problem, sched)
+    report = evaluate(problem, sched, weights=weights)
     if not report.valid:
         return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,
                       messages + ["the evaluator rejected the schedule"])

@@ -261,6 +261,10 @@ def load_network(spec: str) -> Network:
     """
     if spec in BUILTIN:
         return BUILTIN[spec]()
+    if spec == "minilm-l6":
+        from aras.pretrained import minilm_l6  # lazy: pretrained imports this module
+
+        return minilm_l6()
     if Path(spec).is_file():
         return Network.load(spec)
     raise InputError(f"unknown network '{spec}': not a file and not a built-in "

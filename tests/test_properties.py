@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from aras.bounds import bounds
 from aras.evaluator import evaluate
-from aras.heuristics import baseline, naive
+from aras.heuristics import aras, baseline, greedy_replication, naive
 from aras.mapping import map_network
 from tests.helpers import random_schedule, small_hardware, small_networks
 
@@ -22,10 +22,10 @@ SETTINGS = settings(max_examples=60, deadline=None,
 
 @SETTINGS
 @given(net=small_networks(), hw=small_hardware())
-def test_reference_schedulers_valid_and_above_bounds(net, hw):
+def test_heuristics_valid_and_above_bounds(net, hw):
     p = map_network(net, hw)
     b = bounds(p)
-    for method in (naive, baseline):
+    for method in (naive, baseline, greedy_replication, aras):
         rep = evaluate(p, method(p))
         assert rep.valid, [str(v) for v in rep.violations[:5]]
         assert rep.makespan_cycles >= b.write

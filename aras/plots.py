@@ -1,0 +1,99 @@
+"""Matplotlib figures of studies (PNG, headless)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from aras.configs import CONFIGS  # noqa: E402
+
+
+def _grouped(ax: Any, nets: list[str], series: dict[str, list[float]], ylabel: str) -> None:
+    width = 0.8 / max(1, len(series))
+    x = np.arange(len(nets))
+    for i, (label, vals) in enumerate(series.items()):
+        ax.bar(x + i * width - 0.4 + width / 2, vals, width, label=label)
+    ax.set_xticks(x, nets, rotation=20)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def paper_plots(rows: list[dict[str, Any]], out: Path) -> list[Path]:
+    """Speedup, share of write bound, energy breakdown, pulses, extra weights, lifespan."""
+    nets = list(dict.fromkeys(r["network"] for r in rows))
+    by = {(r["network"], r["config"]): r for r in rows}
+    cfgs = list(CONFIGS)
+    labels = {c: CONFIGS[c].label for c in cfgs}
+    paths = []
+
+    def save(fig: Any, name: str) -> None:
+        fig.tight_layout()
+        p = out / name
+        fig.savefig(p, dpi=120)
+        plt.close(fig)
+        paths.append(p)
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _grouped(ax, nets, {labels[c]: [by[n, c]["speedup"] for n in nets] for c in cfgs},
+             "speedup over Base")
+    ax.set_title("Speedup over Base (paper: up to 2.2x, CNNs only)")
+    save(fig, "speedup.png")
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _grouped(ax, nets, {labels[c]: [by[n, c]["bound_fraction"] for n in nets] for c in cfgs},
+             "write bound / makespan")
+    ax.axhline(0.66, ls="--", c="gray", lw=1)
+    ax.axhline(0.88, ls=":", c="gray", lw=1)
+    ax.set_title("Share of the write bound (paper means: Base 66%, ARAS 88%)")
+    save(fig, "write_bound.png")
+
+    comps = ["rram_write", "gbuffer_static", "gbuffer_dynamic", "dram", "compute"]
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    x0 = 0.0
+    ticks, ticklabels = [], []
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for n in nets:
+        base = by[n, "base"]["energy_total_j"]
+        for j, c in enumerate(cfgs):
+            bottom = 0.0
+            for k, comp in enumerate(comps):
+                v = by[n, c][f"energy_{comp}_j"] / base
+                ax.bar(x0 + j, v, 0.8, bottom=bottom, color=colors[k],
+                       label=comp if (n == nets[0] and j == 0) else None)
+                bottom += v
+            ticks.append(x0 + j)
+            ticklabels.append(f"{n}\n{labels[c]}" if j == 0 else labels[c])
+        x0 += len(cfgs) + 1
+    ax.set_xticks(ticks, ticklabels, fontsize=6, rotation=90)
+    ax.set_ylabel("energy / Base")
+    ax.set_title("Energy breakdown normalised to Base")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    save(fig, "energy.png")
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _grouped(ax, nets, {labels[c]: [by[n, c]["pulses_norm"] for n in nets] for c in cfgs},
+             "write pulses / Base")
+    ax.set_title("Write pulses normalised to Base (paper: reuse -17%)")
+    save(fig, "pulses.png")
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _grouped(ax, nets, {"+Bank+Repl": [by[n, "bank-repl"]["extra_weights"] * 100 for n in nets]},
+             "extra weights written (%)")
+    ax.set_title("Extra weights written by replication (paper: 6.4% on average)")
+    save(fig, "extra_weights.png")
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    _grouped(ax, nets, {"real time": [by[n, "all"]["lifespan_realtime_years"] for n in nets],
+                        "max throughput": [by[n, "all"]["lifespan_max_years"] for n in nets]},
+             "years")
+    ax.set_yscale("log")
+    ax.set_title("Lifespan of +All")
+    save(fig, "lifespan.png")
+    return paths
