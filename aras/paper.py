@@ -22,7 +22,7 @@ from aras.solve import solve
 from aras.zoo import BUILTIN
 
 #: The paper's figures (MODEL.md section 8) used beside ours.
-PAPER = {
+PAPER: dict[str, Any] = {
     "throughput_inf_s": {"vgg16": 43, "resnet50": 132, "densenet161": 95, "bert-base": 130,
                          "bert-large": 39},
     "lifespan_realtime_years": {"vgg16": 7, "resnet50": 26, "densenet161": 17, "bert-base": 4,
