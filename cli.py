@@ -142,9 +142,28 @@ def solve(
     config: Annotated[str | None, typer.Option(
         "--config", "-c", help="A paper configuration (base, bank, bank-repl, all); sets the "
                                "banks, method, bank choice and reuse.")] = None,
+    solver: Annotated[str, typer.Option("--solver", help="MILP solver (Pyomo name).")] = "highs",
+    threads: Annotated[int, typer.Option("--threads", help="Solver threads.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Solver random seed.")] = 0,
+    gap: Annotated[float | None, typer.Option("--gap", help="Relative MIP gap to stop at.")
+                   ] = None,
+    window: Annotated[int, typer.Option("--window", help="MILP: parts per window.")] = 12,
+    overlap: Annotated[int, typer.Option("--overlap", help="MILP: parts shared by windows.")
+                       ] = 4,
+    window_time: Annotated[float, typer.Option("--window-time",
+                                               help="MILP: seconds per window at most.")] = 8.0,
+    dump_model: Annotated[Path | None, typer.Option(
+        "--dump-model", help="MILP: write the last model solved (.lp or .mps).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
+    if threads < 1:
+        raise InputError(f"--threads: must be >= 1, got {threads}")
+    if window < 1 or not 0 <= overlap < window:
+        raise InputError(f"--window/--overlap: need window >= 1 and 0 <= overlap < window, "
+                         f"got {window}/{overlap}")
+    if gap is not None and not 0 <= gap < 1:
+        raise InputError(f"--gap: must be in [0, 1), got {gap}")
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"--time-limit: must be > 0, got {time_limit}")
     weights = None
@@ -159,8 +178,13 @@ def solve(
         from aras.pretrained import minilm_available, minilm_codes
 
         weights = minilm_codes() if minilm_available() else None
+    milp_opts = {}
+    if method.startswith("milp"):
+        milp_opts = dict(solver=solver, threads=threads, seed=seed, gap=gap, window=window,
+                         overlap=overlap, window_time=window_time,
+                         dump_model=str(dump_model) if dump_model else None)
     res = run_solve(p, method=method, time_limit=time_limit, banks=banks, reuse=reuse,
-                    weights=weights)
+                    weights=weights, **milp_opts)
     if output is not None and res.schedule is not None:
         res.schedule.save(output)
     d = res.to_dict(p)

@@ -119,6 +119,9 @@ class Schedule:
     writes: Writes
     makespan: int
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Run-time facts of the method (timings, traces): reported, never written to the file,
+    #: so that the same decisions give the same file.
+    runtime_info: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``aras-schedule/1`` document."""

@@ -43,6 +43,19 @@ METHODS: dict[str, Method] = {
 }
 
 
+def _milp(full: bool) -> Method:
+    def run(problem: Problem, **options: Any) -> Schedule:
+        from aras.milp import milp
+
+        return milp(problem, full=full, **options)
+
+    return run
+
+
+METHODS["milp"] = _milp(False)
+METHODS["milp-full"] = _milp(True)
+
+
 def register(name: str, fn: Method) -> None:
     """Register a method under ``name`` (used by extensions and formulations)."""
     METHODS[name] = fn
@@ -162,5 +175,20 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
                       messages + ["the evaluator rejected the schedule"])
     obj = report.makespan_cycles
     status = Status.OPTIMAL if obj <= b.lower else Status.FEASIBLE
+    stats: dict[str, Any] = {}
+    info = sched.extra.get("milp")
+    if isinstance(info, dict):
+        run_info = sched.runtime_info.get("milp", {})
+        messages += list(run_info.get("messages", []))
+        if info.get("fallbacks"):
+            messages.append(f"{info['fallbacks']} window(s) fell back to "
+                            f"{info['start_method']}'s decisions")
+        if status is not Status.OPTIMAL and any("TimeLimit" in str(x)
+                                                for x in info.get("solver_status", [])):
+            status = Status.TIME_LIMIT
+        stats = {"milp": {**info, "trace": run_info.get("trace", [])},
+                 "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
+                 "model_size": {"variables": info["variables"],
+                                "constraints": info["constraints"]}}
     gap = obj / b.lower - 1 if b.lower > 0 else 0.0
-    return Result(method, status, obj, b.lower, gap, runtime, sched, report, b, messages)
+    return Result(method, status, obj, b.lower, gap, runtime, sched, report, b, messages, stats)

@@ -1,0 +1,153 @@
+"""MILP methods: known optima by enumeration, validity, never worse than the heuristics."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from aras.bounds import lower_bound
+from aras.evaluator import evaluate
+from aras.heuristics import aras, baseline
+from aras.mapping import map_network
+from aras.milp import MilpStats, incumbent_from_schedule, milp, schedule_from
+from aras.network import NetworkBuilder
+from formulations.window import Incumbent, build
+from tests.helpers import run_cli, small_hardware, small_networks, tiny_hardware
+
+
+def _chain(widths: list[tuple[int, int]], hw_rows: int, T: int):
+    """A chain of 1x1 convs with given (c_out, spatial) and a tiny accelerator."""
+    b = NetworkBuilder("chain", {"x": (8, widths[0][1], widths[0][1])})
+    y, c = "x", 8
+    for i, (co, _) in enumerate(widths):
+        y = b.conv(f"c{i}", y, c, co, 1)
+        c = co
+    hw = tiny_hardware(pes=1, apu_rows_per_pe=hw_rows, write_latency_cycles=T,
+                       gbuffer_banks=(1 << 16,) * 3)
+    return map_network(b.build(), hw)
+
+
+def _enumerate(p) -> int:
+    """Optimal makespan over every replication and every release event of every row.
+
+    With memory bandwidth not binding, writes can start when their row is freed without
+    loss and rows are interchangeable, so this decision space holds an optimal schedule
+    of a chain; each candidate is costed by the evaluator, not by the model.
+    """
+    W = p.weighted_steps
+    N = p.total_apu_rows
+    best = None
+
+    def rec(n: int, inc: Incumbent, handed: dict[int, int]) -> None:
+        nonlocal best
+        if n == len(W):
+            s = schedule_from(p, inc, "enum")
+            rep = evaluate(p, s)
+            assert rep.valid, rep.violations[:2]
+            best = rep.makespan_cycles if best is None else min(best, rep.makespan_cycles)
+            return
+        k = W[n]
+        events = [0] + [w.index + 1 for w in W[:n]]
+        for r in range(1, p.max_replication(k) + 1):
+            rows = r * k.apu_rows
+            for combo in itertools.combinations_with_replacement(events, rows):
+                h = dict(handed)
+                for e in combo:
+                    h[e] = h.get(e, 0) + 1
+                # rows handed out by each event must have been free (released before)
+                ok, used, freed = True, 0, N
+                for e in events:
+                    used += h.get(e, 0)
+                    if e > 0:
+                        freed += inc.replication[e - 1] * next(
+                            w.apu_rows for w in W if w.index == e - 1)
+                    if used > freed:
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                inc2 = Incumbent(dict(inc.replication), dict(inc.rows_from))
+                inc2.replication[k.index] = r
+                for e in combo:
+                    inc2.rows_from[(e, k.index)] = inc2.rows_from.get((e, k.index), 0) + 1
+                rec(n + 1, inc2, h)
+
+    rec(0, Incumbent({}), {})
+    assert best is not None
+    return best
+
+
+@pytest.mark.parametrize("widths,rows,T", [
+    ([(8, 6), (8, 6), (8, 6)], 2, 2000),        # 36 windows each, writes dominate
+    ([(8, 8), (8, 4), (8, 8)], 3, 3000),        # replication pays on the 64-window layers
+    ([(8, 6), (8, 6), (8, 6), (8, 6)], 2, 500),  # compute-bound: overlap matters
+])
+def test_milp_full_reproduces_enumerated_optima(widths, rows, T):
+    p = _chain(widths, rows, T)
+    want = _enumerate(p)
+    s = milp(p, full=True, time_limit=20, lookback=10)
+    rep = evaluate(p, s)
+    assert rep.valid
+    assert rep.makespan_cycles == want
+    assert want >= lower_bound(p)
+
+
+def test_model_objective_equals_evaluator_makespan():
+    p = _chain([(8, 8), (8, 4), (8, 8)], 3, 3000)
+    st = MilpStats()
+    s = milp(p, full=True, time_limit=20, stats=st)
+    assert st.model_objective is not None
+    assert round(st.model_objective) == evaluate(p, s).makespan_cycles
+
+
+def test_incumbent_round_trip_keeps_heuristic_makespan():
+    from aras.hardware import aras_hardware
+    from aras.zoo import load_network
+
+    p = map_network(load_network("resnet50"), aras_hardware())
+    for method in (baseline, aras):
+        s = method(p)
+        inc = incumbent_from_schedule(p, s)
+        again = schedule_from(p, inc, "x")
+        assert evaluate(p, again).makespan_cycles == evaluate(p, s).makespan_cycles
+        m = build(p, incumbent=inc)
+        assert m.nvariables() > 0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(net=small_networks(), hw=small_hardware())
+def test_milp_valid_never_worse_than_heuristics_and_above_bound(net, hw):
+    p = map_network(net, hw)
+    s = milp(p, time_limit=2, window=6, overlap=2, window_time=0.5)
+    rep = evaluate(p, s)
+    assert rep.valid, [str(v) for v in rep.violations[:3]]
+    assert rep.makespan_cycles >= lower_bound(p)
+    for h in (baseline, aras):
+        assert rep.makespan_cycles <= evaluate(p, h(p)).makespan_cycles
+
+
+def test_cli_milp_and_errors(tmp_path):
+    out = tmp_path / "m.json"
+    dump = tmp_path / "last.lp"
+    r = run_cli("solve", "resnet50", "--method", "milp", "--time-limit", "4", "--json",
+                "--output", str(out), "--dump-model", str(dump))
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["valid"] and d["model_evaluator_diff_cycles"] == 0
+    assert dump.stat().st_size > 1000
+    assert run_cli("evaluate", str(out)).returncode == 0
+    bad = run_cli("solve", "resnet50", "--method", "milp", "--solver", "nosuch")
+    assert bad.returncode == 2 and "nosuch" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_same_seed_same_schedule(tmp_path):
+    p = _chain([(8, 8), (8, 4), (8, 8)], 3, 3000)
+    a = milp(p, time_limit=5, seed=3).to_dict()
+    b = milp(p, time_limit=5, seed=3).to_dict()
+    assert a == b
+    assert np.isfinite(a["makespan"])
