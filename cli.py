@@ -147,11 +147,11 @@ def solve(
     seed: Annotated[int, typer.Option("--seed", help="Solver random seed.")] = 0,
     gap: Annotated[float | None, typer.Option("--gap", help="Relative MIP gap to stop at.")
                    ] = None,
-    window: Annotated[int, typer.Option("--window", help="MILP: parts per window.")] = 12,
+    window: Annotated[int, typer.Option("--window", help="MILP: parts per window.")] = 6,
     overlap: Annotated[int, typer.Option("--overlap", help="MILP: parts shared by windows.")
-                       ] = 4,
+                       ] = 2,
     window_time: Annotated[float, typer.Option("--window-time",
-                                               help="MILP: seconds per window at most.")] = 8.0,
+                                               help="MILP: seconds per window at most.")] = 15.0,
     dump_model: Annotated[Path | None, typer.Option(
         "--dump-model", help="MILP: write the last model solved (.lp or .mps).")] = None,
     json_: JsonOpt = False,

@@ -170,8 +170,27 @@ def _makespan(problem: Problem, inc: Incumbent) -> int:
     return max(t["end"].values())
 
 
+def _free_window(m: pyo.ConcreteModel, inc: Incumbent, free: set[int]) -> None:
+    """Fix every integer decision at the incumbent except those of the window's parts and of
+    the rows released inside the window."""
+    free_events = {k + 1 for k in free}
+    for (k, r) in m.KR:
+        if k in free:
+            m.y[k, r].unfix()
+        else:
+            m.y[k, r].fix(1 if inc.replication[k] == r else 0)
+    for (e, k) in m.EK:
+        if k in free or e in free_events:
+            m.x[e, k].unfix()
+            m.v[e, k].unfix()
+        else:
+            x = inc.rows_from.get((e, k), 0)
+            m.x[e, k].fix(x)
+            m.v[e, k].fix(1 if x > 0 else 0)
+
+
 def milp(problem: Problem, *, full: bool = False, time_limit: float | None = None,
-         window: int = 12, overlap: int = 4, window_time: float = 8.0, lookback: int = 16,
+         window: int = 6, overlap: int = 2, window_time: float = 15.0, lookback: int = 16,
          solver: str = "highs", threads: int = 1, seed: int = 0, gap: float | None = None,
          banks: str = "greedy", dump_model: str | None = None,
          stats: MilpStats | None = None, **_: Any) -> Schedule:
@@ -231,28 +250,22 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     else:
         W = [s.index for s in problem.weighted_steps]
         step = max(1, window - overlap)
-        starts = list(range(0, len(W), step))
-        for n, lo in enumerate(starts):
-            left = total - (time.perf_counter() - t0)
-            if left <= 0.5:
-                stats.messages.append(f"time limit: {len(starts) - n} window(s) not solved")
-                break
-            free = set(W[lo:lo + window])
-            free_events = {k + 1 for k in free}
-            for (k, r) in m.KR:
-                m.y[k, r].unfix() if k in free else m.y[k, r].fix(
-                    1 if inc.replication[k] == r else 0)
-            for (e, k) in m.EK:
-                x = inc.rows_from.get((e, k), 0)
-                if k in free or e in free_events:
-                    m.x[e, k].unfix()
-                    m.v[e, k].unfix()
-                else:
-                    m.x[e, k].fix(x)
-                    m.v[e, k].fix(1 if x > 0 else 0)
-            attempt(min(window_time, left / max(1, len(starts) - n) * 2, left))
-            if lo + window >= len(W):
-                break
+        starts = [lo for lo in range(0, len(W), step) if lo == 0 or lo + overlap < len(W)]
+        sweep, improved = 0, True
+        # Sweep the windows again while the last sweep improved and time remains: a change
+        # late in the network can open room for an earlier window.
+        while improved and total - (time.perf_counter() - t0) > 0.5:
+            sweep += 1
+            before = best_mk
+            for n, lo in enumerate(starts):
+                left = total - (time.perf_counter() - t0)
+                if left <= 0.5:
+                    stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
+                                          f"{len(starts)} windows")
+                    break
+                _free_window(m, inc, set(W[lo:lo + window]))
+                attempt(min(window_time, left))
+            improved = best_mk < before
         m.y.unfix()
         m.x.unfix()
         m.v.unfix()
