@@ -24,9 +24,8 @@ from aras.weights import (
     LayerStats,
     cell_levels,
     layer_matrix,
-    normal_pmf,
     pair_costs,
-    shift_pmf,
+    step_distributions,
     synthetic_stats,
     tile_values,
 )
@@ -340,22 +339,11 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, stats: Mapping[str, Layer
     w = sched.writes
     if not len(w):
         return 0.0, 0.0, 0
-    # One distribution per (layer, center): parts of a layer share their weights' statistics.
-    levels = 1 << hw.weight_bits
-    dist_key: dict[tuple[str, int | None], int] = {}
-    pmfs: list[np.ndarray] = []
+    wsteps = sorted(set(idx.wstep.tolist()))
+    ids, pmfs = step_distributions([(sched.steps[i].layer, sched.steps[i].center)
+                                    for i in wsteps], stats, 1 << hw.weight_bits)
     dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int64)
-    for i in sorted(set(idx.wstep.tolist())):
-        s = sched.steps[i]
-        key = (s.layer, s.center)
-        if key not in dist_key:
-            st = stats[s.layer]
-            pmf = normal_pmf(st.mean, st.std, levels)
-            if s.center is not None:
-                pmf = shift_pmf(pmf, int(round(s.center - st.mean)))
-            dist_key[key] = len(pmfs)
-            pmfs.append(pmf)
-        dist_of_step[i] = dist_key[key]
+    dist_of_step[wsteps] = ids
     steps_pp, changed_pp = pair_costs(pmfs, hw)
     per = hw.apu_rows_per_pe
     rowid = w.pe * per + w.row

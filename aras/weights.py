@@ -17,6 +17,7 @@ gives sigma near 28; asymmetric min/max moves the mean off 128). See
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,29 @@ def synthetic_stats(layers: list[str], seed: int = 0) -> dict[str, LayerStats]:
         rng = np.random.default_rng([seed, i])
         out[name] = LayerStats(mean=128.0 + rng.uniform(-24, 24), std=rng.uniform(18, 36))
     return out
+
+
+def step_distributions(steps: list[tuple[str, int | None]], stats: Mapping[str, LayerStats],
+                       levels: int = 256) -> tuple[list[int], list[np.ndarray]]:
+    """One distribution per distinct (layer, center), and the id of each step's.
+
+    Parts of a layer share their weights' statistics; a center shifts the
+    layer's distribution (clipping at the code range).
+    """
+    key: dict[tuple[str, int | None], int] = {}
+    pmfs: list[np.ndarray] = []
+    ids = []
+    for layer, center in steps:
+        k = (layer, center)
+        if k not in key:
+            st = stats[layer]
+            pmf = normal_pmf(st.mean, st.std, levels)
+            if center is not None:
+                pmf = shift_pmf(pmf, int(round(center - st.mean)))
+            key[k] = len(pmfs)
+            pmfs.append(pmf)
+        ids.append(key[k])
+    return ids, pmfs
 
 
 def pair_costs(pmfs: list[np.ndarray], hw: Hardware) -> tuple[np.ndarray, np.ndarray]:
