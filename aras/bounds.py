@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import networkx as nx
+import numpy as np
 
 from aras.mapping import Problem, ceil_div
 
@@ -20,11 +21,12 @@ class Bounds:
     write: int
     chain: int
     area: int
+    cut: int = 0
 
     @property
     def lower(self) -> int:
         """The strongest of the certified bounds."""
-        return max(self.write, self.chain, self.area)
+        return max(self.write, self.chain, self.area, self.cut)
 
     def to_dict(self) -> dict[str, int]:
         """All bounds and ``lower``."""
@@ -88,9 +90,67 @@ def area_bound(problem: Problem) -> int:
     return ceil_div(area, hw.total_apu_rows)
 
 
+def cut_bound(problem: Problem, grid: int = 101) -> int:
+    """Prefix/suffix bound around every layer (docs/bounds.md, "cut bound").
+
+    For a layer ``L``, let ``P`` be the parts of ``L`` and of its ancestors and
+    ``Q`` those of its descendants, and ``E`` the end of ``L``'s last part. With
+    the same replication in both, ``E >= T + sum_P c_p(r_p)`` (chain) and
+    ``N E >= sum_P r_p a_p (T + c_p(r_p))`` (row-time), so for every
+    ``lam in [0, 1]``, ``E >= lam T + sum_P min_r [lam c_p(r) + (1 - lam) r a_p
+    (T + c_p(r)) / N]``. After ``E``, every part of ``Q`` computes, and at most
+    ``N`` of ``Q``'s rows can have been written before ``E`` (they are all still
+    held), so ``ceil((A_Q - N) / S)`` more write rounds and a sink's compute
+    follow.
+    """
+    hw = problem.hardware
+    T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
+    steps = problem.steps
+    g_ = problem.network.graph
+    weighted_layers = {s.layer for s in steps if s.weighted}
+    after_weight: set[str] = set()
+    for name in weighted_layers:
+        after_weight |= {name} | set(nx.descendants(g_, name))
+    lam = np.linspace(0.0, 1.0, grid)
+    g = np.zeros((len(steps), grid))
+    cmin = np.zeros(len(steps))
+    for s in steps:
+        if s.weighted:
+            r = np.arange(1, problem.max_replication(s) + 1)
+            c = -(-s.windows // r) * hw.compute_latency_cycles
+            val = (lam[:, None] * c[None, :]
+                   + (1 - lam)[:, None] * (r * s.apu_rows * (T + c))[None, :] / N)
+            g[s.index] = val.min(axis=1)
+            cmin[s.index] = c.min()
+        else:
+            cmin[s.index] = s.fixed_cycles
+            # A weightless op with no weight-bearing ancestor may run during the first write.
+            if s.layer in after_weight:
+                g[s.index] = lam * s.fixed_cycles
+    by_layer: dict[str, list[int]] = {}
+    for s in steps:
+        by_layer.setdefault(s.layer, []).append(s.index)
+    sinks = [s.index for s in steps if g_.out_degree(s.layer) == 0]
+    best = 0.0
+    for layer in by_layer:
+        pre_layers = nx.ancestors(g_, layer) | {layer}
+        pre = [i for name in pre_layers for i in by_layer[name]]
+        post = [i for name in nx.descendants(g_, layer) for i in by_layer[name]]
+        has_w = any(steps[i].weighted for i in pre)
+        head = float((lam * (T if has_w else 0) + g[pre].sum(axis=0)).max())
+        rows_q = sum(steps[i].apu_rows for i in post)
+        tail = float(cmin[post].sum()) if post else 0.0
+        if rows_q > N:
+            last = min(cmin[i] for i in sinks if i in set(post))
+            tail = max(tail, -(-(rows_q - N) // S) * T + last)
+        best = max(best, head + tail)
+    return int(np.ceil(best - 1e-6))
+
+
 def bounds(problem: Problem) -> Bounds:
     """All bounds of a problem."""
-    return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem))
+    return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem),
+                  cut=cut_bound(problem))
 
 
 def lower_bound(problem: Problem) -> int:

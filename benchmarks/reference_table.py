@@ -20,7 +20,7 @@ def main() -> None:
     hw = load_hardware(args.hardware)
     print(f"Hardware `{hw.name}`. Latency in ms, energy in mJ per inference, bounds in ms.\n")
     print("| network | write bound | lower bound | naive latency | naive energy | "
-          "baseline latency | baseline energy | baseline inf/s | baseline / write bound |")
+          "baseline latency | baseline energy | baseline inf/s | write bound / baseline |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name in BUILTIN:
         p = map_network(BUILTIN[name](), hw)

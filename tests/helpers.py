@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import subprocess
 import sys
 from pathlib import Path
@@ -128,16 +129,19 @@ def random_schedule(problem: Problem, rng: np.random.Generator) -> Schedule:
                 ready.append(m)
     b = Builder(problem, "random")
     free_at = np.zeros(hw.total_apu_rows, dtype=np.int64)
-    intervals: list[int] = []  # write starts booked so far (all last T cycles)
+    intervals: list[int] = []  # sorted write starts booked so far (all last T cycles)
     t = 0
 
     def slot(t0: int) -> int:
+        # Conservative: a write may start at t1 when fewer than `limit` booked writes
+        # overlap [t1, t1 + T) at all; otherwise try when the earliest of them ends.
         t1 = t0
         while True:
-            busy = [s for s in intervals if s < t1 + T and t1 < s + T]
-            if len(busy) < limit:
+            lo = bisect.bisect_right(intervals, t1 - T)
+            hi = bisect.bisect_left(intervals, t1 + T)
+            if hi - lo < limit:
                 return t1
-            t1 = min(s + T for s in busy if s + T > t1)
+            t1 = intervals[lo] + T
 
     for name in order:
         for step in [s for s in problem.steps if s.layer == name]:
@@ -149,7 +153,7 @@ def random_schedule(problem: Problem, rng: np.random.Generator) -> Schedule:
             done = 0
             for row in rows.tolist():
                 start = slot(int(free_at[row]) + int(rng.integers(0, T)))
-                intervals.append(start)
+                bisect.insort(intervals, start)
                 b.write(step, row, start)
                 done = max(done, start + T)
             start = max(t, done) + int(rng.integers(0, 3))
