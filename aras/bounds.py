@@ -141,7 +141,8 @@ def cut_bound(problem: Problem, grid: int = 101) -> int:
         rows_q = sum(steps[i].apu_rows for i in post)
         tail = float(cmin[post].sum()) if post else 0.0
         if rows_q > N:
-            last = min(cmin[i] for i in sinks if i in set(post))
+            post_set = set(post)
+            last = min(cmin[i] for i in sinks if i in post_set)
             tail = max(tail, -(-(rows_q - N) // S) * T + last)
         best = max(best, head + tail)
     return int(np.ceil(best - 1e-6))
