@@ -144,15 +144,3 @@ def activation_passes(sizes: Sequence[int], in_bytes: int, out_bytes: int, what:
     while not cover_exists(sizes, -(-in_bytes // k), -(-out_bytes // k)):
         k += 1
     return k
-
-
-def require_fit(sizes: Sequence[int], in_bytes: int, out_bytes: int, what: str
-                ) -> tuple[list[int], list[int]]:
-    """Like :func:`smallest_fit` but raise a one-line :class:`InputError` when impossible."""
-    got = smallest_fit(sizes, in_bytes, out_bytes)
-    if got is None:
-        raise InputError(
-            f"{what}: needs {in_bytes} input + {out_bytes} output bytes on disjoint Gbuffer "
-            f"banks, which the {len(sizes)} banks ({sum(sizes)} bytes) cannot hold"
-        )
-    return got

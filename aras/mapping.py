@@ -277,10 +277,5 @@ def map_network(network: Network, hardware: Hardware) -> Problem:
     return Problem(network, hw, steps, grids, lifetimes)
 
 
-def fill_ratio(problem: Problem) -> float:
-    """How many times the network's weights fill the accelerator."""
-    return problem.weight_rows / problem.total_apu_rows
-
-
 __all__ = ["Problem", "Step", "TileGrid", "map_network", "apu_rows_of", "tile_grid",
-           "ceil_div", "split_sizes", "fill_ratio"]
+           "ceil_div", "split_sizes"]

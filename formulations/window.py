@@ -175,15 +175,6 @@ def build(problem: Problem, *, lookback: int = 16, incumbent: Incumbent | None =
     return m
 
 
-def incumbent_of(problem: Problem, replication: Mapping[int, int], write_events: Iterable[
-        tuple[int, int]]) -> Incumbent:
-    """An :class:`Incumbent` from replication per step and (event, step) per written row."""
-    inc = Incumbent(dict(replication))
-    for e, k in write_events:
-        inc.rows_from[(e, k)] = inc.rows_from.get((e, k), 0) + 1
-    return inc
-
-
 def set_values(m: pyo.ConcreteModel, problem: Problem, inc: Incumbent) -> None:
     """Load an incumbent into the model's variables (integers and the implied idles)."""
     T = problem.hardware.write_latency_cycles

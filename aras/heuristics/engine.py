@@ -23,7 +23,6 @@ class RowPool:
     """Free physical APU rows, handed out lowest index first (pe-major)."""
 
     def __init__(self, problem: Problem):
-        self.per_pe = problem.hardware.apu_rows_per_pe
         self.free: list[int] = list(range(problem.total_apu_rows))
         heapq.heapify(self.free)
 
@@ -38,10 +37,6 @@ class RowPool:
         """Return rows to the pool."""
         for r in rows:
             heapq.heappush(self.free, r)
-
-    def coords(self, rowid: int) -> tuple[int, int]:
-        """(pe, row) of a row id."""
-        return divmod(rowid, self.per_pe)
 
 
 class Bandwidth:
