@@ -17,9 +17,11 @@ from rich.table import Table
 from aras.bounds import bounds as compute_bounds
 from aras.configs import get_config
 from aras.errors import InputError
+from aras.evaluator import ENERGY_COMPONENTS
 from aras.evaluator import evaluate as run_evaluate
 from aras.hardware import Hardware, load_hardware
 from aras.mapping import Problem, map_network
+from aras.pretrained import weights_for
 from aras.schedule import Schedule
 from aras.solve import METHODS, Status
 from aras.solve import solve as run_solve
@@ -110,7 +112,7 @@ def _print_report(title: str, d: dict[str, Any], hw: Hardware) -> None:
     if d.get("energy_j"):
         e = d["energy_j"]
         t.add_row("energy", f"{e['total'] * 1e3:.3f} mJ")
-        for k in ("rram_write", "gbuffer_static", "gbuffer_dynamic", "dram", "compute"):
+        for k in ENERGY_COMPONENTS:
             t.add_row(f"  {k}", f"{e[k] * 1e3:.3f} mJ ({e[k] / e['total'] * 100:.0f}%)")
         t.add_row("write pulses", f"{d['write_pulses']:.4g}")
         t.add_row("APU-row writes", f"{d['row_writes']:,}")
@@ -166,7 +168,6 @@ def solve(
         raise InputError(f"--gap: must be in [0, 1), got {gap}")
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"--time-limit: must be > 0, got {time_limit}")
-    weights = None
     if config is not None:
         cfg = get_config(config)
         hw = cfg.hardware(load_hardware(hardware) if hardware else None)
@@ -174,10 +175,7 @@ def solve(
         p = map_network(load_network(network), hw)
     else:
         p = _problem(network, hardware)
-    if p.network.name == "minilm-l6":
-        from aras.pretrained import minilm_available, minilm_codes
-
-        weights = minilm_codes() if minilm_available() else None
+    weights = weights_for(p.network.name)
     milp_opts = {}
     if method.startswith("milp"):
         milp_opts = dict(solver=solver, threads=threads, seed=seed, gap=gap, window=window,

@@ -44,6 +44,10 @@ class Violation:
         return f"{self.rule}: {self.message}"
 
 
+#: Energy components, in report order (the fields of :class:`Energy`).
+ENERGY_COMPONENTS = ("rram_write", "gbuffer_static", "gbuffer_dynamic", "dram", "compute")
+
+
 @dataclass
 class Energy:
     """Energy per inference in joules, by component."""

@@ -19,7 +19,7 @@ import pyomo.environ as pyo
 from aras.errors import InputError
 from aras.evaluator import evaluate
 from aras.heuristics import aras, baseline, greedy_replication
-from aras.heuristics.engine import Bandwidth, Builder, RowPool
+from aras.heuristics.engine import Builder, RowWriter
 from aras.mapping import Problem
 from aras.schedule import Schedule
 from formulations.window import Incumbent, build, extract, set_values, timing
@@ -70,24 +70,15 @@ def schedule_from(problem: Problem, inc: Incumbent, method: str, banks: str = "g
                   ) -> Schedule:
     """A complete schedule from model decisions: rows bound lowest id first at each release,
     writes started at the release (later only if bandwidth forces it), computes left-shifted."""
-    hw = problem.hardware
     b = Builder(problem, method, bank_mode=banks)
-    pool = RowPool(problem)
-    bw = Bandwidth(problem)
-    held: dict[int, list[int]] = {}
-    ready: dict[int, int] = {}
+    rows = RowWriter(b)
     by_event: dict[int, list[tuple[int, int]]] = {}
     for (e, k), x in sorted(inc.rows_from.items()):
         by_event.setdefault(e, []).append((k, x))
-    index = {s.index: s for s in problem.steps}
 
     def hand_out(e: int, t: int) -> None:
         for k, x in by_event.get(e, []):
-            for rowid in pool.take(x):
-                start = bw.request(t)
-                b.write(index[k], rowid, start)
-                held.setdefault(k, []).append(rowid)
-                ready[k] = max(ready.get(k, 0), start + hw.write_latency_cycles)
+            rows.write(problem.steps[k], x, t)
 
     hand_out(0, 0)
     t = 0
@@ -95,8 +86,8 @@ def schedule_from(problem: Problem, inc: Incumbent, method: str, banks: str = "g
         if not s.weighted:
             t = b.compute(s, t, 0)
             continue
-        t = b.compute(s, max(t, ready[s.index]), inc.replication[s.index])
-        pool.give_back(held.pop(s.index))
+        t = b.compute(s, max(t, rows.ready[s.index]), inc.replication[s.index])
+        rows.release(s)
         hand_out(s.index + 1, t)
     return b.build()
 

@@ -16,8 +16,10 @@ from typing import Any
 
 from aras.bounds import bounds
 from aras.configs import CONFIGS
+from aras.evaluator import ENERGY_COMPONENTS
 from aras.mapping import map_network
 from aras.network import Network
+from aras.pretrained import weights_for
 from aras.solve import solve
 from aras.zoo import BUILTIN
 
@@ -72,11 +74,7 @@ def run_one(name: str, build: Callable[[], Network], config: str) -> dict[str, A
     """Solve and evaluate one network under one configuration; a CSV row (not normalised)."""
     cfg = CONFIGS[config]
     p = map_network(build(), cfg.hardware())
-    weights = None
-    if name == "minilm-l6":
-        from aras.pretrained import minilm_codes
-
-        weights = minilm_codes()
+    weights = weights_for(p.network.name)
     res = solve(p, cfg.method, banks=cfg.banks, reuse=cfg.reuse, weights=weights)
     rep = res.report
     assert rep is not None and rep.valid and res.schedule is not None, res.messages
@@ -161,7 +159,7 @@ def summary_markdown(rows: list[dict[str, Any]]) -> str:
           + [["mean saving"] + [f"{1 - _mean([by[n, c]['energy_norm'] for n in nets]):.1%}"
                                 for c in cfgs],
              ["paper mean saving", "-"] + [f"{es[c]:.0%}" for c in cfgs[1:]]])
-    comps = ["rram_write", "gbuffer_static", "gbuffer_dynamic", "dram", "compute"]
+    comps = list(ENERGY_COMPONENTS)
     table("Energy breakdown (mJ per inference)",
           ["network", "config"] + comps + ["total"],
           [[n, CONFIGS[c].label] + [f"{by[n, c]['energy_' + k + '_j'] * 1e3:.3f}" for k in comps]

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from aras.configs import CONFIGS  # noqa: E402
+from aras.evaluator import ENERGY_COMPONENTS  # noqa: E402
 
 
 def _grouped(ax: Any, nets: list[str], series: dict[str, list[float]], ylabel: str) -> None:
@@ -22,7 +23,7 @@ def _grouped(ax: Any, nets: list[str], series: dict[str, list[float]], ylabel: s
     ax.set_xticks(x, nets, rotation=20)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def paper_plots(rows: list[dict[str, Any]], out: Path) -> list[Path]:
@@ -40,21 +41,26 @@ def paper_plots(rows: list[dict[str, Any]], out: Path) -> list[Path]:
         plt.close(fig)
         paths.append(p)
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    _grouped(ax, nets, {labels[c]: [by[n, c]["speedup"] for n in nets] for c in cfgs},
-             "speedup over Base")
-    ax.set_title("Speedup over Base (paper: up to 2.2x, CNNs only)")
-    save(fig, "speedup.png")
+    def bars(name: str, series: dict[str, list[float]], ylabel: str, title: str,
+             lines: tuple[float, ...] = (), log: bool = False) -> None:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        _grouped(ax, nets, series, ylabel)
+        for y, style in zip(lines, ("--", ":"), strict=False):
+            ax.axhline(y, ls=style, c="gray", lw=1)
+        if log:
+            ax.set_yscale("log")
+        ax.set_title(title)
+        save(fig, name)
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    _grouped(ax, nets, {labels[c]: [by[n, c]["bound_fraction"] for n in nets] for c in cfgs},
-             "write bound / makespan")
-    ax.axhline(0.66, ls="--", c="gray", lw=1)
-    ax.axhline(0.88, ls=":", c="gray", lw=1)
-    ax.set_title("Share of the write bound (paper means: Base 66%, ARAS 88%)")
-    save(fig, "write_bound.png")
+    def per_config(key: str) -> dict[str, list[float]]:
+        return {labels[c]: [by[n, c][key] for n in nets] for c in cfgs}
 
-    comps = ["rram_write", "gbuffer_static", "gbuffer_dynamic", "dram", "compute"]
+    bars("speedup.png", per_config("speedup"), "speedup over Base",
+         "Speedup over Base (paper: up to 2.2x, CNNs only)")
+    bars("write_bound.png", per_config("bound_fraction"), "write bound / makespan",
+         "Share of the write bound (paper means: Base 66%, ARAS 88%)", lines=(0.66, 0.88))
+
+    comps = ENERGY_COMPONENTS
     fig, ax = plt.subplots(figsize=(10, 4.5))
     x0 = 0.0
     ticks, ticklabels = [], []
@@ -77,23 +83,15 @@ def paper_plots(rows: list[dict[str, Any]], out: Path) -> list[Path]:
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     save(fig, "energy.png")
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    _grouped(ax, nets, {labels[c]: [by[n, c]["pulses_norm"] for n in nets] for c in cfgs},
-             "write pulses / Base")
-    ax.set_title("Write pulses normalised to Base (paper: reuse -17%)")
-    save(fig, "pulses.png")
+    bars("pulses.png", per_config("pulses_norm"), "write pulses / Base",
+         "Write pulses normalised to Base (paper: reuse -17%)")
+    bars("extra_weights.png",
+         {"+Bank+Repl": [by[n, "bank-repl"]["extra_weights"] * 100 for n in nets]},
+         "extra weights written (%)",
+         "Extra weights written by replication (paper: 6.4% on average)")
 
-    fig, ax = plt.subplots(figsize=(8, 4))
-    _grouped(ax, nets, {"+Bank+Repl": [by[n, "bank-repl"]["extra_weights"] * 100 for n in nets]},
-             "extra weights written (%)")
-    ax.set_title("Extra weights written by replication (paper: 6.4% on average)")
-    save(fig, "extra_weights.png")
-
-    fig, ax = plt.subplots(figsize=(8, 4))
-    _grouped(ax, nets, {"real time": [by[n, "all"]["lifespan_realtime_years"] for n in nets],
-                        "max throughput": [by[n, "all"]["lifespan_max_years"] for n in nets]},
-             "years")
-    ax.set_yscale("log")
-    ax.set_title("Lifespan of +All")
-    save(fig, "lifespan.png")
+    bars("lifespan.png",
+         {"real time": [by[n, "all"]["lifespan_realtime_years"] for n in nets],
+          "max throughput": [by[n, "all"]["lifespan_max_years"] for n in nets]},
+         "years", "Lifespan of +All", log=True)
     return paths

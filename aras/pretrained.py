@@ -151,3 +151,14 @@ def minilm_codes() -> dict[str, np.ndarray]:
     is what :func:`aras.evaluator.evaluate` takes as ``weights=``.
     """
     return {name: quantize_uint8(w)[0] for name, w in load_minilm_weights().items()}
+
+
+def weights_for(network_name: str) -> dict[str, np.ndarray] | None:
+    """Real weight codes of a built-in network when it carries them and they are installed.
+
+    Only ``minilm-l6`` carries trained weights; every other network (and MiniLM
+    without its optional packages) returns None, meaning the statistical pulse model.
+    """
+    if network_name == "minilm-l6" and minilm_available():
+        return minilm_codes()
+    return None

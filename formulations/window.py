@@ -124,16 +124,15 @@ def build(problem: Problem, *, lookback: int = 16, incumbent: Incumbent | None =
     m.x = pyo.Var(m.EK, domain=pyo.NonNegativeIntegers)
     m.v = pyo.Var(m.EK, domain=pyo.Binary)
     m.idle = pyo.Var(m.I, domain=pyo.NonNegativeReals)
-    by_index = {s.index: s for s in steps}
 
     def dur(i: int) -> pyo.Expression | int:
-        s = by_index[i]
+        s = steps[i]
         if not s.weighted:
             return s.fixed_cycles
         return sum(problem.compute_cycles(s, r) * m.y[i, r] for r in R[i])
 
     def rows(k: int) -> pyo.Expression:
-        return by_index[k].apu_rows * sum(r * m.y[k, r] for r in R[k])
+        return steps[k].apu_rows * sum(r * m.y[k, r] for r in R[k])
 
     m.d = pyo.Expression(m.I, rule=lambda m, i: dur(i))
     m.rows = pyo.Expression(m.K, rule=lambda m, k: rows(k))
@@ -145,7 +144,7 @@ def build(problem: Problem, *, lookback: int = 16, incumbent: Incumbent | None =
         out_of.setdefault(e, []).append(k)
     m.supply = pyo.Constraint(m.K, rule=lambda m, k: sum(m.x[e, k] for e in into[k]) == m.rows[k])
     m.link = pyo.Constraint(
-        m.EK, rule=lambda m, e, k: m.x[e, k] <= by_index[k].apu_rows * max(R[k]) * m.v[e, k])
+        m.EK, rule=lambda m, e, k: m.x[e, k] <= steps[k].apu_rows * max(R[k]) * m.v[e, k])
 
     def gap_rule(m: pyo.ConcreteModel, e: int, k: int) -> pyo.Expression:
         # Steps strictly after the event's step and up to k: their idles, and the

@@ -120,6 +120,33 @@ class Builder:
                         writes=self.writes.freeze(), makespan=makespan)
 
 
+class RowWriter:
+    """Rows, write slots and readiness of the parts being written: the bookkeeping every
+    event-driven scheduler shares (list scheduling, MILP extraction)."""
+
+    def __init__(self, builder: Builder):
+        problem = builder.problem
+        self.builder = builder
+        self.pool = RowPool(problem)
+        self.bw = Bandwidth(problem)
+        self.write_latency = problem.hardware.write_latency_cycles
+        self.held: dict[int, list[int]] = {}
+        self.ready: dict[int, int] = {}
+
+    def write(self, step: Step, n: int, t: int) -> None:
+        """Write ``n`` tiles of ``step`` into the lowest free rows, starting at or after ``t``."""
+        for rowid in self.pool.take(n):
+            start = self.bw.request(t)
+            self.builder.write(step, rowid, start)
+            self.held.setdefault(step.index, []).append(rowid)
+            self.ready[step.index] = max(self.ready.get(step.index, 0),
+                                         start + self.write_latency)
+
+    def release(self, step: Step) -> None:
+        """Free the rows of a part that has computed."""
+        self.pool.give_back(self.held.pop(step.index))
+
+
 #: A write policy: given the free rows and the parts not yet started (in compute order),
 #: the parts to start writing now with their replication. The first upcoming part must come
 #: first; the last part of the plan may get only some of its tiles (a partial write).
@@ -136,22 +163,12 @@ def list_schedule(problem: Problem, policy: Policy, method: str, banks: str = "g
     previous step has ended and its last tile is written, then releases its
     rows.
     """
-    hw = problem.hardware
     b = Builder(problem, method, bank_mode=banks)
-    bw = Bandwidth(problem)
-    pool = RowPool(problem)
+    rows = RowWriter(b)
+    pool, write, held, ready = rows.pool, rows.write, rows.held, rows.ready
     upcoming = deque(problem.weighted_steps)
     partial: list[tuple[Step, int]] = []  # (part, tiles still to write), at most one
     rep: dict[int, int] = {}
-    held: dict[int, list[int]] = {}
-    ready: dict[int, int] = {}
-
-    def write(step: Step, n: int, t: int) -> None:
-        for rowid in pool.take(n):
-            start = bw.request(t)
-            b.write(step, rowid, start)
-            held.setdefault(step.index, []).append(rowid)
-            ready[step.index] = max(ready.get(step.index, 0), start + hw.write_latency_cycles)
 
     def allocate(t: int) -> None:
         if partial and len(pool):
@@ -193,6 +210,6 @@ def list_schedule(problem: Problem, policy: Policy, method: str, banks: str = "g
         r = rep[step.index]
         assert len(held[step.index]) == r * step.apu_rows
         t = b.compute(step, max(t, ready[step.index]), r)
-        pool.give_back(held.pop(step.index))
+        rows.release(step)
         allocate(t)
     return b.build()
