@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from aras.errors import InputError
+from aras.liveness import LIVENESS, bank_mode
+from aras.liveness import check as check_liveness
+from aras.liveness import costs as liveness_costs
 from aras.mapping import Problem, Step, ceil_div
 from aras.schedule import Schedule
 from aras.weights import (
@@ -311,6 +314,9 @@ def _validate(idx: _Index) -> list[Violation]:
         if cap_out < ps.out_need:
             add(Violation("R8", f"{name}: output banks hold {cap_out} bytes, the output needs "
                                 f"{ps.out_need}{per_pass}"))
+    # Liveness mode (bank_mode "liveness", docs/model.md): tensors also keep their banks from
+    # producer to last consumer; nothing is added in the default per-step mode.
+    out += [Violation("R8", m) for m in check_liveness(problem, sched)]
     # ----- the file's own makespan -----
     if steps:
         real = int(idx.end.max())
@@ -519,6 +525,10 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
         else:
             e.compute += ps.macs * hw.digital_mac_energy_j
         spill += ps.spill_bytes
+    if bank_mode(sched) == LIVENESS:
+        # Banks leak while they hold a live tensor (not per step); spilled tensors travel
+        # through DRAM, which includes the tensors of multi-pass steps (all spilled).
+        e.gbuffer_static, spill = liveness_costs(problem, sched)
     # Weight deltas travel per written APU; activations of multi-pass steps spill to DRAM.
     e.dram = (len(sched.writes) * hw.apus_per_row * hw.bytes_per_apu_write + spill
               ) * hw.dram_energy_j_per_byte
