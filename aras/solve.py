@@ -125,7 +125,7 @@ class Result:
 
 def solve(problem: Problem, method: str = "baseline", time_limit: float | None = None,
           *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
-          **options: Any) -> Result:
+          bank_time_limit: float = 10.0, **options: Any) -> Result:
     """Schedule a mapped problem with one method and evaluate the result.
 
     Parameters
@@ -137,11 +137,16 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     time_limit
         Seconds for methods that search (ignored by the constructive ones).
     banks
-        Gbuffer bank choice: ``greedy`` (smallest fit), ``exact`` or ``ilp``.
+        Gbuffer bank choice: ``greedy`` (smallest fit), ``exact`` or ``ilp`` per compute
+        step, or ``liveness``: tensors keep their banks from producer to last consumer
+        (or are spilled to DRAM), chosen by the MILP of :mod:`formulations.liveness` after
+        the method has fixed the timing.
     reuse
         Apply adaptive partial weight reuse (shift layers to a common center).
     weights
         Optional real weight codes per layer, for reuse and pulse counting.
+    bank_time_limit
+        Seconds for the liveness bank MILP (``banks="liveness"`` only).
     **options
         Passed to the method.
 
@@ -155,14 +160,28 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     b = bounds(problem)
     t0 = time.perf_counter()
     messages: list[str] = []
+    stats: dict[str, Any] = {}
+    # Liveness banks are a post-pass on the finished timing (banks never change timing), so
+    # the method itself runs with the cheap per-step smallest fit, rewritten afterwards.
+    step_banks = "greedy" if banks == "liveness" else banks
     try:
-        sched = METHODS[method](problem, time_limit=time_limit, banks=banks, **options)
+        sched = METHODS[method](problem, time_limit=time_limit, banks=step_banks, **options)
         if reuse:
             from aras.reuse import apply_reuse
 
             chosen = apply_reuse(problem, sched, weights=weights)
             messages.append(f"weight reuse: center {chosen.center}, MSB skip ratio "
                             f"{chosen.skip_ratio:.3f}, clipped {chosen.clipped:.2%}")
+        if banks == "liveness":
+            from formulations.liveness import LivenessInfo, assign_banks
+
+            live = LivenessInfo()
+            sched = assign_banks(problem, sched, time_limit=bank_time_limit, info=live)
+            messages += live.messages
+            messages.append(f"liveness banks ({live.source}, {live.status or 'no MILP'}): "
+                            f"{live.spilled} of {live.tensors} tensors spilled, "
+                            f"{live.runtime_s:.1f} s")
+            stats["liveness"] = {k: v for k, v in live.__dict__.items() if k != "messages"}
     except InputError:
         raise
     except Exception as exc:  # a method's failure is a result, not a crash of the caller
@@ -175,7 +194,6 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
                       messages + ["the evaluator rejected the schedule"])
     obj = report.makespan_cycles
     status = Status.OPTIMAL if obj <= b.lower else Status.FEASIBLE
-    stats: dict[str, Any] = {}
     info = sched.extra.get("milp")
     if isinstance(info, dict):
         run_info = sched.runtime_info.get("milp", {})
@@ -186,9 +204,9 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         if status is not Status.OPTIMAL and any("TimeLimit" in str(x)
                                                 for x in info.get("solver_status", [])):
             status = Status.TIME_LIMIT
-        stats = {"milp": {**info, "trace": run_info.get("trace", [])},
-                 "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
-                 "model_size": {"variables": info["variables"],
-                                "constraints": info["constraints"]}}
+        stats.update({"milp": {**info, "trace": run_info.get("trace", [])},
+                      "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
+                      "model_size": {"variables": info["variables"],
+                                     "constraints": info["constraints"]}})
     gap = obj / b.lower - 1 if b.lower > 0 else 0.0
     return Result(method, status, obj, b.lower, gap, runtime, sched, report, b, messages, stats)
