@@ -26,16 +26,18 @@ spilled output during the step)::
          x[t,b] + s[t] <= 1                                     t, b     (spilled: no banks)
          sum_b (s_b/g) zi[k,b] >= sum_{t in I_k} (n_t/g) s[t]   k        (spilled inputs fit)
          sum_b (s_b/g) zo[k,b] >= (n_{o_k}/g) s[o_k]            k        (spilled output fits)
-         zi[k,b] <= sum_{t in I_k} s[t],  zo[k,b] <= s[o_k]      k, b     (only when spilled)
+         zi[k,b] <= sum_{t in I_k} s[t],  zo[k,b] <= s[o_k]      k, b     (only when spilled;
+                                                                          omitted where F is)
          sum_{t in L_k} x[t,b] + zi[k,b] + zo[k,b] <= 1          k, b     (one holder per bank)
 
-with :math:`s_t = 1` fixed for :math:`t \in F`, and, for a multi-pass step (all its tensors
-in :math:`F`), the per-pass bytes ``Step.in_need`` / ``Step.out_need`` on the right of the two
-spill covers. The last family is a clique inequality of the interval graph of lifetimes; the
-maximal cliques of an interval graph are among the sets :math:`L_k`, so these rows say
-exactly "two tensors live at one step never share a bank". There is no big-M: every
-constant is a byte count or a bound of 1. Capacities are divided by :math:`g` (the paper's
-banks become 1 ... 2048) and the objective is scaled to microjoules.
+with :math:`s_t = 1` fixed for :math:`t \in F`; for a multi-pass step (all its tensors in
+:math:`F`) the per-pass bytes ``Step.in_need`` / ``Step.out_need`` are on the right of the two
+spill covers, and a step without inputs has ``zi[k,.] = 0``. The last family is a clique
+inequality of the interval graph of lifetimes; the maximal cliques of an interval graph are
+among the sets :math:`L_k`, so these rows say exactly "two tensors live at one step never
+share a bank". There is no big-M: every constant is a byte count or a bound of 1.
+Capacities are divided by :math:`g` (the paper's banks become 1 ... 2048) and the objective
+is scaled to microjoules.
 """
 
 from __future__ import annotations
