@@ -39,7 +39,7 @@ from aras.schedule import Schedule
 
 __all__ = ["PER_STEP", "LIVENESS", "BANK_MODES", "Tensor", "Assignment", "bank_mode",
            "tensors_of", "apply_assignment", "read_assignment", "check", "costs",
-           "greedy_assignment", "assignment_energy"]
+           "greedy_assignment", "assignment_energy", "spill_needs"]
 
 #: Default bank mode: banks are chosen per compute step (R8 as written).
 PER_STEP = "per-step"
