@@ -13,8 +13,12 @@ import itertools
 import json
 from functools import cache
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+from aras.errors import InputError
 from aras.evaluator import evaluate, validate
 from aras.hardware import Hardware
 from aras.heuristics import aras, baseline
@@ -30,7 +34,14 @@ from aras.network import Network, NetworkBuilder
 from aras.schedule import Schedule
 from aras.solve import solve
 from formulations.liveness import LivenessInfo, assign_banks, build
-from tests.helpers import tiny_hardware, tiny_network, tiny_schedule
+from tests.helpers import (
+    random_schedule,
+    small_hardware,
+    small_networks,
+    tiny_hardware,
+    tiny_network,
+    tiny_schedule,
+)
 
 BANKS = (256, 512, 768, 1024)
 #: Banks on which the greedy assignment is far from optimal (found by a search).
@@ -453,3 +464,25 @@ def test_greedy_handles_a_full_network():
     s = aras(p)
     asg: Assignment = greedy_assignment(p, s)
     assert validate(p, apply_assignment(p, s, asg)) == []
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(small_networks(), small_hardware(), st.integers(0, 2**32 - 1))
+def test_random_schedules_get_valid_assignments_costed_as_the_model_says(net, hw, seed):
+    """Random networks (adds, concats, groups), random compute orders and delays."""
+    try:
+        p = map_network(net, hw)
+    except InputError:
+        return
+    assume(len(p.steps) <= 300)  # a classifier split into 10^4 parts takes seconds to solve
+    s = random_schedule(p, np.random.default_rng(seed))
+    info = LivenessInfo()
+    got = assign_banks(p, s, info=info, time_limit=5)
+    rep = evaluate(p, got)
+    assert rep.valid, rep.violations
+    assert evaluate(p, assign_banks(p, s, use_milp=False)).valid
+    assert info.energy_j <= info.greedy_energy_j * (1 + 1e-9)
+    weights = len(got.writes) * hw.apus_per_row * hw.bytes_per_apu_write
+    spill_j = rep.energy.dram - weights * hw.dram_energy_j_per_byte
+    assert rep.energy.gbuffer_static + spill_j == pytest.approx(info.energy_j, rel=1e-9,
+                                                                  abs=1e-18)
