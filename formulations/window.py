@@ -25,8 +25,8 @@ e); ``idle[i] >= 0`` wait before step ``i``.
     \sum_{i=e+1}^{k} idle_i + \sum_{i=e+1}^{k-1} d_i \ \ge\ T\,v_{ek}
     \quad\text{(the time from event e to the start of k covers a write)}
 
-    \sum_{e' \le e}\sum_k x_{e'k} \ \le\ N + \sum_{j \le e} a_j \sum_r r\,y_{jr}
-    \quad\text{(rows handed out by event e were free)}
+    u_e = u_{e^-} + \sum_k x_{ek} - a_{e-1} \sum_r r\,y_{e-1,r}, \quad 0 \le u_e \le N
+    \quad\text{(rows in use after event e; handed-out rows were free)}
 
     \min\ \sum_i (idle_i + d_i), \qquad d_k = \sum_r dur_k(r)\,y_{kr}
 
@@ -149,22 +149,29 @@ def build(problem: Problem, *, lookback: int = 16, incumbent: Incumbent | None =
     def gap_rule(m: pyo.ConcreteModel, e: int, k: int) -> pyo.Expression:
         # Steps strictly after the event's step and up to k: their idles, and the
         # computes of those before k, separate the release from the start of k.
+        # Step indices are positions in the compute order, so a range suffices.
         first = 0 if e == 0 else e  # e = j + 1 for the end of step j
-        between = [i for i in m.I if first <= i <= k]
+        between = range(first, k + 1)
         return (sum(m.idle[i] for i in between) + sum(m.d[i] for i in between if i < k)
                 >= T * m.v[e, k])
 
     m.gap = pyo.Constraint(m.EK, rule=gap_rule)
-    events = events_of(problem)
-
-    def cum_rule(m: pyo.ConcreteModel, e: int) -> pyo.Expression:
-        upto = [ev for ev in events if ev <= e]
-        handed = sum(m.x[ev, k] for ev in upto for k in out_of.get(ev, []))
-        freed = sum(m.rows[ev - 1] for ev in upto if ev > 0)
-        return handed <= N + freed
-
+    events = sorted(events_of(problem))
     m.E = pyo.Set(initialize=events, ordered=True)
-    m.capacity = pyo.Constraint(m.E, rule=cum_rule)
+    # Rows in use just after event e, as a running balance: handed out at e, freed at e
+    # (the end of step e - 1). Its upper bound N is the capacity row of the docs; the
+    # balance keeps the model linear in size where prefix sums per event are quadratic
+    # (random small hardware splits layers into ~10^4 parts). The lower bound 0 is implied
+    # (a part's rows are all handed out before it frees them), so the LP is unchanged.
+    m.used = pyo.Var(m.E, bounds=(0, N))
+
+    def balance_rule(m: pyo.ConcreteModel, e: int) -> pyo.Expression:
+        prev = m.used[m.E.prev(e)] if e != m.E.first() else 0
+        handed = sum(m.x[e, k] for k in out_of.get(e, []))
+        freed = m.rows[e - 1] if e > 0 else 0
+        return m.used[e] == prev + handed - freed
+
+    m.capacity = pyo.Constraint(m.E, rule=balance_rule)
     if hw.write_slots < N:
         m.bandwidth = pyo.Constraint(
             m.E, rule=lambda m, e: sum(m.x[e, k] for k in out_of.get(e, [])) <= hw.write_slots
@@ -183,6 +190,15 @@ def set_values(m: pyo.ConcreteModel, problem: Problem, inc: Incumbent) -> None:
         x = inc.rows_from.get((e, k), 0)
         m.x[e, k].set_value(x)
         m.v[e, k].set_value(1 if x > 0 else 0)
+    handed: dict[int, int] = {}
+    for (ev, _), x in inc.rows_from.items():
+        handed[ev] = handed.get(ev, 0) + x
+    used = 0
+    for e in m.E:
+        used += handed.get(e, 0)
+        if e > 0:
+            used -= problem.steps[e - 1].apu_rows * inc.replication[e - 1]
+        m.used[e].set_value(used)
     times = timing(problem, inc.replication, inc.rows_from, T)
     for i in m.I:
         m.idle[i].set_value(times["idle"][i])
