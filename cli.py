@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from aras.bounds import bounds as compute_bounds
 from aras.configs import get_config
@@ -44,6 +45,19 @@ def _problem(network: str, hardware: str | None) -> Problem:
     return map_network(load_network(network), load_hardware(hardware))
 
 
+def _load_schedule(path: Path, network: str | None, hardware: str | None
+                   ) -> tuple[Schedule, Problem]:
+    """A schedule file and its problem (network and hardware from the file unless given)."""
+    s = Schedule.load(path)
+    hw = load_hardware(hardware) if hardware else Hardware.from_dict(
+        s.hardware, source=f"{path}: hardware")
+    return s, map_network(load_network(network or s.network), hw)
+
+
+NetworkOpt = Annotated[str | None, typer.Option(
+    "--network", "-n", help="Network name or file (default: the schedule's).")]
+
+
 def _ms(cycles: float, hw: Hardware) -> str:
     return f"{hw.seconds(cycles) * 1e3:.3f}"
 
@@ -72,7 +86,7 @@ def networks_show(name: str, hardware: HardwareOpt = None, json_: JsonOpt = Fals
     """Print the mapped layer table of a network (built-in name or JSON file)."""
     p = _problem(name, hardware)
     hw = p.hardware
-    rows = [{"step": s.index, "layer": s.layer, "part": s.part, "op": s.kind,
+    rows: list[dict[str, Any]] = [{"step": s.index, "layer": s.layer, "part": s.part, "op": s.kind,
              "apu_rows": s.apu_rows, "windows": s.windows,
              "max_replication": p.max_replication(s), "cycles_r1": p.compute_cycles(s, 1),
              "in_bytes": s.in_bytes, "out_bytes": s.out_bytes, "passes": s.passes,
@@ -176,7 +190,7 @@ def solve(
     else:
         p = _problem(network, hardware)
     weights = weights_for(p.network.name)
-    milp_opts = {}
+    milp_opts: dict[str, Any] = {}
     if method.startswith("milp"):
         milp_opts = dict(solver=solver, threads=threads, seed=seed, gap=gap, window=window,
                          overlap=overlap, window_time=window_time,
@@ -205,23 +219,19 @@ def solve(
 @app.command()
 def evaluate(
     schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
-    network: Annotated[str | None, typer.Option(
-        "--network", "-n", help="Network name or file (default: the schedule's).")] = None,
+    network: NetworkOpt = None,
     hardware: HardwareOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Validate a schedule against R1-R8 and cost it; exit 1 listing every violation."""
-    s = Schedule.load(schedule)
-    hw = load_hardware(hardware) if hardware else Hardware.from_dict(
-        s.hardware, source=f"{schedule}: hardware")
-    p = map_network(load_network(network or s.network), hw)
+    s, p = _load_schedule(schedule, network, hardware)
     rep = run_evaluate(p, s)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
     if json_:
         print(json.dumps(d, indent=2))
     elif rep.valid:
-        _print_report(f"{s.network} / {s.method}: valid", d, hw)
+        _print_report(f"{s.network} / {s.method}: valid", d, p.hardware)
     else:
         err.print(f"[red]invalid schedule[/]: {len(rep.violations)} violation(s)")
         for v in rep.violations:
@@ -271,6 +281,122 @@ def paper(
     out.print((output / "summary.md").read_text())
 
 
+@app.command()
+def plot(
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="PNG file (default: the schedule's name with .png).")] = None,
+    max_rows: Annotated[int | None, typer.Option(
+        "--max-rows", help="Show only the first N physical APU rows.")] = None,
+    network: NetworkOpt = None,
+    hardware: HardwareOpt = None,
+) -> None:
+    """Gantt chart of APU-row occupancy (writing, holding) with Gbuffer bank power states."""
+    from aras.gantt import gantt
+
+    if max_rows is not None and max_rows < 1:
+        raise InputError(f"--max-rows: must be >= 1, got {max_rows}")
+    s, p = _load_schedule(schedule, network, hardware)
+    target = output or schedule.with_suffix(".png")
+    gantt(s, p, target, max_rows=max_rows)
+    err.print(f"wrote {target}")
+
+
+@app.command()
+def trace(
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="Chrome trace-event JSON (open in Perfetto).")
+    ] = Path("trace.json"),
+    network: NetworkOpt = None,
+    hardware: HardwareOpt = None,
+) -> None:
+    """The schedule in Chrome trace-event format: computes, APU-row writes, Gbuffer banks."""
+    from aras.trace import save_trace
+
+    s, p = _load_schedule(schedule, network, hardware)
+    save_trace(s, p, output)
+    err.print(f"wrote {output} (open it in Perfetto or chrome://tracing)")
+
+
+class _StudyGroup(TyperGroup):
+    """``aras study SET ...`` is short for ``aras study run SET ...``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+study_app = typer.Typer(cls=_StudyGroup, no_args_is_help=True,
+                        help="Studies: many solves in parallel, resumable, and their reports.")
+app.add_typer(study_app, name="study")
+
+
+@study_app.command("run")
+def study_run(
+    study_file: Annotated[Path, typer.Argument(metavar="SET", help="Study file (TOML).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Results directory "
+                                         "(results.jsonl, schedules/).")],
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Local worker processes.")] = 2,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://HOST:PORT); needs aras[dask].")
+    ] = None,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Run again the tasks recorded as failed.")] = False,
+) -> None:
+    """Run a study; finished tasks are kept, so the same command resumes after a kill."""
+    from rich import progress as rp
+
+    from aras.study import load_study, run_study
+
+    study = load_study(study_file)
+    if workers < 1:
+        raise InputError(f"--workers: must be >= 1, got {workers}")
+    failed = 0
+    with rp.Progress(rp.TextColumn("{task.description}"), rp.BarColumn(),
+                     rp.MofNCompleteColumn(), rp.TextColumn("failed {task.fields[failed]}"),
+                     rp.TimeElapsedColumn(), rp.TextColumn("ETA"), rp.TimeRemainingColumn(),
+                     console=err) as prog:
+        bar = prog.add_task(study.name, total=None, failed=0)
+
+        def started(total: int, pending: int) -> None:
+            where = scheduler or f"{workers} local worker(s)"
+            prog.console.print(f"study '{study.name}': {total} tasks, {total - pending} "
+                               f"already in {output / 'results.jsonl'}, {pending} to run on "
+                               f"{where}")
+            prog.update(bar, total=pending)
+
+        def finished(task: Any, rec: dict[str, Any]) -> None:
+            nonlocal failed
+            if rec.get("status") == "failed":
+                failed += 1
+                prog.console.print(f"[red]failed[/] {task.id}: {rec.get('error')}")
+            prog.update(bar, advance=1, failed=failed)
+
+        run = run_study(study, output, workers=workers, scheduler=scheduler,
+                        retry_failed=retry_failed, on_start=started, on_result=finished)
+    err.print(f"{run.finished} task(s) finished ({run.failed} failed), {run.skipped} were "
+              f"already done; results in {output / 'results.jsonl'}")
+    if run.interrupted:
+        err.print("interrupted: every finished task is saved; run the same command to resume")
+        raise typer.Exit(130)
+    err.print(f"next: aras study report {output}")
+
+
+@study_app.command("report")
+def study_report(
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A study's results "
+                                              "directory.")],
+) -> None:
+    """Write results.csv, summary.md and PNG plots of a study directory."""
+    from aras.study_report import report
+
+    paths = report(directory)
+    err.print("wrote " + ", ".join(str(p) for p in paths))
+    out.print((directory / "summary.md").read_text())
+
+
 def main() -> None:
     """Console-script entry point: one-line errors and exit 2 for bad input."""
     try:
@@ -287,14 +413,14 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        # Usage errors (unknown option, missing argument) know how to show themselves and
+        # carry click's exit code 2. Duck-typed: recent Typer vendors its own click.
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise
-
 
 if __name__ == "__main__":
     main()

@@ -101,3 +101,27 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path):
     _one_line_error(run_cli("solve", "resnet50", "--method", "magic"), "unknown method")
     _one_line_error(run_cli("evaluate", str(tmp_path / "nope.json")), "schedule file not found")
     _one_line_error(run_cli("solve", "resnet50", "--time-limit", "-1"), "--time-limit")
+
+
+def test_usage_error_is_exit_2_without_traceback() -> None:
+    r = run_cli("solve", "resnet50", "--bogus")
+    assert r.returncode == 2
+    assert "No such option: --bogus" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_plot_and_trace_commands(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    sched = tmp_path / "s.json"
+    assert run_cli("solve", "resnet50", "--method", "aras", "--output", str(sched)
+                   ).returncode == 0
+    r = run_cli("plot", str(sched), "--output", str(tmp_path / "g.png"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = run_cli("trace", str(sched), "--output", str(tmp_path / "t.json"))
+    assert r.returncode == 0, r.stderr
+    events = json.loads((tmp_path / "t.json").read_text())["traceEvents"]
+    steps = json.loads(sched.read_text())["steps"]
+    from aras.trace import PID_COMPUTE
+
+    computes = [e for e in events if e.get("ph") == "X" and e["pid"] == PID_COMPUTE]
+    assert len(computes) == len(steps)
+    assert run_cli("plot", str(tmp_path / "missing.json")).returncode == 2
