@@ -152,7 +152,8 @@ def solve(
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write the schedule file here.")] = None,
     banks: Annotated[str, typer.Option(
-        "--banks", help="Gbuffer bank choice: greedy, exact or ilp.")] = "greedy",
+        "--banks", help="Gbuffer bank choice: greedy, exact, ilp or liveness (tensors keep "
+                        "their banks from producer to last consumer).")] = "greedy",
     reuse: Annotated[bool, typer.Option(
         "--reuse/--no-reuse", help="Adaptive partial weight reuse (common center).")] = False,
     config: Annotated[str | None, typer.Option(

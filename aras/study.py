@@ -273,8 +273,8 @@ def load_study(path: str | Path) -> Study:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
             raise InputError(f"{w}: seeds[{i}] must be an integer >= 0, got {s!r}")
     banks = data.get("banks", "greedy")
-    if banks not in ("greedy", "exact", "ilp"):
-        raise InputError(f"{w}: banks must be greedy, exact or ilp, got {banks!r}")
+    if banks not in ("greedy", "exact", "ilp", "liveness"):
+        raise InputError(f"{w}: banks must be greedy, exact, ilp or liveness, got {banks!r}")
     threads = data.get("threads", 1)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise InputError(f"{w}: threads must be an integer >= 1, got {threads!r}")
