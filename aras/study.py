@@ -531,6 +531,11 @@ def _local(tasks: list[Task], workers: int) -> Iterator[tuple[Task, dict[str, An
                     rec = _failed(t, exc)
                 yield t, rec
     finally:
+        # Interrupted (Ctrl-C, SIGTERM, or the consumer stopped early): stop the running
+        # tasks too. Otherwise the interpreter's exit hook waits for them, which for a MILP
+        # task means its whole time limit. Their results were not recorded, so nothing is lost.
+        for proc in list(getattr(ex, "_processes", {}).values()):
+            proc.terminate()
         ex.shutdown(wait=False, cancel_futures=True)
 
 

@@ -154,7 +154,7 @@ def test_study_runs_resumes_and_records_failures(tmp_path: Path) -> None:
     assert len(load_results(out)) == 8
 
 
-def test_kill_9_loses_and_repeats_nothing(tmp_path: Path) -> None:
+def test_sigterm_and_kill_9_lose_and_repeat_nothing(tmp_path: Path) -> None:
     study_file = tmp_path / "kill.toml"
     study_file.write_text(f"""
 networks = ["{R18}"]
@@ -168,18 +168,28 @@ window_time = 1
     expected = sorted(t.id for t in load_study(study_file).tasks)
     out = tmp_path / "out"
     results = out / "results.jsonl"
-    proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "study",
-                             str(study_file), "--output", str(out), "--workers", "2"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if results.exists() and results.read_text().count("\n") >= 1:
-            break
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+
+    def start_and_stop(sig: int, lines: int) -> int:
+        proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "study",
+                                 str(study_file), "--output", str(out), "--workers", "2"],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if results.exists() and results.read_text().count("\n") >= lines:
+                break
+            time.sleep(0.05)
+        os.kill(proc.pid, sig)
+        return proc.wait(timeout=20)
+
+    # SIGTERM stops promptly (running MILP tasks are stopped, not awaited) with code 130.
+    t0 = time.monotonic()
+    assert start_and_stop(signal.SIGTERM, 1) == 130
+    assert time.monotonic() - t0 < 20
+    after_term = len(load_results(out))
+    # kill -9 in the middle of the resumed run.
+    start_and_stop(signal.SIGKILL, after_term + 1)
     done_before = len(load_results(out))
-    assert 1 <= done_before < len(expected)  # the kill came mid-run
+    assert after_term < done_before < len(expected)  # both stops came mid-run
     r = run_cli("study", str(study_file), "--output", str(out), "--workers", "2")
     assert r.returncode == 0, r.stderr
     assert f"{done_before} already in" in r.stderr
