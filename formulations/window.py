@@ -32,13 +32,22 @@ e); ``idle[i] >= 0`` wait before step ``i``.
 
 The only linking constant is ``a_k r^max_k <= N`` rows; time needs none,
 because ``C_k - E_e`` is a sum of non-negative durations and idles.
-With a memory-bandwidth limit ``S < N`` the model adds ``sum_k x[e,k] <= S``
-per event, which is necessary but not sufficient; the driver then reports
-any difference between the model's and the evaluator's makespan.
+With a memory-bandwidth limit ``S < N`` (R6) the rows handed out at events
+``e' >= e`` to parts ``k' <= k`` are all written between release ``e`` and
+the start of ``k``, at most ``S`` at a time, so with integers ``w[e,k]``::
+
+    S w_{ek} >= sum_{e' >= e, k' <= k} x_{e'k'},    T w_{ek} <= C_k - E_e
+
+which is necessary, not sufficient. The driver does not trust the model's
+objective then: it times each solution's decisions with :func:`timing`, which
+queues the writes first come, first served exactly as the extraction does,
+so the makespan it reports is the evaluator's.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -146,14 +155,17 @@ def build(problem: Problem, *, lookback: int = 16, incumbent: Incumbent | None =
     m.link = pyo.Constraint(
         m.EK, rule=lambda m, e, k: m.x[e, k] <= steps[k].apu_rows * max(R[k]) * m.v[e, k])
 
-    def gap_rule(m: pyo.ConcreteModel, e: int, k: int) -> pyo.Expression:
-        # Steps strictly after the event's step and up to k: their idles, and the
-        # computes of those before k, separate the release from the start of k.
-        # Step indices are positions in the compute order, so a range suffices.
+    def between(m: pyo.ConcreteModel, e: int, k: int) -> pyo.Expression:
+        # Time from release e to the start of k: the idles of the steps strictly after the
+        # event's step up to k and the computes of those before k. Step indices are
+        # positions in the compute order, so a range suffices.
         first = 0 if e == 0 else e  # e = j + 1 for the end of step j
-        between = range(first, k + 1)
-        return (sum(m.idle[i] for i in between) + sum(m.d[i] for i in between if i < k)
-                >= T * m.v[e, k])
+        steps_between = range(first, k + 1)
+        return (sum(m.idle[i] for i in steps_between)
+                + sum(m.d[i] for i in steps_between if i < k))
+
+    def gap_rule(m: pyo.ConcreteModel, e: int, k: int) -> pyo.Expression:
+        return between(m, e, k) >= T * m.v[e, k]
 
     m.gap = pyo.Constraint(m.EK, rule=gap_rule)
     events = sorted(events_of(problem))
@@ -173,9 +185,19 @@ def build(problem: Problem, *, lookback: int = 16, incumbent: Incumbent | None =
 
     m.capacity = pyo.Constraint(m.E, rule=balance_rule)
     if hw.write_slots < N:
+        # Bandwidth (R6): at most S rows are written at once and every write lasts T, so
+        # the rows handed out at events e' >= e to parts k' <= k, all written between the
+        # release e and the start of k, need ceil(H / S) write latencies there. Necessary,
+        # not sufficient; the driver times decisions exactly (see :func:`timing`).
+        S = hw.write_slots
+        m.w = pyo.Var(m.EK, domain=pyo.NonNegativeIntegers)
+        later = {(e, k): [(e2, k2) for e2 in range(e, k + 1) for k2 in out_of.get(e2, [])
+                          if k2 <= k] for e, k in pairs}
+        m._later = later
+        m.waves = pyo.Constraint(
+            m.EK, rule=lambda m, e, k: S * m.w[e, k] >= sum(m.x[p] for p in later[(e, k)]))
         m.bandwidth = pyo.Constraint(
-            m.E, rule=lambda m, e: sum(m.x[e, k] for k in out_of.get(e, [])) <= hw.write_slots
-            if out_of.get(e) else pyo.Constraint.Skip)
+            m.EK, rule=lambda m, e, k: between(m, e, k) >= T * m.w[e, k])
     m.makespan = pyo.Objective(expr=sum(m.idle[i] + m.d[i] for i in m.I), sense=pyo.minimize)
     m._R = R  # candidate sets, for extraction and warm starts
     return m
@@ -199,6 +221,11 @@ def set_values(m: pyo.ConcreteModel, problem: Problem, inc: Incumbent) -> None:
         if e > 0:
             used -= problem.steps[e - 1].apu_rows * inc.replication[e - 1]
         m.used[e].set_value(used)
+    if hasattr(m, "w"):
+        S = problem.hardware.write_slots
+        for (e, k) in m.EK:
+            h = sum(inc.rows_from.get(p, 0) for p in m._later[(e, k)])
+            m.w[e, k].set_value(math.ceil(h / S))
     times = timing(problem, inc.replication, inc.rows_from, T)
     for i in m.I:
         m.idle[i].set_value(times["idle"][i])
@@ -206,27 +233,48 @@ def set_values(m: pyo.ConcreteModel, problem: Problem, inc: Incumbent) -> None:
 
 def timing(problem: Problem, replication: Mapping[int, int], rows_from: Mapping[tuple[int, int],
            int], T: int) -> dict[str, dict[int, int]]:
-    """Earliest (left-shifted) start, end and idle of every step for given decisions."""
+    """Earliest (left-shifted) start, end and idle of every step for given decisions.
+
+    The rows a release event hands out are written from the event on; when the memory
+    bandwidth caps concurrent writes below the number of rows, they queue first come,
+    first served in (event, part) order, exactly as :func:`aras.milp.schedule_from` writes
+    them, so the makespan here is the evaluator's makespan of the extracted schedule.
+    """
+    hw = problem.hardware
     start: dict[int, int] = {}
     end: dict[int, int] = {}
     idle: dict[int, int] = {}
-    sources: dict[int, list[int]] = {}
-    event_time = {0: 0}
-    for (e, k), x in rows_from.items():
+    by_event: dict[int, list[tuple[int, int]]] = {}
+    for (e, k), x in sorted(rows_from.items()):
         if x > 0:
-            sources.setdefault(k, []).append(e)
+            by_event.setdefault(e, []).append((k, x))
+    ready: dict[int, int] = {}
+    slots = hw.max_concurrent_row_writes
+    queued = slots < hw.total_apu_rows
+    busy: list[int] = []  # end times of writes in flight (a heap), when bandwidth binds
+
+    def hand_out(e: int, t: int) -> None:
+        for k, x in by_event.get(e, []):
+            if not queued:
+                ready[k] = max(ready.get(k, 0), t + T)
+                continue
+            for _ in range(x):  # one write slot per row, first come first served
+                while busy and busy[0] <= t:
+                    heapq.heappop(busy)
+                s0 = max(t, heapq.heappop(busy)) if len(busy) >= slots else t
+                heapq.heappush(busy, s0 + T)
+                ready[k] = max(ready.get(k, 0), s0 + T)
+
+    hand_out(0, 0)
     t = 0
     for s in problem.steps:
-        c = t
-        if s.weighted:
-            for e in sources.get(s.index, []):
-                c = max(c, event_time[e] + T)
+        c = max(t, ready.get(s.index, 0)) if s.weighted else t
         start[s.index], idle[s.index] = c, c - t
         end[s.index] = c + problem.compute_cycles(s, replication.get(s.index, 1)
                                                   if s.weighted else 0)
         t = end[s.index]
         if s.weighted:
-            event_time[s.index + 1] = t
+            hand_out(s.index + 1, t)
     return {"start": start, "end": end, "idle": idle}
 
 
