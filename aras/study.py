@@ -519,6 +519,7 @@ def _local(tasks: list[Task], workers: int) -> Iterator[tuple[Task, dict[str, An
     ctx = mp.get_context("spawn")
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_watch_parent,
                              initargs=(os.getpid(),))
+    finished = False
     try:
         pending = {ex.submit(run_task, asdict(t)): t for t in tasks}
         while pending:
@@ -530,13 +531,15 @@ def _local(tasks: list[Task], workers: int) -> Iterator[tuple[Task, dict[str, An
                 except Exception as exc:  # the worker process died
                     rec = _failed(t, exc)
                 yield t, rec
+        finished = True
     finally:
         # Interrupted (Ctrl-C, SIGTERM, or the consumer stopped early): stop the running
         # tasks too. Otherwise the interpreter's exit hook waits for them, which for a MILP
         # task means its whole time limit. Their results were not recorded, so nothing is lost.
-        for proc in list(getattr(ex, "_processes", {}).values()):
-            proc.terminate()
-        ex.shutdown(wait=False, cancel_futures=True)
+        if not finished:
+            for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                proc.terminate()
+        ex.shutdown(wait=not finished, cancel_futures=True)
 
 
 def _dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[Task, dict[str, Any]]]:

@@ -309,6 +309,7 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
             for c, param in enumerate(params):
                 ax = axes[a][c]
                 key, xlabel = _SWEEP_AXIS.get(param, (param, param))
+                ticks: set[float] = set()
                 for lab in tab.labels:
                     pts = []
                     for v in sweeps[param]:
@@ -317,12 +318,15 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
                             x = (r.get("resources") or {}).get(key)
                             if isinstance(x, (int, float)):
                                 pts.append((x, r["latency_s"] * 1e3))
+                    ticks.update(x for x, _ in pts)
                     if pts:
                         pts.sort()
                         ax.plot(*zip(*pts, strict=True), marker="o", label=lab,
                                 color=colors[lab])
                 ax.set_xscale("log")
-                ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+                # Ticks at the swept values only: a log axis over a factor of 4 has few
+                # major ticks of its own.
+                ax.set_xticks(sorted(ticks), [_si(v) for v in sorted(ticks)], fontsize=7)
                 ax.xaxis.set_minor_formatter(ticker.NullFormatter())
                 ax.set_title(f"{net}: {param}", fontsize=9)
                 ax.set_xlabel(xlabel, fontsize=8)
@@ -373,6 +377,14 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
     fig.tight_layout()
     written.append(_save(fig, out_dir / "runtime_vs_size.png"))
     return written
+
+
+def _si(v: float) -> str:
+    """Compact tick label: 576, 768k, 19.2G."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:.3g}{suffix}"
+    return f"{v:g}"
 
 
 def _save(fig: Any, path: Path) -> Path:
