@@ -22,6 +22,7 @@ from aras.heuristics import aras, baseline, greedy_replication
 from aras.heuristics.engine import Builder, RowWriter
 from aras.mapping import Problem
 from aras.schedule import Schedule
+from formulations.highs import warm_start
 from formulations.window import Incumbent, build, extract, set_values, timing
 
 
@@ -106,21 +107,6 @@ def _solver(name: str) -> Any:
     return opt
 
 
-def _warm_start(opt: Any, m: pyo.ConcreteModel) -> None:
-    """Give HiGHS the model's current values as a MIP start (highspy setSolution)."""
-    import highspy
-
-    h = opt._solver_model
-    vmap = opt._pyomo_var_to_solver_var_map
-    values = [0.0] * h.getNumCol()
-    for v in m.component_data_objects(pyo.Var):
-        if id(v) in vmap and v.value is not None:
-            values[vmap[id(v)]] = float(v.value)
-    sol = highspy.HighsSolution()
-    sol.col_value = values
-    h.setSolution(sol)
-
-
 def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, threads: int,
                  seed: int, gap: float | None, stats: MilpStats, warm: bool = True
                  ) -> Incumbent | None:
@@ -133,7 +119,7 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
         kwargs["solver_options"] = {"random_seed": seed}
         opt.set_instance(m)
         if warm:
-            _warm_start(opt, m)
+            warm_start(opt, m)
     res = opt.solve(m, **kwargs)
     stats.solver_status.append(str(res.termination_condition))
     if res.incumbent_objective is None:

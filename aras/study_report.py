@@ -344,13 +344,8 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
             ys = [r["latency_s"] * 1e3 for r in got]
             if xs:
                 ax.scatter(xs, ys, label=lab, color=colors[lab], s=25)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("network APU rows / accelerator APU rows (fills)")
-        ax.set_ylabel("latency (ms)")
-        ax.set_title("Makespan against the resources a network needs")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _loglog(ax, "network APU rows / accelerator APU rows (fills)", "latency (ms)",
+                "Makespan against the resources a network needs")
     fig.tight_layout()
     written.append(_save(fig, out_dir / "makespan_vs_resources.png"))
 
@@ -367,16 +362,21 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
                 ys.append(max(float(y), 1e-4))  # a log axis has no zero
         if xs:
             ax.scatter(xs, ys, label=lab, color=colors[lab], s=25)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("weights of the network")
-    ax.set_ylabel("runtime (s)")
-    ax.set_title("Runtime against network size")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _loglog(ax, "weights of the network", "runtime (s)", "Runtime against network size")
     fig.tight_layout()
     written.append(_save(fig, out_dir / "runtime_vs_size.png"))
     return written
+
+
+def _loglog(ax: Any, xlabel: str, ylabel: str, title: str) -> None:
+    """Log-log axes with labels, grid and legend (the scatter plots of the report)."""
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
 
 
 def _si(v: float) -> str:

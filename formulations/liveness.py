@@ -62,6 +62,7 @@ from aras.liveness import (
 )
 from aras.mapping import Problem
 from aras.schedule import Schedule
+from formulations.highs import warm_start
 
 __all__ = ["build", "extract", "assign_banks", "LivenessInfo", "OBJECTIVE_SCALE"]
 
@@ -240,21 +241,6 @@ class LivenessInfo:
     messages: list[str] = field(default_factory=list)
 
 
-def _warm_start(opt: Any, m: pyo.ConcreteModel) -> None:
-    """Hand HiGHS the model's current values as a MIP start (highspy ``setSolution``)."""
-    import highspy
-
-    h = opt._solver_model
-    vmap = opt._pyomo_var_to_solver_var_map
-    values = [0.0] * h.getNumCol()
-    for v in m.component_data_objects(pyo.Var):
-        if id(v) in vmap and v.value is not None:
-            values[vmap[id(v)]] = float(v.value)
-    sol = highspy.HighsSolution()
-    sol.col_value = values
-    h.setSolution(sol)
-
-
 def assign_banks(problem: Problem, schedule: Schedule, *, time_limit: float = 10.0,
                  seed: int = 0, gap: float = 1e-6, use_milp: bool = True,
                  info: LivenessInfo | None = None) -> Schedule:
@@ -296,7 +282,7 @@ def assign_banks(problem: Problem, schedule: Schedule, *, time_limit: float = 10
         _set_values(m, greedy)
         opt = SolverFactory("highs")
         opt.set_instance(m)
-        _warm_start(opt, m)
+        warm_start(opt, m)
         res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                         time_limit=max(0.1, time_limit), threads=1, rel_gap=gap,
                         solver_options={"random_seed": seed})

@@ -243,7 +243,7 @@ def test_no_incumbent_falls_back_to_greedy_and_says_so(monkeypatch):
                                    objective_bound=None, incumbent_objective=None)
 
     monkeypatch.setattr(fl, "SolverFactory", lambda name: NoIncumbent())
-    monkeypatch.setattr(fl, "_warm_start", lambda opt, m: None)
+    monkeypatch.setattr(fl, "warm_start", lambda opt, m: None)
     p = skip_problem(10_000, 64e-12, GREEDY_TRAP)
     info = LivenessInfo()
     s = assign_banks(p, aras(p), time_limit=0.5, seed=7, info=info)
