@@ -1,0 +1,297 @@
+"""The path and window bounds (docs/bounds.md): never above a schedule, tight where known.
+
+Besides the heuristics and the randomised scheduler of ``tests/helpers.py``, these tests build
+just-in-time schedules: every write of a part starts exactly ``write_latency`` before its
+compute, rows are handed out by interval colouring, and compute starts are the earliest the
+rows allow. When memory bandwidth does not bind, the best of them over every replication and
+compute order is an optimal schedule (docs/bounds.md, "relaxed instance"), so enumerating them
+on small networks gives optima that a valid bound must not exceed and often meets.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aras.bounds import bounds, lower_bound, path_bound, window_bound
+from aras.evaluator import evaluate
+from aras.hardware import aras_hardware
+from aras.heuristics.engine import Builder
+from aras.mapping import Problem, Step, map_network
+from aras.network import NetworkBuilder
+from aras.schedule import Schedule
+from aras.solve import solve
+from aras.zoo import load_network
+from tests.helpers import random_schedule, small_hardware, small_networks, tiny_hardware
+from tests.test_milp import _chain, _enumerate
+
+HEURISTICS = ("naive", "baseline", "greedy-replication", "aras")
+
+
+# ----- just-in-time schedules -----
+
+def jit_times(problem: Problem, order: list[Step], reps: dict[int, int]) -> dict[int, int]:
+    """Earliest compute starts of a just-in-time schedule with this order and replication.
+
+    A part's rows are written during the ``T`` cycles before its compute; at that moment the
+    rows still held are those of the latest parts in the order (ends increase along it), so
+    the write must wait for the end of the latest earlier part that would overflow the rows.
+    """
+    hw = problem.hardware
+    T, N = hw.write_latency_cycles, hw.total_apu_rows
+    start: dict[int, int] = {}
+    end: dict[int, int] = {}
+    held: list[tuple[int, int]] = []  # (end, rows) of the weight-bearing parts so far
+    prev = 0
+    for s in order:
+        if s.weighted:
+            rows = reps[s.index] * s.apu_rows
+            t, acc = max(prev, T), rows
+            for e, r in reversed(held):
+                acc += r
+                if acc > N:
+                    t = max(t, e + T)
+                    break
+            c = problem.compute_cycles(s, reps[s.index])
+        else:
+            t, c = prev, s.fixed_cycles
+        start[s.index], end[s.index] = t, t + c
+        if s.weighted:
+            held.append((t + c, reps[s.index] * s.apu_rows))
+        prev = t + c
+    return start
+
+
+def jit_schedule(problem: Problem, order: list[Step], reps: dict[int, int]) -> Schedule:
+    """The just-in-time schedule of :func:`jit_times` (rows by interval colouring)."""
+    T = problem.hardware.write_latency_cycles
+    start = jit_times(problem, order, reps)
+    b = Builder(problem, "jit")
+    free = list(range(problem.total_apu_rows))
+    busy: list[tuple[int, int]] = []  # (release, row)
+    for s in sorted(order, key=lambda s: start[s.index]):
+        if not s.weighted:
+            continue
+        t = start[s.index] - T
+        while busy and busy[0][0] <= t:
+            heapq.heappush(free, heapq.heappop(busy)[1])
+        end = start[s.index] + problem.compute_cycles(s, reps[s.index])
+        for _ in range(reps[s.index] * s.apu_rows):
+            row = heapq.heappop(free)
+            b.write(s, row, t)
+            heapq.heappush(busy, (end, row))
+    for s in order:
+        b.compute(s, start[s.index], reps.get(s.index, 0))
+    return b.build()
+
+
+def orders(problem: Problem, limit: int) -> list[list[Step]]:
+    """Up to ``limit`` compute orders (topological orders of the ops, parts together)."""
+    by_layer: dict[str, list[Step]] = {}
+    for s in problem.steps:
+        by_layer.setdefault(s.layer, []).append(s)
+    sorts = itertools.islice(nx.all_topological_sorts(problem.network.graph), limit)
+    return [[s for name in names for s in by_layer[name]] for names in sorts]
+
+
+def makespan(problem: Problem, order: list[Step], reps: dict[int, int]) -> int:
+    start = jit_times(problem, order, reps)
+    return max(start[s.index] + problem.compute_cycles(s, reps.get(s.index, 0)) for s in order)
+
+
+def best_jit(problem: Problem, n_orders: int = 4, sweeps: int = 2) -> tuple[int, Schedule]:
+    """A good just-in-time schedule: coordinate descent on replication, a few orders."""
+    weighted = problem.weighted_steps
+    best: tuple[int, Schedule] | None = None
+    for order in orders(problem, n_orders):
+        reps = {s.index: 1 for s in weighted}
+        cur = makespan(problem, order, reps)
+        for _ in range(sweeps):
+            for s in weighted:
+                rmax = problem.max_replication(s)
+                for r in sorted({1, 2, 3, rmax // 2, rmax, reps[s.index] + 1, reps[s.index] - 1}):
+                    if not 1 <= r <= rmax or r == reps[s.index]:
+                        continue
+                    old, reps[s.index] = reps[s.index], r
+                    v = makespan(problem, order, reps)
+                    if v < cur:
+                        cur = v
+                    else:
+                        reps[s.index] = old
+        if best is None or cur < best[0]:
+            best = (cur, jit_schedule(problem, order, reps))
+    assert best is not None
+    return best
+
+
+def exhaustive_jit(problem: Problem, r_max: int = 4, n_orders: int = 24) -> int:
+    """Least just-in-time makespan over every order (up to a limit) and replication <= r_max."""
+    weighted = problem.weighted_steps
+    choices = [range(1, min(r_max, problem.max_replication(s)) + 1) for s in weighted]
+    best = None
+    for order in orders(problem, n_orders):
+        for combo in itertools.product(*choices):
+            reps = {s.index: r for s, r in zip(weighted, combo, strict=True)}
+            v = makespan(problem, order, reps)
+            best = v if best is None else min(best, v)
+    assert best is not None
+    return best
+
+
+def _linear_chain(widths: list[int], n_rows: int, T: int, tokens: int = 1):
+    """A chain of linears through feature sizes ``widths`` on a one-PE accelerator."""
+    b = NetworkBuilder("lin", {"x": (tokens, widths[0])})
+    x = "x"
+    for i, (w_in, w_out) in enumerate(itertools.pairwise(widths)):
+        x = b.add(f"l{i}", "linear", [x], in_features=w_in, out_features=w_out)
+    hw = tiny_hardware(pes=1, apu_rows_per_pe=n_rows, write_latency_cycles=T,
+                       gbuffer_banks=(1 << 20,) * 3)
+    return map_network(b.build(), hw)
+
+
+# ----- known optima -----
+
+@pytest.mark.parametrize("widths,rows,T", [
+    ([(8, 6), (8, 6), (8, 6)], 2, 2000),
+    ([(8, 8), (8, 4), (8, 8)], 3, 3000),
+    ([(8, 6), (8, 6), (8, 6), (8, 6)], 2, 500),
+])
+def test_bounds_below_enumerated_optima(widths, rows, T):
+    """The MILP tests' exhaustive optima (every replication, every release event)."""
+    p = _chain(widths, rows, T)
+    want = _enumerate(p)
+    b = bounds(p)
+    assert b.path <= want and b.window <= want and b.lower <= want
+    # Just-in-time schedules reach the same optimum on these chains.
+    assert exhaustive_jit(p, r_max=8) == want
+
+
+def test_path_bound_is_exact_when_every_pair_overflows():
+    """Three layers of 3 rows on 5 rows: no two fit together, so each part's writes wait for
+    the previous part's end: three write rounds and three computes in sequence, where the
+    write bound counts two rounds and one compute."""
+    p = _linear_chain([128, 384, 128, 384], 5, 1000, tokens=5)
+    assert [s.apu_rows for s in p.steps] == [3, 3, 3]
+    T, c = 1000, 5 * p.hardware.compute_latency_cycles
+    opt = exhaustive_jit(p, r_max=8)
+    assert opt == 3 * T + 3 * c
+    b = bounds(p)
+    assert b.path == opt
+    assert b.window == 3 * T + c  # windows count the rounds, not the computes between them
+    assert b.write == 2 * T + c
+
+
+def test_window_bound_counts_next_fit_rounds_in_any_order():
+    """Three parallel 2-row branches joined by a layer split into two 3-row parts, on 4 rows
+    with negligible compute: in any order two branches share a window, the third and each
+    part of the join need one each, so four rounds, where the write bound counts three."""
+    b = NetworkBuilder("par", {"x": (1, 128)})
+    outs = [b.add(f"q{i}", "linear", ["x"], in_features=128, out_features=256) for i in range(3)]
+    cat = b.add("cat", "concat", outs, axis=1)
+    b.add("o", "linear", [cat], in_features=768, out_features=64)
+    T = 100_000
+    hw = tiny_hardware(pes=1, apu_rows_per_pe=4, write_latency_cycles=T,
+                       gbuffer_banks=(1 << 20,) * 3)
+    p = map_network(b.build(), hw)
+    assert [s.apu_rows for s in p.weighted_steps] == [2, 2, 2, 3, 3]
+    opt = exhaustive_jit(p)
+    bd = bounds(p)
+    assert bd.write < 4 * T <= bd.window == bd.lower <= opt < 4 * T + T // 100
+
+
+# ----- no schedule beats them -----
+
+@st.composite
+def parallel_networks(draw: st.DrawFn):
+    """Token sequences through blocks of 1-3 parallel linears joined by a concat, at times
+    with a digital matmul of two branches on the side (an extra sink, like attention scores
+    without their context), then a linear: compute orders differ in weight-bearing steps,
+    unlike the chains of ``small_networks``."""
+    tokens = draw(st.integers(1, 16))
+    width = draw(st.integers(8, 300))
+    b = NetworkBuilder("par", {"x": (tokens, width)})
+    x = "x"
+    for k in range(draw(st.integers(1, 3))):
+        n_branches = draw(st.integers(1, 3))
+        side = n_branches >= 2 and draw(st.booleans())
+        outs: list[str] = []
+        first = draw(st.integers(8, 300))
+        for i in range(n_branches):
+            out = first if side and i == 1 else (first if i == 0 else draw(st.integers(8, 300)))
+            outs.append(b.add(f"b{k}_{i}", "linear", [x], in_features=width, out_features=out))
+        if side:
+            b.add(f"mm{k}", "matmul", [outs[0], outs[1]], transpose_b=True)
+        x = b.add(f"cat{k}", "concat", outs, axis=1) if len(outs) > 1 else outs[0]
+        width = _width_of(b, x)
+    b.add("head", "linear", [x], in_features=width, out_features=draw(st.integers(1, 64)))
+    return b.build()
+
+
+def _width_of(b: NetworkBuilder, name: str) -> int:
+    """Feature size of a tensor being built (linears and concats along features only)."""
+    op = next(o for o in b.ops if o.name == name)
+    if op.kind == "linear":
+        return int(op.attrs["out_features"])
+    return sum(_width_of(b, i) for i in op.inputs)
+
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@SETTINGS
+@given(net=st.one_of(small_networks(), parallel_networks()), hw=small_hardware(),
+       seed=st.integers(0, 2**32 - 1))
+def test_no_schedule_beats_path_and_window_bounds(net, hw, seed):
+    p = map_network(net, hw)
+    b = bounds(p)
+    best = None
+    for method in HEURISTICS:
+        res = solve(p, method)
+        assert res.report is not None and res.report.valid, (method, res.messages)
+        assert res.objective is not None and res.objective >= b.lower, (method, res.objective, b)
+        best = res.objective if best is None else min(best, res.objective)
+    rep = evaluate(p, random_schedule(p, np.random.default_rng(seed)))
+    assert rep.valid and rep.makespan_cycles >= b.lower, (rep.makespan_cycles, b)
+    cost, sched = best_jit(p)
+    rep = evaluate(p, sched)
+    if hw.write_slots >= hw.total_apu_rows:  # just-in-time writes may exceed the bandwidth
+        assert rep.valid, [str(v) for v in rep.violations[:3]]
+    if rep.valid:
+        assert rep.makespan_cycles == cost >= b.lower, (cost, b)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(net=st.one_of(small_networks(), parallel_networks()), hw=small_hardware())
+def test_bounds_below_exhaustive_jit_optimum(net, hw):
+    p = map_network(net, hw)
+    if len(p.weighted_steps) > 4:
+        return
+    opt = exhaustive_jit(p, r_max=4, n_orders=6)
+    b = bounds(p)
+    # With the bandwidth limit a just-in-time schedule may be invalid; the bounds that ignore
+    # the limit (path, window) must still be below the relaxed optimum.
+    assert b.window <= opt
+    if hw.write_slots >= hw.total_apu_rows:
+        assert b.lower <= opt, (opt, b)
+
+
+# ----- the built-in networks -----
+
+@pytest.mark.parametrize("name,at_least_ms", [
+    ("vgg16", 13.0), ("resnet50", 3.2), ("densenet161", 5.55), ("bert-base", 7.7),
+    ("bert-large", 27.6),
+])
+def test_builtin_lower_bounds(name, at_least_ms):
+    """Regression: the values reported in docs/bounds.md (and under the heuristics)."""
+    p = map_network(load_network(name), aras_hardware())
+    lb = lower_bound(p)
+    assert lb >= at_least_ms * 1e6
+    assert lb <= solve(p, "aras").objective
+    assert path_bound(p) <= lb and window_bound(p) <= lb
