@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 
 from aras.errors import InputError
 from aras.evaluator import evaluate
-from aras.heuristics import aras, baseline, greedy_replication
+from aras.heuristics import aras, baseline, greedy_replication, jit
 from aras.heuristics.engine import Builder, RowWriter
 from aras.mapping import Problem
 from aras.schedule import Schedule
@@ -132,9 +132,12 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
 
 def _best_heuristic(problem: Problem, banks: str) -> tuple[str, Schedule, int]:
     best = None
-    for name, fn in (("aras", aras), ("greedy-replication", greedy_replication),
+    for name, fn in (("jit", jit), ("aras", aras), ("greedy-replication", greedy_replication),
                      ("baseline", baseline)):
-        s = fn(problem, banks=banks)
+        try:
+            s = fn(problem, banks=banks)
+        except InputError:  # jit does not exist when bandwidth cannot write a whole part
+            continue
         rep = evaluate(problem, s)
         if rep.valid and (best is None or rep.makespan_cycles < best[2]):
             best = (name, s, rep.makespan_cycles)

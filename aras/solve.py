@@ -16,7 +16,7 @@ from typing import Any
 from aras.bounds import Bounds, bounds
 from aras.errors import InputError
 from aras.evaluator import Report, evaluate
-from aras.heuristics import aras, baseline, greedy_replication, naive
+from aras.heuristics import aras, baseline, greedy_replication, jit, naive
 from aras.mapping import Problem
 from aras.schedule import Schedule
 
@@ -40,6 +40,7 @@ METHODS: dict[str, Method] = {
     "greedy-replication": lambda problem, banks="greedy", **_: greedy_replication(
         problem, banks=banks),
     "aras": lambda problem, banks="greedy", **_: aras(problem, banks=banks),
+    "jit": lambda problem, banks="greedy", **_: jit(problem, banks=banks),
 }
 
 

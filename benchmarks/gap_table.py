@@ -17,7 +17,7 @@ from aras.mapping import map_network
 from aras.solve import solve
 from aras.zoo import BUILTIN
 
-METHODS = ["baseline", "greedy-replication", "aras", "milp"]
+METHODS = ["baseline", "greedy-replication", "aras", "jit", "milp"]
 FULL_MAX_STEPS = 40  # milp-full only where the whole network is one small model
 
 

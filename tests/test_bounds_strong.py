@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aras.bounds import bounds, lower_bound, path_bound, window_bound
+from aras.errors import InputError
 from aras.evaluator import evaluate
 from aras.hardware import aras_hardware
 from aras.heuristics.engine import Builder
@@ -31,7 +32,7 @@ from aras.zoo import load_network
 from tests.helpers import random_schedule, small_hardware, small_networks, tiny_hardware
 from tests.test_milp import _chain, _enumerate
 
-HEURISTICS = ("naive", "baseline", "greedy-replication", "aras")
+HEURISTICS = ("naive", "baseline", "greedy-replication", "aras", "jit")
 
 
 # ----- just-in-time schedules -----
@@ -253,7 +254,11 @@ def test_no_schedule_beats_path_and_window_bounds(net, hw, seed):
     b = bounds(p)
     best = None
     for method in HEURISTICS:
-        res = solve(p, method)
+        try:
+            res = solve(p, method)
+        except InputError:  # jit: the bandwidth cannot write one part's rows at once
+            assert method == "jit"
+            continue
         assert res.report is not None and res.report.valid, (method, res.messages)
         assert res.objective is not None and res.objective >= b.lower, (method, res.objective, b)
         best = res.objective if best is None else min(best, res.objective)

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from aras.bounds import lower_bound
+from aras.errors import InputError
 from aras.evaluator import evaluate
-from aras.heuristics import aras, baseline
+from aras.heuristics import aras, baseline, jit
 from aras.mapping import map_network
 from aras.milp import MilpStats, incumbent_from_schedule, milp, schedule_from
 from aras.network import NetworkBuilder
@@ -126,8 +127,12 @@ def test_milp_valid_never_worse_than_heuristics_and_above_bound(net, hw):
     rep = evaluate(p, s)
     assert rep.valid, [str(v) for v in rep.violations[:3]]
     assert rep.makespan_cycles >= lower_bound(p)
-    for h in (baseline, aras):
-        assert rep.makespan_cycles <= evaluate(p, h(p)).makespan_cycles
+    for h in (baseline, aras, jit):
+        try:
+            other = h(p)
+        except InputError:  # jit: the bandwidth cannot write one part at once
+            continue
+        assert rep.makespan_cycles <= evaluate(p, other).makespan_cycles
 
 
 def test_cli_milp_and_errors(tmp_path):
