@@ -113,3 +113,28 @@ def test_aras_policy_cases_by_hand():
     got = [(s.layer, r) for s, r in plan(8, ups)]
     assert got[:2] == [("a", 4), ("b", 4)]
     assert got[2] == ("c", 1)  # no rows left: c comes next, partially (nothing written)
+
+
+def test_jit_times_by_hand_and_schedule_matches():
+    """Three 1-row parts on 2 rows: the third part's writes wait for the first part's end."""
+    from aras.heuristics.jit import jit_schedule, jit_times
+    from tests.test_milp import _chain
+
+    p = _chain([(8, 6), (8, 6), (8, 6)], 2, 1000)
+    a, b, c = p.weighted_steps
+    assert (a.apu_rows, b.apu_rows, c.apu_rows) == (1, 1, 1)
+    reps = {a.index: 1, b.index: 1, c.index: 1}
+    ca, cb, cc = (p.compute_cycles(s, 1) for s in (a, b, c))
+    start, end = jit_times(p, reps)
+    assert start[a.index] == 1000                       # its writes take [0, 1000)
+    assert start[b.index] == 1000 + ca                  # the second row was free all along
+    assert start[c.index] == max(1000 + ca + cb, 1000 + ca + 1000)  # a's row, rewritten
+    assert end[c.index] == start[c.index] + cc
+    sched = jit_schedule(p, reps)
+    rep = evaluate(p, sched)
+    assert rep.valid and rep.makespan_cycles == end[c.index]
+    # every write starts exactly one write latency before its part computes
+    starts = {(s.layer, s.part): s.start for s in sched.steps}
+    w = sched.writes
+    for layer, part, t in zip(w.layer.tolist(), w.part.tolist(), w.start.tolist(), strict=True):
+        assert t == starts[(layer, part)] - 1000
