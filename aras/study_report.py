@@ -122,7 +122,7 @@ def tabulate(records: list[dict[str, Any]], variant_order: list[str] | None = No
     nets = list(dict.fromkeys(i[0] for i in instances))
     vorder = list(variant_order or []) + sorted({i[1] for i in instances})
     instances.sort(key=lambda i: (nets.index(i[0]), vorder.index(i[1])))
-    order = ["naive", "baseline", "greedy-replication", "aras", "milp", "milp-full"]
+    order = ["naive", "baseline", "greedy-replication", "aras", "jit", "milp", "milp-full"]
     labels.sort(key=lambda s: (order.index(s.split("@")[0]) if s.split("@")[0] in order
                                else len(order), s))
     return Table(labels, instances, best, dict(seeds), bound)
