@@ -349,7 +349,8 @@ def study_run(
     """Run a study; finished tasks are kept, so the same command resumes after a kill."""
     from rich import progress as rp
 
-    from aras.study import load_study, run_study
+    from aras.study import load_study
+    from aras.study_run import run_study
 
     study = load_study(study_file)
     if workers < 1:

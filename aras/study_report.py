@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from aras.errors import InputError
-from aras.study import RESULTS, SEARCHING, load_results
+from aras.study import SEARCHING
+from aras.study_run import RESULTS, load_results
 
 #: Columns of results.csv, in order.
 CSV_COLUMNS = [
@@ -82,6 +83,11 @@ class Table:
     best: dict[tuple[tuple[str, str], str], dict[str, Any]]   # (instance, label) -> record
     seeds: dict[tuple[tuple[str, str], str], int]
     bound: dict[tuple[str, str], int]
+    multi_limit: bool = False   # several time limits: searching labels carry theirs
+
+    def label(self, rec: dict[str, Any]) -> str:
+        """The label of a record in this table."""
+        return _label(rec, self.multi_limit)
 
 
 def _label(rec: dict[str, Any], multi_limit: bool) -> str:
@@ -125,7 +131,7 @@ def tabulate(records: list[dict[str, Any]], variant_order: list[str] | None = No
     order = ["naive", "baseline", "greedy-replication", "aras", "jit", "milp", "milp-full"]
     labels.sort(key=lambda s: (order.index(s.split("@")[0]) if s.split("@")[0] in order
                                else len(order), s))
-    return Table(labels, instances, best, dict(seeds), bound)
+    return Table(labels, instances, best, dict(seeds), bound, multi)
 
 
 def _geomean_gap(ratios: list[float]) -> float | None:
@@ -200,10 +206,9 @@ def summary(records: list[dict[str, Any]], title: str = "study",
               "solved tasks.", "", "| method | tasks | mean | median | max |",
               "|---|---|---|---|---|"]
     by_label: dict[str, list[float]] = defaultdict(list)
-    limits = {r.get("time_limit") for r in records if r.get("method") in SEARCHING}
     for r in records:
         if r.get("status") in _OK and isinstance(r.get("runtime_s"), (int, float)):
-            by_label[_label(r, len(limits) > 1)].append(float(r["runtime_s"]))
+            by_label[tab.label(r)].append(float(r["runtime_s"]))
     for lab in tab.labels:
         v = by_label.get(lab, [])
         if v:
@@ -351,12 +356,11 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
 
     # 3. Runtime against network size.
     fig, ax = plt.subplots(figsize=(6, 4))
-    limits = {r.get("time_limit") for r in records if r.get("method") in SEARCHING}
     for lab in tab.labels:
         xs, ys = [], []
         for r in records:
             x, y = (r.get("size") or {}).get("weights"), r.get("runtime_s")
-            if (r.get("status") in _OK and _label(r, len(limits) > 1) == lab
+            if (r.get("status") in _OK and tab.label(r) == lab
                     and isinstance(x, (int, float)) and isinstance(y, (int, float))):
                 xs.append(float(x))
                 ys.append(max(float(y), 1e-4))  # a log axis has no zero

@@ -46,13 +46,13 @@ so the makespan it reports is the evaluator's.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
+from aras.heuristics.engine import Bandwidth
 from aras.mapping import Problem, Step
 
 
@@ -249,9 +249,8 @@ def timing(problem: Problem, replication: Mapping[int, int], rows_from: Mapping[
         if x > 0:
             by_event.setdefault(e, []).append((k, x))
     ready: dict[int, int] = {}
-    slots = hw.max_concurrent_row_writes
-    queued = slots < hw.total_apu_rows
-    busy: list[int] = []  # end times of writes in flight (a heap), when bandwidth binds
+    queued = hw.write_slots < hw.total_apu_rows
+    bw = Bandwidth(problem)  # the extraction's own write-slot bookkeeping
 
     def hand_out(e: int, t: int) -> None:
         for k, x in by_event.get(e, []):
@@ -259,11 +258,7 @@ def timing(problem: Problem, replication: Mapping[int, int], rows_from: Mapping[
                 ready[k] = max(ready.get(k, 0), t + T)
                 continue
             for _ in range(x):  # one write slot per row, first come first served
-                while busy and busy[0] <= t:
-                    heapq.heappop(busy)
-                s0 = max(t, heapq.heappop(busy)) if len(busy) >= slots else t
-                heapq.heappush(busy, s0 + T)
-                ready[k] = max(ready.get(k, 0), s0 + T)
+                ready[k] = max(ready.get(k, 0), bw.request(t) + T)
 
     hand_out(0, 0)
     t = 0

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from aras.network import NetworkBuilder
-from aras.study import ResultWriter, Task, load_results, load_study, run_study, run_task
+from aras.study import Task, load_study
 from aras.study_report import summary, tabulate
+from aras.study_run import ResultWriter, load_results, run_study, run_task
 from tests.helpers import ROOT, run_cli, tiny_hardware
 
 R18 = ROOT / "instances" / "networks" / "resnet18-cifar.json"
