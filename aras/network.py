@@ -26,16 +26,21 @@ KINDS: dict[str, dict[str, Any]] = {
     "conv2d": {"c_in": None, "c_out": None, "kernel": None, "stride": [1, 1],
                "padding": [0, 0], "dilation": [1, 1], "groups": 1},
     "linear": {"in_features": None, "out_features": None},
-    "matmul": {"heads": 1, "transpose_b": False},
+    "matmul": {"heads": 1, "transpose_b": False, "kv_heads": 0},
     "pool": {"mode": "max", "kernel": [1, 1], "stride": [1, 1], "padding": [0, 0],
              "global": False},
     "add": {},
+    "eltwise": {"fn": "add"},
     "concat": {"axis": 0},
     "norm": {},
     "act": {"fn": "relu"},
     "softmax": {},
+    "gather": {"fn": "gather"},
 }
 WEIGHTED = frozenset({"conv2d", "linear"})
+#: Kinds that may declare their output ``shape`` (importers do, from the source format's own
+#: shape inference, where a folded view leaves the input in another layout). ``gather`` must.
+DECLARABLE = frozenset(KINDS) - {"linear"}
 _PAIRS = {"kernel", "stride", "padding", "dilation"}
 
 Shape = tuple[int, ...]
@@ -136,6 +141,7 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
         raise InputError(f"op '{name}': unknown op '{kind}' (known: {', '.join(KINDS)})")
     spec = KINDS[kind]
     act, comment = attrs.pop("act", None), attrs.pop("comment", None)
+    declared, macs = attrs.pop("shape", None), attrs.pop("macs", None)
     unknown = sorted(set(attrs) - set(spec))
     if unknown:
         raise InputError(f"op '{name}': unknown field '{unknown[0]}' for {kind}")
@@ -151,6 +157,10 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
             value = _pair(name, key, value, minimum=0 if key == "padding" else 1)
         elif key in ("c_in", "c_out", "groups", "in_features", "out_features", "heads"):
             value = _pos_int(name, key, value)
+        elif key == "kv_heads":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InputError(f"op '{name}': kv_heads must be an integer >= 0 (0: = heads), "
+                                 f"got {value!r}")
         elif key in ("transpose_b", "global"):
             if not isinstance(value, bool):
                 raise InputError(f"op '{name}': {key} must be true or false, got {value!r}")
@@ -168,11 +178,33 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
         if full["c_in"] % g or full["c_out"] % g:
             raise InputError(f"op '{name}': groups {g} must divide c_in {full['c_in']} "
                              f"and c_out {full['c_out']}")
+    if kind == "matmul" and full["kv_heads"] and full["heads"] % full["kv_heads"]:
+        raise InputError(f"op '{name}': kv_heads {full['kv_heads']} must divide heads "
+                         f"{full['heads']}")
     for key, value in (("act", act), ("comment", comment)):
         if value is not None:
             if not isinstance(value, str):
                 raise InputError(f"op '{name}': {key} must be a string, got {value!r}")
             full[key] = value
+    if declared is not None:
+        if kind not in DECLARABLE:
+            raise InputError(f"op '{name}': a {kind} cannot declare its shape")
+        if (not isinstance(declared, (list, tuple)) or not declared
+                or any(isinstance(x, bool) or not isinstance(x, int) or x <= 0
+                       for x in declared)):
+            raise InputError(f"op '{name}': shape must be a non-empty list of positive "
+                             f"integers, got {declared!r}")
+        full["shape"] = tuple(int(x) for x in declared)
+    elif kind == "gather":
+        raise InputError(f"op '{name}': missing field 'shape' for gather")
+    if macs is not None:
+        if kind != "matmul" or declared is None:
+            raise InputError(f"op '{name}': macs is for a matmul that declares its shape")
+        if isinstance(macs, bool) or not isinstance(macs, int) or macs <= 0:
+            raise InputError(f"op '{name}': macs must be a positive integer, got {macs!r}")
+        full["macs"] = macs
+    elif kind == "matmul" and declared is not None:
+        raise InputError(f"op '{name}': a matmul that declares its shape needs macs")
     ins = tuple(inputs)
     if not ins or not all(isinstance(i, str) for i in ins):
         raise InputError(f"op '{name}': inputs must be a non-empty list of tensor names")
@@ -193,6 +225,8 @@ def infer_shape(op: Op, ins: list[Shape]) -> Shape:
     """
     a = op.attrs
     n = op.name
+    if "shape" in a:
+        return _declared(op, ins)
     if op.kind == "conv2d":
         if len(ins) != 1 or len(ins[0]) != 3 or ins[0][0] != a["c_in"]:
             raise InputError(f"op '{n}': conv2d expects one input of shape "
@@ -224,6 +258,8 @@ def infer_shape(op: Op, ins: list[Shape]) -> Shape:
         if ho <= 0 or wo <= 0:
             raise InputError(f"op '{n}': output would be empty ({ho}x{wo}) for input {h}x{w}")
         return (c, ho, wo)
+    if op.kind == "eltwise":
+        return _broadcast(n, ins)
     if op.kind == "add":
         if len(ins) < 2 or any(s != ins[0] for s in ins):
             raise InputError(f"op '{n}': add expects two or more inputs of one shape, "
@@ -244,6 +280,40 @@ def infer_shape(op: Op, ins: list[Shape]) -> Shape:
     return ins[0]
 
 
+def _declared(op: Op, ins: list[Shape]) -> Shape:
+    """Check a declared output shape against what its inputs allow (element counts)."""
+    shape: Shape = op.attrs["shape"]
+    a, n = op.attrs, op.name
+    if op.kind == "conv2d":
+        if len(ins) != 1 or len(shape) != 3 or shape[0] != a["c_out"] \
+                or math.prod(ins[0]) % a["c_in"]:
+            raise InputError(f"op '{n}': declared shape {list(shape)} does not fit a conv2d "
+                             f"with c_in={a['c_in']}, c_out={a['c_out']} on input "
+                             f"{[list(s) for s in ins]}")
+    elif op.kind == "concat":
+        if math.prod(shape) != sum(math.prod(s) for s in ins):
+            raise InputError(f"op '{n}': declared shape {list(shape)} does not hold the "
+                             f"{sum(math.prod(s) for s in ins)} elements of its inputs")
+    elif op.kind in ("norm", "act", "softmax") and len(ins) != 1:
+        raise InputError(f"op '{n}': {op.kind} expects one input")
+    return shape
+
+
+def _broadcast(n: str, ins: list[Shape]) -> Shape:
+    """NumPy broadcasting of element-wise inputs (one input is an op with a constant)."""
+    if not ins:
+        raise InputError(f"op '{n}': eltwise expects at least one input")
+    rank = max(len(s) for s in ins)
+    out = []
+    for d in range(rank):
+        dims = {s[len(s) - rank + d] for s in ins if len(s) - rank + d >= 0} - {1}
+        if len(dims) > 1:
+            raise InputError(f"op '{n}': eltwise inputs {[list(s) for s in ins]} do not "
+                             "broadcast")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
 def _matmul_shape(op: Op, ins: list[Shape]) -> tuple[Shape, int]:
     """Output shape and MAC count of a weightless (multi-head) matmul.
 
@@ -251,16 +321,23 @@ def _matmul_shape(op: Op, ins: list[Shape]) -> tuple[Shape, int]:
     (or ``(n, heads*k)`` with ``transpose_b``) or the 3-D ``(heads, k, n)``
     (``(heads, n, k)``). The output is ``(m, heads*n)`` when ``B`` is 2-D and not
     transposed (heads merged back, as for the attention context) and
-    ``(heads, m, n)`` otherwise (as for the attention scores).
+    ``(heads, m, n)`` otherwise (as for the attention scores). With grouped-query
+    attention ``kv_heads`` (0: equal to ``heads``) divides ``heads`` and ``B`` carries
+    ``kv_heads`` heads, each shared by ``heads / kv_heads`` query heads; the MACs are those
+    of ``heads`` products. A matmul that declares ``shape`` and ``macs`` (an importer's,
+    where a folded view left its inputs in another layout) takes them as given.
     """
     n_ = op.name
     h = op.attrs["heads"]
+    kv = op.attrs.get("kv_heads") or h
     tb = op.attrs["transpose_b"]
     if len(ins) != 2:
         raise InputError(f"op '{n_}': matmul expects two inputs")
+    if "shape" in op.attrs:
+        return op.attrs["shape"], op.attrs["macs"]
     a, b = ins
     bad = InputError(f"op '{n_}': matmul shapes {list(a)} x {list(b)} do not fit heads={h}, "
-                     f"transpose_b={tb}")
+                     f"kv_heads={kv}, transpose_b={tb}")
     if len(a) == 2 and a[1] % h == 0:
         m, k = a[0], a[1] // h
     elif len(a) == 3 and a[0] == h:
@@ -269,14 +346,14 @@ def _matmul_shape(op: Op, ins: list[Shape]) -> tuple[Shape, int]:
         raise bad
     if len(b) == 2:
         if tb:
-            if b[1] != h * k:
+            if b[1] != kv * k:
                 raise bad
             nn = b[0]
         else:
-            if b[0] != k or b[1] % h:
+            if b[0] != k or b[1] % kv:
                 raise bad
-            nn = b[1] // h
-    elif len(b) == 3 and b[0] == h:
+            nn = b[1] // kv
+    elif len(b) == 3 and b[0] in (h, kv):
         kb, nn = (b[2], b[1]) if tb else (b[1], b[2])
         if kb != k:
             raise bad
@@ -349,6 +426,12 @@ class Network:
         self.ops: list[Op] = [by_name[n] for n in order]
         self.graph = g
         self._by_name = by_name
+        #: Real weight codes (unsigned INT8, by op name) when the source carried them.
+        self.codes: dict[str, Any] | None = None
+        #: How to load the network again (a front-end's spec), written into schedule files.
+        self.source: dict[str, Any] | None = None
+        #: What a front-end folded away: op type -> count (views, shape arithmetic, constants).
+        self.folded: dict[str, int] = {}
         self.shapes: dict[str, Shape] = dict(self.inputs)
         for op in self.ops:
             self.shapes[op.name] = infer_shape(op, [self.shapes[i] for i in op.inputs])

@@ -17,11 +17,11 @@ from typing import Any
 from aras.bounds import bounds
 from aras.configs import CONFIGS
 from aras.evaluator import ENERGY_COMPONENTS
+from aras.frontends.pretrained import weights_for
+from aras.frontends.zoo import BUILTIN
 from aras.mapping import map_network
 from aras.network import Network
-from aras.pretrained import weights_for
 from aras.solve import solve
-from aras.zoo import BUILTIN
 
 #: The paper's figures (MODEL.md section 8) used beside ours.
 PAPER: dict[str, Any] = {
@@ -63,7 +63,7 @@ def networks_for_paper(include_minilm: bool = True) -> dict[str, Callable[[], Ne
     """The five paper networks, plus MiniLM-L6 when its weights are installed."""
     nets: dict[str, Callable[[], Network]] = dict(BUILTIN)
     if include_minilm:
-        from aras.pretrained import minilm_available, minilm_l6
+        from aras.frontends.pretrained import minilm_available, minilm_l6
 
         if minilm_available():
             nets["minilm-l6"] = minilm_l6
@@ -74,7 +74,7 @@ def run_one(name: str, build: Callable[[], Network], config: str) -> dict[str, A
     """Solve and evaluate one network under one configuration; a CSV row (not normalised)."""
     cfg = CONFIGS[config]
     p = map_network(build(), cfg.hardware())
-    weights = weights_for(p.network.name)
+    weights = weights_for(p.network)
     res = solve(p, cfg.method, banks=cfg.banks, reuse=cfg.reuse, weights=weights)
     rep = res.report
     assert rep is not None and rep.valid and res.schedule is not None, res.messages

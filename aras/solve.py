@@ -145,7 +145,9 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     reuse
         Apply adaptive partial weight reuse (shift layers to a common center).
     weights
-        Optional real weight codes per layer, for reuse and pulse counting.
+        Real weight codes per layer, for reuse and pulse counting; by default those the
+        network carries (``Network.codes``, e.g. an ONNX file's INT8 initializers), else
+        the statistical model.
     bank_time_limit
         Seconds for the liveness bank MILP (``banks="liveness"`` only).
     **options
@@ -158,6 +160,8 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     """
     if method not in METHODS:
         raise InputError(f"--method: unknown method '{method}' (known: {', '.join(METHODS)})")
+    if weights is None:
+        weights = problem.network.codes
     b = bounds(problem)
     t0 = time.perf_counter()
     messages: list[str] = []
@@ -189,6 +193,9 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         return Result(method, Status.ERROR, None, b.lower, None, time.perf_counter() - t0,
                       None, None, b, [f"{type(exc).__name__}: {exc}"])
     runtime = time.perf_counter() - t0
+    if problem.network.source is not None:
+        # how to load the network again: `aras evaluate` of the file needs no --network
+        sched.extra.setdefault("network_source", problem.network.source)
     report = evaluate(problem, sched, weights=weights)
     if not report.valid:
         return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,

@@ -9,7 +9,9 @@ field) and expands it into :class:`Task` objects with stable ids;
 Study file format::
 
     name = "sensitivity"                # optional, defaults to the file name
-    networks = ["resnet50", "nets/my.json"]   # built-in names or files (relative to this file)
+    networks = ["resnet50", "nets/my.json",   # built-in names or files (relative to this file):
+                {network = "model.onnx", tokens = 128, name = "minilm-128"},  # with options
+                {network = "llama.config.json", phase = "decode", context = 2048}]
     methods = ["baseline", "aras", "milp"]
     time_limits = [30]                  # seconds, searching methods only (default [60])
     seeds = [0]                         # searching methods only (default [0])
@@ -69,7 +71,9 @@ class Task:
     network
         Display name of the network (built-in name or file stem).
     network_spec
-        What :func:`aras.zoo.load_network` takes (a built-in name or an absolute path).
+        What :func:`aras.frontends.load_network` takes (a built-in name or an absolute path).
+    network_options
+        Its keyword options (``tokens``, ``input_shapes``, ``phase``, ``context``).
     variant
         Hardware variant name.
     hardware
@@ -95,6 +99,7 @@ class Task:
     banks: str = "greedy"
     threads: int = 1
     options: dict[str, Any] = field(default_factory=dict)
+    network_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def filename(self) -> str:
@@ -177,28 +182,62 @@ def _value_name(v: Any) -> str:
     return str(v)
 
 
-def _networks(data: dict[str, Any], p: Path, w: str) -> list[tuple[str, str]]:
-    """(display name, load spec) of every network; files are loaded (validated) now."""
-    from aras.network import Network
-    from aras.zoo import BUILTIN
+_NET_KEYS = {"network", "name", "tokens", "input_shapes", "phase", "context"}
 
-    networks: list[tuple[str, str]] = []
+
+def _networks(data: dict[str, Any], p: Path, w: str
+              ) -> list[tuple[str, str, dict[str, Any]]]:
+    """(display name, load spec, load options) of every network, each loaded (validated) now.
+
+    An entry is a built-in name or a file (relative to the study file), or a table
+    ``{network = ..., name = ..., tokens = ..., input_shapes = {x = [1, 3, 224, 224]},
+    phase = ..., context = ...}``.
+    """
+    from aras.frontends import known_names, load_network
+
+    networks: list[tuple[str, str, dict[str, Any]]] = []
     for i, n in enumerate(_list(data, "networks", w)):
+        where = f"{w}: networks[{i}]"
+        label: str | None = None
+        opts: dict[str, Any] = {}
+        if isinstance(n, dict):
+            bad = sorted(set(n) - _NET_KEYS)
+            if bad:
+                raise InputError(f"{where}.{bad[0]}: unknown key (known: "
+                                 f"{', '.join(sorted(_NET_KEYS))})")
+            label = n.get("name")
+            if label is not None and (not isinstance(label, str) or not label):
+                raise InputError(f"{where}.name: must be a non-empty string")
+            opts = {k: v for k, v in n.items() if k not in ("network", "name")}
+            shapes = opts.get("input_shapes")
+            if shapes is not None:
+                if not isinstance(shapes, dict) or not all(
+                        isinstance(v, list) and v and all(
+                            isinstance(x, int) and not isinstance(x, bool) and x > 0
+                            for x in v) for v in shapes.values()):
+                    raise InputError(f"{where}.input_shapes: a table of input name -> list of "
+                                     "positive integers")
+                opts["input_shapes"] = {k: tuple(v) for k, v in shapes.items()}
+            n = n.get("network")
         if not isinstance(n, str):
-            raise InputError(f"{w}: networks[{i}] must be a string, got {n!r}")
-        if n in BUILTIN or n == "minilm-l6":
-            networks.append((n, n))
-            continue
-        f = (p.parent / n).resolve()
-        if not f.is_file():
-            raise InputError(f"{w}: networks[{i}]: '{n}' is neither a built-in network "
-                             f"({', '.join(BUILTIN)}) nor a file")
-        loaded = Network.load(f)  # validates now, not in a worker an hour later
-        networks.append((loaded.name, str(f)))
-    names = [n for n, _ in networks]
+            raise InputError(f"{where} must be a network name or file, or a table with "
+                             f"'network', got {n!r}")
+        builtin = n in known_names()
+        spec = n if builtin else str((p.parent / n).resolve())
+        if not builtin and not Path(spec).is_file():
+            raise InputError(f"{where}: '{n}' is neither a built-in network "
+                             f"({', '.join(known_names())}) nor a file")
+        try:
+            loaded = load_network(spec, **opts)  # validates now, not in a worker an hour later
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+        shown = label or (n if builtin and not opts else loaded.name)
+        networks.append((shown, spec, {k: (list(v) if isinstance(v, tuple) else v)
+                                       for k, v in opts.items()}))
+    names = [n for n, _, _ in networks]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise InputError(f"{w}: networks: '{dup}' is listed twice")
+        raise InputError(f"{w}: networks: '{dup}' is listed twice (give the entries a name)")
     return networks
 
 
@@ -340,7 +379,7 @@ def load_study(path: str | Path) -> Study:
     variants, base_variant, sweeps = _variants(data, p, w)
 
     tasks: list[Task] = []
-    for net, spec in networks:
+    for net, spec, net_opts in networks:
         for vname, params in variants.items():
             for m in methods:
                 opts = dict(options.get(m, {}))
@@ -349,10 +388,11 @@ def load_study(path: str | Path) -> Study:
                         for s in seeds:
                             tasks.append(Task(f"{net}/{vname}/{m}/t{_value_name(float(t))}/s{s}",
                                               net, spec, vname, params, m, float(t), s, banks,
-                                              threads, opts))
+                                              threads, opts, net_opts))
                 else:
                     tasks.append(Task(f"{net}/{vname}/{m}", net, spec, vname, params, m,
-                                      banks=banks, threads=threads, options=opts))
+                                      banks=banks, threads=threads, options=opts,
+                                      network_options=net_opts))
     # Longest first: searching tasks take their whole time limit, so starting them
     # early keeps the workers busy to the end (a classic LPT order).
     tasks.sort(key=lambda t: -(t.time_limit or 0.0))

@@ -53,18 +53,21 @@ def run_task(task: Task | dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     rec = _header(t)
     try:
+        from aras.frontends import load_network
+        from aras.frontends.pretrained import weights_for
         from aras.mapping import map_network
-        from aras.pretrained import weights_for
         from aras.solve import solve
-        from aras.zoo import load_network
 
         hw = Hardware.from_dict(t.hardware, source=f"task {t.id}: hardware")
-        problem = map_network(load_network(t.network_spec), hw)
+        net_opts = dict(t.network_options)
+        if "input_shapes" in net_opts:
+            net_opts["input_shapes"] = {k: tuple(v) for k, v in net_opts["input_shapes"].items()}
+        problem = map_network(load_network(t.network_spec, **net_opts), hw)
         opts: dict[str, Any] = dict(t.options)
         if t.method in SEARCHING:
             opts.update(threads=t.threads, seed=t.seed)
         res = solve(problem, method=t.method, time_limit=t.time_limit, banks=t.banks,
-                    weights=weights_for(problem.network.name), **opts)
+                    weights=weights_for(problem.network), **opts)
         d = res.to_dict(problem)
         d.pop("milp", None)  # the per-window trace is in the schedule's extra
         rec.update({k: v for k, v in d.items() if k not in ("network", "hardware", "method")})

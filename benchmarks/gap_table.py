@@ -12,10 +12,10 @@ import math
 import time
 from pathlib import Path
 
+from aras.frontends.zoo import BUILTIN
 from aras.hardware import load_hardware
 from aras.mapping import map_network
 from aras.solve import solve
-from aras.zoo import BUILTIN
 
 METHODS = ["baseline", "greedy-replication", "aras", "jit", "milp"]
 FULL_MAX_STEPS = 40  # milp-full only where the whole network is one small model

@@ -22,12 +22,12 @@ from __future__ import annotations
 import argparse
 
 from aras.evaluator import evaluate
+from aras.frontends.zoo import BUILTIN
 from aras.hardware import Hardware, load_hardware
 from aras.liveness import Assignment, apply_assignment, tensors_of
 from aras.mapping import Problem, map_network
 from aras.schedule import Schedule
 from aras.solve import solve
-from aras.zoo import BUILTIN
 from formulations.liveness import LivenessInfo, assign_banks
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 
+from aras.frontends.zoo import BUILTIN
 from aras.hardware import load_hardware
 from aras.mapping import map_network
 from aras.solve import solve
-from aras.zoo import BUILTIN
 
 
 def main() -> None:

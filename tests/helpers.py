@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,34 @@ def random_schedule(problem: Problem, rng: np.random.Generator) -> Schedule:
 def mapped(net: Network, hw: Hardware) -> Problem:
     """Shorthand for map_network."""
     return map_network(net, hw)
+
+
+@dataclasses.dataclass
+class CliResult:
+    """What :func:`cli_inprocess` returns (the fields of a CompletedProcess the tests read)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli_inprocess(*args: str) -> CliResult:
+    """Run ``cli.main`` in this process (no interpreter start-up), capturing its output."""
+    import contextlib
+    import io
+
+    import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = sys.argv
+    sys.argv = ["aras", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                cli.main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = argv
+    return CliResult(code, out.getvalue(), err.getvalue())

@@ -22,9 +22,9 @@ import pytest
 
 from aras.banks import min_capacity_cover, smallest_fit
 from aras.errors import InputError
+from aras.frontends.zoo import BUILTIN
 from aras.hardware import Hardware, aras_hardware, baseline_hardware
 from aras.mapping import map_network
-from aras.zoo import BUILTIN
 from formulations import banks as ilp
 
 HARDWARE = {"aras": aras_hardware, "baseline": baseline_hardware}

@@ -6,11 +6,11 @@ import numpy as np
 
 from aras.binding import rebind
 from aras.evaluator import evaluate
+from aras.frontends import load_network
 from aras.hardware import aras_hardware
 from aras.heuristics import aras, baseline
 from aras.mapping import map_network
 from aras.network import NetworkBuilder
-from aras.zoo import load_network
 from tests.helpers import tiny_hardware
 
 

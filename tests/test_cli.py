@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from aras.zoo import BUILTIN
-from tests.helpers import run_cli
+from aras.frontends.zoo import BUILTIN
+from tests.helpers import cli_inprocess as run_cli
 
 
 @pytest.mark.parametrize("network", list(BUILTIN))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from aras.evaluator import evaluate
+from aras.frontends import load_network
 from aras.hardware import baseline_hardware
 from aras.heuristics import baseline
 from aras.mapping import map_network
-from aras.zoo import load_network
 
 
 @pytest.mark.parametrize("name,largest", [

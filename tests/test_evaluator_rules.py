@@ -6,9 +6,9 @@ import copy
 import time
 
 from aras.evaluator import evaluate, validate
+from aras.frontends import load_network
 from aras.mapping import map_network
 from aras.schedule import Schedule, Writes
-from aras.zoo import load_network
 from tests.helpers import tiny_hardware, tiny_network, tiny_schedule
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from aras.evaluator import evaluate
+from aras.frontends import load_network
 from aras.gantt import GIDS, gantt
 from aras.hardware import aras_hardware
 from aras.mapping import Problem, map_network
@@ -23,7 +24,6 @@ from aras.trace import (
     chrome_trace,
     save_trace,
 )
-from aras.zoo import load_network
 from tests.helpers import tiny_hardware, tiny_network, tiny_schedule
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

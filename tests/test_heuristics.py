@@ -6,11 +6,12 @@ import pytest
 
 from aras.bounds import bounds
 from aras.evaluator import evaluate
+from aras.frontends import load_network
+from aras.frontends.zoo import BUILTIN
 from aras.hardware import aras_hardware, baseline_hardware
 from aras.heuristics import baseline, naive
 from aras.mapping import map_network
 from aras.network import NetworkBuilder
-from aras.zoo import BUILTIN, load_network
 from tests.helpers import tiny_hardware
 
 NETWORKS = list(BUILTIN)

