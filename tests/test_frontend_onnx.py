@@ -136,6 +136,22 @@ def test_conv_variants_windows_by_hand(tmp_path: Path) -> None:
     assert net.weight_count == 8 * 2 * 9 + 8 * 8 * 9 + 16 * 8
 
 
+def test_conv1d_and_pool1d_by_hand(tmp_path: Path) -> None:
+    """A 1-D conv is a 1 x k conv2d: windows = output length; weights c_out x c_in x k."""
+    w = numpy_helper.from_array(np.zeros((32, 16, 5), np.float32), "w")
+    w2 = numpy_helper.from_array(np.zeros((8, 32, 3), np.float32), "w2")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"], name="c1", pads=[2, 2]),
+             helper.make_node("MaxPool", ["a"], ["b"], name="p", kernel_shape=[2],
+                              strides=[2]),
+             helper.make_node("Conv", ["b", "w2"], ["c"], name="c2", strides=[2])]
+    p = _save(tmp_path, _model(nodes, [_vi("x", [1, 16, 100])], [_vi("c", None)], [w, w2]))
+    net = load_network(str(p))
+    win = {s.layer: s.windows for s in map_network(net, aras_hardware()).weighted_steps}
+    assert win == {"c1": 100, "c2": (50 - 3) // 2 + 1}
+    assert net.op("c1").matrix == (1, 16 * 5, 32)
+    assert net.weight_count == 32 * 16 * 5 + 8 * 32 * 3
+
+
 def test_transformer_block_by_hand(tmp_path: Path) -> None:
     """MatMul with a constant (linear) and between activations (weightless) behind views."""
     T, H, NH = 16, 64, 4

@@ -491,17 +491,19 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
         return nm
 
     def emit(node: Any, k: int, kind: str, act_in: list[str], out: str,
-             alternatives: list[dict[str, Any]] | None = None, **attrs: Any) -> str:
+             alternatives: list[dict[str, Any]] | None = None,
+             as_shape: tuple[int, ...] | None = None, **attrs: Any) -> str:
         """Append an op and return its name.
 
         The first of ``attrs`` (updated by each of ``alternatives``) under which our own
         inference gives ONNX's element count (and, for a conv or pool, ONNX's shape; for a
-        matmul, ONNX's MACs) is taken; else the op declares ONNX's shape (and MACs).
+        matmul, ONNX's MACs) is taken; else the op declares ONNX's shape (and MACs), or
+        ``as_shape`` (the same elements in our layout: a 1-D conv's ``(C, 1, L)``).
         """
         nm = fresh(node, k)
         ins_ours = [alias[t] for t in act_in]
         shapes = [ours[t] for t in ins_ours]
-        onnx_shape = _strip(G.shape(out, node))
+        onnx_shape = as_shape or _strip(G.shape(out, node))
         want_macs = None
         if kind == "matmul":
             want_macs = _macs(*(G.shape(t, node) for t in act_in))[0]
@@ -686,8 +688,13 @@ def _weighted(G: _Graph, n: Any, k: int, act: list[str], const: set[str], emit: 
             a = vals[1].reshape(groups, c_out // groups, -1)      # (g, cols_g, rows_g)
             mat = np.ascontiguousarray(np.transpose(a, (0, 2, 1)))  # (g, rows_g, cols_g)
             mat = _as_codes(vals[0], mat, quantize_uint8)
-        nm = emit(n, k, "conv2d", [x], out, c_in=cin_g * groups, c_out=c_out, kernel=kern,
-                  stride=st, padding=pads[:2], dilation=dil, groups=groups)
+        as_shape = None
+        if nd == 1:  # a 1-D conv is a 1 x k conv2d over a (C, 1, L) map
+            o_s = G.shape(out, n)
+            as_shape = (o_s[-2], 1, o_s[-1])
+        nm = emit(n, k, "conv2d", [x], out, as_shape=as_shape, c_in=cin_g * groups,
+                  c_out=c_out, kernel=kern, stride=st, padding=pads[:2], dilation=dil,
+                  groups=groups)
     else:
         while len(ws) > 2 and ws[0] == 1:  # a (1, K, N) weight is a K x N matrix
             ws = ws[1:]
