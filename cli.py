@@ -15,21 +15,21 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from aras.bounds import bounds as compute_bounds
-from aras.configs import get_config
-from aras.errors import InputError
-from aras.evaluator import ENERGY_COMPONENTS
-from aras.evaluator import evaluate as run_evaluate
+from aras.evaluation.bounds import bounds as compute_bounds
+from aras.evaluation.evaluator import ENERGY_COMPONENTS
+from aras.evaluation.evaluator import evaluate as run_evaluate
 from aras.frontends import load_network, network_from_source
 from aras.frontends.onnx_graph import parse_shape
 from aras.frontends.pretrained import weights_for
 from aras.frontends.zoo import ZOO
-from aras.hardware import Hardware, load_hardware
-from aras.mapping import Problem, map_network
-from aras.network import Network
-from aras.schedule import Schedule
-from aras.solve import METHODS, Status
-from aras.solve import solve as run_solve
+from aras.methods.configs import get_config
+from aras.methods.solve import METHODS, Status
+from aras.methods.solve import solve as run_solve
+from aras.model.errors import InputError
+from aras.model.hardware import Hardware, load_hardware
+from aras.model.mapping import Problem, map_network
+from aras.model.network import Network
+from aras.model.schedule import Schedule
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Offline schedules of the ARAS ReRAM PIM accelerator.")
@@ -332,8 +332,8 @@ def paper(
     """Reproduce the paper's evaluation: four configurations on the five networks."""
     from rich.progress import Progress
 
-    from aras.configs import CONFIGS
-    from aras.paper import networks_for_paper, run_paper
+    from aras.methods.configs import CONFIGS
+    from aras.studies.paper import networks_for_paper, run_paper
 
     total = len(networks_for_paper(minilm)) * len(CONFIGS)
     with Progress(console=err) as prog:
@@ -355,7 +355,7 @@ def plot(
     hardware: HardwareOpt = None,
 ) -> None:
     """Gantt chart of APU-row occupancy (writing, holding) with Gbuffer bank power states."""
-    from aras.gantt import gantt
+    from aras.views.gantt import gantt
 
     if max_rows is not None and max_rows < 1:
         raise InputError(f"--max-rows: must be >= 1, got {max_rows}")
@@ -375,7 +375,7 @@ def trace(
     hardware: HardwareOpt = None,
 ) -> None:
     """The schedule in Chrome trace-event format: computes, APU-row writes, Gbuffer banks."""
-    from aras.trace import save_trace
+    from aras.views.trace import save_trace
 
     s, p = _load_schedule(schedule, network, hardware)
     save_trace(s, p, output)
@@ -411,8 +411,8 @@ def study_run(
     """Run a study; finished tasks are kept, so the same command resumes after a kill."""
     from rich import progress as rp
 
-    from aras.study import load_study
-    from aras.study_run import run_study
+    from aras.studies.run import run_study
+    from aras.studies.study import load_study
 
     study = load_study(study_file)
     if workers < 1:
@@ -454,7 +454,7 @@ def study_report(
                                               "directory.")],
 ) -> None:
     """Write results.csv, summary.md and PNG plots of a study directory."""
-    from aras.study_report import report
+    from aras.studies.report import report
 
     paths = report(directory)
     err.print("wrote " + ", ".join(str(p) for p in paths))

@@ -1,8 +1,13 @@
 """aras: offline schedules of the ARAS ReRAM processing-in-memory DNN accelerator.
 
-Short public paths for research code: ``from aras import solve, load_network, load_hardware,
-map_network, evaluate``. They load lazily, except ``solve``, whose module has the same name
-(a submodule, once imported, would shadow a lazy attribute).
+The package's folders follow the data flow, and no module imports from a folder later in it:
+``model/`` (hardware, networks, mapping, schedules) -> ``frontends/`` (built-ins, JSON, ONNX,
+HuggingFace configs) -> ``evaluation/`` (evaluator, bounds, liveness) -> ``formulations``
+(the Pyomo models, a top-level package) -> ``methods/`` (``solve``, heuristics, MILP drivers)
+-> ``views/`` (Gantt, traces, plots) -> ``studies/`` (study files, runs, reports, the paper).
+
+Short public paths for research code, loaded lazily: ``from aras import solve, load_network,
+load_hardware, map_network, evaluate, Network, Schedule, Result``.
 """
 
 from __future__ import annotations
@@ -12,18 +17,17 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from aras.solve import Result as Result  # noqa: E402
-from aras.solve import solve as solve  # noqa: E402  (see the module docstring)
-
 _PUBLIC = {
     "load_network": "aras.frontends",
-    "load_hardware": "aras.hardware",
-    "map_network": "aras.mapping",
-    "evaluate": "aras.evaluator",
-    "Network": "aras.network",
-    "Schedule": "aras.schedule",
+    "load_hardware": "aras.model.hardware",
+    "map_network": "aras.model.mapping",
+    "evaluate": "aras.evaluation.evaluator",
+    "Network": "aras.model.network",
+    "Schedule": "aras.model.schedule",
+    "solve": "aras.methods.solve",
+    "Result": "aras.methods.solve",
 }
-__all__ = sorted([*_PUBLIC, "Result", "solve"])
+__all__ = sorted(_PUBLIC)
 
 
 def __getattr__(name: str) -> Any:

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from aras.frontends.zoo import BUILTIN
-from aras.hardware import load_hardware
-from aras.mapping import map_network
-from aras.solve import solve
+from aras.methods.solve import solve
+from aras.model.hardware import load_hardware
+from aras.model.mapping import map_network
 
 METHODS = ["baseline", "greedy-replication", "aras", "jit", "milp"]
 FULL_MAX_STEPS = 40  # milp-full only where the whole network is one small model

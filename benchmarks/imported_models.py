@@ -18,9 +18,9 @@ import onnx
 
 from aras.frontends import load_network
 from aras.frontends.pretrained import minilm_available, weights_for
-from aras.hardware import load_hardware
-from aras.mapping import map_network
-from aras.solve import solve
+from aras.methods.solve import solve
+from aras.model.hardware import load_hardware
+from aras.model.mapping import map_network
 
 ROOT = Path(__file__).resolve().parents[1]
 LIGHT = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"

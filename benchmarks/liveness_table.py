@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import argparse
 
-from aras.evaluator import evaluate
+from aras.evaluation.evaluator import evaluate
+from aras.evaluation.liveness import Assignment, apply_assignment, tensors_of
 from aras.frontends.zoo import BUILTIN
-from aras.hardware import Hardware, load_hardware
-from aras.liveness import Assignment, apply_assignment, tensors_of
-from aras.mapping import Problem, map_network
-from aras.schedule import Schedule
-from aras.solve import solve
+from aras.methods.solve import solve
+from aras.model.hardware import Hardware, load_hardware
+from aras.model.mapping import Problem, map_network
+from aras.model.schedule import Schedule
 from formulations.liveness import LivenessInfo, assign_banks
 
 

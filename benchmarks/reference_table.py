@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 
 from aras.frontends.zoo import BUILTIN
-from aras.hardware import load_hardware
-from aras.mapping import map_network
-from aras.solve import solve
+from aras.methods.solve import solve
+from aras.model.hardware import load_hardware
+from aras.model.mapping import map_network
 
 
 def main() -> None:

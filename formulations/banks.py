@@ -40,8 +40,8 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import TerminationCondition
 
-from aras.errors import InputError
-from aras.hardware import Hardware
+from aras.model.errors import InputError
+from aras.model.hardware import Hardware
 
 __all__ = ["build", "extract", "select_banks", "solve"]
 

@@ -4,7 +4,7 @@ The timing of a schedule fixes, at every write time ``t``, the set of rows that
 are free (their previous part has computed) and the tiles to write. Which
 free row takes which tile decides the write pulses: a cell costs
 ``|old level - new level|``. With the statistical pulse model of
-:mod:`aras.weights`, the expected cost of writing tile ``j`` over a row whose
+:mod:`aras.model.weights`, the expected cost of writing tile ``j`` over a row whose
 content came from distribution ``c`` is ``used_j * S[c, d_j]`` (``S`` the
 expected level steps per weight between two distributions), and 0 when the
 row already holds exactly tile ``j`` (the same part and tile).
@@ -30,8 +30,8 @@ from collections import defaultdict
 import numpy as np
 import pyomo.environ as pyo
 
-from aras.mapping import Problem
-from aras.schedule import Schedule, Writes
+from aras.model.mapping import Problem
+from aras.model.schedule import Schedule, Writes
 
 
 def build(supply: dict[int, int], demand: dict[int, int], cost: dict[tuple[int, int], float]
@@ -74,7 +74,7 @@ def bind(problem: Problem, sched: Schedule, dist_of_step: dict[int, int],
     pair_steps
         Expected level steps per weight, ``pair_steps[a, b]`` for b over a.
     """
-    from aras.evaluator import _Index, _tile_index
+    from aras.evaluation.evaluator import _Index, _tile_index
 
     hw = problem.hardware
     idx = _Index(problem, sched)

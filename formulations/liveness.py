@@ -6,12 +6,12 @@ The timing and the compute order come from the given schedule (like the row bind
 producer's first step to its last consumer's last step, or *spilled* to DRAM, in which case it
 is in the Gbuffer only during the steps that touch it, on per-step banks (R8 as written). The
 lifetimes (schedule positions ``first_t .. last_t`` and cycles ``[t0_t, t1_t)``) come from
-:func:`aras.liveness.tensors_of`. Notation (``docs/formulations.md`` has the same):
+:func:`aras.evaluation.liveness.tensors_of`. Notation (``docs/formulations.md`` has the same):
 
 - :math:`B` banks, size :math:`s_b`, leakage :math:`\ell_b` (W); :math:`g = \gcd_b s_b`;
 - :math:`T` tensors that may be resident; tensors of multi-pass steps (:math:`F`) are
   spilled by definition; :math:`n_t` bytes, :math:`d_t = t1_t - t0_t` seconds,
-  :math:`m_t` spilled DRAM bytes (:attr:`aras.liveness.Tensor.spill_traffic`);
+  :math:`m_t` spilled DRAM bytes (:attr:`aras.evaluation.liveness.Tensor.spill_traffic`);
 - :math:`K` steps in schedule order, :math:`\delta_k` compute seconds, :math:`I_k` its
   distinct input tensors, :math:`o_k` its output tensor, :math:`L_k = \{t \in T:
   first_t \le k \le last_t\}` the tensors live at step ``k``.
@@ -52,7 +52,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import TerminationCondition
 
-from aras.liveness import (
+from aras.evaluation.liveness import (
     Assignment,
     Tensor,
     apply_assignment,
@@ -60,8 +60,8 @@ from aras.liveness import (
     greedy_assignment,
     tensors_of,
 )
-from aras.mapping import Problem
-from aras.schedule import Schedule
+from aras.model.mapping import Problem
+from aras.model.schedule import Schedule
 from formulations.highs import warm_start
 
 __all__ = ["build", "extract", "assign_banks", "LivenessInfo", "OBJECTIVE_SCALE"]
@@ -82,7 +82,7 @@ def build(problem: Problem, schedule: Schedule, *,
         A schedule listing every step of ``problem`` once; its order and times fix the
         lifetimes. Its banks are ignored.
     tensors
-        The lifetimes, when already computed (:func:`aras.liveness.tensors_of`).
+        The lifetimes, when already computed (:func:`aras.evaluation.liveness.tensors_of`).
 
     Returns
     -------

@@ -52,8 +52,8 @@ from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
-from aras.heuristics.engine import Bandwidth
-from aras.mapping import Problem, Step
+from aras.model.bandwidth import Bandwidth
+from aras.model.mapping import Problem, Step
 
 
 def replication_options(problem: Problem, step: Step, max_options: int = 24) -> list[int]:
@@ -237,7 +237,7 @@ def timing(problem: Problem, replication: Mapping[int, int], rows_from: Mapping[
 
     The rows a release event hands out are written from the event on; when the memory
     bandwidth caps concurrent writes below the number of rows, they queue first come,
-    first served in (event, part) order, exactly as :func:`aras.milp.schedule_from` writes
+    first served in (event, part) order, exactly as :func:`aras.methods.milp.schedule_from` writes
     them, so the makespan here is the evaluator's makespan of the extracted schedule.
     """
     hw = problem.hardware

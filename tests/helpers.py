@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
-from aras.hardware import Hardware
-from aras.mapping import Problem, map_network
-from aras.network import Network, NetworkBuilder
-from aras.schedule import Schedule, ScheduledStep, Writes
+from aras.model.hardware import Hardware
+from aras.model.mapping import Problem, map_network
+from aras.model.network import Network, NetworkBuilder
+from aras.model.schedule import Schedule, ScheduledStep, Writes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,7 @@ def random_schedule(problem: Problem, rng: np.random.Generator) -> Schedule:
 
     Not a good schedule: a varied one, to test that no valid schedule beats a bound.
     """
-    from aras.heuristics.engine import Builder
+    from aras.methods.heuristics.engine import Builder
 
     hw = problem.hardware
     T = hw.write_latency_cycles

@@ -5,7 +5,7 @@ hardware, the ILP's powered leakage must equal the exhaustive optimum. On the 10
 banks the reference is a genuine brute force over all 3^10 assignments of each bank to
 input / output / off; on the 15 identical baseline banks (3^15 is too many) it is the
 closed form ceil(I / 256K) + ceil(O / 256K) banks, cross-checked with the exact
-:func:`aras.banks.min_capacity_cover`. Run with ``-s`` to see how often the greedy
+:func:`aras.model.banks.min_capacity_cover`. Run with ``-s`` to see how often the greedy
 smallest fit is worse.
 """
 
@@ -20,11 +20,11 @@ from functools import cache
 import numpy as np
 import pytest
 
-from aras.banks import min_capacity_cover, smallest_fit
-from aras.errors import InputError
 from aras.frontends.zoo import BUILTIN
-from aras.hardware import Hardware, aras_hardware, baseline_hardware
-from aras.mapping import map_network
+from aras.model.banks import min_capacity_cover, smallest_fit
+from aras.model.errors import InputError
+from aras.model.hardware import Hardware, aras_hardware, baseline_hardware
+from aras.model.mapping import map_network
 from formulations import banks as ilp
 
 HARDWARE = {"aras": aras_hardware, "baseline": baseline_hardware}

@@ -5,8 +5,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aras.banks import activation_passes, cover_exists, min_capacity_cover, smallest_fit
-from aras.hardware import ARAS_BANKS, BASELINE_BANKS
+from aras.model.banks import activation_passes, cover_exists, min_capacity_cover, smallest_fit
+from aras.model.hardware import ARAS_BANKS, BASELINE_BANKS
 
 
 def _brute(sizes, a, b):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from aras.binding import rebind
-from aras.evaluator import evaluate
+from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
-from aras.hardware import aras_hardware
-from aras.heuristics import aras, baseline
-from aras.mapping import map_network
-from aras.network import NetworkBuilder
+from aras.methods.binding import rebind
+from aras.methods.heuristics import aras, baseline
+from aras.model.hardware import aras_hardware
+from aras.model.mapping import map_network
+from aras.model.network import NetworkBuilder
 from tests.helpers import tiny_hardware
 
 

@@ -19,16 +19,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aras.bounds import bounds, lower_bound, path_bound, window_bound
-from aras.errors import InputError
-from aras.evaluator import evaluate
+from aras.evaluation.bounds import bounds, lower_bound, path_bound, window_bound
+from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
-from aras.hardware import aras_hardware
-from aras.heuristics.engine import Builder
-from aras.mapping import Problem, Step, map_network
-from aras.network import NetworkBuilder
-from aras.schedule import Schedule
-from aras.solve import solve
+from aras.methods.heuristics.engine import Builder
+from aras.methods.solve import solve
+from aras.model.errors import InputError
+from aras.model.hardware import aras_hardware
+from aras.model.mapping import Problem, Step, map_network
+from aras.model.network import NetworkBuilder
+from aras.model.schedule import Schedule
 from tests.helpers import random_schedule, small_hardware, small_networks, tiny_hardware
 from tests.test_milp import _chain, _enumerate
 

@@ -120,7 +120,7 @@ def test_plot_and_trace_commands(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert r.returncode == 0, r.stderr
     events = json.loads((tmp_path / "t.json").read_text())["traceEvents"]
     steps = json.loads(sched.read_text())["steps"]
-    from aras.trace import PID_COMPUTE
+    from aras.views.trace import PID_COMPUTE
 
     computes = [e for e in events if e.get("ph") == "X" and e["pid"] == PID_COMPUTE]
     assert len(computes) == len(steps)

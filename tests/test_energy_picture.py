@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from aras.evaluator import evaluate
+from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
-from aras.hardware import baseline_hardware
-from aras.heuristics import baseline
-from aras.mapping import map_network
+from aras.methods.heuristics import baseline
+from aras.model.hardware import baseline_hardware
+from aras.model.mapping import map_network
 
 
 @pytest.mark.parametrize("name,largest", [

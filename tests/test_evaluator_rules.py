@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import time
 
-from aras.evaluator import evaluate, validate
+from aras.evaluation.evaluator import evaluate, validate
 from aras.frontends import load_network
-from aras.mapping import map_network
-from aras.schedule import Schedule, Writes
+from aras.model.mapping import map_network
+from aras.model.schedule import Schedule, Writes
 from tests.helpers import tiny_hardware, tiny_network, tiny_schedule
 
 
@@ -177,7 +177,7 @@ def test_evaluator_handles_100k_writes_fast():
 
     BERT-Large on 32x64 crossbars needs 8x the APU rows of the paper's 128x128 ones.
     """
-    from aras.heuristics import baseline
+    from aras.methods.heuristics import baseline
 
     hw = tiny_hardware(pes=96, apu_rows_per_pe=6, crossbar_rows=32, crossbar_cols=64,
                        gbuffer_banks=(2**21,) * 4)

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from aras.errors import InputError
-from aras.evaluator import evaluate
+from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
 from aras.frontends.hf import from_config
 from aras.frontends.zoo import HF_CONFIGS, ZOO
-from aras.hardware import aras_hardware
-from aras.heuristics import aras, jit
-from aras.mapping import map_network
+from aras.methods.heuristics import aras, jit
+from aras.model.errors import InputError
+from aras.model.hardware import aras_hardware
+from aras.model.mapping import map_network
 
 ROOT = Path(__file__).resolve().parents[1]
 NETS = ROOT / "instances" / "networks"
@@ -162,7 +162,7 @@ def test_mobilenet_v2_published_count_and_depthwise_packing() -> None:
     assert len(dw) == 17
     # a depthwise 3x3 over 32 channels: 9 rows per group, 14 groups per 128-row segment,
     # ceil(32 / 14) = 3 segments of ceil(14 / 128) = 1 column block
-    from aras.mapping import apu_rows_of
+    from aras.model.mapping import apu_rows_of
 
     first = dw[0]
     assert first.matrix == (32, 9, 1) and apu_rows_of(first, aras_hardware()) == 3

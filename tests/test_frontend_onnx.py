@@ -18,12 +18,12 @@ import pytest
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from aras.errors import InputError  # noqa: E402
-from aras.evaluator import evaluate  # noqa: E402
+from aras.evaluation.evaluator import evaluate  # noqa: E402
 from aras.frontends import load_network  # noqa: E402
-from aras.hardware import aras_hardware  # noqa: E402
-from aras.heuristics import aras, baseline, greedy_replication, jit, naive  # noqa: E402
-from aras.mapping import map_network  # noqa: E402
+from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive  # noqa: E402
+from aras.model.errors import InputError  # noqa: E402
+from aras.model.hardware import aras_hardware  # noqa: E402
+from aras.model.mapping import map_network  # noqa: E402
 
 LIGHT = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
 LIGHT_FILES = sorted(LIGHT.glob("*.onnx"))
@@ -299,7 +299,7 @@ def test_minilm_int8_matches_builtin_and_carries_real_codes() -> None:
 
 
 def test_minilm_int8_reuse_counts_pulses_from_real_codes() -> None:
-    from aras.solve import solve
+    from aras.methods.solve import solve
 
     prob = map_network(load_network(str(_minilm_int8()), tokens=128), aras_hardware())
     plain = solve(prob, method="aras")

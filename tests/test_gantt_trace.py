@@ -1,4 +1,4 @@
-"""The Gantt chart (aras.gantt) and the Chrome trace (aras.trace) of schedules."""
+"""The Gantt chart (aras.views.gantt) and the Chrome trace (aras.views.trace) of schedules."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import time
 import numpy as np
 import pytest
 
-from aras.evaluator import evaluate
+from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
-from aras.gantt import GIDS, gantt
-from aras.hardware import aras_hardware
-from aras.mapping import Problem, map_network
-from aras.schedule import Schedule, Writes
-from aras.solve import solve
-from aras.trace import (
+from aras.methods.solve import solve
+from aras.model.hardware import aras_hardware
+from aras.model.mapping import Problem, map_network
+from aras.model.schedule import Schedule, Writes
+from aras.views.gantt import GIDS, gantt
+from aras.views.trace import (
     COUNTER_NAME,
     PID_COMPUTE,
     PID_GBUFFER,

@@ -2,8 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from aras.errors import InputError
-from aras.hardware import ARAS_BANKS, Hardware, aras_hardware, baseline_hardware, load_hardware
+from aras.model.errors import InputError
+from aras.model.hardware import (
+    ARAS_BANKS,
+    Hardware,
+    aras_hardware,
+    baseline_hardware,
+    load_hardware,
+)
 from tests.helpers import ROOT
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from aras.bounds import bounds
-from aras.evaluator import evaluate
+from aras.evaluation.bounds import bounds
+from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
 from aras.frontends.zoo import BUILTIN
-from aras.hardware import aras_hardware, baseline_hardware
-from aras.heuristics import baseline, naive
-from aras.mapping import map_network
-from aras.network import NetworkBuilder
+from aras.methods.heuristics import baseline, naive
+from aras.model.hardware import aras_hardware, baseline_hardware
+from aras.model.mapping import map_network
+from aras.model.network import NetworkBuilder
 from tests.helpers import tiny_hardware
 
 NETWORKS = list(BUILTIN)
@@ -78,7 +78,7 @@ def test_homogeneous_banks_valid(name):
 
 @pytest.mark.parametrize("name", NETWORKS)
 def test_replication_heuristics_valid_and_aras_not_slower(name):
-    from aras.heuristics import aras, greedy_replication
+    from aras.methods.heuristics import aras, greedy_replication
 
     p = map_network(load_network(name), aras_hardware())
     base = evaluate(p, baseline(p))
@@ -97,7 +97,7 @@ def test_replication_heuristics_valid_and_aras_not_slower(name):
 
 def test_aras_policy_cases_by_hand():
     """Algorithm 1's three cases on a hand-made queue of parts."""
-    from aras.heuristics.replication import aras_policy
+    from aras.methods.heuristics.replication import aras_policy
 
     b = NetworkBuilder("q", {"x": (4, 32, 32)})
     y = b.conv("a", "x", 4, 8, 1)     # 1 row, 1024 windows
@@ -118,7 +118,7 @@ def test_aras_policy_cases_by_hand():
 
 def test_jit_times_by_hand_and_schedule_matches():
     """Three 1-row parts on 2 rows: the third part's writes wait for the first part's end."""
-    from aras.heuristics.jit import jit_schedule, jit_times
+    from aras.methods.heuristics.jit import jit_schedule, jit_times
     from tests.test_milp import _chain
 
     p = _chain([(8, 6), (8, 6), (8, 6)], 2, 1000)

@@ -3,7 +3,7 @@
 The reference optimum is a brute force written here from the definitions of docs/model.md
 (every tensor resident on a subset of banks or spilled; per-step banks for spilled tensors
 chosen by enumerating every bank as spilled-input, spilled-output or off), independent of
-``aras.liveness`` and ``formulations.liveness`` except for the schedule it starts from.
+``aras.evaluation.liveness`` and ``formulations.liveness`` except for the schedule it starts from.
 """
 
 from __future__ import annotations
@@ -18,21 +18,21 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aras.errors import InputError
-from aras.evaluator import evaluate, validate
-from aras.hardware import Hardware
-from aras.heuristics import aras, baseline
-from aras.liveness import (
+from aras.evaluation.evaluator import evaluate, validate
+from aras.evaluation.liveness import (
     Assignment,
     apply_assignment,
     assignment_energy,
     greedy_assignment,
     tensors_of,
 )
-from aras.mapping import Problem, map_network
-from aras.network import Network, NetworkBuilder
-from aras.schedule import Schedule
-from aras.solve import solve
+from aras.methods.heuristics import aras, baseline
+from aras.methods.solve import solve
+from aras.model.errors import InputError
+from aras.model.hardware import Hardware
+from aras.model.mapping import Problem, map_network
+from aras.model.network import Network, NetworkBuilder
+from aras.model.schedule import Schedule
 from formulations.liveness import LivenessInfo, assign_banks, build
 from tests.helpers import (
     random_schedule,
@@ -458,7 +458,7 @@ def test_solve_liveness_on_tiny_instances(method):
 def test_greedy_handles_a_full_network():
     """The fallback is valid on ResNet-50 (skip tensors, 73 tensors) without the MILP."""
     from aras.frontends import load_network
-    from aras.hardware import aras_hardware
+    from aras.model.hardware import aras_hardware
 
     p = map_network(load_network("resnet50"), aras_hardware())
     s = aras(p)

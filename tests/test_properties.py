@@ -10,11 +10,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aras.bounds import bounds
-from aras.errors import InputError
-from aras.evaluator import evaluate
-from aras.heuristics import aras, baseline, greedy_replication, jit, naive
-from aras.mapping import map_network
+from aras.evaluation.bounds import bounds
+from aras.evaluation.evaluator import evaluate
+from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive
+from aras.model.errors import InputError
+from aras.model.mapping import map_network
 from tests.helpers import random_schedule, small_hardware, small_networks
 
 SETTINGS = settings(max_examples=60, deadline=None,

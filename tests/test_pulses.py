@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aras.errors import InputError
-from aras.evaluator import evaluate
-from aras.hardware import aras_hardware
-from aras.heuristics import baseline
-from aras.mapping import map_network, tile_grid
-from aras.network import NetworkBuilder, make_op
-from aras.weights import cell_levels, normal_pmf, synthetic_stats, tile_values
+from aras.evaluation.evaluator import evaluate
+from aras.methods.heuristics import baseline
+from aras.model.errors import InputError
+from aras.model.hardware import aras_hardware
+from aras.model.mapping import map_network, tile_grid
+from aras.model.network import NetworkBuilder, make_op
+from aras.model.weights import cell_levels, normal_pmf, synthetic_stats, tile_values
 from tests.helpers import tiny_hardware
 
 

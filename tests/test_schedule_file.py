@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from aras.errors import InputError
 from aras.frontends import load_network
-from aras.hardware import aras_hardware
-from aras.heuristics import baseline
-from aras.mapping import map_network
-from aras.schedule import FORMAT, Schedule
+from aras.methods.heuristics import baseline
+from aras.model.errors import InputError
+from aras.model.hardware import aras_hardware
+from aras.model.mapping import map_network
+from aras.model.schedule import FORMAT, Schedule
 
 
 def test_round_trip_resnet(tmp_path):

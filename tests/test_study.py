@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from aras.network import NetworkBuilder
-from aras.study import Task, load_study
-from aras.study_report import summary, tabulate
-from aras.study_run import ResultWriter, load_results, run_study, run_task
+from aras.model.network import NetworkBuilder
+from aras.studies.report import summary, tabulate
+from aras.studies.run import ResultWriter, load_results, run_study, run_task
+from aras.studies.study import Task, load_study
 from tests.helpers import ROOT, run_cli, tiny_hardware
 
 R18 = ROOT / "instances" / "networks" / "resnet18-cifar.json"
@@ -109,7 +109,7 @@ def test_shipped_sets_load() -> None:
     paper = sets["paper"]
     assert {t.network for t in paper.tasks} == {"vgg16", "resnet50", "densenet161",
                                                 "bert-base", "bert-large"}
-    from aras.solve import METHODS
+    from aras.methods.solve import METHODS
 
     assert {t.method for t in paper.tasks} == set(METHODS)
     assert len(sets["smoke"].tasks) <= 12

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from aras.errors import InputError
 from aras.frontends import load_network
 from aras.frontends.zoo import BUILTIN, HF_CONFIGS, bert_base, write_instances
-from aras.network import Network
+from aras.model.errors import InputError
+from aras.model.network import Network
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances" / "networks"

@@ -2,7 +2,7 @@
 
 :func:`load_network` takes a built-in name or a file and the options that shape it
 (``tokens``, ``input_shapes``, ``phase``, ``context``); it returns a
-:class:`~aras.network.Network` whose ``source`` says how to load it again.
+:class:`~aras.model.network.Network` whose ``source`` says how to load it again.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aras.errors import InputError
-from aras.network import Network
+from aras.model.errors import InputError
+from aras.model.network import Network
 
 __all__ = ["known_names", "load_network", "network_from_source"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aras.errors import InputError
-from aras.network import Network, NetworkBuilder
+from aras.model.errors import InputError
+from aras.model.network import Network, NetworkBuilder
 
 __all__ = ["DecoderShape", "bert_encoder", "conv", "decoder", "linear"]
 

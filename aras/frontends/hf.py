@@ -27,9 +27,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aras.errors import InputError
 from aras.frontends.builders import DecoderShape, bert_encoder, decoder, linear
-from aras.network import Network, NetworkBuilder
+from aras.model.errors import InputError
+from aras.model.network import Network, NetworkBuilder
 
 __all__ = ["DECODERS", "ENCODERS", "from_config", "is_hf_config", "load_config"]
 

@@ -36,8 +36,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from aras.errors import InputError
-from aras.network import Network, Op, infer_shape, make_op, matmul_macs
+from aras.model.errors import InputError
+from aras.model.network import Network, Op, infer_shape, make_op, matmul_macs
 
 __all__ = ["OPS", "VIEWS", "load_onnx", "parse_shape"]
 
@@ -397,7 +397,7 @@ def _macs(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, tuple[int, ...]]
 
 def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | None = None,
               tokens: int | None = None, name: str | None = None) -> Network:
-    """Import an ONNX file as a :class:`~aras.network.Network`.
+    """Import an ONNX file as a :class:`~aras.model.network.Network`.
 
     Parameters
     ----------

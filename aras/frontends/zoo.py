@@ -34,7 +34,7 @@ from typing import Any
 from aras.frontends.builders import DecoderShape, bert_encoder, decoder
 from aras.frontends.builders import conv as _conv
 from aras.frontends.builders import linear as _linear
-from aras.network import Network, NetworkBuilder
+from aras.model.network import Network, NetworkBuilder
 
 __all__ = ["BUILTIN", "HF_CONFIGS", "ZOO", "ZooEntry", "bert_base", "bert_large", "densenet161",
            "mobilenet_v2", "resnet18", "resnet50", "resnet101", "vgg16", "vit_b_16",

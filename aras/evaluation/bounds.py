@@ -1,0 +1,437 @@
+"""Bounds on the makespan (MODEL.md section 7); derivations in ``docs/bounds.md``.
+
+Every bound here holds for every schedule that satisfies R1-R8, at any
+replication factors and in any compute order that respects the DAG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import networkx as nx
+import numpy as np
+
+from aras.model.mapping import Problem, ceil_div
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Makespan bounds in cycles. ``lower`` is the best certified lower bound."""
+
+    write: int
+    chain: int
+    area: int
+    cut: int = 0
+    path: int = 0
+    window: int = 0
+
+    @property
+    def lower(self) -> int:
+        """The strongest of the certified bounds."""
+        return max(self.write, self.chain, self.area, self.cut, self.path, self.window)
+
+    def to_dict(self) -> dict[str, int]:
+        """All bounds and ``lower``."""
+        d = asdict(self)
+        d["lower"] = self.lower
+        return d
+
+
+def _sink_steps(problem: Problem) -> list[int]:
+    """Steps that may come last in some valid compute order (parts of sink ops)."""
+    sinks = {n for n in problem.network.graph.nodes if problem.network.graph.out_degree(n) == 0}
+    return [s.index for s in problem.steps if s.layer in sinks]
+
+
+def write_bound(problem: Problem) -> int:
+    """The paper's performance bound: every APU row written once with all rows busy.
+
+    ``ceil(W / S) * write_latency + min over possible last steps of their
+    shortest compute``, with W the APU rows of all parts at replication 1 and
+    S the rows that can be written at once (all rows, or fewer when memory
+    bandwidth limits concurrent writes).
+    """
+    hw = problem.hardware
+    w = problem.weight_rows
+    if w == 0:
+        return sum(problem.min_compute_cycles(s) for s in problem.steps)
+    rounds = ceil_div(w, hw.write_slots)
+    last = min(problem.min_compute_cycles(problem.steps[i]) for i in _sink_steps(problem))
+    return rounds * hw.write_latency_cycles + last
+
+
+def chain_bound(problem: Problem) -> int:
+    """One compute at a time, and no crossbar compute before the first write ends.
+
+    Weightless ops that do not depend on any weight-bearing op may run while
+    the first weights are written; every other step runs after it.
+    """
+    hw = problem.hardware
+    g = problem.network.graph
+    weighted = {o.name for o in problem.network.weighted_ops}
+    after: set[str] = set()
+    for name in weighted:
+        after |= {name} | set(nx.descendants(g, name))
+    total = sum(problem.min_compute_cycles(s) for s in problem.steps)
+    if not weighted:
+        return total
+    tail = sum(problem.min_compute_cycles(s) for s in problem.steps if s.layer in after)
+    return max(total, hw.write_latency_cycles + tail)
+
+
+def area_bound(problem: Problem) -> int:
+    """Row-time: each written row is held for its write plus its part's compute.
+
+    At replication r a part holds ``r * a`` rows for at least
+    ``write_latency + ceil(n / r) * compute_latency`` each, which is smallest
+    at r = 1; the accelerator offers ``total_apu_rows * makespan`` row-cycles.
+    """
+    hw = problem.hardware
+    area = sum(s.apu_rows * (hw.write_latency_cycles + problem.compute_cycles(s, 1))
+               for s in problem.steps if s.weighted)
+    return ceil_div(area, hw.total_apu_rows)
+
+
+def cut_bound(problem: Problem, grid: int = 101) -> int:
+    """Prefix/suffix bound around every layer (docs/bounds.md, "cut bound").
+
+    For a layer ``L``, let ``P`` be the parts of ``L`` and of its ancestors and
+    ``Q`` those of its descendants, and ``E`` the end of ``L``'s last part. With
+    the same replication in both, ``E >= T + sum_P c_p(r_p)`` (chain) and
+    ``N E >= sum_P r_p a_p (T + c_p(r_p))`` (row-time), so for every
+    ``lam in [0, 1]``, ``E >= lam T + sum_P min_r [lam c_p(r) + (1 - lam) r a_p
+    (T + c_p(r)) / N]``. After ``E``, every part of ``Q`` computes, and at most
+    ``N`` of ``Q``'s rows can have been written before ``E`` (they are all still
+    held), so ``ceil((A_Q - N) / S)`` more write rounds follow, then the compute
+    of the part written last and, unless it is a sink, a sink's.
+    """
+    hw = problem.hardware
+    T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
+    steps = problem.steps
+    g_ = problem.network.graph
+    weighted_layers = {s.layer for s in steps if s.weighted}
+    after_weight: set[str] = set()
+    for name in weighted_layers:
+        after_weight |= {name} | set(nx.descendants(g_, name))
+    lam = np.linspace(0.0, 1.0, grid)
+    g = np.zeros((len(steps), grid))
+    cmin = np.zeros(len(steps))
+    for s in steps:
+        if s.weighted:
+            r = np.arange(1, problem.max_replication(s) + 1)
+            c = -(-s.windows // r) * hw.compute_latency_cycles
+            val = (lam[:, None] * c[None, :]
+                   + (1 - lam)[:, None] * (r * s.apu_rows * (T + c))[None, :] / N)
+            g[s.index] = val.min(axis=1)
+            cmin[s.index] = c.min()
+        else:
+            cmin[s.index] = s.fixed_cycles
+            # A weightless op with no weight-bearing ancestor may run during the first write.
+            if s.layer in after_weight:
+                g[s.index] = lam * s.fixed_cycles
+    by_layer: dict[str, list[int]] = {}
+    for s in steps:
+        by_layer.setdefault(s.layer, []).append(s.index)
+    sinks = [s.index for s in steps if g_.out_degree(s.layer) == 0]
+    # The part whose write ends last computes; unless it is a sink, a sink computes after it.
+    finish = cmin + np.where([g_.out_degree(s.layer) == 0 for s in steps], 0.0, cmin[sinks].min())
+    best = 0.0
+    for layer in by_layer:
+        pre_layers = nx.ancestors(g_, layer) | {layer}
+        pre = [i for name in pre_layers for i in by_layer[name]]
+        post = [i for name in nx.descendants(g_, layer) for i in by_layer[name]]
+        has_w = any(steps[i].weighted for i in pre)
+        head = float((lam * (T if has_w else 0) + g[pre].sum(axis=0)).max())
+        rows_q = sum(steps[i].apu_rows for i in post)
+        tail = float(cmin[post].sum()) if post else 0.0
+        if rows_q > N:
+            last = finish[post].min()
+            tail = max(tail, -(-(rows_q - N) // S) * T + last)
+        best = max(best, head + tail)
+    return int(np.ceil(best - 1e-6))
+
+
+# ----- the relaxed instance shared by the path and window bounds -----
+
+#: Mixing weights of the chain and row-time arguments (any value in [0, 1] gives a valid bound).
+_LAM = np.linspace(0.0, 1.0, 101)
+#: Steps beyond which the path bound is skipped (reported as 0): it builds (steps x steps)
+#: matrices. The built-in networks have at most 313 steps.
+_MAX_PATH_STEPS = 600
+#: Ideals (order prefixes) and DP transitions beyond which the window bound is skipped.
+_MAX_IDEALS = 20000
+_MAX_TRANSITIONS = 2_000_000
+#: Step pairs per matrix product in the path bound (bounds memory to ~100 MB at the limit).
+_PAIR_CHUNK = 2048
+
+
+@dataclass
+class _Relaxed:
+    """The problem as the path and window bounds see it (docs/bounds.md, "relaxed instance").
+
+    Every part of a layer gets the smallest part size of that layer and the parts of a layer
+    are chained in index order: parts of one layer then differ in nothing, so any schedule can
+    be relabelled so that its k-th computed part of a layer is part k. A part keeps every
+    replication some part of its layer can use, with rows counted at the small size.
+    """
+
+    rows: np.ndarray      # rows at r = 1 (0 for weightless steps)
+    cmin: np.ndarray      # shortest compute over every replication
+    weighted: np.ndarray  # bool
+    free: np.ndarray      # weightless steps with no weight-bearing ancestor
+    prec: np.ndarray      # bool (n, n): prec[i, j] when i computes before j in every order
+    preds: list[int]      # bitmask of the direct predecessors of each step
+    sink: np.ndarray      # bool: steps of ops without consumers
+    g: np.ndarray         # (n, len(_LAM)): min_r lam c(r) + (1 - lam) r a (T + c(r)) / N
+    mu: np.ndarray        # row prices (cycles per row) of the Lagrangian compute bounds
+    h: np.ndarray         # (n, len(mu)): min_r c(r) + mu r a
+
+
+def _relaxed(problem: Problem) -> _Relaxed:
+    hw = problem.hardware
+    T, N, L = hw.write_latency_cycles, hw.total_apu_rows, hw.compute_latency_cycles
+    steps = problem.steps
+    n = len(steps)
+    graph = problem.network.graph
+    by_layer: dict[str, list[int]] = {}
+    for s in steps:
+        by_layer.setdefault(s.layer, []).append(s.index)
+    # The (steps x steps) order matrix only serves the path bound, skipped on larger networks.
+    big = n > _MAX_PATH_STEPS
+    prec = np.zeros((0, 0) if big else (n, n), dtype=bool)
+    preds = [0] * n
+    for name, idx in by_layer.items():
+        if big:
+            break
+        desc = [i for d in nx.descendants(graph, name) for i in by_layer[d]]
+        for k, i in enumerate(idx):
+            prec[i, desc] = True
+            prec[i, idx[k + 1:]] = True
+    for s in steps:
+        mask = 1 << (s.index - 1) if s.part > 0 else 0
+        for q in graph.predecessors(s.layer):
+            mask |= 1 << by_layer[q][-1]
+        preds[s.index] = mask
+    weighted = np.array([s.weighted for s in steps], dtype=bool)
+    after_weight: set[str] = set()
+    for name in {s.layer for s in steps if s.weighted}:
+        after_weight |= {name} | nx.descendants(graph, name)
+    free = np.array([s.layer not in after_weight for s in steps], dtype=bool)
+    rows = np.zeros(n)
+    cmin = np.zeros(n)
+    options: list[tuple[np.ndarray, np.ndarray]] = []
+    smallest = {name: min(steps[i].apu_rows for i in idx) for name, idx in by_layer.items()}
+    for s in steps:
+        if s.weighted:
+            a = smallest[s.layer]
+            r = np.arange(1, max(1, min(s.windows, N // a)) + 1)
+            c = -(-s.windows // r) * L
+            rows[s.index], cmin[s.index] = a, c.min()
+            options.append((r * a, c))
+        else:
+            cmin[s.index] = s.fixed_cycles
+            options.append((np.zeros(1), np.array([s.fixed_cycles])))
+    # Prices beyond the largest compute a row can save change nothing: r = 1 is then cheapest.
+    top = max([float(c[0]) / max(1.0, float(rho[0])) for rho, c in options] + [1.0])
+    mu = np.concatenate([[0.0], np.geomspace(1e-5 * top, 2.0 * top, 128)])
+    g = np.zeros((n, len(_LAM)))
+    h = np.zeros((n, len(mu)))
+    for s, (rho, c) in zip(steps, options, strict=True):
+        h[s.index] = (c[None, :] + mu[:, None] * rho[None, :]).min(axis=1)
+        if s.weighted:
+            g[s.index] = (_LAM[:, None] * c[None, :]
+                          + (1 - _LAM)[:, None] * (rho * (T + c))[None, :] / N).min(axis=1)
+        elif not free[s.index]:
+            g[s.index] = _LAM * s.fixed_cycles
+    sink = np.array([graph.out_degree(s.layer) == 0 for s in steps], dtype=bool)
+    return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, g, mu, h)
+
+
+def _ceil(x: float) -> int:
+    """Round a bound up to whole cycles, after a margin for float error."""
+    return int(np.ceil(x - 1e-3 - 1e-10 * abs(x)))
+
+
+def _path(problem: Problem, rx: _Relaxed) -> tuple[int, np.ndarray]:
+    """The path bound and, per step, a lower bound on the end of its compute."""
+    hw = problem.hardware
+    T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
+    n = len(rx.rows)
+    if n == 0 or n > _MAX_PATH_STEPS:
+        return 0, np.zeros(n)
+    a, c = rx.rows, rx.cmin
+    P = rx.prec.astype(float)
+    between_rows = P @ (a[:, None] * P)  # rows of the steps between i and j in every order
+    between_c = P @ (c[:, None] * P)
+    # If i, j and the steps between them fit the accelerator, j may follow i within T; the
+    # steps after i then compute in sequence with at most N - a_i rows between them.
+    fits = rx.prec & rx.weighted[None, :] & (a[:, None] + between_rows + a[None, :] <= N)
+    cheapest = np.full((n, n), np.inf)
+    pairs_i, pairs_j = np.nonzero(fits)
+    for lo in range(0, len(pairs_i), _PAIR_CHUNK):
+        # Few large products: many small BLAS calls are slow when the cores are shared.
+        ii, jj = pairs_i[lo:lo + _PAIR_CHUNK], pairs_j[lo:lo + _PAIR_CHUNK]
+        inside = (rx.prec[ii] & rx.prec[:, jj].T).astype(float)
+        dual = (inside @ rx.h + rx.h[jj] - rx.mu[None, :] * (N - a[ii])[:, None]).max(axis=1)
+        cheapest[ii, jj] = np.maximum(dual, between_c[ii, jj] + c[jj])
+    # Otherwise j's write starts after i ends (its rows cannot all be held with i's).
+    jump = np.maximum(T, between_c) + c[None, :]
+    edge = np.where(rx.weighted[None, :], np.minimum(jump, cheapest), between_c + c[None, :])
+    edge = np.where(rx.prec, edge, -np.inf)
+    anc = P.T
+    has_weight = (anc @ rx.weighted + rx.weighted) > 0
+    head = (anc @ rx.g + rx.g + np.where(has_weight[:, None], _LAM[None, :] * T, 0.0))
+    end = head.max(axis=1)
+    for j in range(n):  # the index order is a topological order of prec
+        end[j] = max(end[j], float((end + edge[:, j]).max()))
+    # After step j: every descendant computes, and the descendants' rows beyond N - a_j are
+    # written after j ends, S at a time; the part written last computes, then the last sink.
+    desc_rows = P @ a
+    desc_c = P @ c
+    finish = c + np.where(rx.sink, 0.0, c[rx.sink].min())
+    last = np.where(rx.prec, finish[None, :], np.inf).min(axis=1)
+    extra = desc_rows - (N - a)
+    rounds = np.ceil(np.maximum(extra, 0.0) / S)
+    tail = np.where(extra > 0, np.maximum(desc_c, rounds * T + last), desc_c)
+    return _ceil(float((end + tail).max())), end
+
+
+def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None) -> int:
+    """The window bound: DP over order prefixes (ideals) grouped by windows of T."""
+    hw = problem.hardware
+    T, N = hw.write_latency_cycles, hw.total_apu_rows
+    if not rx.weighted.any():
+        return 0
+    # Weightless steps without a weight-bearing ancestor are left out (they cost nothing here).
+    keep = [int(i) for i in np.nonzero(~rx.free)[0]]
+    pos = {i: k for k, i in enumerate(keep)}
+    m = len(keep)
+    if m >= _MAX_IDEALS:  # a network has more ideals than steps
+        return 0
+    preds = [0] * m
+    for k, i in enumerate(keep):
+        mask, b = rx.preds[i], 0
+        while mask:
+            low = mask & -mask
+            j = low.bit_length() - 1
+            if j in pos:
+                b |= 1 << pos[j]
+            mask ^= low
+        preds[k] = b
+    succs: list[list[int]] = [[] for _ in range(m)]
+    for w in range(m):
+        mask = preds[w]
+        while mask:
+            low = mask & -mask
+            succs[low.bit_length() - 1].append(w)
+            mask ^= low
+    lb = end[keep] if end is not None and len(end) else np.zeros(m)
+    # Ideals by breadth-first search: a prefix of some compute order, found with its sums and
+    # the steps that may come next.
+    ids: dict[int, int] = {0: 0}
+    masks = [0]
+    ready: list[list[int]] = [[v for v in range(m) if preds[v] == 0]]
+    ext: list[list[tuple[int, int]]] = [[]]
+    rows, comp, low_end = [0.0], [0.0], [0.0]
+    H = [np.zeros(len(rx.mu))]
+    G = [np.zeros(len(_LAM))]
+    frontier = [0]
+    while frontier:
+        nxt = []
+        for prefix in frontier:
+            k = ids[prefix]
+            for v in ready[k]:
+                J = prefix | (1 << v)
+                if J not in ids:
+                    if len(masks) >= _MAX_IDEALS:
+                        return 0
+                    ids[J] = len(masks)
+                    masks.append(J)
+                    ready.append([u for u in ready[k] if u != v]
+                                 + [w for w in succs[v] if preds[w] & ~J == 0])
+                    ext.append([])
+                    i = keep[v]
+                    rows.append(rows[k] + rx.rows[i])
+                    comp.append(comp[k] + rx.cmin[i])
+                    low_end.append(max(low_end[k], float(lb[v])))
+                    H.append(H[k] + rx.h[i])
+                    G.append(G[k] + rx.g[i])
+                    nxt.append(J)
+                ext[k].append((v, ids[J]))
+        frontier = nxt
+    Hm, Gm = np.array(H), np.array(G)
+    head = (_LAM[None, :] * T + Gm).max(axis=1)
+    head[0] = 0.0
+    a = [rx.rows[i] for i in keep]
+
+    def compute(k0: int, k1: int, budget: float) -> float:
+        """Least compute of the steps in ideal k1 but not k0 when they hold <= budget rows."""
+        dual = float((Hm[k1] - Hm[k0] - rx.mu * budget).max())
+        return max(dual, comp[k1] - comp[k0])
+
+    full = len(masks) - 1
+    dp = np.full(len(masks), np.inf)
+    dp[0] = float(T)  # the first step in any order bears weights: it starts at T or later
+    best = np.inf
+    work = 0
+    for k in range(len(masks)):
+        if not np.isfinite(dp[k]):
+            continue
+        start = max(float(dp[k]), float(head[k]), low_end[k])
+        seen = {k}
+        stack = [k]
+        while stack:
+            x = stack.pop()
+            for v, y in ext[x]:
+                work += 1
+                if y in seen or rows[y] - rows[k] > N:
+                    continue
+                # The group's steps other than its last one (v) compute before the last starts,
+                # which is within T of the group's first start.
+                if compute(k, x, N - a[v]) >= T:
+                    continue
+                seen.add(y)
+                stack.append(y)
+                cost = compute(k, y, N)
+                if y == full:
+                    best = min(best, start + cost)
+                else:
+                    dp[y] = min(dp[y], start + max(T, cost))
+            if work > _MAX_TRANSITIONS:
+                return 0
+    return _ceil(best) if np.isfinite(best) else 0
+
+
+def path_bound(problem: Problem) -> int:
+    """Longest path over pairwise row-window and chain arguments (docs/bounds.md, "path bound").
+
+    For steps ``i`` before ``j`` in every order: if ``i``, ``j`` and the steps between them
+    need more than N rows, ``j``'s writes start after ``i`` ends (``e_j >= e_i + T + c_j``);
+    otherwise they all compute in sequence with at most ``N - a_i`` rows, which a Lagrangian
+    bound on a knapsack prices. Starts from the cut bound's head, ends with its write tail.
+    """
+    return _path(problem, _relaxed(problem))[0]
+
+
+def window_bound(problem: Problem) -> int:
+    """Windows of T over compute starts (docs/bounds.md, "window bound").
+
+    The steps whose computes start within T of the first of them are all held at once, so they
+    fit N rows; the next such window starts T later. A dynamic programme over order prefixes
+    finds the cheapest split of the network into windows, every order considered.
+    """
+    rx = _relaxed(problem)
+    return _window(problem, rx, _path(problem, rx)[1])
+
+
+def bounds(problem: Problem) -> Bounds:
+    """All bounds of a problem."""
+    rx = _relaxed(problem)
+    path, end = _path(problem, rx)
+    return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem),
+                  cut=cut_bound(problem), path=path, window=_window(problem, rx, end))
+
+
+def lower_bound(problem: Problem) -> int:
+    """The best certified lower bound on the makespan."""
+    return bounds(problem).lower

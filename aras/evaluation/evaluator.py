@@ -1,0 +1,551 @@
+"""The one evaluator: validates a schedule against R1-R8 and costs it.
+
+Every method's output goes through :func:`evaluate`; methods never cost
+themselves. Validation lists every violation with its rule, op/part, APU row
+and cycles. Costing follows ``docs/model.md``: latency from the last compute
+end, energy from ReRAM write pulses, Gbuffer leakage and accesses, DRAM
+traffic of weight deltas and crossbar/digital compute, and lifespan from the
+most-written cell.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from aras.evaluation.liveness import LIVENESS, bank_mode
+from aras.evaluation.liveness import check as check_liveness
+from aras.evaluation.liveness import costs as liveness_costs
+from aras.model.errors import InputError
+from aras.model.mapping import Problem, Step, ceil_div
+from aras.model.schedule import Schedule
+from aras.model.weights import (
+    LayerStats,
+    cell_levels,
+    layer_matrix,
+    pair_costs,
+    step_distributions,
+    synthetic_stats,
+    tile_values,
+)
+
+SECONDS_PER_YEAR = 365.25 * 86400
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+#: Energy components, in report order (the fields of :class:`Energy`).
+ENERGY_COMPONENTS = ("rram_write", "gbuffer_static", "gbuffer_dynamic", "dram", "compute")
+
+
+@dataclass
+class Energy:
+    """Energy per inference in joules, by component."""
+
+    rram_write: float = 0.0
+    gbuffer_static: float = 0.0
+    gbuffer_dynamic: float = 0.0
+    dram: float = 0.0
+    compute: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Sum of the components."""
+        return (self.rram_write + self.gbuffer_static + self.gbuffer_dynamic + self.dram
+                + self.compute)
+
+    def to_dict(self) -> dict[str, float]:
+        """Components and ``total``."""
+        d = asdict(self)
+        d["total"] = self.total
+        return d
+
+
+@dataclass
+class Report:
+    """Validity and cost of one schedule for one inference (steady state)."""
+
+    valid: bool
+    violations: list[Violation]
+    makespan_cycles: int = 0
+    latency_s: float = 0.0
+    throughput_inf_s: float = 0.0
+    energy: Energy = field(default_factory=Energy)
+    level_steps: float = 0.0
+    write_pulses: float = 0.0
+    cells_written: float = 0.0
+    row_writes: int = 0
+    weights_written: int = 0
+    max_cell_writes: int = 0
+    realtime_inf_s: float = 0.0
+    endurance_cycles: float = 0.0
+    lifespan_realtime_years: float = 0.0
+    lifespan_max_throughput_years: float = 0.0
+    pulse_model: str = "statistical"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        d = {k: v for k, v in self.__dict__.items() if k not in ("violations", "energy")}
+        d["violations"] = [str(v) for v in self.violations]
+        d["energy_j"] = self.energy.to_dict()
+        for k, v in list(d.items()):
+            if isinstance(v, float) and math.isinf(v):
+                d[k] = None
+        return d
+
+
+def _row_desc(problem: Problem, rowid: int) -> str:
+    per = problem.hardware.apu_rows_per_pe
+    return f"APU row (pe {rowid // per}, row {rowid % per})"
+
+
+class _Index:
+    """Per-schedule lookups shared by validation and costing."""
+
+    def __init__(self, problem: Problem, sched: Schedule):
+        self.problem = problem
+        self.sched = sched
+        self.pos: dict[tuple[str, int], int] = {}
+        self.dups: list[tuple[str, int]] = []
+        self.unknown: list[int] = []
+        for i, s in enumerate(sched.steps):
+            key = (s.layer, s.part)
+            if key not in problem.by_key:
+                self.unknown.append(i)
+            elif key in self.pos:
+                self.dups.append(key)
+            else:
+                self.pos[key] = i
+        n = len(sched.steps)
+        self.start = np.array([s.start for s in sched.steps], dtype=np.int64).reshape(n)
+        self.end = np.array([s.end for s in sched.steps], dtype=np.int64).reshape(n)
+        w = sched.writes
+        # Map every write to its schedule step (-1 when the step does not exist).
+        keys = [f"{a}\x00{b}" for a, b in zip(w.layer.tolist(), w.part.tolist(), strict=True)]
+        uniq, inv = np.unique(np.array(keys, dtype=object), return_inverse=True) if keys else (
+            np.array([], dtype=object), np.array([], dtype=np.int64))
+        step_of_key = np.array([self.pos.get((k.split("\x00")[0], int(k.split("\x00")[1])), -1)
+                                for k in uniq.tolist()], dtype=np.int64)
+        self.wstep = step_of_key[inv] if len(inv) else np.array([], dtype=np.int64)
+
+
+def _problem_step(idx: _Index, i: int) -> Step:
+    s = idx.sched.steps[i]
+    return idx.problem.by_key[(s.layer, s.part)]
+
+
+def validate(problem: Problem, sched: Schedule) -> list[Violation]:
+    """Every violation of rules R1-R8 (MODEL.md section 4), in rule order."""
+    return _validate(_Index(problem, sched))
+
+
+def _validate(idx: _Index) -> list[Violation]:
+    problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
+    out: list[Violation] = []
+    add = out.append
+    steps = sched.steps
+    # ----- which steps exist (R4: every op computed exactly once) -----
+    for i in idx.unknown:
+        s = steps[i]
+        add(Violation("R4", f"steps[{i}] {s.layer}/{s.part}: no such op/part in the network"))
+    for key in idx.dups:
+        add(Violation("R4", f"{key[0]}/{key[1]}: computed more than once"))
+    for key in problem.by_key:
+        if key not in idx.pos:
+            add(Violation("R4", f"{key[0]}/{key[1]}: never computed"))
+    # ----- R1 replication and write counts -----
+    w = sched.writes
+    counts = np.bincount(idx.wstep[idx.wstep >= 0], minlength=len(steps))
+    for i in np.flatnonzero(idx.wstep < 0)[:1]:
+        bad = idx.wstep < 0
+        add(Violation("R1", f"{int(bad.sum())} write(s) name no computed weight part, first "
+                            f"writes[{int(i)}] {w.layer[i]}/{int(w.part[i])}"))
+    for key, i in idx.pos.items():
+        s, ps = steps[i], problem.by_key[key]
+        name = f"{key[0]}/{key[1]}"
+        if ps.weighted:
+            if s.replication < 1:
+                add(Violation("R1", f"{name}: replication {s.replication} must be >= 1"))
+            if s.apu_rows != ps.apu_rows:
+                add(Violation("R1", f"{name}: apu_rows {s.apu_rows}, the mapping gives "
+                                    f"{ps.apu_rows}"))
+            need = max(s.replication, 0) * ps.apu_rows
+            if counts[i] != need:
+                add(Violation("R1", f"{name}: {int(counts[i])} writes, replication "
+                                    f"{s.replication} x {ps.apu_rows} APU rows needs {need}"))
+        else:
+            if s.replication != 0 or s.apu_rows != 0 or counts[i]:
+                add(Violation("R1", f"{name}: a weightless op has apu_rows 0, replication 0 "
+                                    f"and no writes (got {s.apu_rows}, {s.replication}, "
+                                    f"{int(counts[i])})"))
+        if s.windows != ps.windows:
+            add(Violation("R5", f"{name}: windows {s.windows}, the mapping gives {ps.windows}"))
+    # Explicit tiles: each of the part's tiles exactly r times.
+    has_tile = (w.tile >= 0) & (idx.wstep >= 0)
+    for i in np.unique(idx.wstep[has_tile]).tolist():
+        s = steps[i]
+        ps = _problem_step(idx, i)
+        tiles = w.tile[(idx.wstep == i)]
+        if (tiles < 0).any() or (tiles >= ps.apu_rows).any() or not np.array_equal(
+                np.bincount(tiles.clip(0), minlength=ps.apu_rows),
+                np.full(ps.apu_rows, max(s.replication, 0))):
+            add(Violation("R1", f"{s.layer}/{s.part}: tiles must each be written "
+                                f"{s.replication} time(s), got {sorted(tiles.tolist())[:8]}..."))
+    # ----- R2 row occupancy -----
+    ok = idx.wstep >= 0
+    per = hw.apu_rows_per_pe
+    valid_row = (w.pe >= 0) & (w.pe < hw.pes) & (w.row >= 0) & (w.row < per)
+    sel = np.flatnonzero(ok & valid_row)
+    if len(sel):
+        rowid = w.pe[sel] * per + w.row[sel]
+        st = w.start[sel]
+        en = idx.end[idx.wstep[sel]]
+        order = np.lexsort((st, rowid))
+        r_s, s_s, e_s, i_s = rowid[order], st[order], en[order], sel[order]
+        clash = np.flatnonzero((r_s[1:] == r_s[:-1]) & (s_s[1:] < e_s[:-1]))
+        for j in clash.tolist():
+            a, b = int(i_s[j]), int(i_s[j + 1])
+            add(Violation("R2", f"{_row_desc(problem, int(r_s[j]))}: write of "
+                                f"{w.layer[a]}/{int(w.part[a])} holds it over [{int(s_s[j])}, "
+                                f"{int(e_s[j])}) but {w.layer[b]}/{int(w.part[b])} is written "
+                                f"at {int(s_s[j + 1])}"))
+    # ----- R3 writes end before compute -----
+    T = hw.write_latency_cycles
+    sel = np.flatnonzero(ok)
+    late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]
+    for j in late.tolist():
+        i = int(idx.wstep[j])
+        add(Violation("R3", f"{w.layer[j]}/{int(w.part[j])}: write on (pe {int(w.pe[j])}, row "
+                            f"{int(w.row[j])}) ends at {int(w.start[j]) + T}, after the compute "
+                            f"starts at {int(idx.start[i])}"))
+    # ----- R4 one compute at a time, DAG order -----
+    for i in range(1, len(steps)):
+        if steps[i].start < steps[i - 1].end:
+            add(Violation("R4", f"{steps[i].layer}/{steps[i].part} starts at {steps[i].start}, "
+                                f"before {steps[i - 1].layer}/{steps[i - 1].part} (listed "
+                                f"before it) ends at {steps[i - 1].end}"))
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for key, i in idx.pos.items():
+        first[key[0]] = min(first.get(key[0], i), i)
+        last[key[0]] = max(last.get(key[0], i), i)
+    for op in problem.network.ops:
+        if op.name not in first:
+            continue
+        for src in set(op.inputs):
+            if src not in last:
+                continue
+            p_end = max(steps[i].end for k, i in idx.pos.items() if k[0] == src)
+            c_start = min(steps[i].start for k, i in idx.pos.items() if k[0] == op.name)
+            if last[src] > first[op.name] or p_end > c_start:
+                add(Violation("R4", f"{op.name} reads {src} but starts at {c_start} (position "
+                                    f"{first[op.name]}) before {src} ends at {p_end} "
+                                    f"(position {last[src]})"))
+    # ----- R5 compute durations -----
+    for key, i in idx.pos.items():
+        s, ps = steps[i], problem.by_key[key]
+        r = max(s.replication, 1)
+        need = problem.compute_cycles(ps, r)
+        if s.end - s.start != need:
+            add(Violation("R5", f"{key[0]}/{key[1]}: compute [{s.start}, {s.end}) lasts "
+                                f"{s.end - s.start} cycles, replication {s.replication} needs "
+                                f"{need}"))
+    # ----- R6 write bandwidth -----
+    if len(w):
+        t = np.concatenate([w.start, w.start + T])
+        d = np.concatenate([np.ones(len(w), np.int64), -np.ones(len(w), np.int64)])
+        order = np.lexsort((d, t))  # at equal times ends (-1) come before starts
+        level = np.cumsum(d[order])
+        limit = hw.max_concurrent_row_writes
+        over = level > limit
+        if over.any():
+            ts = t[order]
+            # Report each maximal interval where too many APUs are being written.
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], over.astype(np.int8), [0]])))
+            for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                peak = int(level[a:b].max())
+                add(Violation("R6", f"over [{int(ts[a])}, {int(ts[b])}) {peak * hw.apus_per_row}"
+                                    f" APUs are written at once, the memory bandwidth allows "
+                                    f"{hw.max_concurrent_apu_writes}"))
+    # ----- R7 ranges -----
+    for j in np.flatnonzero(~valid_row).tolist():
+        add(Violation("R7", f"writes[{j}] {w.layer[j]}/{int(w.part[j])}: (pe {int(w.pe[j])}, "
+                            f"row {int(w.row[j])}) outside {hw.pes} PEs x {per} rows"))
+    for j in np.flatnonzero(w.start < 0).tolist():
+        add(Violation("R7", f"writes[{j}] {w.layer[j]}/{int(w.part[j])}: start {int(w.start[j])}"
+                            " < 0"))
+    for i, s in enumerate(steps):
+        if s.start < 0 or s.end < 0:
+            add(Violation("R7", f"steps[{i}] {s.layer}/{s.part}: negative time "
+                                f"[{s.start}, {s.end})"))
+    # ----- R8 Gbuffer banks -----
+    sizes = hw.gbuffer_banks
+    for key, i in idx.pos.items():
+        s, ps = steps[i], problem.by_key[key]
+        name = f"{key[0]}/{key[1]}"
+        bad_banks = [b for b in s.banks_in + s.banks_out if not 0 <= b < len(sizes)]
+        if bad_banks:
+            add(Violation("R8", f"{name}: bank index {bad_banks[0]} outside 0..{len(sizes) - 1}"))
+            continue
+        if len(set(s.banks_in)) != len(s.banks_in) or len(set(s.banks_out)) != len(s.banks_out):
+            add(Violation("R8", f"{name}: a bank is listed twice"))
+        both = sorted(set(s.banks_in) & set(s.banks_out))
+        if both:
+            add(Violation("R8", f"{name}: banks {both} hold both input and output"))
+        cap_in = sum(sizes[b] for b in set(s.banks_in))
+        cap_out = sum(sizes[b] for b in set(s.banks_out))
+        per_pass = f" per pass ({ps.passes} passes)" if ps.passes > 1 else ""
+        if cap_in < ps.in_need:
+            add(Violation("R8", f"{name}: input banks hold {cap_in} bytes, the input needs "
+                                f"{ps.in_need}{per_pass}"))
+        if cap_out < ps.out_need:
+            add(Violation("R8", f"{name}: output banks hold {cap_out} bytes, the output needs "
+                                f"{ps.out_need}{per_pass}"))
+    # Liveness mode (bank_mode "liveness", docs/model.md): tensors also keep their banks from
+    # producer to last consumer; nothing is added in the default per-step mode.
+    out += [Violation("R8", m) for m in check_liveness(problem, sched)]
+    # ----- the file's own makespan -----
+    if steps:
+        real = int(idx.end.max())
+        if sched.makespan != real:
+            add(Violation("makespan", f"the file says {sched.makespan}, the last compute ends "
+                                      f"at {real}"))
+    return out
+
+
+def _tile_index(idx: _Index) -> np.ndarray:
+    """Tile held by every write: explicit, or its rank within its part modulo apu_rows."""
+    w = idx.sched.writes
+    n = len(w)
+    order = np.argsort(idx.wstep, kind="stable")
+    ws = idx.wstep[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(ws)) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - group_start
+    rows = np.array([_problem_step(idx, i).apu_rows if i >= 0 else 1
+                     for i in range(len(idx.sched.steps))] or [1], dtype=np.int64)
+    implicit = rank % np.maximum(rows[np.clip(idx.wstep, 0, None)], 1)
+    return np.where(w.tile >= 0, w.tile, implicit)
+
+
+def _statistical_pulses(idx: _Index, tile: np.ndarray, stats: Mapping[str, LayerStats]
+                        ) -> tuple[float, float, int]:
+    """Expected level steps, expected changed cells and the most writes of any row."""
+    problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
+    w = sched.writes
+    if not len(w):
+        return 0.0, 0.0, 0
+    wsteps = sorted(set(idx.wstep.tolist()))
+    ids, pmfs = step_distributions([(sched.steps[i].layer, sched.steps[i].center)
+                                    for i in wsteps], stats, 1 << hw.weight_bits)
+    dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int64)
+    dist_of_step[wsteps] = ids
+    steps_pp, changed_pp = pair_costs(pmfs, hw)
+    per = hw.apu_rows_per_pe
+    rowid = w.pe * per + w.row
+    order = np.lexsort((w.start, rowid))
+    r = rowid[order]
+    wsel = idx.wstep[order]
+    d = dist_of_step[wsel]
+    t = tile[order]
+    # The previous content of a row is the write before it on that row; the first write of
+    # each row overwrites the last one of the previous inference (steady state).
+    first = np.r_[True, r[1:] != r[:-1]]
+    last_of_group = np.r_[np.flatnonzero(first)[1:] - 1, len(r) - 1]
+    prev = np.arange(len(r)) - 1
+    group = np.cumsum(first) - 1
+    prev[first] = last_of_group[group[first]]
+    # Same part and same tile: the row holds exactly these weights already.
+    same = (wsel[prev] == wsel) & (t[prev] == t)
+    used = np.empty(len(r), np.int64)
+    for i in np.unique(wsel).tolist():
+        m = wsel == i
+        grid = idx.problem.tiles(_problem_step(idx, i))
+        used[m] = (grid.rows_used * grid.cols_used)[t[m]]
+    lv = np.where(same, 0.0, used * steps_pp[d[prev], d])
+    ch = np.where(same, 0.0, used * changed_pp[d[prev], d])
+    writes_per_row = np.bincount(group)
+    del problem
+    return float(lv.sum()), float(ch.sum()), int(writes_per_row.max())
+
+
+def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarray],
+                  fill: int) -> tuple[float, float, int]:
+    """Level steps, changed cells and the most updates of any cell, from real weight codes.
+
+    Rows are independent, so each physical row replays its writes in time
+    order twice: once to reach the steady state left by the previous
+    inference, once to count.
+    """
+    problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
+    w = sched.writes
+    R, K, C = hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight
+    top = (1 << hw.weight_bits) - 1
+    matrices: dict[tuple[str, int | None], np.ndarray] = {}
+    for s in sched.steps:
+        key = (s.layer, s.center)
+        if s.apu_rows and key not in matrices:
+            op = problem.network.op(s.layer)
+            if s.layer not in weights:
+                raise InputError(f"weights: no values for layer '{s.layer}'")
+            m = layer_matrix(weights[s.layer], *op.matrix, name=s.layer)
+            if s.center is not None:
+                # Shift the layer's mean to the center, clipping at the code range (section V-C).
+                m = np.clip(m + int(round(s.center - m.mean())), 0, top)
+            matrices[key] = m
+    rowid = w.pe * hw.apu_rows_per_pe + w.row
+    order = np.lexsort((w.start, rowid))
+    bounds_ = np.r_[0, np.flatnonzero(np.diff(rowid[order])) + 1, len(order)]
+    level_steps = changed = 0
+    max_updates = 0
+    for a, b in zip(bounds_[:-1].tolist(), bounds_[1:].tolist(), strict=True):
+        state = np.full((R, K, C), -1, dtype=np.int16)
+        updates = np.zeros((R, K, C), dtype=np.int32)
+        levels = []
+        for j in order[a:b].tolist():
+            s = sched.steps[int(idx.wstep[j])]
+            ps = problem.by_key[(s.layer, s.part)]
+            vals = tile_values(matrices[(s.layer, s.center)], ps.tile_offset + int(tile[j]), R, K,
+                               fill)
+            levels.append(cell_levels(vals, hw).astype(np.int16))
+        for counting in (False, True):
+            for lv in levels:
+                r, k = lv.shape[:2]
+                old = state[:r, :k]
+                if counting:
+                    known = old >= 0
+                    diff = np.where(known, np.abs(old - lv), 0)
+                    level_steps += int(diff.sum())
+                    moved = diff > 0
+                    changed += int(moved.sum())
+                    updates[:r, :k] += moved
+                state[:r, :k] = lv
+        max_updates = max(max_updates, int(updates.max()))
+    return float(level_steps), float(changed), max_updates
+
+
+def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStats] | None = None,
+             weights: Mapping[str, np.ndarray] | None = None, zero_code: int | None = None,
+             seed: int = 0, endurance: float | None = None,
+             realtime_inf_s: float | None = None) -> Report:
+    """Validate and cost a schedule.
+
+    Parameters
+    ----------
+    problem
+        The mapped network the schedule claims to solve.
+    sched
+        The schedule.
+    stats
+        Per-layer weight statistics for the pulse model; default: the seeded
+        synthetic statistics of :func:`aras.model.weights.synthetic_stats`.
+    weights
+        Unsigned weight codes per layer (``(groups, rows_g, cols_g)`` or
+        ``(rows, cols)``); when given, pulses are counted cell by cell from the
+        actual levels and ``max_cell_writes`` is the most updates of one cell.
+    zero_code
+        Code of a zero weight, written off the diagonal of block-diagonal
+        tiles (default ``2**(weight_bits-1)``).
+    seed
+        Seed of the synthetic statistics.
+    endurance
+        Cell endurance in write cycles (default: the hardware's).
+    realtime_inf_s
+        Real-time rate for the lifespan (default 30 inf/s for networks with
+        convolutions, 100 inf/s otherwise, as in the paper).
+
+    Returns
+    -------
+    Report
+        ``valid`` False with every violation when a rule is broken; costs are
+        only filled for valid schedules.
+    """
+    idx = _Index(problem, sched)
+    violations = _validate(idx)
+    rep = Report(valid=not violations, violations=violations)
+    if violations:
+        return rep
+    hw = problem.hardware
+    steps = sched.steps
+    makespan = int(idx.end.max()) if steps else 0
+    rep.makespan_cycles = makespan
+    rep.latency_s = hw.seconds(makespan)
+    rep.throughput_inf_s = 1.0 / rep.latency_s if makespan else math.inf
+    # Pulses.
+    if stats is None:
+        stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
+    tile = _tile_index(idx)
+    if weights is not None:
+        fill = zero_code if zero_code is not None else 1 << (hw.weight_bits - 1)
+        level_steps, cells, max_row = _exact_pulses(idx, tile, weights, fill)
+        rep.pulse_model = "weights"
+    else:
+        level_steps, cells, max_row = _statistical_pulses(idx, tile, stats)
+    rep.level_steps = level_steps
+    rep.write_pulses = level_steps * hw.pulses_per_level_step
+    rep.cells_written = cells
+    rep.max_cell_writes = max_row
+    rep.row_writes = len(sched.writes)
+    weights_written = 0
+    for i in np.unique(idx.wstep).tolist():
+        grid = problem.tiles(_problem_step(idx, i))
+        weights_written += int((grid.rows_used * grid.cols_used)[tile[idx.wstep == i]].sum())
+    rep.weights_written = weights_written
+    # Energy.
+    e = rep.energy
+    e.rram_write = rep.write_pulses * hw.write_energy_per_pulse_j
+    leak = hw.bank_leakage_w()
+    spill = 0
+    for k, s in enumerate(steps):
+        # A step's banks stay powered from the previous step's start until the next step
+        # starts, since its output waits there for the consumer (idle gaps included).
+        t_from = 0 if k == 0 else steps[k].start
+        t_to = steps[k + 1].start if k + 1 < len(steps) else s.end
+        power = sum(leak[b] for b in set(s.banks_in) | set(s.banks_out))
+        e.gbuffer_static += power * hw.seconds(t_to - t_from)
+        ps = problem.by_key[(s.layer, s.part)]
+        e.gbuffer_dynamic += (ps.in_bytes * hw.sram_read_energy_j_per_byte
+                              + ps.out_bytes * hw.sram_write_energy_j_per_byte)
+        if ps.weighted:
+            e.compute += ps.windows * ps.apu_rows * hw.apus_per_row * hw.crossbar_compute_energy_j
+        else:
+            e.compute += ps.macs * hw.digital_mac_energy_j
+        spill += ps.spill_bytes
+    if bank_mode(sched) == LIVENESS:
+        # Banks leak while they hold a live tensor (not per step); spilled tensors travel
+        # through DRAM, which includes the tensors of multi-pass steps (all spilled).
+        e.gbuffer_static, spill = liveness_costs(problem, sched)
+    # Weight deltas travel per written APU; activations of multi-pass steps spill to DRAM.
+    e.dram = (len(sched.writes) * hw.apus_per_row * hw.bytes_per_apu_write + spill
+              ) * hw.dram_energy_j_per_byte
+    # Lifespan.
+    rep.endurance_cycles = endurance if endurance is not None else hw.cell_endurance_cycles
+    if realtime_inf_s is None:
+        has_conv = any(o.kind == "conv2d" for o in problem.network.ops)
+        realtime_inf_s = 30.0 if has_conv else 100.0
+    rep.realtime_inf_s = realtime_inf_s
+    if max_row:
+        per_s_rt = max_row * realtime_inf_s
+        per_s_max = max_row * rep.throughput_inf_s
+        rep.lifespan_realtime_years = rep.endurance_cycles / per_s_rt / SECONDS_PER_YEAR
+        rep.lifespan_max_throughput_years = rep.endurance_cycles / per_s_max / SECONDS_PER_YEAR
+    else:
+        rep.lifespan_realtime_years = rep.lifespan_max_throughput_years = math.inf
+    return rep
+
+
+__all__ = ["Violation", "Energy", "Report", "validate", "evaluate", "ceil_div"]

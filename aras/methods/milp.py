@@ -1,0 +1,267 @@
+"""MILP methods: full-horizon and rolling-horizon solves of the event model.
+
+``milp-full`` solves :mod:`formulations.window` over the whole network;
+``milp`` improves it window by window (fix-and-optimize: the integer
+decisions of parts outside the window stay at the incumbent's values, the
+timing of every step stays free, so the objective is always the true
+makespan and later layers cannot be starved). Both start from the best
+heuristic schedule (HiGHS MIP start) and never return anything worse.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyomo.environ as pyo
+
+from aras.evaluation.evaluator import evaluate
+from aras.methods.heuristics import aras, baseline, greedy_replication, jit
+from aras.methods.heuristics.engine import Builder, RowWriter
+from aras.model.errors import InputError
+from aras.model.mapping import Problem
+from aras.model.schedule import Schedule
+from formulations.highs import warm_start
+from formulations.window import Incumbent, build, extract, set_values, timing
+
+
+@dataclass
+class MilpStats:
+    """What the MILP driver did, reported in the Result."""
+
+    start_method: str = ""
+    start_makespan: int = 0
+    model_objective: float | None = None
+    model_bound: float | None = None
+    windows: int = 0
+    improved_windows: int = 0
+    fallbacks: int = 0
+    variables: int = 0
+    constraints: int = 0
+    solver_status: list[str] = field(default_factory=list)
+    trace: list[tuple[float, float]] = field(default_factory=list)  # (seconds, incumbent)
+    messages: list[str] = field(default_factory=list)
+
+
+def incumbent_from_schedule(problem: Problem, sched: Schedule) -> Incumbent:
+    """Replication and rows per release event of a schedule (writes map to the latest
+    release at or before their start)."""
+    ends = sorted((s.end, problem.by_key[(s.layer, s.part)].index + 1) for s in sched.steps
+                  if s.apu_rows)
+    import bisect
+
+    times = [0] + [t for t, _ in ends]
+    ids = [0] + [e for _, e in ends]
+    rep = {problem.by_key[(s.layer, s.part)].index: s.replication for s in sched.steps
+           if s.apu_rows}
+    inc = Incumbent(rep)
+    w = sched.writes
+    for layer, part, start in zip(w.layer.tolist(), w.part.tolist(), w.start.tolist(),
+                                  strict=True):
+        k = problem.by_key[(layer, part)].index
+        e = ids[bisect.bisect_right(times, start) - 1]
+        if e > k:  # cannot happen in a valid schedule: the row is written before k computes
+            e = 0
+        inc.rows_from[(e, k)] = inc.rows_from.get((e, k), 0) + 1
+    return inc
+
+
+def schedule_from(problem: Problem, inc: Incumbent, method: str, banks: str = "greedy"
+                  ) -> Schedule:
+    """A complete schedule from model decisions: rows bound lowest id first at each release,
+    writes started at the release (later only if bandwidth forces it), computes left-shifted."""
+    b = Builder(problem, method, bank_mode=banks)
+    rows = RowWriter(b)
+    by_event: dict[int, list[tuple[int, int]]] = {}
+    for (e, k), x in sorted(inc.rows_from.items()):
+        by_event.setdefault(e, []).append((k, x))
+
+    def hand_out(e: int, t: int) -> None:
+        for k, x in by_event.get(e, []):
+            rows.write(problem.steps[k], x, t)
+
+    hand_out(0, 0)
+    t = 0
+    for s in problem.steps:
+        if not s.weighted:
+            t = b.compute(s, t, 0)
+            continue
+        t = b.compute(s, max(t, rows.ready[s.index]), inc.replication[s.index])
+        rows.release(s)
+        hand_out(s.index + 1, t)
+    return b.build()
+
+
+def _solver(name: str) -> Any:
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    try:
+        opt = SolverFactory(name)
+    except Exception as exc:
+        raise InputError(f"--solver: unknown solver '{name}' ({exc})") from None
+    if opt is None:
+        raise InputError(f"--solver: unknown solver '{name}'")
+    if not opt.available():
+        raise InputError(f"--solver: solver '{name}' is not available on this machine")
+    return opt
+
+
+def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, threads: int,
+                 seed: int, gap: float | None, stats: MilpStats, warm: bool = True
+                 ) -> Incumbent | None:
+    opt = _solver(solver)
+    kwargs: dict[str, Any] = dict(load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                                  time_limit=max(0.1, time_limit), threads=threads)
+    if gap is not None:
+        kwargs["rel_gap"] = gap
+    if solver == "highs":
+        kwargs["solver_options"] = {"random_seed": seed}
+        opt.set_instance(m)
+        if warm:
+            warm_start(opt, m)
+    res = opt.solve(m, **kwargs)
+    stats.solver_status.append(str(res.termination_condition))
+    if res.incumbent_objective is None:
+        return None
+    res.solution_loader.load_vars()
+    stats.model_objective = res.incumbent_objective
+    stats.model_bound = res.objective_bound
+    return extract(m)
+
+
+def _best_heuristic(problem: Problem, banks: str) -> tuple[str, Schedule, int]:
+    best = None
+    for name, fn in (("jit", jit), ("aras", aras), ("greedy-replication", greedy_replication),
+                     ("baseline", baseline)):
+        try:
+            s = fn(problem, banks=banks)
+        except InputError:  # jit does not exist when bandwidth cannot write a whole part
+            continue
+        rep = evaluate(problem, s)
+        if rep.valid and (best is None or rep.makespan_cycles < best[2]):
+            best = (name, s, rep.makespan_cycles)
+    assert best is not None
+    return best
+
+
+def _makespan(problem: Problem, inc: Incumbent) -> int:
+    t = timing(problem, inc.replication, inc.rows_from, problem.hardware.write_latency_cycles)
+    return max(t["end"].values())
+
+
+def _free_window(m: pyo.ConcreteModel, inc: Incumbent, free: set[int]) -> None:
+    """Fix every integer decision at the incumbent except those of the window's parts and of
+    the rows released inside the window."""
+    free_events = {k + 1 for k in free}
+    for (k, r) in m.KR:
+        if k in free:
+            m.y[k, r].unfix()
+        else:
+            m.y[k, r].fix(1 if inc.replication[k] == r else 0)
+    for (e, k) in m.EK:
+        if k in free or e in free_events:
+            m.x[e, k].unfix()
+            m.v[e, k].unfix()
+        else:
+            x = inc.rows_from.get((e, k), 0)
+            m.x[e, k].fix(x)
+            m.v[e, k].fix(1 if x > 0 else 0)
+
+
+def milp(problem: Problem, *, full: bool = False, time_limit: float | None = None,
+         window: int = 6, overlap: int = 2, window_time: float = 15.0, lookback: int = 16,
+         solver: str = "highs", threads: int = 1, seed: int = 0, gap: float | None = None,
+         banks: str = "greedy", dump_model: str | None = None,
+         stats: MilpStats | None = None, **_: Any) -> Schedule:
+    """Schedule with the event model, starting from the best heuristic.
+
+    Parameters
+    ----------
+    full
+        Solve the whole network as one model (``milp-full``) instead of windows.
+    time_limit
+        Total seconds (default 60); HiGHS limits are soft, so windows are
+        given what is left.
+    window, overlap
+        Weight-bearing parts per window and parts shared with the next.
+    window_time
+        Seconds per window at most.
+    lookback
+        Release events a part may draw rows from (see :func:`formulations.window.build`).
+    solver, threads, seed, gap
+        Solver name (any Pyomo contrib solver; HiGHS by default), threads,
+        random seed and relative gap.
+    dump_model
+        Write the last model solved to this LP/MPS file.
+    """
+    stats = stats if stats is not None else MilpStats()
+    _solver(solver)  # a missing solver is an input error, before any work
+    total = 60.0 if time_limit is None else time_limit
+    t0 = time.perf_counter()
+    name, start, start_mk = _best_heuristic(problem, banks)
+    stats.start_method, stats.start_makespan = name, start_mk
+    inc = incumbent_from_schedule(problem, start)
+    best_mk = _makespan(problem, inc)
+    stats.trace.append((time.perf_counter() - t0, float(best_mk)))
+    m = build(problem, lookback=lookback, incumbent=inc)
+    stats.variables, stats.constraints = m.nvariables(), m.nconstraints()
+    method = "milp-full" if full else "milp"
+
+    def attempt(limit: float) -> None:
+        nonlocal inc, best_mk
+        set_values(m, problem, inc)
+        got = _solve_model(m, solver=solver, time_limit=limit, threads=threads, seed=seed,
+                           gap=gap, stats=stats)
+        stats.windows += 1
+        if got is None:
+            stats.fallbacks += 1
+            stats.messages.append(f"window {stats.windows}: no incumbent from the solver, "
+                                  f"kept {name}'s decisions")
+            return
+        mk = _makespan(problem, got)
+        if mk < best_mk:
+            inc, best_mk = got, mk
+            stats.improved_windows += 1
+        stats.trace.append((time.perf_counter() - t0, float(best_mk)))
+
+    if full:
+        attempt(total)
+    else:
+        W = [s.index for s in problem.weighted_steps]
+        step = max(1, window - overlap)
+        starts = [lo for lo in range(0, len(W), step) if lo == 0 or lo + overlap < len(W)]
+        sweep, improved = 0, True
+        # Sweep the windows again while the last sweep improved and time remains: a change
+        # late in the network can open room for an earlier window.
+        while improved and total - (time.perf_counter() - t0) > 0.5:
+            sweep += 1
+            before = best_mk
+            for n, lo in enumerate(starts):
+                left = total - (time.perf_counter() - t0)
+                if left <= 0.5:
+                    stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
+                                          f"{len(starts)} windows")
+                    break
+                _free_window(m, inc, set(W[lo:lo + window]))
+                attempt(min(window_time, left))
+            improved = best_mk < before
+        m.y.unfix()
+        m.x.unfix()
+        m.v.unfix()
+    if dump_model:
+        m.write(dump_model, io_options={"symbolic_solver_labels": True})
+    sched = schedule_from(problem, inc, method, banks)
+    got = evaluate(problem, sched).makespan_cycles
+    if got > start_mk:  # never worse than the heuristic
+        stats.messages.append(f"the MILP schedule was not better; returning {name}'s")
+        start.method = method
+        sched, best_mk = start, start_mk
+    sched.extra["milp"] = {
+        "start_method": name, "start_makespan": start_mk, "model_makespan": best_mk,
+        "windows": stats.windows, "improved_windows": stats.improved_windows,
+        "fallbacks": stats.fallbacks, "variables": stats.variables,
+        "constraints": stats.constraints, "solver_status": stats.solver_status,
+        "last_model_objective": stats.model_objective, "last_model_bound": stats.model_bound}
+    sched.runtime_info["milp"] = {"trace": stats.trace, "messages": stats.messages}
+    return sched

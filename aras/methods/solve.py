@@ -1,0 +1,220 @@
+"""One entry point for every method: ``solve(problem, method=...) -> Result``.
+
+Methods only produce a :class:`~aras.model.schedule.Schedule`; :func:`solve` times
+them, hands the schedule to the evaluator and attaches the bounds, so every
+figure a Result carries comes from the same evaluator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from aras.evaluation.bounds import Bounds, bounds
+from aras.evaluation.evaluator import Report, evaluate
+from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive
+from aras.model.errors import InputError
+from aras.model.mapping import Problem
+from aras.model.schedule import Schedule
+
+
+class Status(StrEnum):
+    """Outcome of a solve (explicit, like linopy's status maps)."""
+
+    OPTIMAL = "optimal"          # makespan equals a certified lower bound
+    FEASIBLE = "feasible"        # a valid schedule, optimality not proven
+    TIME_LIMIT = "time_limit"    # stopped by the time limit, with a valid schedule
+    INFEASIBLE = "infeasible"    # no valid schedule found
+    ERROR = "error"              # the method failed
+
+
+Method = Callable[..., Schedule]
+
+#: Registered methods. Each takes the problem and keyword options and returns a Schedule.
+METHODS: dict[str, Method] = {
+    "naive": lambda problem, banks="greedy", **_: naive(problem, banks=banks),
+    "baseline": lambda problem, banks="greedy", **_: baseline(problem, banks=banks),
+    "greedy-replication": lambda problem, banks="greedy", **_: greedy_replication(
+        problem, banks=banks),
+    "aras": lambda problem, banks="greedy", **_: aras(problem, banks=banks),
+    "jit": lambda problem, banks="greedy", **_: jit(problem, banks=banks),
+}
+
+
+def _milp(full: bool) -> Method:
+    def run(problem: Problem, **options: Any) -> Schedule:
+        from aras.methods.milp import milp
+
+        return milp(problem, full=full, **options)
+
+    return run
+
+
+METHODS["milp"] = _milp(False)
+METHODS["milp-full"] = _milp(True)
+
+
+def register(name: str, fn: Method) -> None:
+    """Register a method under ``name`` (used by extensions and formulations)."""
+    METHODS[name] = fn
+
+
+@dataclass
+class Result:
+    """What a solve returns.
+
+    Attributes
+    ----------
+    method, status
+        Method name and :class:`Status`.
+    objective
+        The evaluator's makespan in cycles (None without a valid schedule).
+    bound
+        Best certified lower bound in cycles.
+    gap
+        ``objective / bound - 1`` (None without a valid schedule).
+    runtime_s
+        Wall time of the method (evaluation excluded).
+    schedule, report
+        The schedule and its evaluation.
+    bounds
+        Every bound (write, chain, area).
+    messages
+        Notes from the method (fallbacks, warnings).
+    """
+
+    method: str
+    status: Status
+    objective: int | None
+    bound: int
+    gap: float | None
+    runtime_s: float
+    schedule: Schedule | None
+    report: Report | None
+    bounds: Bounds
+    messages: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, problem: Problem) -> dict[str, Any]:
+        """The JSON report of ``aras solve --json``."""
+        hw = problem.hardware
+        rep = self.report
+        d: dict[str, Any] = {
+            "network": problem.network.name, "hardware": hw.name, "method": self.method,
+            "status": self.status.value,
+            "makespan_cycles": self.objective,
+            "latency_s": rep.latency_s if rep and rep.valid else None,
+            "throughput_inf_s": rep.throughput_inf_s if rep and rep.valid else None,
+            "lower_bound_cycles": self.bound, "write_bound_cycles": self.bounds.write,
+            "bounds_cycles": self.bounds.to_dict(), "gap": self.gap,
+            "energy_j": rep.energy.to_dict() if rep and rep.valid else None,
+            "write_pulses": rep.write_pulses if rep else None,
+            "runtime_s": self.runtime_s, "valid": bool(rep and rep.valid),
+            "messages": self.messages,
+        }
+        if rep and rep.valid:
+            d.update({k: v for k, v in rep.to_dict().items()
+                      if k not in d and k not in ("valid", "violations")})
+        elif rep:
+            d["violations"] = [str(v) for v in rep.violations]
+        d.update(self.stats)
+        return d
+
+
+def solve(problem: Problem, method: str = "baseline", time_limit: float | None = None,
+          *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
+          bank_time_limit: float = 10.0, **options: Any) -> Result:
+    """Schedule a mapped problem with one method and evaluate the result.
+
+    Parameters
+    ----------
+    problem
+        The mapped network (see :func:`aras.model.mapping.map_network`).
+    method
+        A key of :data:`METHODS`.
+    time_limit
+        Seconds for methods that search (ignored by the constructive ones).
+    banks
+        Gbuffer bank choice: ``greedy`` (smallest fit), ``exact`` or ``ilp`` per compute
+        step, or ``liveness``: tensors keep their banks from producer to last consumer
+        (or are spilled to DRAM), chosen by the MILP of :mod:`formulations.liveness` after
+        the method has fixed the timing.
+    reuse
+        Apply adaptive partial weight reuse (shift layers to a common center).
+    weights
+        Real weight codes per layer, for reuse and pulse counting; by default those the
+        network carries (``Network.codes``, e.g. an ONNX file's INT8 initializers), else
+        the statistical model.
+    bank_time_limit
+        Seconds for the liveness bank MILP (``banks="liveness"`` only).
+    **options
+        Passed to the method.
+
+    Raises
+    ------
+    InputError
+        When the method is unknown.
+    """
+    if method not in METHODS:
+        raise InputError(f"--method: unknown method '{method}' (known: {', '.join(METHODS)})")
+    if weights is None:
+        weights = problem.network.codes
+    b = bounds(problem)
+    t0 = time.perf_counter()
+    messages: list[str] = []
+    stats: dict[str, Any] = {}
+    # Liveness banks are a post-pass on the finished timing (banks never change timing), so
+    # the method itself runs with the cheap per-step smallest fit, rewritten afterwards.
+    step_banks = "greedy" if banks == "liveness" else banks
+    try:
+        sched = METHODS[method](problem, time_limit=time_limit, banks=step_banks, **options)
+        if reuse:
+            from aras.methods.reuse import apply_reuse
+
+            chosen = apply_reuse(problem, sched, weights=weights)
+            messages.append(f"weight reuse: center {chosen.center}, MSB skip ratio "
+                            f"{chosen.skip_ratio:.3f}, clipped {chosen.clipped:.2%}")
+        if banks == "liveness":
+            from formulations.liveness import LivenessInfo, assign_banks
+
+            live = LivenessInfo()
+            sched = assign_banks(problem, sched, time_limit=bank_time_limit, info=live)
+            messages += live.messages
+            messages.append(f"liveness banks ({live.source}, {live.status or 'no MILP'}): "
+                            f"{live.spilled} of {live.tensors} tensors spilled, "
+                            f"{live.runtime_s:.1f} s")
+            stats["liveness"] = {k: v for k, v in live.__dict__.items() if k != "messages"}
+    except InputError:
+        raise
+    except Exception as exc:  # a method's failure is a result, not a crash of the caller
+        return Result(method, Status.ERROR, None, b.lower, None, time.perf_counter() - t0,
+                      None, None, b, [f"{type(exc).__name__}: {exc}"])
+    runtime = time.perf_counter() - t0
+    if problem.network.source is not None:
+        # how to load the network again: `aras evaluate` of the file needs no --network
+        sched.extra.setdefault("network_source", problem.network.source)
+    report = evaluate(problem, sched, weights=weights)
+    if not report.valid:
+        return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,
+                      messages + ["the evaluator rejected the schedule"])
+    obj = report.makespan_cycles
+    status = Status.OPTIMAL if obj <= b.lower else Status.FEASIBLE
+    info = sched.extra.get("milp")
+    if isinstance(info, dict):
+        run_info = sched.runtime_info.get("milp", {})
+        messages += list(run_info.get("messages", []))
+        if info.get("fallbacks"):
+            messages.append(f"{info['fallbacks']} window(s) fell back to "
+                            f"{info['start_method']}'s decisions")
+        if status is not Status.OPTIMAL and any("TimeLimit" in str(x)
+                                                for x in info.get("solver_status", [])):
+            status = Status.TIME_LIMIT
+        stats.update({"milp": {**info, "trace": run_info.get("trace", [])},
+                      "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
+                      "model_size": {"variables": info["variables"],
+                                     "constraints": info["constraints"]}})
+    gap = obj / b.lower - 1 if b.lower > 0 else 0.0
+    return Result(method, status, obj, b.lower, gap, runtime, sched, report, b, messages, stats)

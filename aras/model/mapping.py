@@ -1,0 +1,281 @@
+"""Mapping a network onto the accelerator (MODEL.md section 3).
+
+:func:`map_network` turns a :class:`~aras.model.network.Network` and a
+:class:`~aras.model.hardware.Hardware` into a :class:`Problem`: the compute steps in
+order, the APU rows, parts, windows and compute cycles of every weight-bearing
+layer, activation bytes and tensor lifetimes. Every method (heuristic or MILP)
+and the evaluator work from a Problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from aras.model.banks import activation_passes
+from aras.model.hardware import Hardware
+from aras.model.network import Network, Op, matmul_macs
+
+
+def ceil_div(a: int, b: int) -> int:
+    """Integer ceil(a / b) for non-negative a and positive b."""
+    return -(-a // b)
+
+
+@dataclass(frozen=True)
+class TileGrid:
+    """APU-row tiles of one layer at replication 1.
+
+    ``rows_used[t]`` and ``cols_used[t]`` give the crossbar rows and kernels
+    (output columns) tile ``t`` occupies on its APU row; tiles are ordered
+    column block by column block, input segments inside, so that splitting
+    the list into parts keeps whole output columns together where it can.
+    """
+
+    rows_used: np.ndarray
+    cols_used: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows_used)
+
+
+def tile_grid(op: Op, hw: Hardware) -> TileGrid:
+    """Tiles of a weight-bearing op per MODEL.md section 3 (block-diagonal packing included)."""
+    groups, rows_g, cols_g = op.matrix
+    R, K = hw.crossbar_rows, hw.kernels_per_apu_row
+    blocks: list[tuple[int, int]] = []  # (rows_used, cols_used) for each tile
+    if groups == 1 or rows_g > R:
+        n_rep = 1 if groups == 1 else groups
+        segs = [min(R, rows_g - s * R) for s in range(ceil_div(rows_g, R))]
+        cols = [min(K, cols_g - c * K) for c in range(ceil_div(cols_g, K))]
+        for _ in range(n_rep):
+            blocks += [(r, c) for c in cols for r in segs]
+    else:
+        gps = min(groups, R // rows_g)
+        for s in range(ceil_div(groups, gps)):
+            ng = min(gps, groups - s * gps)
+            width = ng * cols_g
+            # The column grid is the same in every segment (ceil(gps*cols_g/K) blocks); the last
+            # segment may hold fewer groups, so some of its tiles are narrower.
+            for c in range(ceil_div(gps * cols_g, K)):
+                blocks.append((ng * rows_g, max(0, min(K, width - c * K))))
+    arr = np.array(blocks, dtype=np.int64).reshape(-1, 2)
+    return TileGrid(rows_used=arr[:, 0], cols_used=arr[:, 1])
+
+
+def apu_rows_of(op: Op, hw: Hardware) -> int:
+    """APU rows a weight-bearing op needs at replication 1 (all parts together)."""
+    groups, rows_g, cols_g = op.matrix
+    R, K = hw.crossbar_rows, hw.kernels_per_apu_row
+    if groups == 1:
+        return ceil_div(rows_g, R) * ceil_div(cols_g, K)
+    if rows_g <= R:
+        gps = min(groups, R // rows_g)
+        return ceil_div(groups, gps) * ceil_div(gps * cols_g, K)
+    return groups * ceil_div(rows_g, R) * ceil_div(cols_g, K)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One compute step: a part of a weight-bearing layer, or a weightless op.
+
+    Attributes
+    ----------
+    index
+        Position in the problem's default compute order.
+    layer, part
+        Op name and part number (0 for single-part layers and weightless ops).
+    kind
+        The op kind.
+    apu_rows
+        APU rows of this part at replication 1 (0 for weightless ops).
+    windows
+        Input vectors streamed through the crossbars (0 for weightless ops).
+    fixed_cycles
+        Compute cycles of a weightless op (matmuls on the digital units).
+    in_bytes, out_bytes
+        Activation bytes the step reads and writes in the Gbuffer.
+    tile_offset
+        Index of this part's first tile in the layer's :class:`TileGrid`.
+    passes
+        Activation passes: 1, or more when input and output together exceed
+        the Gbuffer, in which case 1/passes of each is resident at a time.
+    macs
+        Multiply-accumulates (crossbar or digital).
+    """
+
+    index: int
+    layer: str
+    part: int
+    kind: str
+    apu_rows: int
+    windows: int
+    fixed_cycles: int
+    in_bytes: int
+    out_bytes: int
+    tile_offset: int = 0
+    passes: int = 1
+    macs: int = 0
+
+    @property
+    def in_need(self) -> int:
+        """Input bytes the Gbuffer must hold at once (R8)."""
+        return ceil_div(self.in_bytes, self.passes)
+
+    @property
+    def out_need(self) -> int:
+        """Output bytes the Gbuffer must hold at once (R8)."""
+        return ceil_div(self.out_bytes, self.passes)
+
+    @property
+    def spill_bytes(self) -> int:
+        """Activation bytes that travel to and from main memory because of passes."""
+        return (self.in_bytes + self.out_bytes) - (self.in_need + self.out_need)
+
+    @property
+    def weighted(self) -> bool:
+        """True when the step computes on crossbars."""
+        return self.apu_rows > 0
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(layer, part): how schedules refer to the step."""
+        return (self.layer, self.part)
+
+
+@dataclass
+class Problem:
+    """A network mapped onto one hardware configuration.
+
+    Build with :func:`map_network`. ``steps`` is the default compute order
+    (the network's topological order, parts of a layer consecutive).
+    """
+
+    network: Network
+    hardware: Hardware
+    steps: list[Step]
+    grids: dict[str, TileGrid]
+    lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @cached_property
+    def by_key(self) -> dict[tuple[str, int], Step]:
+        """Steps by (layer, part)."""
+        return {s.key: s for s in self.steps}
+
+    @property
+    def weighted_steps(self) -> list[Step]:
+        """Weight-bearing parts in compute order."""
+        return [s for s in self.steps if s.weighted]
+
+    @property
+    def total_apu_rows(self) -> int:
+        """APU rows of the accelerator."""
+        return self.hardware.total_apu_rows
+
+    def max_replication(self, step: Step) -> int:
+        """Largest useful replication: the copies fit the accelerator and each gets a window."""
+        if not step.weighted:
+            return 0
+        return max(1, min(step.windows, self.total_apu_rows // step.apu_rows))
+
+    def compute_cycles(self, step: Step, replication: int = 1) -> int:
+        """Compute cycles of a step at a replication factor (R5)."""
+        if not step.weighted:
+            return step.fixed_cycles
+        return ceil_div(step.windows, replication) * self.hardware.compute_latency_cycles
+
+    def min_compute_cycles(self, step: Step) -> int:
+        """Shortest compute of a step over every feasible replication."""
+        return self.compute_cycles(step, self.max_replication(step))
+
+    def tiles(self, step: Step) -> TileGrid:
+        """The tiles of one part (a slice of its layer's grid)."""
+        g = self.grids[step.layer]
+        sl = slice(step.tile_offset, step.tile_offset + step.apu_rows)
+        return TileGrid(g.rows_used[sl], g.cols_used[sl])
+
+    @property
+    def weight_rows(self) -> int:
+        """Sum of APU rows over all parts at replication 1."""
+        return sum(s.apu_rows for s in self.steps)
+
+    def summary(self) -> dict[str, int | float | str]:
+        """Headline figures of the mapping."""
+        hw = self.hardware
+        return {
+            "network": self.network.name,
+            "ops": len(self.network.ops),
+            "weighted_layers": len(self.network.weighted_ops),
+            "steps": len(self.steps),
+            "weights": self.network.weight_count,
+            "apu_rows": self.weight_rows,
+            "fills": self.weight_rows / hw.total_apu_rows,
+        }
+
+
+def _act_bytes(elements: int, hw: Hardware) -> int:
+    return ceil_div(elements * hw.activation_bits, 8)
+
+
+def split_sizes(total: int, cap: int) -> list[int]:
+    """Split ``total`` rows into the fewest parts of at most ``cap`` rows, balanced."""
+    n = ceil_div(total, cap)
+    base, extra = divmod(total, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
+
+
+def map_network(network: Network, hardware: Hardware) -> Problem:
+    """Map a network onto a hardware configuration.
+
+    A layer needing more APU rows than the accelerator has is split into the
+    fewest parts of at most ``total_apu_rows`` rows, balanced (sizes differ by
+    at most one); every part computes all windows and reads the whole input,
+    and its output accumulates in the layer's output banks.
+
+    Raises
+    ------
+    InputError
+        When a step's activations cannot fit disjoint Gbuffer banks.
+    """
+    hw = hardware
+    steps: list[Step] = []
+    grids: dict[str, TileGrid] = {}
+    for op in network.ops:
+        ins = list(dict.fromkeys(op.inputs))  # the same tensor read twice is stored once
+        in_bytes = sum(_act_bytes(network.elements(t), hw) for t in ins)
+        out_bytes = _act_bytes(network.elements(op.name), hw)
+        passes = activation_passes(hw.gbuffer_banks, in_bytes, out_bytes, f"layer '{op.name}'")
+        if op.weighted:
+            grid = tile_grid(op, hw)
+            rows = apu_rows_of(op, hw)
+            assert rows == len(grid), (op.name, rows, len(grid))
+            grids[op.name] = grid
+            shape = network.shapes[op.name]
+            windows = shape[1] * shape[2] if op.kind == "conv2d" else shape[0]
+            offset = 0
+            for p, size in enumerate(split_sizes(rows, hw.total_apu_rows)):
+                macs = windows * op.weights * size // rows
+                steps.append(Step(len(steps), op.name, p, op.kind, size, windows, 0,
+                                  in_bytes, out_bytes, offset, passes, macs))
+                offset += size
+        else:
+            cycles = macs = 0
+            if op.kind == "matmul":
+                macs = matmul_macs(op, network.input_shapes(op))
+                cycles = ceil_div(macs, hw.digital_macs_per_cycle)
+            steps.append(Step(len(steps), op.name, 0, op.kind, 0, 0, cycles, in_bytes, out_bytes,
+                              0, passes, macs))
+    first = {s.layer: s.index for s in reversed(steps)}
+    last = {s.layer: s.index for s in steps}
+    lifetimes: dict[str, tuple[int, int]] = {}
+    for t in list(network.inputs) + [o.name for o in network.ops]:
+        start = first.get(t, -1)
+        consumers = [first[c] for c in network.consumers(t)]
+        lifetimes[t] = (start, max(consumers) if consumers else last.get(t, start))
+    return Problem(network, hw, steps, grids, lifetimes)
+
+
+__all__ = ["Problem", "Step", "TileGrid", "map_network", "apu_rows_of", "tile_grid",
+           "ceil_div", "split_sizes"]

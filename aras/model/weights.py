@@ -1,0 +1,174 @@
+"""Weight values and cell levels: what write pulses are counted from.
+
+INT8 weights are stored unsigned (0..255) in ``cells_per_weight`` cells of
+``bits_per_cell`` bits; cell ``c`` holds bits ``[c*b, (c+1)*b)``, so the last
+cell holds the most significant bits. Updating a cell from level ``a`` to
+``b`` costs ``|a - b|`` level steps.
+
+When a network carries no weights, the evaluator uses a statistical model:
+every layer's unsigned weights follow a discretised normal distribution
+N(mean, std) on 0..255 (tails folded onto 0 and 255), weights independent.
+The synthetic parameters are drawn per layer from a seeded generator:
+``mean = 128 + U(-24, 24)`` and ``std = U(18, 36)``, the spread seen for
+min-max quantised bell-shaped layers (a +-4.5 sigma range over 256 levels
+gives sigma near 28; asymmetric min/max moves the mean off 128). See
+``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from aras.model.hardware import Hardware
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """Mean and standard deviation of a layer's unsigned weights (0..2^bits-1)."""
+
+    mean: float
+    std: float
+
+
+def normal_pmf(mean: float, std: float, levels: int = 256) -> np.ndarray:
+    """Discretised normal on 0..levels-1; mass beyond the ends folds onto them."""
+    from math import erf, sqrt
+
+    edges = np.arange(levels + 1) - 0.5
+    cdf = np.array([0.5 * (1 + erf((e - mean) / (std * sqrt(2)))) for e in edges])
+    pmf = np.diff(cdf)
+    pmf[0] += cdf[0]
+    pmf[-1] += 1 - cdf[-1]
+    return pmf / pmf.sum()
+
+
+def shift_pmf(pmf: np.ndarray, delta: int) -> np.ndarray:
+    """The pmf of ``clip(w + delta, 0, levels-1)``."""
+    n = len(pmf)
+    out = np.zeros(n)
+    idx = np.clip(np.arange(n) + delta, 0, n - 1)
+    np.add.at(out, idx, pmf)
+    return out
+
+
+def pmf_mean(pmf: np.ndarray) -> float:
+    """Mean of a pmf over 0..n-1."""
+    return float(np.dot(np.arange(len(pmf)), pmf))
+
+
+def cell_level_probs(pmf: np.ndarray, hw: Hardware) -> np.ndarray:
+    """P[c, level]: probability that cell ``c`` of a weight holds ``level``."""
+    b, C = hw.bits_per_cell, hw.cells_per_weight
+    L = 1 << b
+    values = np.arange(len(pmf))
+    out = np.zeros((C, L))
+    for c in range(C):
+        lv = (values >> (b * c)) & (L - 1)
+        np.add.at(out[c], lv, pmf)
+    return out
+
+
+def cell_levels(values: np.ndarray, hw: Hardware) -> np.ndarray:
+    """Cell levels of unsigned weights: shape ``values.shape + (cells_per_weight,)``."""
+    b, C = hw.bits_per_cell, hw.cells_per_weight
+    shifts = np.arange(C, dtype=np.int64) * b
+    return ((values[..., None].astype(np.int64) >> shifts) & ((1 << b) - 1)).astype(np.uint8)
+
+
+def synthetic_stats(layers: list[str], seed: int = 0) -> dict[str, LayerStats]:
+    """Seeded per-layer (mean, std) of the statistical model, by layer position."""
+    out = {}
+    for i, name in enumerate(layers):
+        rng = np.random.default_rng([seed, i])
+        out[name] = LayerStats(mean=128.0 + rng.uniform(-24, 24), std=rng.uniform(18, 36))
+    return out
+
+
+def step_distributions(steps: list[tuple[str, int | None]], stats: Mapping[str, LayerStats],
+                       levels: int = 256) -> tuple[list[int], list[np.ndarray]]:
+    """One distribution per distinct (layer, center), and the id of each step's.
+
+    Parts of a layer share their weights' statistics; a center shifts the
+    layer's distribution (clipping at the code range).
+    """
+    key: dict[tuple[str, int | None], int] = {}
+    pmfs: list[np.ndarray] = []
+    ids = []
+    for layer, center in steps:
+        k = (layer, center)
+        if k not in key:
+            st = stats[layer]
+            pmf = normal_pmf(st.mean, st.std, levels)
+            if center is not None:
+                pmf = shift_pmf(pmf, int(round(center - st.mean)))
+            key[k] = len(pmfs)
+            pmfs.append(pmf)
+        ids.append(key[k])
+    return ids, pmfs
+
+
+def pair_costs(pmfs: list[np.ndarray], hw: Hardware) -> tuple[np.ndarray, np.ndarray]:
+    """Expected level steps and expected changed cells per weight, for every pair.
+
+    ``steps[a, b]`` is E[sum over cells |level_a - level_b|] when a weight drawn
+    from ``pmfs[b]`` overwrites an independent one drawn from ``pmfs[a]``;
+    ``changed[a, b]`` the expected number of cells whose level changes.
+    """
+    P = np.stack([cell_level_probs(p, hw) for p in pmfs])  # (D, C, L)
+    L = P.shape[2]
+    lv = np.arange(L)
+    dist = np.abs(lv[:, None] - lv[None, :]).astype(float)
+    neq = (dist > 0).astype(float)
+    steps = sum(P[:, c, :] @ dist @ P[:, c, :].T for c in range(P.shape[1]))
+    changed = sum(P[:, c, :] @ neq @ P[:, c, :].T for c in range(P.shape[1]))
+    return np.asarray(steps), np.asarray(changed)
+
+
+def layer_matrix(values: np.ndarray, groups: int, rows_g: int, cols_g: int,
+                 name: str) -> np.ndarray:
+    """A layer's unsigned weights as ``(groups, rows_g, cols_g)``.
+
+    Accepts that shape, or ``(rows, cols)`` when ``groups == 1`` (rows = the
+    unrolled kernel ``k_h*k_w*c_in`` or ``in_features``, cols = outputs).
+    """
+    from aras.model.errors import InputError
+
+    v = np.asarray(values)
+    if v.shape == (rows_g, cols_g) and groups == 1:
+        v = v[None]
+    if v.shape != (groups, rows_g, cols_g):
+        raise InputError(f"weights of '{name}': shape {list(v.shape)}, expected "
+                         f"{[groups, rows_g, cols_g]}")
+    if not np.issubdtype(v.dtype, np.integer):
+        raise InputError(f"weights of '{name}': must be unsigned integer codes")
+    return v.astype(np.int64)
+
+
+def tile_values(matrix: np.ndarray, tile: int, crossbar_rows: int, kernels: int,
+                fill: int) -> np.ndarray:
+    """Weight codes of one tile of a layer, laid out as on its APU row.
+
+    The tile order is the one of :func:`aras.model.mapping.tile_grid`: replicas of
+    groups (when a group needs several segments), column blocks, then input
+    segments; with block-diagonal packing, segments of ``gps`` groups, each
+    cut into column blocks, off-diagonal cells holding ``fill`` (the code of a
+    zero weight) because they must not add to other groups' outputs.
+    """
+    groups, rows_g, cols_g = matrix.shape
+    R, K = crossbar_rows, kernels
+    if groups == 1 or rows_g > R:
+        nseg, ncol = -(-rows_g // R), -(-cols_g // K)
+        g, rest = divmod(tile, nseg * ncol)
+        c, s = divmod(rest, nseg)
+        return matrix[g, s * R:(s + 1) * R, c * K:(c + 1) * K]
+    gps = min(groups, R // rows_g)
+    ncol = -(-(gps * cols_g) // K)
+    s, c = divmod(tile, ncol)
+    ng = min(gps, groups - s * gps)
+    block = np.full((ng * rows_g, ng * cols_g), fill, dtype=np.int64)
+    for j in range(ng):
+        block[j * rows_g:(j + 1) * rows_g, j * cols_g:(j + 1) * cols_g] = matrix[s * gps + j]
+    return block[:, c * K:(c + 1) * K]

@@ -1,0 +1,368 @@
+"""Running studies: worker processes or a Dask cluster, and a crash-safe results file.
+
+:func:`run_study` runs a :class:`~aras.studies.study.Study`'s tasks and appends every
+finished task to ``DIR/results.jsonl``:
+
+- one JSON object per line, written with a single ``write`` and ``fsync``
+  after the task's schedule file was renamed into place, so a kill (even
+  ``kill -9``) loses at most the tasks still running;
+- on start, the tasks already in ``results.jsonl`` are skipped, so running
+  the same command again resumes; a torn last line (a kill mid-write) is cut
+  off first.
+
+Workers build the problem themselves from the task (network spec and full
+hardware parameters), because Pyomo models do not pickle and a cluster's
+workers need nothing but the task. The parent process alone writes files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aras.model.errors import InputError
+from aras.model.hardware import Hardware
+from aras.studies.study import SEARCHING, Study, Task
+
+RESULTS = "results.jsonl"
+SCHEDULES = "schedules"
+
+
+# --------------------------------------------------------------------------- one task
+
+def run_task(task: Task | dict[str, Any]) -> dict[str, Any]:
+    """Solve one task and return its record (never raises).
+
+    The record holds the task's fields, the solve's figures (``aras solve
+    --json``'s report less the bulky parts), the wall time and, under
+    ``"_schedule"``, the schedule as a dict for the caller to store. A failure
+    gives ``status = "failed"`` and the error.
+    """
+    t = task if isinstance(task, Task) else Task(**task)
+    t0 = time.perf_counter()
+    rec = _header(t)
+    try:
+        from aras.frontends import load_network
+        from aras.frontends.pretrained import weights_for
+        from aras.methods.solve import solve
+        from aras.model.mapping import map_network
+
+        hw = Hardware.from_dict(t.hardware, source=f"task {t.id}: hardware")
+        net_opts = dict(t.network_options)
+        if "input_shapes" in net_opts:
+            net_opts["input_shapes"] = {k: tuple(v) for k, v in net_opts["input_shapes"].items()}
+        problem = map_network(load_network(t.network_spec, **net_opts), hw)
+        opts: dict[str, Any] = dict(t.options)
+        if t.method in SEARCHING:
+            opts.update(threads=t.threads, seed=t.seed)
+        res = solve(problem, method=t.method, time_limit=t.time_limit, banks=t.banks,
+                    weights=weights_for(problem.network), **opts)
+        d = res.to_dict(problem)
+        d.pop("milp", None)  # the per-window trace is in the schedule's extra
+        rec.update({k: v for k, v in d.items() if k not in ("network", "hardware", "method")})
+        rec["status"] = res.status.value
+        rec["size"] = {"layers": len(problem.network.weighted_ops),
+                       "steps": len(problem.steps),
+                       "weighted_steps": len(problem.weighted_steps),
+                       "weights": problem.network.weight_count,
+                       "apu_rows": sum(s.apu_rows for s in problem.steps)}
+        rec["resources"] = {"pes": hw.pes, "total_apu_rows": hw.total_apu_rows,
+                            "write_latency_cycles": hw.write_latency_cycles,
+                            "memory_bandwidth_bytes_s": hw.memory_bandwidth_bytes_s,
+                            "gbuffer_bytes": hw.gbuffer_bytes,
+                            "gbuffer_banks": len(hw.gbuffer_banks)}
+        if res.schedule is not None:
+            rec["_schedule"] = res.schedule.to_dict()
+        rec["error"] = None
+    except Exception as exc:  # a failed task is a record, not the end of the study
+        rec["status"] = "failed"
+        rec["error"] = f"{type(exc).__name__}: {exc}"
+        rec["traceback"] = traceback.format_exc(limit=8)
+    rec["wall_s"] = time.perf_counter() - t0
+    return rec
+
+
+# --------------------------------------------------------------------------- results file
+
+def _repair(path: Path) -> None:
+    """Cut a torn last line (a kill in the middle of a write) off the results file."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    with open(path, "r+b") as f:
+        f.truncate(cut)
+
+
+def load_results(out_dir: str | Path) -> list[dict[str, Any]]:
+    """The records of a study directory, the last one per task, in file order.
+
+    Lines that are not JSON objects (a torn last line) are skipped.
+    """
+    path = Path(out_dir) / RESULTS
+    if not path.exists():
+        return []
+    by_task: dict[str, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict) and "task" in rec:
+            by_task.pop(rec["task"], None)
+            by_task[rec["task"]] = rec
+    return list(by_task.values())
+
+
+class ResultWriter:
+    """Appends records to ``results.jsonl`` and stores their schedules, crash-safely."""
+
+    def __init__(self, out_dir: str | Path):
+        self.dir = Path(out_dir)
+        (self.dir / SCHEDULES).mkdir(parents=True, exist_ok=True)
+        self.path = self.dir / RESULTS
+        _repair(self.path)
+        self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held open for appends)
+
+    def write(self, task: Task, rec: dict[str, Any]) -> None:
+        """Store the schedule (atomic rename), then append the record (one write, fsync)."""
+        sched = rec.pop("_schedule", None)
+        if sched is not None:
+            target = self.dir / SCHEDULES / task.filename
+            tmp = target.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(sched))
+            os.replace(tmp, target)
+            rec["schedule"] = f"{SCHEDULES}/{task.filename}"
+        else:
+            rec["schedule"] = None
+        rec["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        self._f.write(json.dumps(rec, default=_jsonable) + "\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        """Close the results file."""
+        self._f.close()
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return str(v)
+
+
+# --------------------------------------------------------------------------- running
+
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: exit when the study process dies (even by kill -9).
+
+    Without it the workers of a killed study would finish their tasks for no
+    one and compete with the resumed run for the cores.
+    """
+    def loop() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=loop, daemon=True).start()
+    # Ctrl-C goes to the whole process group; the parent decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _local(tasks: list[Task], workers: int) -> Iterator[tuple[Task, dict[str, Any]]]:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    # spawn: the parent runs threads (progress display), which fork does not survive well.
+    ctx = mp.get_context("spawn")
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_watch_parent,
+                             initargs=(os.getpid(),))
+    finished = False
+    try:
+        pending = {ex.submit(run_task, asdict(t)): t for t in tasks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                t = pending.pop(fut)
+                try:
+                    rec = fut.result()
+                except Exception as exc:  # the worker process died
+                    rec = _failed(t, exc)
+                yield t, rec
+        finished = True
+    finally:
+        # Interrupted (Ctrl-C, SIGTERM, or the consumer stopped early): stop the running
+        # tasks too. Otherwise the interpreter's exit hook waits for them, which for a MILP
+        # task means its whole time limit. Their results were not recorded, so nothing is lost.
+        if not finished:
+            for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                proc.terminate()
+        ex.shutdown(wait=not finished, cancel_futures=True)
+
+
+def _dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[Task, dict[str, Any]]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise InputError("--scheduler: Dask is not installed (pip install 'aras[dask]')"
+                         ) from None
+    own = not isinstance(scheduler, Client)
+    try:
+        client = Client(scheduler, timeout=20) if own else scheduler
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"--scheduler: cannot reach {scheduler}: {exc}") from None
+    try:
+        futs = {client.submit(run_task, asdict(t), key=f"aras-{t.filename}", pure=False): t
+                for t in tasks}
+        for fut in as_completed(list(futs)):
+            t = futs[fut]
+            try:
+                rec = fut.result()
+            except Exception as exc:  # a worker died or the cluster went away
+                rec = _failed(t, exc)
+            yield t, rec
+    finally:
+        if own:
+            client.close()
+
+
+def _header(t: Task) -> dict[str, Any]:
+    """The fields every record of a task starts with."""
+    return {"task": t.id, "network": t.network, "hardware": t.variant, "method": t.method,
+            "time_limit": t.time_limit, "seed": t.seed, "banks": t.banks}
+
+
+def _failed(t: Task, exc: BaseException) -> dict[str, Any]:
+    return {**_header(t), "status": "failed", "error": f"{type(exc).__name__}: {exc}",
+            "wall_s": None}
+
+
+@dataclass
+class StudyRun:
+    """What :func:`run_study` did."""
+
+    total: int
+    skipped: int            # already in results.jsonl
+    finished: int = 0
+    failed: int = 0
+    interrupted: bool = False
+
+
+def pending_tasks(study: Study, out_dir: str | Path, retry_failed: bool = False) -> list[Task]:
+    """The study's tasks that ``out_dir`` has no record of (or a failed one, on request)."""
+    done = {r["task"]: r for r in load_results(out_dir)}
+    return [t for t in study.tasks if t.id not in done
+            or (retry_failed and done[t.id].get("status") == "failed")]
+
+
+def run_study(study: Study, out_dir: str | Path, *, workers: int = 2,
+              scheduler: Any = None, retry_failed: bool = False,
+              on_result: Callable[[Task, dict[str, Any]], None] | None = None,
+              on_start: Callable[[int, int], None] | None = None) -> StudyRun:
+    """Run a study's pending tasks and append each result as it finishes.
+
+    Parameters
+    ----------
+    study
+        From :func:`load_study`.
+    out_dir
+        Results directory (created); ``results.jsonl`` there decides what is pending.
+    workers
+        Local worker processes (ignored with a scheduler).
+    scheduler
+        A Dask scheduler address (``tcp://host:port``) or a ``distributed.Client``;
+        None runs locally.
+    retry_failed
+        Run again the tasks recorded as failed.
+    on_result, on_start
+        Progress callbacks: ``on_start(total, pending)`` once, then
+        ``on_result(task, record)`` per finished task.
+
+    Returns
+    -------
+    StudyRun
+        Counts; ``interrupted`` when stopped by Ctrl-C or SIGTERM (what finished is kept).
+    """
+    if workers < 1:
+        raise InputError(f"--workers: must be >= 1, got {workers}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _record_spec(study, out)
+    _repair(out / RESULTS)
+    todo = pending_tasks(study, out, retry_failed)
+    run = StudyRun(total=len(study.tasks), skipped=len(study.tasks) - len(todo))
+    if on_start:
+        on_start(run.total, len(todo))
+    if not todo:
+        return run
+    writer = ResultWriter(out)
+    stream: Iterable[tuple[Task, dict[str, Any]]] = (
+        _dask(todo, scheduler) if scheduler is not None else _local(todo, min(workers, len(todo))))
+    old = _term_as_interrupt()
+    try:
+        for t, rec in stream:
+            writer.write(t, rec)
+            run.finished += 1
+            run.failed += rec.get("status") == "failed"
+            if on_result:
+                on_result(t, rec)
+    except KeyboardInterrupt:
+        run.interrupted = True
+    finally:
+        with contextlib.suppress(Exception):
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        writer.close()
+        signal.signal(signal.SIGTERM, old)
+    return run
+
+
+def _term_as_interrupt() -> Any:
+    """Treat SIGTERM like Ctrl-C, so a scheduler's kill also stops cleanly."""
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        return signal.signal(signal.SIGTERM, handler)
+    return signal.getsignal(signal.SIGTERM)
+
+
+def _record_spec(study: Study, out: Path) -> None:
+    """Keep the study file beside its results, and what the report needs of it.
+
+    ``study.toml`` is a verbatim copy for people; ``study.json`` holds the
+    expanded variants and sweeps, so the report needs no network file.
+    """
+    copy = out / "study.toml"
+    if not copy.exists():
+        tmp = copy.with_suffix(".toml.tmp")
+        tmp.write_text(study.source.read_text())
+        os.replace(tmp, copy)
+    meta = {"name": study.name, "description": study.description,
+            "source": str(study.source.resolve()), "tasks": len(study.tasks),
+            "base_variant": study.base_variant, "sweeps": study.sweeps,
+            "variants": study.variants}
+    tmp = out / "study.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=1))
+    os.replace(tmp, out / "study.json")
+
+
+__all__ = ["StudyRun", "run_task", "run_study", "load_results", "pending_tasks",
+           "ResultWriter", "RESULTS", "SCHEDULES"]

@@ -1,0 +1,2 @@
+"""Pictures and traces of one schedule: the Gantt chart, the Chrome trace, the bar plots.
+"""
