@@ -15,13 +15,20 @@ from aras.methods.reuse import CENTERS, apply_reuse, layer_pmfs, score_centers, 
 from aras.model.hardware import aras_hardware
 from aras.model.mapping import map_network
 from aras.model.weights import normal_pmf
-from aras.studies.paper import FIELDS, run_one, run_paper
+from aras.studies.paper import FIELDS, run_paper
 from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")
-def rows():
-    return {(n, c): run_one(n, BUILTIN[n], c) for n in BUILTIN for c in CONFIGS}
+def paper(tmp_path_factory):
+    """One run of the paper reproduction (rows and output directory) for the whole module."""
+    out = tmp_path_factory.mktemp("paper")
+    return run_paper(out, include_minilm=False), out
+
+
+@pytest.fixture(scope="module")
+def rows(paper):
+    return {(r["network"], r["config"]): r for r in paper[0]}
 
 
 @pytest.mark.parametrize("name", list(BUILTIN))
@@ -65,8 +72,8 @@ def test_chosen_center_has_best_skip_ratio_among_low_clipping():
     assert chosen.skip_ratio == max(s.skip_ratio for s in ok)
 
 
-def test_run_paper_writes_tables_and_plots(tmp_path):
-    run_paper(tmp_path, include_minilm=False)
+def test_run_paper_writes_tables_and_plots(paper):
+    tmp_path = paper[1]
     with (tmp_path / "results.csv").open() as f:
         got = list(csv.DictReader(f))
     assert len(got) == len(BUILTIN) * len(CONFIGS)
