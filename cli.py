@@ -308,8 +308,8 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
     p = _problem(network, hardware, tokens=tokens, input_shape=input_shape, phase=phase,
                  context=context)
     b = compute_bounds(p)
-    d = {"network": p.network.name, "hardware": p.hardware.name, **{
-        f"{k}_cycles": v for k, v in b.to_dict().items()}}
+    d: dict[str, Any] = {"network": p.network.name, "hardware": p.hardware.name, **{
+        f"{k}_cycles": v for k, v in b.to_dict().items()}, "notes": list(b.notes)}
     if json_:
         print(json.dumps(d, indent=2))
         return
@@ -320,6 +320,8 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
     for k, v in b.to_dict().items():
         t.add_row(k, f"{v:,}", _ms(v, p.hardware))
     out.print(t)
+    for note in b.notes:
+        err.print(f"[yellow]note:[/] {note}")
 
 
 @app.command()

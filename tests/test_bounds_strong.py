@@ -301,3 +301,23 @@ def test_builtin_lower_bounds(name, at_least_ms):
     assert lb >= at_least_ms * 1e6
     assert lb <= solve(p, "aras").objective
     assert path_bound(p) <= lb and window_bound(p) <= lb
+
+
+def test_capped_bounds_say_so_and_stay_fast() -> None:
+    """Bounds whose work is capped are reported, never silently 0 (LLM scale, branchy ONNX)."""
+    import time
+
+    onnx = pytest.importorskip("onnx")
+    from pathlib import Path
+
+    p = map_network(load_network("llama-2-7b"), aras_hardware())
+    b = bounds(p)
+    assert b.path == 0 and any(n.startswith("path bound skipped") for n in b.notes)
+    assert b.lower >= b.write > 0
+    light = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
+    p = map_network(load_network(str(light / "light_inception_v1.onnx")), aras_hardware())
+    t0 = time.perf_counter()
+    b = bounds(p)
+    assert time.perf_counter() - t0 < 10
+    assert b.window == 0 and any(n.startswith("window bound skipped") for n in b.notes)
+    assert not bounds(map_network(load_network("resnet50"), aras_hardware())).notes

@@ -6,7 +6,7 @@ replication factors and in any compute order that respects the DAG.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 
 import networkx as nx
 import numpy as np
@@ -24,6 +24,8 @@ class Bounds:
     cut: int = 0
     path: int = 0
     window: int = 0
+    #: Bounds whose work was capped (and so reported as 0), and why: never silently weaker.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def lower(self) -> int:
@@ -31,8 +33,8 @@ class Bounds:
         return max(self.write, self.chain, self.area, self.cut, self.path, self.window)
 
     def to_dict(self) -> dict[str, int]:
-        """All bounds and ``lower``."""
-        d = asdict(self)
+        """All bounds and ``lower`` (the notes are :attr:`notes`)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "notes"}
         d["lower"] = self.lower
         return d
 
@@ -160,7 +162,9 @@ _LAM = np.linspace(0.0, 1.0, 101)
 _MAX_PATH_STEPS = 600
 #: Ideals (order prefixes) and DP transitions beyond which the window bound is skipped.
 _MAX_IDEALS = 20000
-_MAX_TRANSITIONS = 2_000_000
+#: (About 10 us a transition: 300,000 is 3 s. Inception-v1 needs more than 2,000,000 and
+#: took 20 s to give up at that old cap; the built-in networks need far fewer.)
+_MAX_TRANSITIONS = 300_000
 #: Step pairs per matrix product in the path bound (bounds memory to ~100 MB at the limit).
 _PAIR_CHUNK = 2048
 
@@ -252,11 +256,14 @@ def _ceil(x: float) -> int:
     return int(np.ceil(x - 1e-3 - 1e-10 * abs(x)))
 
 
-def _path(problem: Problem, rx: _Relaxed) -> tuple[int, np.ndarray]:
+def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
+          ) -> tuple[int, np.ndarray]:
     """The path bound and, per step, a lower bound on the end of its compute."""
     hw = problem.hardware
     T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
     n = len(rx.rows)
+    if n > _MAX_PATH_STEPS and notes is not None:
+        notes.append(f"path bound skipped: {n} steps, more than its cap of {_MAX_PATH_STEPS}")
     if n == 0 or n > _MAX_PATH_STEPS:
         return 0, np.zeros(n)
     a, c = rx.rows, rx.cmin
@@ -296,8 +303,14 @@ def _path(problem: Problem, rx: _Relaxed) -> tuple[int, np.ndarray]:
     return _ceil(float((end + tail).max())), end
 
 
-def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None) -> int:
+def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
+            notes: list[str] | None = None) -> int:
     """The window bound: DP over order prefixes (ideals) grouped by windows of T."""
+    def capped(why: str) -> int:
+        if notes is not None:
+            notes.append(f"window bound skipped: {why}")
+        return 0
+
     hw = problem.hardware
     T, N = hw.write_latency_cycles, hw.total_apu_rows
     if not rx.weighted.any():
@@ -307,7 +320,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None) -> in
     pos = {i: k for k, i in enumerate(keep)}
     m = len(keep)
     if m >= _MAX_IDEALS:  # a network has more ideals than steps
-        return 0
+        return capped(f"{m} steps, more order prefixes than its cap of {_MAX_IDEALS:,}")
     preds = [0] * m
     for k, i in enumerate(keep):
         mask, b = rx.preds[i], 0
@@ -344,7 +357,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None) -> in
                 J = prefix | (1 << v)
                 if J not in ids:
                     if len(masks) >= _MAX_IDEALS:
-                        return 0
+                        return capped(f"more than {_MAX_IDEALS:,} order prefixes")
                     ids[J] = len(masks)
                     masks.append(J)
                     ready.append([u for u in ready[k] if u != v]
@@ -398,7 +411,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None) -> in
                 else:
                     dp[y] = min(dp[y], start + max(T, cost))
             if work > _MAX_TRANSITIONS:
-                return 0
+                return capped(f"more than {_MAX_TRANSITIONS:,} DP transitions")
     return _ceil(best) if np.isfinite(best) else 0
 
 
@@ -427,9 +440,11 @@ def window_bound(problem: Problem) -> int:
 def bounds(problem: Problem) -> Bounds:
     """All bounds of a problem."""
     rx = _relaxed(problem)
-    path, end = _path(problem, rx)
+    notes: list[str] = []
+    path, end = _path(problem, rx, notes)
+    window = _window(problem, rx, end, notes)
     return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem),
-                  cut=cut_bound(problem), path=path, window=_window(problem, rx, end))
+                  cut=cut_bound(problem), path=path, window=window, notes=tuple(notes))
 
 
 def lower_bound(problem: Problem) -> int:

@@ -22,7 +22,6 @@ from aras.methods.heuristics.engine import Builder, RowWriter
 from aras.model.errors import InputError
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
-from formulations.highs import warm_start
 from formulations.window import Incumbent, build, extract, set_values, timing
 
 
@@ -42,6 +41,18 @@ class MilpStats:
     solver_status: list[str] = field(default_factory=list)
     trace: list[tuple[float, float]] = field(default_factory=list)  # (seconds, incumbent)
     messages: list[str] = field(default_factory=list)
+    #: (objective the solver claimed, model objective of the values it returned, evaluator
+    #: makespan of the decisions extracted from them, proven optimal), for every solution a
+    #: solve returned
+    solutions: list[tuple[float, float, int, bool]] = field(default_factory=list)
+    #: solves whose claimed objective was not that of the returned values (then re-solved)
+    solver_mismatches: int = 0
+    #: claimed optima below the certified lower bound (a bug if ever non-zero)
+    below_bound: int = 0
+    last_claimed: float | None = None
+    last_optimal: bool = False
+    #: the time limit ended the search before it was done (a sweep cut short)
+    stopped_by_time_limit: bool = False
 
 
 def incumbent_from_schedule(problem: Problem, sched: Schedule) -> Incumbent:
@@ -107,27 +118,88 @@ def _solver(name: str) -> Any:
     return opt
 
 
+class _Session:
+    """One solver object per model: built once (``set_instance``), then updated in place.
+
+    Between windows only variable fixings change; with fixed variables as column bounds
+    (``treat_fixed_vars_as_params=False``) Pyomo's persistent interface turns them into
+    HiGHS bound changes instead of reloading the model.
+    """
+
+    def __init__(self, m: pyo.ConcreteModel, solver: str):
+        self.m = m
+        self.solver = solver
+        self.opt: Any = None
+        #: set once HiGHS's presolve has mis-valued a MIP start on this model: later windows
+        #: solve without presolve rather than twice
+        self.presolve_off = False
+
+    def get(self) -> Any:
+        if self.opt is None:
+            if self.solver == "highs":
+                from pyomo.contrib.solver.common.factory import SolverFactory
+
+                self.opt = SolverFactory("highs", treat_fixed_vars_as_params=False)
+                self.opt.set_instance(self.m)
+            else:
+                self.opt = _solver(self.solver)
+        elif self.solver == "highs":
+            self.opt.update()  # push the new fixings (bound changes, no reload)
+        return self.opt
+
+
 def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, threads: int,
-                 seed: int, gap: float | None, stats: MilpStats, warm: bool = True
-                 ) -> Incumbent | None:
-    opt = _solver(solver)
-    kwargs: dict[str, Any] = dict(load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                                  time_limit=max(0.1, time_limit), threads=threads)
-    if gap is not None:
-        kwargs["rel_gap"] = gap
-    if solver == "highs":
-        kwargs["solver_options"] = {"random_seed": seed}
-        opt.set_instance(m)
-        if warm:
-            warm_start(opt, m)
-    res = opt.solve(m, **kwargs)
-    stats.solver_status.append(str(res.termination_condition))
-    if res.incumbent_objective is None:
-        return None
-    res.solution_loader.load_vars()
-    stats.model_objective = res.incumbent_objective
-    stats.model_bound = res.objective_bound
-    return extract(m)
+                 seed: int, gap: float | None, stats: MilpStats, cutoff: bool = True,
+                 session: _Session | None = None) -> Incumbent | None:
+    """Solve the model; return the decisions of the values the solver returned (or None).
+
+    With ``cutoff`` the model's variables hold the incumbent, whose objective bounds the
+    search. The solver's word is checked: the objective it claims must be the model objective
+    of the values it returns. HiGHS 1.16 after presolve can claim, and "prove", an optimum that
+    the solution it returns does not have (docs/formulations.md); such a solve is repeated
+    with presolve off (for the rest of the session), and its bound is not kept.
+    """
+    t0 = time.perf_counter()
+    session = session or _Session(m, solver)
+    presolve_off = session.presolve_off
+    while True:
+        opt = session.get()
+        left = max(0.1, time_limit - (time.perf_counter() - t0))
+        kwargs: dict[str, Any] = dict(load_solutions=False,
+                                      raise_exception_on_nonoptimal_result=False,
+                                      time_limit=left, threads=threads)
+        if gap is not None:
+            kwargs["rel_gap"] = gap
+        if solver == "highs":
+            kwargs["solver_options"] = {"random_seed": seed,
+                                        "presolve": "off" if presolve_off else "choose"}
+            if cutoff:
+                # Only solutions better than the incumbent matter (the driver keeps the
+                # incumbent otherwise). A cutoff rather than a MIP start: HiGHS's setSolution
+                # start was mis-valued by its presolve (docs/formulations.md).
+                kwargs["solver_options"]["objective_bound"] = float(pyo.value(m.makespan))
+        res = opt.solve(m, **kwargs)
+        stats.solver_status.append(str(res.termination_condition))
+        if res.incumbent_objective is None:
+            return None
+        res.solution_loader.load_vars()
+        claimed = float(res.incumbent_objective)
+        actual = float(pyo.value(m.makespan))
+        if abs(claimed - actual) <= 0.5 or presolve_off or solver != "highs":
+            break
+        stats.solver_mismatches += 1
+        stats.messages.append(f"HiGHS claimed objective {claimed:,.0f} for a solution whose "
+                              f"objective is {actual:,.0f} (presolve with a MIP start); solved "
+                              "again with presolve off")
+        presolve_off = session.presolve_off = True
+    trusted = abs(claimed - actual) <= 0.5
+    stats.model_objective = actual
+    stats.model_bound = res.objective_bound if trusted else None
+    got = extract(m)
+    stats.last_claimed = claimed
+    stats.last_optimal = trusted and "convergenceCriteriaSatisfied" in str(
+        res.termination_condition)
+    return got
 
 
 def _best_heuristic(problem: Problem, banks: str) -> tuple[str, Schedule, int]:
@@ -173,7 +245,8 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
          window: int = 6, overlap: int = 2, window_time: float = 15.0, lookback: int = 16,
          solver: str = "highs", threads: int = 1, seed: int = 0, gap: float | None = None,
          banks: str = "greedy", dump_model: str | None = None,
-         stats: MilpStats | None = None, **_: Any) -> Schedule:
+         stats: MilpStats | None = None, certified_bound: int | None = None,
+         **_: Any) -> Schedule:
     """Schedule with the event model, starting from the best heuristic.
 
     Parameters
@@ -194,6 +267,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         random seed and relative gap.
     dump_model
         Write the last model solved to this LP/MPS file.
+    certified_bound
+        A certified lower bound (``solve`` passes the best of :mod:`aras.evaluation.bounds`):
+        a solver optimum below it is reported as the bug it is.
     """
     stats = stats if stats is not None else MilpStats()
     _solver(solver)  # a missing solver is an input error, before any work
@@ -206,20 +282,33 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     stats.trace.append((time.perf_counter() - t0, float(best_mk)))
     m = build(problem, lookback=lookback, incumbent=inc)
     stats.variables, stats.constraints = m.nvariables(), m.nconstraints()
+    session = _Session(m, solver)
     method = "milp-full" if full else "milp"
 
     def attempt(limit: float) -> None:
         nonlocal inc, best_mk
         set_values(m, problem, inc)
         got = _solve_model(m, solver=solver, time_limit=limit, threads=threads, seed=seed,
-                           gap=gap, stats=stats)
+                           gap=gap, stats=stats, session=session)
         stats.windows += 1
         if got is None:
-            stats.fallbacks += 1
-            stats.messages.append(f"window {stats.windows}: no incumbent from the solver, "
-                                  f"kept {name}'s decisions")
+            # with the incumbent as cutoff, "no solution" within an optimal or infeasible end
+            # means nothing better exists in the window; only a solve cut short by its time
+            # limit without any solution is a fallback
+            last = stats.solver_status[-1] if stats.solver_status else ""
+            if "TimeLimit" in last or "Iteration" in last or "error" in last.lower():
+                stats.fallbacks += 1
             return
         mk = _makespan(problem, got)
+        assert stats.last_claimed is not None and stats.model_objective is not None
+        stats.solutions.append((stats.last_claimed, stats.model_objective, mk,
+                                stats.last_optimal))
+        if stats.last_optimal and certified_bound is not None \
+                and stats.model_objective < certified_bound:
+            stats.below_bound += 1
+            stats.messages.append(f"bug: the solver proved an optimum of "
+                                  f"{stats.model_objective:,.0f} cycles, below the certified "
+                                  f"lower bound {certified_bound:,}")
         if mk < best_mk:
             inc, best_mk = got, mk
             stats.improved_windows += 1
@@ -242,6 +331,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                 if left <= 0.5:
                     stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
                                           f"{len(starts)} windows")
+                    stats.stopped_by_time_limit = True
                     break
                 _free_window(m, inc, set(W[lo:lo + window]))
                 attempt(min(window_time, left))
@@ -262,6 +352,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         "windows": stats.windows, "improved_windows": stats.improved_windows,
         "fallbacks": stats.fallbacks, "variables": stats.variables,
         "constraints": stats.constraints, "solver_status": stats.solver_status,
-        "last_model_objective": stats.model_objective, "last_model_bound": stats.model_bound}
+        "last_model_objective": stats.model_objective, "last_model_bound": stats.model_bound,
+        "solver_mismatches": stats.solver_mismatches, "below_bound": stats.below_bound,
+        "stopped_by_time_limit": stats.stopped_by_time_limit,
+        "solutions": [list(x) for x in stats.solutions]}
     sched.runtime_info["milp"] = {"trace": stats.trace, "messages": stats.messages}
     return sched

@@ -164,11 +164,13 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         weights = problem.network.codes
     b = bounds(problem)
     t0 = time.perf_counter()
-    messages: list[str] = []
+    messages: list[str] = list(b.notes)
     stats: dict[str, Any] = {}
     # Liveness banks are a post-pass on the finished timing (banks never change timing), so
     # the method itself runs with the cheap per-step smallest fit, rewritten afterwards.
     step_banks = "greedy" if banks == "liveness" else banks
+    if method.startswith("milp"):
+        options.setdefault("certified_bound", b.lower)
     try:
         sched = METHODS[method](problem, time_limit=time_limit, banks=step_banks, **options)
         if reuse:
@@ -207,10 +209,10 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         run_info = sched.runtime_info.get("milp", {})
         messages += list(run_info.get("messages", []))
         if info.get("fallbacks"):
-            messages.append(f"{info['fallbacks']} window(s) fell back to "
-                            f"{info['start_method']}'s decisions")
-        if status is not Status.OPTIMAL and any("TimeLimit" in str(x)
-                                                for x in info.get("solver_status", [])):
+            messages.append(f"{info['fallbacks']} window(s) ended by their time limit without "
+                            f"a solution kept their incumbent ({info['start_method']}'s start)")
+        if status is not Status.OPTIMAL and (info.get("stopped_by_time_limit") or any(
+                "TimeLimit" in str(x) for x in info.get("solver_status", []))):
             status = Status.TIME_LIMIT
         stats.update({"milp": {**info, "trace": run_info.get("trace", [])},
                       "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
