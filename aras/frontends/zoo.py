@@ -339,7 +339,7 @@ ZOO: dict[str, ZooEntry] = {
     "resnet-18": ZooEntry(resnet18, "CNN", "ResNet-18"),
     "resnet-101": ZooEntry(resnet101, "CNN", "ResNet-101 v1.5"),
     "mobilenet-v2": ZooEntry(mobilenet_v2, "CNN", "MobileNet-V2 (depthwise)"),
-    "vit-b-16": ZooEntry(vit_b_16, "vision transformer", "ViT-B/16, 197 tokens"),
+    "vit-b-16": ZooEntry(vit_b_16, "ViT", "ViT-B/16, 197 tokens"),
     "gpt2": ZooEntry(_hf("gpt2"), "decoder", "GPT-2 124M with LM head", _LLM),
     "llama-2-7b": ZooEntry(_hf("llama-2-7b"), "decoder", "Llama-2-7B with LM head", _LLM),
     "llama-3-8b": ZooEntry(_hf("llama-3-8b"), "decoder", "Llama-3-8B (GQA) with LM head",
