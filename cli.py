@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 invalid schedule or infeasible instance, 2 bad input.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -247,10 +248,12 @@ def solve(
     if window < 1 or not 0 <= overlap < window:
         raise InputError(f"--window/--overlap: need window >= 1 and 0 <= overlap < window, "
                          f"got {window}/{overlap}")
-    if gap is not None and not 0 <= gap < 1:
+    if gap is not None and not 0 <= gap < 1:  # NaN fails both comparisons, so it is caught
         raise InputError(f"--gap: must be in [0, 1), got {gap}")
-    if time_limit is not None and time_limit <= 0:
-        raise InputError(f"--time-limit: must be > 0, got {time_limit}")
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise InputError(f"--time-limit: must be a finite number > 0, got {time_limit}")
+    if not (math.isfinite(window_time) and window_time > 0):
+        raise InputError(f"--window-time: must be a finite number > 0, got {window_time}")
     net_opts: dict[str, Any] = dict(tokens=tokens, input_shape=input_shape, phase=phase,
                                     context=context)
     if config is not None:

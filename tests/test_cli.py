@@ -125,3 +125,15 @@ def test_plot_and_trace_commands(tmp_path) -> None:  # type: ignore[no-untyped-d
     computes = [e for e in events if e.get("ph") == "X" and e["pid"] == PID_COMPUTE]
     assert len(computes) == len(steps)
     assert run_cli("plot", str(tmp_path / "missing.json")).returncode == 2
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--time-limit", "nan"], "--time-limit: must be a finite number > 0, got nan"),
+    (["--time-limit", "inf"], "--time-limit: must be a finite number > 0, got inf"),
+    (["--time-limit", "0"], "--time-limit: must be a finite number > 0"),
+    (["--window-time", "nan"], "--window-time"),
+    (["--gap", "nan"], "--gap"),
+    (["--banks", "bogus"], "known: greedy, exact, ilp, liveness"),
+])
+def test_non_finite_and_unknown_solver_options_exit_2(args, needle):
+    _one_line_error(run_cli("solve", "resnet-18", *args), needle)

@@ -7,6 +7,7 @@ figure a Result carries comes from the same evaluator.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ class Status(StrEnum):
 
 
 Method = Callable[..., Schedule]
+
+#: Gbuffer bank choices (``--banks``).
+BANK_MODES = ("greedy", "exact", "ilp", "liveness")
 
 #: Registered methods. Each takes the problem and keyword options and returns a Schedule.
 METHODS: dict[str, Method] = {
@@ -160,6 +164,11 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     """
     if method not in METHODS:
         raise InputError(f"--method: unknown method '{method}' (known: {', '.join(METHODS)})")
+    if banks not in BANK_MODES:  # before any work, not inside a method after the bounds
+        raise InputError(f"--banks: unknown bank mode '{banks}' (known: "
+                         f"{', '.join(BANK_MODES)})")
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise InputError(f"--time-limit: must be a finite number > 0, got {time_limit}")
     if weights is None:
         weights = problem.network.codes
     b = bounds(problem)
