@@ -58,8 +58,11 @@ def _network(network: str, tokens: int | None = None, input_shape: list[str] | N
              phase: str | None = None, context: int | None = None) -> Network:
     """A NETWORK argument with its shaping options (built-in, JSON, ONNX, HF config)."""
     shapes = dict(parse_shape(t) for t in input_shape) if input_shape else None
-    return load_network(network, tokens=tokens, input_shapes=shapes, phase=phase,
-                        context=context)
+    net = load_network(network, tokens=tokens, input_shapes=shapes, phase=phase,
+                       context=context)
+    for note in net.notes:
+        print(f"note: {note}", file=sys.stderr)  # plain: Rich would wrap it at 80 columns
+    return net
 
 
 def _problem(network: str, hardware: str | None, **opts: Any) -> Problem:

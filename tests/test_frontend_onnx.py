@@ -219,13 +219,19 @@ def test_int8_weights_behind_dequantize_and_cast_mul(tmp_path: Path) -> None:
     assert rep.valid and rep.pulse_model == "weights"
 
 
-def test_symbolic_dims_need_tokens(tmp_path: Path) -> None:
+def test_symbolic_dims_tokens_and_defaults(tmp_path: Path) -> None:
     w = numpy_helper.from_array(np.zeros((8, 4), np.float32), "w")
     nodes = [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")]
     p = _save(tmp_path, _model(nodes, [_vi("x", ["batch", "seq", 8])], [_vi("y", None)], [w]))
-    with pytest.raises(InputError, match=r"input 'x' has a symbolic dimension 1 \('seq'\)"):
-        load_network(str(p))
+    net = load_network(str(p))  # a sequence dimension defaults to 128 tokens, and says so
+    assert map_network(net, aras_hardware()).steps[0].windows == 128
+    assert net.notes and "'seq' set to 128 tokens" in net.notes[0]
+    assert net.source is not None and net.source["tokens"] == 128
     assert map_network(load_network(str(p), tokens=5), aras_hardware()).steps[0].windows == 5
+    img = _save(tmp_path, _model([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                                 [_vi("x", [1, 3, "h", "w"])], [_vi("y", None)], []), "img.onnx")
+    with pytest.raises(InputError, match=r"input 'x' has a symbolic dimension 2 \('h'\)"):
+        load_network(str(img))
     net = load_network(str(p), input_shapes={"x": (1, 7, 8)})
     assert map_network(net, aras_hardware()).steps[0].windows == 7
     with pytest.raises(InputError, match="no input 'z'"):
@@ -339,8 +345,10 @@ def test_cli_bad_onnx_inputs_exit_2_in_one_line(tmp_path: Path) -> None:
     sym = _save(tmp_path, _model([helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")],
                                  [_vi("x", ["batch", "seq", 8])], [_vi("y", None)], [w]),
                 "sym.onnx")
+    img = _save(tmp_path, _model([helper.make_node("Relu", ["x"], ["y"], name="r")],
+                                 [_vi("x", [1, 3, "h", "w"])], [_vi("y", None)], []), "img.onnx")
     for args, needle in (((str(junk),), "malformed ONNX"),
-                         ((str(sym),), "symbolic dimension"),
+                         ((str(img),), "symbolic dimension"),
                          ((str(sym), "--input-shape", "x=1xbad"), "--input-shape"),
                          ((str(sym), "--phase", "decode"), "--phase")):
         r = run_cli("solve", *args)

@@ -133,10 +133,21 @@ def _read(path: Path) -> Any:
     return model
 
 
+#: Sequence length given to an open sequence dimension when no --tokens is given (as for
+#: HuggingFace configs).
+DEFAULT_TOKENS = 128
+
+
 def _fix_inputs(model: Any, src: str, init: set[str],
-                input_shapes: dict[str, tuple[int, ...]], tokens: int | None
-                ) -> dict[str, tuple[int, ...]]:
-    """Give every real graph input a static shape (in the model); return them."""
+                input_shapes: dict[str, tuple[int, ...]], tokens: int | None,
+                notes: list[str] | None = None) -> dict[str, tuple[int, ...]]:
+    """Give every real graph input a static shape (in the model); return them.
+
+    The batch (first) dimension becomes 1; other open dimensions take ``tokens``. Without
+    ``tokens``, a sequence dimension (the second of an input of rank 2 or 3 whose other
+    dimensions are fixed: token ids, masks, embeddings) takes :data:`DEFAULT_TOKENS`, said in
+    ``notes``; any other open dimension (an image's height) is an error.
+    """
     real = [i for i in model.graph.input if i.name not in init]
     names = {i.name for i in real}
     unknown = sorted(set(input_shapes) - names)
@@ -158,13 +169,20 @@ def _fix_inputs(model: Any, src: str, init: set[str],
                                  f"input has rank {len(dims)}")
         else:
             shape_l = []
+            fixed = [d.HasField("dim_value") and d.dim_value > 0 for d in dims]
             for k, d in enumerate(dims):
-                if d.HasField("dim_value") and d.dim_value > 0:
+                if fixed[k]:
                     shape_l.append(d.dim_value)
                 elif k == 0:
                     shape_l.append(1)  # batch
                 elif tokens is not None:
                     shape_l.append(tokens)
+                elif k == 1 and len(dims) <= 3 and all(fixed[2:]):
+                    shape_l.append(DEFAULT_TOKENS)
+                    if notes is not None:
+                        notes.append(f"input '{inp.name}': sequence dimension "
+                                     f"'{d.dim_param or '?'}' set to {DEFAULT_TOKENS} tokens "
+                                     "(--tokens N to change)")
                 else:
                     sym = d.dim_param or "?"
                     raise InputError(f"{src}: input '{inp.name}' has a symbolic dimension "
@@ -430,7 +448,12 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
     model = _read(p)
     g0 = model.graph
     init = {t.name for t in g0.initializer}
-    _fix_inputs(model, src, init, dict(input_shapes or {}), tokens)
+    notes: list[str] = []
+    _fix_inputs(model, src, init, dict(input_shapes or {}), tokens, notes)
+    if notes and tokens is None:
+        tokens_used: int | None = DEFAULT_TOKENS
+    else:
+        tokens_used = tokens
     folded: Counter[str] = Counter()
     model = _static(model, src, folded)
     init = {t.name for t in model.graph.initializer}
@@ -623,7 +646,8 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
     net_name = name or (p.resolve().parent.name if stem == "model" else stem)
     net = Network(net_name, graph_inputs, ops)
     net.folded = dict(sorted(folded.items()))
-    net.source = {"path": str(p.resolve()), **({"tokens": tokens} if tokens else {}),
+    net.notes = notes
+    net.source = {"path": str(p.resolve()), **({"tokens": tokens_used} if tokens_used else {}),
                   **({"input_shapes": {k: list(v) for k, v in input_shapes.items()}}
                      if input_shapes else {})}
     if weighted and len(codes) == len(net.weighted_ops):

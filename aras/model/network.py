@@ -432,6 +432,8 @@ class Network:
         self.source: dict[str, Any] | None = None
         #: What a front-end folded away: op type -> count (views, shape arithmetic, constants).
         self.folded: dict[str, int] = {}
+        #: What a front-end decided for the user (a default sequence length), to be shown.
+        self.notes: list[str] = []
         self.shapes: dict[str, Shape] = dict(self.inputs)
         for op in self.ops:
             self.shapes[op.name] = infer_shape(op, [self.shapes[i] for i in op.inputs])
