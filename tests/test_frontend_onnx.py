@@ -217,6 +217,16 @@ def test_int8_weights_behind_dequantize_and_cast_mul(tmp_path: Path) -> None:
     prob = map_network(net, aras_hardware())
     rep = evaluate(prob, aras(prob), weights=net.codes)
     assert rep.valid and rep.pulse_model == "weights"
+    # the same model with its weights in an external data file (as large exports keep them)
+    ext = tmp_path / "ext"
+    ext.mkdir()
+    onnx.save_model(onnx.load(str(p)), str(ext / "m.onnx"), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location="m.data", size_threshold=0)
+    assert (ext / "m.data").stat().st_size > q8.size
+    net2 = load_network(str(ext / "m.onnx"))
+    assert net2.codes is not None
+    np.testing.assert_array_equal(net2.codes["fc"], net.codes["fc"])
+    np.testing.assert_array_equal(net2.codes["conv"], net.codes["conv"])
 
 
 def test_symbolic_dims_tokens_and_defaults(tmp_path: Path) -> None:

@@ -124,7 +124,10 @@ def _read(path: Path) -> Any:
     if not path.is_file():
         raise InputError(f"network file not found: {path}")
     try:
-        model = onnx.load(str(path))
+        # External weight files are not loaded here: shapes come from the tensor headers,
+        # values (real codes) are read per tensor when needed, so a model larger than
+        # protobuf's 2 GB stays within reach of shape inference.
+        model = onnx.load(str(path), load_external_data=False)
     except (DecodeError, RuntimeError, ValueError, OSError, UnicodeDecodeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: malformed ONNX file ({msg})") from None
@@ -247,10 +250,10 @@ class _Graph:
         from onnx import numpy_helper
 
         if name in self.init:
-            t = self.init[name]
-            if t.data_location == self.onnx.TensorProto.EXTERNAL and not t.raw_data:
+            try:
+                a = _array(self.init[name], str(Path(self.src).parent))
+            except Exception:  # external data missing or unreadable: no real values
                 return None
-            a = numpy_helper.to_array(t)
             return self._classify(a)
         n = self.producer.get(name)
         if n is None:
@@ -304,6 +307,13 @@ _GLOBAL: dict[str, Any] = {"global": True}
 _SMALL = 1 << 16  # constant folding keeps values up to this many elements (shape arithmetic)
 
 
+def _array(t: Any, base: str | None) -> np.ndarray:
+    """An initializer's values, reading external data from ``base`` (the model's folder)."""
+    from onnx import numpy_helper
+
+    return numpy_helper.to_array(t, base_dir=base or "")
+
+
 def _infer(model: Any, src: str) -> Any:
     import onnx
 
@@ -327,6 +337,12 @@ def _static(model: Any, src: str, folded: Counter[str]) -> Any:
     from onnx.reference import ReferenceEvaluator
 
     opsets = {o.domain or "": o.version for o in model.opset_import}
+    # Exporters record intermediate and output shapes with symbolic dimensions; inference
+    # keeps what it finds, so drop them now that the inputs are static.
+    del model.graph.value_info[:]
+    for o in model.graph.output:
+        if o.type.HasField("tensor_type"):
+            o.type.tensor_type.ClearField("shape")
     model = _infer(model, src)
     for _ in range(4):
         G = _Graph(model, src)
@@ -337,7 +353,10 @@ def _static(model: Any, src: str, folded: Counter[str]) -> Any:
         values: dict[str, np.ndarray] = {}
         for t in g.initializer:
             if math.prod(t.dims) <= _SMALL:
-                values[t.name] = numpy_helper.to_array(t)
+                try:
+                    values[t.name] = _array(t, str(Path(src).parent))
+                except Exception:  # an external file missing: that constant stays unknown
+                    continue
         baked: list[Any] = []
         for i in _order(G.nodes, src):
             n = G.nodes[i]
