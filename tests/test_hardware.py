@@ -61,12 +61,24 @@ def test_toml_round_trip(tmp_path):
     ("weight_bits", 7, "hardware.weight_bits: 7 is not a multiple"),
     ("write_energy_per_pulse_j", -1e-12, "hardware.write_energy_per_pulse_j: must be >= 0"),
     ("memory_bandwidth_bytes_s", 1.0, "hardware.memory_bandwidth_bytes_s: too low"),
+    ("write_latency_cycles", float("inf"), "write_latency_cycles: must be a finite number"),
+    ("pes", float("nan"), "hardware.pes: must be a finite number"),
+    ("sram_leakage_w_per_byte", float("nan"), "sram_leakage_w_per_byte: must be a finite"),
+    ("pes", 10**20, "hardware.pes: at most 65,536 is supported"),
+    ("write_latency_cycles", 2**60, "at most 9,007,199,254,740,992"),
+    ("gbuffer_banks", (1024, 2**60), "hardware.gbuffer_banks[1]: at most"),
 ])
 def test_invalid_values_name_the_field(field, value, fragment):
     with pytest.raises(InputError, match=None) as e:
         Hardware(**{field: value})
     assert fragment in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_total_apu_rows_are_capped():
+    assert Hardware(pes=65_536, apu_rows_per_pe=16).total_apu_rows == 1 << 20
+    with pytest.raises(InputError, match="2,097,152 APU rows, at most 1,048,576"):
+        Hardware(pes=65_536, apu_rows_per_pe=32)
 
 
 def test_bad_files(tmp_path):

@@ -33,6 +33,17 @@ _INT_FIELDS = {
     "write_latency_cycles", "adcs_per_apu", "adc_bits", "pe_buffer_bytes",
     "digital_macs_per_cycle",
 }
+#: Upper limits that keep every mapping and schedule a machine-sized object (docs/model.md):
+#: beyond them the model's arrays would not fit in memory or time before any error shows.
+LIMITS: dict[str, int] = {
+    "pes": 1 << 16, "apu_rows_per_pe": 1 << 10, "apus_per_row": 1 << 10,
+    "crossbar_rows": 1 << 14, "crossbar_cols": 1 << 14, "bits_per_cell": 16, "weight_bits": 32,
+    "activation_bits": 32, "adc_bits": 32,
+}
+#: Other integers (cycles, bytes, counts) stay below 2^53, where floats still count exactly.
+INT_LIMIT = 1 << 53
+#: APU rows of the whole accelerator at most (1,820 times the paper's 576).
+MAX_TOTAL_APU_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -98,14 +109,28 @@ class Hardware:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise InputError(f"hardware.{f.name}: must be a number, got {value!r}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InputError(f"hardware.{f.name}: must be a finite number, got {value!r}")
             if f.name in _INT_FIELDS and value != int(value):
                 raise InputError(f"hardware.{f.name}: must be an integer, got {value!r}")
             if f.name in _INT_FIELDS:
                 object.__setattr__(self, f.name, int(value))
-            if not math.isfinite(value) or value < 0:
+                limit = LIMITS.get(f.name, INT_LIMIT)
+                if value > limit:
+                    raise InputError(f"hardware.{f.name}: at most {limit:,} is supported, got "
+                                     f"{int(value):,}")
+            if value < 0:
                 raise InputError(f"hardware.{f.name}: must be >= 0, got {value!r}")
             if value == 0 and f.name in _INT_FIELDS | {"frequency_hz", "memory_bandwidth_bytes_s"}:
                 raise InputError(f"hardware.{f.name}: must be > 0, got {value!r}")
+        if self.pes * self.apu_rows_per_pe > MAX_TOTAL_APU_ROWS:
+            raise InputError(f"hardware.pes: pes x apu_rows_per_pe = "
+                             f"{self.pes * self.apu_rows_per_pe:,} APU rows, at most "
+                             f"{MAX_TOTAL_APU_ROWS:,} are supported")
+        for i, b in enumerate(self.gbuffer_banks):
+            if b > INT_LIMIT:
+                raise InputError(f"hardware.gbuffer_banks[{i}]: at most {INT_LIMIT:,} bytes, "
+                                 f"got {b:,}")
         if self.weight_bits % self.bits_per_cell:
             raise InputError(
                 f"hardware.weight_bits: {self.weight_bits} is not a multiple of "
