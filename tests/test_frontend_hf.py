@@ -197,3 +197,20 @@ def test_cli_networks_show_llama_json_and_bad_config(tmp_path: Path) -> None:
     r = run_cli("solve", str(bad))
     assert r.returncode == 2 and "missing key 'n_embd'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_schedule_remembers_its_config_and_phase(tmp_path: Path) -> None:
+    from tests.helpers import cli_inprocess as run_cli
+
+    cfg = tmp_path / "tiny.config.json"
+    cfg.write_text(json.dumps(TINY_LLAMA))
+    out = tmp_path / "s.json"
+    r = run_cli("solve", str(cfg), "--phase", "decode", "--context", "40", "-o", str(out),
+                "--json")
+    assert r.returncode == 0, r.stderr
+    ev = run_cli("evaluate", str(out), "--json")  # config, phase and context from the file
+    assert ev.returncode == 0, ev.stderr
+    assert json.loads(ev.stdout)["makespan_cycles"] == json.loads(r.stdout)["makespan_cycles"]
+    cfg.unlink()
+    gone = run_cli("evaluate", str(out))
+    assert gone.returncode == 2 and "pass --network FILE" in gone.stderr

@@ -123,4 +123,6 @@ def network_from_source(source: Any) -> Network | None:
     opts: dict[str, Any] = {k: source.get(k) for k in ("tokens", "phase", "context")}
     if isinstance(shapes, dict):
         opts["input_shapes"] = {k: tuple(v) for k, v in shapes.items()}
+    if "path" in source and not source.get("name") and not Path(spec).is_file():
+        raise InputError(f"the schedule's network file {spec} is not here: pass --network FILE")
     return load_network(spec, **opts)
