@@ -240,11 +240,12 @@ def test_rolling_horizon_cut_short_by_its_time_limit_says_time_limit():
     """A sweep stopped by the total time limit is `time_limit`, not `feasible`."""
     from aras.methods.solve import Status, solve
 
-    p = _chain([(8, 6)] * 40, 2, 2000)
-    res = solve(p, method="milp", time_limit=1.0, window=4, overlap=1, window_time=0.2)
+    # 150 windows cannot all run in 1 s; the driver stops mid-sweep or before one
+    p = _chain([(8, 6)] * 150, 2, 2000)
+    res = solve(p, method="milp", time_limit=1.0, window=2, overlap=1, window_time=0.2)
     assert res.report is not None and res.report.valid
     info = res.stats["milp"]
     assert info["stopped_by_time_limit"]
     assert res.objective is not None and res.objective > res.bound  # not proven optimal
     assert res.status is Status.TIME_LIMIT
-    assert any("time limit: sweep" in m for m in res.messages)
+    assert any(m.startswith("time limit:") for m in res.messages)

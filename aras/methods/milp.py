@@ -323,7 +323,13 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         sweep, improved = 0, True
         # Sweep the windows again while the last sweep improved and time remains: a change
         # late in the network can open room for an earlier window.
-        while improved and total - (time.perf_counter() - t0) > 0.5:
+        while improved:
+            if total - (time.perf_counter() - t0) <= 0.5:
+                # the search is not done (no sweep yet, or the last one improved): honest
+                # status is the time limit's
+                stats.messages.append(f"time limit: stopped before sweep {sweep + 1}")
+                stats.stopped_by_time_limit = True
+                break
             sweep += 1
             before = best_mk
             for n, lo in enumerate(starts):
