@@ -20,7 +20,7 @@ from aras.evaluation.bounds import bounds as compute_bounds
 from aras.evaluation.evaluator import ENERGY_COMPONENTS
 from aras.evaluation.evaluator import evaluate as run_evaluate
 from aras.frontends import load_network, network_from_source
-from aras.frontends.onnx_graph import parse_shape
+from aras.frontends.onnx_static import parse_shape
 from aras.frontends.pretrained import weights_for
 from aras.frontends.zoo import ZOO
 from aras.methods.configs import get_config

@@ -155,8 +155,7 @@ def from_config(cfg: Any, *, name: str, phase: str | None = None, tokens: int | 
                              layers=_int(cfg, "num_hidden_layers", w), heads=heads,
                              ffn=_int(cfg, "intermediate_size", w),
                              kv_heads=_int(cfg, "num_key_value_heads", w, default=heads),
-                             head_dim=_int(cfg, "head_dim", w, default=0) if cfg.get(
-                                 "head_dim") else 0,
+                             head_dim=_int(cfg, "head_dim", w, default=0),
                              vocab=_int(cfg, "vocab_size", w), gated=True)
         limit = cfg.get("max_position_embeddings")
         prefix = "layers"
