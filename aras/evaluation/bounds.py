@@ -24,13 +24,17 @@ class Bounds:
     cut: int = 0
     path: int = 0
     window: int = 0
+    #: The dual bound of an exact MILP (``milp-full`` when the DAG allows one compute order;
+    #: set by :func:`aras.methods.solve.solve`, 0 otherwise; docs/bounds.md, "MILP bound")
+    milp: int = 0
     #: Bounds whose work was capped (and so reported as 0), and why: never silently weaker.
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def lower(self) -> int:
         """The strongest of the certified bounds."""
-        return max(self.write, self.chain, self.area, self.cut, self.path, self.window)
+        return max(self.write, self.chain, self.area, self.cut, self.path, self.window,
+                   self.milp)
 
     def to_dict(self) -> dict[str, int]:
         """All bounds and ``lower`` (the notes are :attr:`notes`)."""

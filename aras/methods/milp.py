@@ -10,6 +10,7 @@ heuristic schedule (HiGHS MIP start) and never return anything worse.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,21 @@ from aras.methods.heuristics.engine import Builder, RowWriter
 from aras.model.errors import InputError
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
-from formulations.window import Incumbent, build, extract, set_values, timing
+from formulations.window import (
+    Incumbent,
+    build,
+    extract,
+    replication_options,
+    set_values,
+    timing,
+)
+
+#: Largest exact full-horizon model (every release event, every replication candidate): pairs
+#: (event, part) and replication candidates. VGG-16 needs 378 and 1,167 and is solved to a
+#: proven optimum in about 30 s; beyond the caps ``milp-full`` uses the 16-event lookback and
+#: 24 candidates of the rolling horizon.
+_EXACT_MAX_PAIRS = 5000
+_EXACT_MAX_OPTIONS = 20000
 
 
 @dataclass
@@ -53,6 +68,14 @@ class MilpStats:
     last_optimal: bool = False
     #: the time limit ended the search before it was done (a sweep cut short)
     stopped_by_time_limit: bool = False
+    #: the model is exact for its compute order (full horizon, every release event and
+    #: replication candidate, bandwidth not binding): its dual bound bounds every schedule
+    #: in that order
+    exact: bool = False
+    #: the compute order the model used is the only one the DAG allows
+    unique_order: bool = False
+    #: the compute order differs from the network's (taken from the starting heuristic)
+    reordered: bool = False
 
 
 def incumbent_from_schedule(problem: Problem, sched: Schedule) -> Incumbent:
@@ -150,7 +173,7 @@ class _Session:
 
 def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, threads: int,
                  seed: int, gap: float | None, stats: MilpStats, cutoff: bool = True,
-                 session: _Session | None = None) -> Incumbent | None:
+                 session: _Session | None = None, slack: float = 0.0) -> Incumbent | None:
     """Solve the model; return the decisions of the values the solver returned (or None).
 
     With ``cutoff`` the model's variables hold the incumbent, whose objective bounds the
@@ -177,10 +200,17 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
                 # Only solutions better than the incumbent matter (the driver keeps the
                 # incumbent otherwise). A cutoff rather than a MIP start: HiGHS's setSolution
                 # start was mis-valued by its presolve (docs/formulations.md).
-                kwargs["solver_options"]["objective_bound"] = float(pyo.value(m.makespan))
+                # With a slack the incumbent stays feasible, so a solve that finds nothing
+                # better still ends with a dual bound (an exact model's proof needs one).
+                kwargs["solver_options"]["objective_bound"] = float(pyo.value(m.makespan)) \
+                    + slack
         res = opt.solve(m, **kwargs)
         stats.solver_status.append(str(res.termination_condition))
         if res.incumbent_objective is None:
+            # nothing better than the cutoff: the dual bound (if any) still holds
+            bound = res.objective_bound
+            stats.model_bound = float(bound) if bound is not None and math.isfinite(
+                float(bound)) else None
             return None
         res.solution_loader.load_vars()
         claimed = float(res.incumbent_objective)
@@ -194,7 +224,9 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
         presolve_off = session.presolve_off = True
     trusted = abs(claimed - actual) <= 0.5
     stats.model_objective = actual
-    stats.model_bound = res.objective_bound if trusted else None
+    bound = res.objective_bound
+    stats.model_bound = (float(bound) if trusted and bound is not None
+                         and math.isfinite(float(bound)) else None)
     got = extract(m)
     stats.last_claimed = claimed
     stats.last_optimal = trusted and "convergenceCriteriaSatisfied" in str(
@@ -202,12 +234,14 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
     return got
 
 
-def _best_heuristic(problem: Problem, banks: str) -> tuple[str, Schedule, int]:
+def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False
+                    ) -> tuple[str, Schedule, int]:
     best = None
     for name, fn in (("jit", jit), ("aras", aras), ("greedy-replication", greedy_replication),
                      ("baseline", baseline)):
         try:
-            s = fn(problem, banks=banks)
+            s = (jit(problem, banks=banks, reorder=False) if name == "jit" and keep_order
+                 else fn(problem, banks=banks))
         except InputError:  # jit does not exist when bandwidth cannot write a whole part
             continue
         rep = evaluate(problem, s)
@@ -241,8 +275,87 @@ def _free_window(m: pyo.ConcreteModel, inc: Incumbent, free: set[int]) -> None:
             m.v[e, k].fix(1 if x > 0 else 0)
 
 
+def _dual_cycles(bound: float) -> int:
+    """A solver's dual bound as whole cycles, after a margin for its float tolerances."""
+    return int(math.ceil(bound - 1e-9 * abs(bound) - 1e-6))
+
+
+#: Compute orders (up to swapping identical parts) that ``milp-full`` solves one by one.
+_MAX_ORDERS = 24
+
+
+def _exact_size(problem: Problem) -> bool:
+    """True when the exact full-horizon model of ``problem`` stays within the caps."""
+    W = problem.weighted_steps
+    return (len(W) * (len(W) + 1) // 2 <= _EXACT_MAX_PAIRS
+            and sum(len(replication_options(problem, s, max_options=1 << 30)) for s in W)
+            <= _EXACT_MAX_OPTIONS)
+
+
+def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
+                 relaxed: Problem | None, time_limit: float, stats: MilpStats,
+                 **options: Any) -> Schedule:
+    """``milp-full`` in every compute order: the best schedule, and as certified bound the
+    least of the orders' dual bounds (each taken on ``relaxed``, the problem with the
+    smallest part of each layer, when parts of a layer differ in size: their order is then
+    free too, and the relaxation's parts are interchangeable)."""
+    t0 = time.perf_counter()
+    solves = len(orders) * (2 if relaxed is not None else 1)
+    best: tuple[int, Schedule] | None = None
+    duals: list[int | None] = []
+    done = 0
+
+    def one(p: Problem) -> tuple[Schedule, MilpStats]:
+        nonlocal done
+        share = (time_limit - (time.perf_counter() - t0)) / max(1, solves - done)
+        done += 1
+        st = MilpStats()
+        s = milp(p, full=True, time_limit=max(0.5, share), keep_order=True, stats=st,
+                 **options)
+        stats.windows += st.windows
+        stats.improved_windows += st.improved_windows
+        stats.fallbacks += st.fallbacks
+        stats.solver_status += st.solver_status
+        stats.solutions += st.solutions
+        stats.solver_mismatches += st.solver_mismatches
+        stats.below_bound += st.below_bound
+        stats.messages += st.messages
+        stats.variables, stats.constraints = st.variables, st.constraints
+        stats.exact = st.exact
+        return s, st
+
+    for keys in orders:
+        sched, st = one(problem.reordered(keys))
+        if not stats.start_method:
+            stats.start_method, stats.start_makespan = st.start_method, st.start_makespan
+        mk = evaluate(problem, sched).makespan_cycles
+        if best is None or mk < best[0]:
+            best = (mk, sched)
+        dual = sched.extra["milp"]["dual_bound"]
+        if relaxed is not None:
+            dual = one(relaxed.reordered(keys))[0].extra["milp"]["dual_bound"]
+        duals.append(dual)
+    assert best is not None
+    sched = best[1]
+    known = [d for d in duals if d is not None]
+    certified = min(known) if known and len(known) == len(duals) else None
+    info = sched.extra["milp"]
+    info.update({"windows": stats.windows, "improved_windows": stats.improved_windows,
+                 "fallbacks": stats.fallbacks, "solver_status": stats.solver_status,
+                 "solver_mismatches": stats.solver_mismatches,
+                 "below_bound": stats.below_bound,
+                 "solutions": [list(x) for x in stats.solutions],
+                 "orders": len(orders), "relaxed_parts": relaxed is not None,
+                 "dual_bound": certified, "every_order": certified is not None,
+                 "start_method": stats.start_method, "start_makespan": stats.start_makespan})
+    sched.runtime_info["milp"] = {"trace": [], "messages": stats.messages}
+    return sched
+
+
 def milp(problem: Problem, *, full: bool = False, time_limit: float | None = None,
-         window: int = 6, overlap: int = 2, window_time: float = 15.0, lookback: int = 16,
+         window: int = 6, overlap: int = 2, window_time: float = 15.0,
+         lookback: int | None = None, candidates: int | None = None,
+         keep_order: bool = False,
          solver: str = "highs", threads: int = 1, seed: int = 0, gap: float | None = None,
          banks: str = "greedy", dump_model: str | None = None,
          stats: MilpStats | None = None, certified_bound: int | None = None,
@@ -262,6 +375,15 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         Seconds per window at most.
     lookback
         Release events a part may draw rows from (see :func:`formulations.window.build`).
+        Default: 16, and for ``milp-full`` every event when the model stays small (below).
+    candidates
+        Replication candidates per part at most (:func:`replication_options`). Default: 24,
+        and for ``milp-full`` all of them (the smallest replication of every distinct
+        compute time) when the model stays small. With every event and every candidate and
+        bandwidth not binding the model is exact for its compute order
+        (docs/formulations.md), so HiGHS's dual bound bounds every schedule in that order;
+        when the DAG allows no other order, it is a certified bound (``dual_bound`` in the
+        schedule's ``extra["milp"]``).
     solver, threads, seed, gap
         Solver name (any Pyomo contrib solver; HiGHS by default), threads,
         random seed and relative gap.
@@ -270,17 +392,58 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     certified_bound
         A certified lower bound (``solve`` passes the best of :mod:`aras.evaluation.bounds`):
         a solver optimum below it is reported as the bug it is.
+    keep_order
+        Solve in ``problem``'s compute order. Otherwise ``milp-full`` on a network with at
+        most 24 compute orders (up to identical parts) and a small exact model solves each
+        order, and ``milp`` and larger ``milp-full`` models keep the starting heuristic's.
     """
     stats = stats if stats is not None else MilpStats()
     _solver(solver)  # a missing solver is an input error, before any work
     total = 60.0 if time_limit is None else time_limit
     t0 = time.perf_counter()
-    name, start, start_mk = _best_heuristic(problem, banks)
+    if full and not keep_order and problem.hardware.write_slots >= problem.total_apu_rows \
+            and lookback is None and candidates is None:
+        # Every order when there are few (each order's dual bound is exact for it, so their
+        # least bounds every schedule); otherwise the orders of the problem whose parts of a
+        # layer all have the smallest size (parts then interchangeable), solved for the bound.
+        orders = problem.orders(_MAX_ORDERS) if _exact_size(problem) else None
+        relaxed: Problem | None = None
+        if orders is None:
+            relaxed = problem.with_smallest_parts()
+            orders = relaxed.orders(_MAX_ORDERS) if _exact_size(relaxed) else None
+        if orders is not None and (len(orders) > 1 or relaxed is not None):
+            return _over_orders(problem, orders, relaxed, total, stats,
+                                window=window, overlap=overlap, window_time=window_time,
+                                solver=solver, threads=threads, seed=seed, gap=gap,
+                                banks=banks, dump_model=dump_model,
+                                certified_bound=certified_bound)
+    name, start, start_mk = _best_heuristic(problem, banks, keep_order)
     stats.start_method, stats.start_makespan = name, start_mk
+    keys = [(s.layer, s.part) for s in start.steps]
+    if keys != [s.key for s in problem.steps]:
+        # The model is stated on one compute order: the starting heuristic's (jit searches
+        # orders), so the incumbent stays feasible and the MILP improves on the same order.
+        problem = problem.reordered(keys)
+        stats.reordered = True
+        stats.messages.append(f"compute order: {name}'s, which differs from the network's")
+    W = problem.weighted_steps
+    every = {s.index: replication_options(problem, s, max_options=1 << 30) for s in W}
+    small = _exact_size(problem)
+    if lookback is None:
+        lookback = len(W) if full and small else 16
+    if candidates is None:
+        candidates = 1 << 30 if full and small else 24
+    options = {s.index: replication_options(problem, s, max_options=candidates) for s in W}
+    stats.exact = (full and lookback >= len(W) and problem.hardware.write_slots
+                   >= problem.total_apu_rows
+                   and all(len(options[k]) == len(every[k]) for k in every))
+    stats.unique_order = problem.unique_order()
+    if stats.exact and gap is None:
+        gap = 0.0  # a proof to the cycle: the bound is then the optimum
     inc = incumbent_from_schedule(problem, start)
     best_mk = _makespan(problem, inc)
     stats.trace.append((time.perf_counter() - t0, float(best_mk)))
-    m = build(problem, lookback=lookback, incumbent=inc)
+    m = build(problem, lookback=lookback, incumbent=inc, options=options)
     stats.variables, stats.constraints = m.nvariables(), m.nconstraints()
     session = _Session(m, solver)
     method = "milp-full" if full else "milp"
@@ -289,7 +452,8 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         nonlocal inc, best_mk
         set_values(m, problem, inc)
         got = _solve_model(m, solver=solver, time_limit=limit, threads=threads, seed=seed,
-                           gap=gap, stats=stats, session=session)
+                           gap=gap, stats=stats, session=session,
+                           slack=1.0 if stats.exact else 0.0)
         stats.windows += 1
         if got is None:
             # with the incumbent as cutoff, "no solution" within an optimal or infeasible end
@@ -317,9 +481,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     if full:
         attempt(total)
     else:
-        W = [s.index for s in problem.weighted_steps]
+        ids = [s.index for s in W]
         step = max(1, window - overlap)
-        starts = [lo for lo in range(0, len(W), step) if lo == 0 or lo + overlap < len(W)]
+        starts = [lo for lo in range(0, len(ids), step) if lo == 0 or lo + overlap < len(ids)]
         sweep, improved = 0, True
         # Sweep the windows again while the last sweep improved and time remains: a change
         # late in the network can open room for an earlier window.
@@ -339,7 +503,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                                           f"{len(starts)} windows")
                     stats.stopped_by_time_limit = True
                     break
-                _free_window(m, inc, set(W[lo:lo + window]))
+                _free_window(m, inc, set(ids[lo:lo + window]))
                 attempt(min(window_time, left))
             improved = best_mk < before
         m.y.unfix()
@@ -361,6 +525,12 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         "last_model_objective": stats.model_objective, "last_model_bound": stats.model_bound,
         "solver_mismatches": stats.solver_mismatches, "below_bound": stats.below_bound,
         "stopped_by_time_limit": stats.stopped_by_time_limit,
+        "exact_model": stats.exact, "unique_order": stats.unique_order,
+        "every_order": stats.unique_order,
+        "reordered": stats.reordered,
+        # the dual bound of an exact model holds for every schedule in its compute order
+        "dual_bound": (_dual_cycles(stats.model_bound)
+                       if stats.exact and stats.model_bound is not None else None),
         "solutions": [list(x) for x in stats.solutions]}
     sched.runtime_info["milp"] = {"trace": stats.trace, "messages": stats.messages}
     return sched

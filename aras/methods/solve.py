@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -223,6 +223,19 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         if status is not Status.OPTIMAL and (info.get("stopped_by_time_limit") or any(
                 "TimeLimit" in str(x) for x in info.get("solver_status", []))):
             status = Status.TIME_LIMIT
+        dual = info.get("dual_bound")
+        if dual is not None and info.get("every_order"):
+            if dual > obj:  # an exact model's bound above a valid schedule: never trust it
+                messages.append(f"bug: the MILP's dual bound {dual:,} is above a valid "
+                                f"schedule's makespan {obj:,}; not used")
+            else:
+                b = replace(b, milp=int(dual))
+                status = Status.OPTIMAL if obj <= b.lower else status
+        elif dual is not None:
+            messages.append(f"MILP dual bound {dual:,} cycles: every schedule in this compute "
+                            "order is at least that long (the DAG allows other orders, so it "
+                            "is not a certified bound)")
+            stats["order_bound_cycles"] = int(dual)
         stats.update({"milp": {**info, "trace": run_info.get("trace", [])},
                       "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
                       "model_size": {"variables": info["variables"],

@@ -9,7 +9,7 @@ and the evaluator work from a Problem.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -201,6 +201,88 @@ class Problem:
         """Sum of APU rows over all parts at replication 1."""
         return sum(s.apu_rows for s in self.steps)
 
+    def reordered(self, keys: list[tuple[str, int]]) -> Problem:
+        """The same problem with another compute order (steps re-indexed along it).
+
+        Every method schedules in the order of ``steps``; a schedule of the reordered problem
+        names its steps by (layer, part), so it is a schedule of this problem too.
+
+        Raises
+        ------
+        ValueError
+            When ``keys`` is not a permutation of the steps or breaks a dependency (a part
+            of a layer before a part of a layer it reads; parts of one layer are independent).
+        """
+        if sorted(keys) != sorted(self.by_key):
+            raise ValueError("reordered: not a permutation of the problem's steps")
+        pos = {k: i for i, k in enumerate(keys)}
+        first = {k[0]: pos[k] for k in reversed(keys)}
+        last = {k[0]: pos[k] for k in keys}
+        for op in self.network.ops:
+            for src in op.inputs:
+                if src in last and last[src] > first[op.name]:
+                    raise ValueError(f"reordered: {op.name} before {src}, which it reads")
+        steps = [replace(self.by_key[k], index=i) for i, k in enumerate(keys)]
+        return Problem(self.network, self.hardware, steps, self.grids,
+                       _lifetimes(self.network, steps))
+
+    def unique_order(self) -> bool:
+        """True when ``steps`` is the only compute order the DAG allows, up to swapping
+        identical parts of a layer (consecutive steps depend on each other or are equal parts
+        of one layer), so a result for this order holds for every order."""
+        preds = self.network.graph.pred
+        for a, b in zip(self.steps, self.steps[1:], strict=False):
+            if a.layer in preds[b.layer] or (a.layer == b.layer and a.apu_rows == b.apu_rows):
+                continue
+            return False
+        return True
+
+    def with_smallest_parts(self) -> Problem:
+        """Every part of a layer given the layer's smallest part size (a relaxation: any
+        schedule of this problem's order and replication fits in fewer rows; parts of a layer
+        are then interchangeable, docs/bounds.md "relaxed instance")."""
+        small: dict[str, int] = {}
+        for s in self.steps:
+            small[s.layer] = min(small.get(s.layer, s.apu_rows), s.apu_rows)
+        steps = [replace(s, apu_rows=small[s.layer]) for s in self.steps]
+        return Problem(self.network, self.hardware, steps, self.grids, dict(self.lifetimes))
+
+    def orders(self, limit: int) -> list[list[tuple[str, int]]] | None:
+        """Every compute order the DAG allows, up to swapping identical parts of a layer, as
+        step keys; None when there are more than ``limit``."""
+        by_layer: dict[str, list[Step]] = {}
+        for s in self.steps:
+            by_layer.setdefault(s.layer, []).append(s)
+        graph = self.network.graph
+        preds: list[set[int]] = []
+        for s in self.steps:
+            need = {q.index for name in graph.predecessors(s.layer) for q in by_layer[name]}
+            # identical parts of a layer are interchangeable: keep them in index order
+            need |= {q.index for q in by_layer[s.layer]
+                     if q.part < s.part and q.apu_rows == s.apu_rows}
+            preds.append(need)
+        out: list[list[tuple[str, int]]] = []
+        done: list[int] = []
+        placed: set[int] = set()
+
+        def rec() -> bool:
+            if len(done) == len(self.steps):
+                out.append([self.steps[i].key for i in done])
+                return len(out) <= limit
+            for s in self.steps:
+                i = s.index
+                if i not in placed and preds[i] <= placed:
+                    done.append(i)
+                    placed.add(i)
+                    ok = rec()
+                    placed.discard(i)
+                    done.pop()
+                    if not ok:
+                        return False
+            return True
+
+        return out if rec() else None
+
     def summary(self) -> dict[str, int | float | str]:
         """Headline figures of the mapping."""
         hw = self.hardware
@@ -267,6 +349,11 @@ def map_network(network: Network, hardware: Hardware) -> Problem:
                 cycles = ceil_div(macs, hw.digital_macs_per_cycle)
             steps.append(Step(len(steps), op.name, 0, op.kind, 0, 0, cycles, in_bytes, out_bytes,
                               0, passes, macs))
+    return Problem(network, hw, steps, grids, _lifetimes(network, steps))
+
+
+def _lifetimes(network: Network, steps: list[Step]) -> dict[str, tuple[int, int]]:
+    """Positions (in this compute order) where each tensor is produced and last read."""
     first = {s.layer: s.index for s in reversed(steps)}
     last = {s.layer: s.index for s in steps}
     lifetimes: dict[str, tuple[int, int]] = {}
@@ -274,7 +361,7 @@ def map_network(network: Network, hardware: Hardware) -> Problem:
         start = first.get(t, -1)
         consumers = [first[c] for c in network.consumers(t)]
         lifetimes[t] = (start, max(consumers) if consumers else last.get(t, start))
-    return Problem(network, hw, steps, grids, lifetimes)
+    return lifetimes
 
 
 __all__ = ["Problem", "Step", "TileGrid", "map_network", "apu_rows_of", "tile_grid",

@@ -8,8 +8,9 @@ exists whenever at most ``N`` rows are held at every instant (interval partition
 compute order fixed, the earliest feasible starts follow from one pass (:func:`jit_times`): the
 rows still held when part ``k`` starts writing are those of the latest earlier parts (their
 ends increase along the order), so ``k`` waits for the end of the latest earlier part that
-would overflow the pool. :func:`jit` searches the replication factors by coordinate descent on
-that recursion, starting from ARAS's factors and from all ones.
+would overflow the pool. :func:`jit` searches the replication factors and the compute order
+by local search on that recursion (:class:`_Timing` re-times only what a move changes),
+starting from ARAS's factors and from all ones in the network's order.
 
 With a binding bandwidth (``S`` rows written at once, ``S < N``) the same recursion also keeps
 the rows of parts whose write windows overlap within ``S``, and a part may use only
@@ -98,13 +99,170 @@ def jit_schedule(problem: Problem, reps: dict[int, int], method: str = "jit",
     return b.build()
 
 
+class _Timing:
+    """The :func:`jit_times` recursion along one order, kept per position for fast moves.
+
+    A change of replication at position ``j``, or a move of one step within positions
+    ``lo..hi``, leaves the prefix before it untouched, so :meth:`makespan` restarts from the
+    state saved there. The state that matters at a position is the previous end and the
+    trailing parts whose rows can still make the pool (or the write slots) overflow; as soon
+    as the new state is the old one shifted in time, the rest of the schedule shifts by the
+    same amount, so re-timing stops there (changes are often absorbed within a few steps).
+    """
+
+    def __init__(self, problem: Problem, order: list[int], reps: dict[int, int]):
+        hw = problem.hardware
+        self.T, self.N, self.S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
+        self.L = hw.compute_latency_cycles
+        self.rows = [s.apu_rows for s in problem.steps]
+        self.win = [s.windows for s in problem.steps]
+        self.fixed = [s.fixed_cycles for s in problem.steps]
+        self.commit(order, reps)
+
+    def commit(self, order: list[int], reps: dict[int, int]) -> None:
+        """Make ``order`` and ``reps`` current and time them from scratch."""
+        self.order, self.reps = list(order), dict(reps)
+        n = len(order)
+        self.prev = [0] * (n + 1)
+        self.nheld = [0] * (n + 1)
+        self.held: list[tuple[int, int, int]] = []  # (start, end, rows) in order
+        prev = 0
+        for j, i in enumerate(self.order):
+            self.prev[j], self.nheld[j] = prev, len(self.held)
+            prev = self._step(i, self.reps.get(i, 0), prev, self.held)
+        self.prev[n], self.nheld[n] = prev, len(self.held)
+        self.value = prev
+
+    def _step(self, i: int, r: int, prev: int, held: list[tuple[int, int, int]]) -> int:
+        a = self.rows[i]
+        if a == 0:
+            return prev + self.fixed[i]
+        T, N, S = self.T, self.N, self.S
+        rows = r * a
+        t = max(prev, T)
+        acc = rows
+        for k in range(len(held) - 1, -1, -1):
+            acc += held[k][2]
+            if acc > N:  # the pool overflows unless that part has ended
+                t = max(t, held[k][1] + T)
+                break
+        if S < N:
+            acc = rows
+            for k in range(len(held) - 1, -1, -1):
+                acc += held[k][2]
+                if acc > S:  # too many writes in flight unless that part's have ended
+                    t = max(t, held[k][0] + T)
+                    break
+        e = t + -(-self.win[i] // r) * self.L
+        held.append((t, e, rows))
+        return e
+
+    def makespan(self, order: list[int], reps: dict[int, int], lo: int, hi: int) -> int:
+        """Makespan of ``order``/``reps``, equal to the current ones outside ``lo..hi``."""
+        N = self.N
+        k = self.nheld[lo]
+        first = k
+        acc = 0
+        while first > 0 and acc < N:  # the trailing parts the new ones can reach
+            first -= 1
+            acc += self.held[first][2]
+        held = self.held[first:k]
+        old = self.held
+        prev = self.prev[lo]
+        # The latest parts that equal the old ones shifted by `shift`, and their rows: once
+        # they cover N rows, nothing later can see a difference but the shift.
+        shift, run = 0, 0
+        n = len(order)
+        for j in range(lo, n):
+            i = order[j]
+            before = len(held)
+            prev = self._step(i, reps.get(i, 0), prev, held)
+            if len(held) > before:
+                s0, e0, r0 = held[-1]
+                s1, e1, r1 = old[first + before]
+                d = s0 - s1
+                if r0 == r1 and e0 - e1 == d:
+                    if d == shift:
+                        run += r0
+                    else:
+                        shift, run = d, r0
+                else:
+                    run = 0
+            if j >= hi and run >= N and prev - self.prev[j + 1] == shift:
+                return self.value + shift
+        return prev
+
+
 def _candidates(r: int, rmax: int) -> list[int]:
-    cands = {1, 2, 3, r - 1, r + 1, r * 2, r // 2, rmax // 4, rmax // 2, rmax}
+    cands = {1, 2, 3, 4, r - 2, r - 1, r + 1, r + 2, r * 2, r // 2, (r * 3) // 2,
+             (r * 2) // 3, rmax // 4, rmax // 2, rmax}
     return sorted(c for c in cands if 1 <= c <= rmax and c != r)
 
 
-def jit(problem: Problem, banks: str = "greedy", sweeps: int = 4) -> Schedule:
-    """Just-in-time schedule with replication chosen by coordinate descent.
+def _step_dag(problem: Problem) -> tuple[list[list[int]], list[list[int]]]:
+    """Direct predecessors and successors of every step: a part depends on every part of the
+    layers its layer reads (parts of one layer are independent of each other)."""
+    by_layer: dict[str, list[int]] = {}
+    for s in problem.steps:
+        by_layer.setdefault(s.layer, []).append(s.index)
+    graph = problem.network.graph
+    pred: list[list[int]] = [[] for _ in problem.steps]
+    for s in problem.steps:
+        pred[s.index] = [j for q in graph.predecessors(s.layer) for j in by_layer[q]]
+    succ: list[list[int]] = [[] for _ in problem.steps]
+    for j, ps in enumerate(pred):
+        for i in ps:
+            succ[i].append(j)
+    return pred, succ
+
+
+def _order_moves(timing: _Timing, pred: list[list[int]], succ: list[list[int]]) -> bool:
+    """Move every step to its best position between its predecessors and successors."""
+    improved = False
+    for i in list(timing.order):
+        order = timing.order
+        pos = {x: j for j, x in enumerate(order)}
+        p = pos[i]
+        lo = max((pos[q] for q in pred[i]), default=-1) + 1
+        hi = min((pos[q] for q in succ[i]), default=len(order)) - 1
+        best, best_order = timing.value, None
+        rest = order[:p] + order[p + 1:]
+        for q in range(lo, hi + 1):
+            if q == p:
+                continue
+            cand = rest[:q] + [i] + rest[q:]
+            v = timing.makespan(cand, timing.reps, min(p, q), max(p, q))
+            if v < best:
+                best, best_order = v, cand
+        if best_order is not None:
+            timing.commit(best_order, timing.reps)
+            improved = True
+    return improved
+
+
+def _rep_moves(timing: _Timing, rmax: dict[int, int]) -> bool:
+    """Give every weight-bearing part its best replication among a few candidates."""
+    improved = False
+    reps = dict(timing.reps)
+    for j, k in enumerate(timing.order):
+        if k not in rmax:
+            continue
+        best, best_r, r0 = timing.value, reps[k], reps[k]
+        for r in _candidates(r0, rmax[k]):
+            reps[k] = r
+            v = timing.makespan(timing.order, reps, j, j)
+            if v < best:
+                best, best_r = v, r
+        reps[k] = best_r
+        if best_r != r0:
+            timing.commit(timing.order, reps)
+            improved = True
+    return improved
+
+
+def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool = True
+        ) -> Schedule:
+    """Just-in-time schedule with replication and compute order chosen by local search.
 
     Parameters
     ----------
@@ -113,8 +271,16 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 4) -> Schedule:
     banks
         Gbuffer bank choice (see :class:`aras.methods.heuristics.engine.Builder`).
     sweeps
-        Passes of coordinate descent over the parts at most (it stops when a pass improves
-        nothing).
+        Passes of local search at most (it stops when a pass improves nothing). A pass gives
+        every part its best replication among a few candidates, then moves every step to its
+        best position between its predecessors and successors (any topological order).
+    reorder
+        Search the compute order too (False: the network's order only).
+
+    Returns
+    -------
+    Schedule
+        Steps listed in the chosen compute order.
 
     Raises
     ------
@@ -135,34 +301,34 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 4) -> Schedule:
             raise InputError(f"jit: part {s.layer}/{s.part} has {s.apu_rows} rows, more than "
                              f"the {S} the memory bandwidth can write at once")
         rmax[s.index] = r
-
-    def makespan(reps: dict[int, int]) -> int:
-        return jit_times(problem, reps)[1][-1] if problem.steps else 0
-
+    if not problem.steps:
+        return jit_schedule(problem, {}, banks=banks)
     seeds = [{s.index: 1 for s in weighted}]
     from_aras = {problem.by_key[(st.layer, st.part)].index: st.replication
                  for st in aras(problem).steps if st.apu_rows}
     seeds.append({k: min(r, rmax[k]) for k, r in from_aras.items()})
-    best: tuple[int, dict[int, int]] | None = None
+    pred, succ = _step_dag(problem)
+    base = [s.index for s in problem.steps]
+    best: tuple[int, list[int], dict[int, int]] | None = None
     for reps in seeds:
-        cur = makespan(reps)
+        timing = _Timing(problem, base, reps)
         for _ in range(sweeps):
-            improved = False
-            for s in weighted:
-                k = s.index
-                for r in _candidates(reps[k], rmax[k]):
-                    old, reps[k] = reps[k], r
-                    v = makespan(reps)
-                    if v < cur:
-                        cur, improved = v, True
-                    else:
-                        reps[k] = old
+            improved = _rep_moves(timing, rmax)
+            if reorder:
+                improved = _order_moves(timing, pred, succ) or improved
             if not improved:
                 break
-        if best is None or cur < best[0]:
-            best = (cur, dict(reps))
+        # Ties keep the earlier seed (all ones first), and among equal makespans the
+        # network's own order, so results are deterministic.
+        if best is None or timing.value < best[0]:
+            best = (timing.value, timing.order, timing.reps)
     assert best is not None
-    return jit_schedule(problem, best[1], banks=banks)
+    _, order, reps = best
+    if order == base:
+        return jit_schedule(problem, reps, banks=banks)
+    moved = problem.reordered([problem.steps[i].key for i in order])
+    return jit_schedule(moved, {j: reps[i] for j, i in enumerate(order) if i in reps},
+                        banks=banks)
 
 
 __all__ = ["jit", "jit_times", "jit_schedule"]
