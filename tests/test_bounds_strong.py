@@ -203,7 +203,7 @@ def test_window_bound_counts_next_fit_rounds_in_any_order():
     assert [s.apu_rows for s in p.weighted_steps] == [2, 2, 2, 3, 3]
     opt = exhaustive_jit(p)
     bd = bounds(p)
-    assert bd.write < 4 * T <= bd.window == bd.lower <= opt < 4 * T + T // 100
+    assert bd.write < 4 * T <= bd.window <= bd.lower <= opt < 4 * T + T // 100
 
 
 # ----- no schedule beats them -----

@@ -20,6 +20,8 @@ replications whose rows fit in ``S``.
 from __future__ import annotations
 
 import heapq
+import random
+from bisect import bisect_left
 
 from aras.methods.heuristics.engine import Builder
 from aras.model.errors import InputError
@@ -108,6 +110,8 @@ class _Timing:
     trailing parts whose rows can still make the pool (or the write slots) overflow; as soon
     as the new state is the old one shifted in time, the rest of the schedule shifts by the
     same amount, so re-timing stops there (changes are often absorbed within a few steps).
+    The parts so far are kept as arrays of starts, ends and cumulative rows, so the part a
+    new one must wait for is found by bisection instead of a scan.
     """
 
     def __init__(self, problem: Problem, order: list[int], reps: dict[int, int]):
@@ -117,57 +121,71 @@ class _Timing:
         self.rows = [s.apu_rows for s in problem.steps]
         self.win = [s.windows for s in problem.steps]
         self.fixed = [s.fixed_cycles for s in problem.steps]
+        #: steps timed so far: the search's budget is counted in these, so that it stops
+        #: after the same work on every machine (results do not depend on speed)
+        self.work = 0
+        self.budget = 1 << 62
         self.commit(order, reps)
+
+    @property
+    def spent(self) -> bool:
+        """True once the work budget is used up."""
+        return self.work >= self.budget
 
     def commit(self, order: list[int], reps: dict[int, int]) -> None:
         """Make ``order`` and ``reps`` current and time them from scratch."""
         self.order, self.reps = list(order), dict(reps)
         n = len(order)
+        self.work += n
         self.prev = [0] * (n + 1)
         self.nheld = [0] * (n + 1)
-        self.held: list[tuple[int, int, int]] = []  # (start, end, rows) in order
+        # the weight-bearing parts in order: compute starts, ends, cumulative rows (cum[0] = 0)
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.cum: list[int] = [0]
         prev = 0
         for j, i in enumerate(self.order):
-            self.prev[j], self.nheld[j] = prev, len(self.held)
-            prev = self._step(i, self.reps.get(i, 0), prev, self.held)
-        self.prev[n], self.nheld[n] = prev, len(self.held)
+            self.prev[j], self.nheld[j] = prev, len(self.ends)
+            prev = self._step(i, self.reps.get(i, 0), prev, self.starts, self.ends, self.cum)
+        self.prev[n], self.nheld[n] = prev, len(self.ends)
         self.value = prev
 
-    def _step(self, i: int, r: int, prev: int, held: list[tuple[int, int, int]]) -> int:
+    def _step(self, i: int, r: int, prev: int, starts: list[int], ends: list[int],
+              cum: list[int]) -> int:
         a = self.rows[i]
         if a == 0:
             return prev + self.fixed[i]
         T, N, S = self.T, self.N, self.S
         rows = r * a
         t = max(prev, T)
-        acc = rows
-        for k in range(len(held) - 1, -1, -1):
-            acc += held[k][2]
-            if acc > N:  # the pool overflows unless that part has ended
-                t = max(t, held[k][1] + T)
-                break
+        # The latest part k whose rows, with all later ones and this part's, exceed N: the
+        # pool overflows unless it has ended (cum is increasing, so bisect).
+        thr = cum[-1] + rows - N
+        if thr > 0:
+            t = max(t, ends[bisect_left(cum, thr) - 1] + T)
         if S < N:
-            acc = rows
-            for k in range(len(held) - 1, -1, -1):
-                acc += held[k][2]
-                if acc > S:  # too many writes in flight unless that part's have ended
-                    t = max(t, held[k][0] + T)
-                    break
+            # too many writes in flight unless that part's writes have ended
+            thr = cum[-1] + rows - S
+            if thr > 0:
+                t = max(t, starts[bisect_left(cum, thr) - 1] + T)
         e = t + -(-self.win[i] // r) * self.L
-        held.append((t, e, rows))
+        starts.append(t)
+        ends.append(e)
+        cum.append(cum[-1] + rows)
         return e
 
     def makespan(self, order: list[int], reps: dict[int, int], lo: int, hi: int) -> int:
         """Makespan of ``order``/``reps``, equal to the current ones outside ``lo..hi``."""
         N = self.N
         k = self.nheld[lo]
-        first = k
-        acc = 0
-        while first > 0 and acc < N:  # the trailing parts the new ones can reach
-            first -= 1
-            acc += self.held[first][2]
-        held = self.held[first:k]
-        old = self.held
+        cum0 = self.cum
+        # the trailing parts the new ones can reach: rows of parts first..k-1 cover N
+        first = max(0, bisect_left(cum0, cum0[k] - N + 1) - 1) if k else 0
+        base = cum0[first]
+        starts = self.starts[first:k]
+        ends = self.ends[first:k]
+        cum = [c - base for c in cum0[first:k + 1]]
+        old_s, old_e = self.starts, self.ends
         prev = self.prev[lo]
         # The latest parts that equal the old ones shifted by `shift`, and their rows: once
         # they cover N rows, nothing later can see a difference but the shift.
@@ -175,21 +193,22 @@ class _Timing:
         n = len(order)
         for j in range(lo, n):
             i = order[j]
-            before = len(held)
-            prev = self._step(i, reps.get(i, 0), prev, held)
-            if len(held) > before:
-                s0, e0, r0 = held[-1]
-                s1, e1, r1 = old[first + before]
-                d = s0 - s1
-                if r0 == r1 and e0 - e1 == d:
+            before = len(ends)
+            prev = self._step(i, reps.get(i, 0), prev, starts, ends, cum)
+            if len(ends) > before:
+                m = first + before  # the same part in the old timing (positions align)
+                d = starts[-1] - old_s[m]
+                if ends[-1] - old_e[m] == d and cum[-1] - cum[-2] == cum0[m + 1] - cum0[m]:
                     if d == shift:
-                        run += r0
+                        run += cum[-1] - cum[-2]
                     else:
-                        shift, run = d, r0
+                        shift, run = d, cum[-1] - cum[-2]
                 else:
                     run = 0
             if j >= hi and run >= N and prev - self.prev[j + 1] == shift:
+                self.work += j + 1 - lo
                 return self.value + shift
+        self.work += n - lo
         return prev
 
 
@@ -240,13 +259,16 @@ def _order_moves(timing: _Timing, pred: list[list[int]], succ: list[list[int]]) 
     return improved
 
 
-def _rep_moves(timing: _Timing, rmax: dict[int, int]) -> bool:
-    """Give every weight-bearing part its best replication among a few candidates."""
+def _rep_moves(timing: _Timing, rmax: dict[int, int], only: set[int] | None = None) -> bool:
+    """Give every weight-bearing part (of ``only``, if given) its best replication among a
+    few candidates."""
     improved = False
     reps = dict(timing.reps)
     for j, k in enumerate(timing.order):
-        if k not in rmax:
+        if k not in rmax or (only is not None and k not in only):
             continue
+        if timing.spent:
+            break
         best, best_r, r0 = timing.value, reps[k], reps[k]
         for r in _candidates(r0, rmax[k]):
             reps[k] = r
@@ -260,8 +282,81 @@ def _rep_moves(timing: _Timing, rmax: dict[int, int]) -> bool:
     return improved
 
 
-def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool = True
-        ) -> Schedule:
+def _pair_moves(timing: _Timing, rmax: dict[int, int], only: set[int] | None = None) -> bool:
+    """Change the replication of two consecutive weight-bearing parts together (by one
+    each): a part's compute can only shrink when a neighbour gives up rows, which no single
+    change finds."""
+    improved = False
+    parts = [k for k in timing.order if k in rmax]
+    for a, b in zip(parts, parts[1:], strict=False):
+        if only is not None and a not in only and b not in only:
+            continue
+        if timing.spent:
+            break
+        pos = {x: j for j, x in enumerate(timing.order)}
+        best, best_reps = timing.value, None
+        for da in (-1, 0, 1):
+            for db in (-1, 0, 1):
+                ra, rb = timing.reps[a] + da, timing.reps[b] + db
+                if (da == 0 and db == 0) or not (1 <= ra <= rmax[a] and 1 <= rb <= rmax[b]):
+                    continue
+                reps = dict(timing.reps)
+                reps[a], reps[b] = ra, rb
+                v = timing.makespan(timing.order, reps, min(pos[a], pos[b]),
+                                    max(pos[a], pos[b]))
+                if v < best:
+                    best, best_reps = v, reps
+        if best_reps is not None:
+            timing.commit(timing.order, best_reps)
+            improved = True
+    return improved
+
+
+def _descend(timing: _Timing, rmax: dict[int, int], only: set[int] | None = None,
+             limit: int = 50) -> None:
+    """Single and pair replication moves until neither improves (at most ``limit`` rounds)."""
+    for _ in range(limit):
+        a = _rep_moves(timing, rmax, only)
+        b = _pair_moves(timing, rmax, only)
+        if not (a or b):
+            return
+
+
+def _perturb(timing: _Timing, rmax: dict[int, int], rng: random.Random,
+             iterations: int) -> None:
+    """Iterated local search: scale the replication of a few consecutive parts at random,
+    re-optimise the parts around them, keep the result only if the makespan drops."""
+    parts = [k for k in timing.order if k in rmax]
+    if len(parts) < 2:
+        return
+    idle = 0
+    for _ in range(iterations):
+        # stop when the budget is spent or nothing improved for a while (small networks
+        # have few segments to try)
+        if timing.spent or idle >= 25:
+            return
+        idle += 1
+        best, keep = timing.value, dict(timing.reps)
+        j = rng.randrange(len(parts))
+        seg = parts[j:j + rng.randint(2, 6)]
+        reps = dict(keep)
+        for k in seg:
+            reps[k] = max(1, min(rmax[k], int(reps[k] * rng.choice((0.5, 0.7, 1.4, 2.0)))))
+        timing.commit(timing.order, reps)
+        near = set(parts[max(0, j - 4):j + len(seg) + 4])
+        _descend(timing, rmax, near, limit=2)
+        if timing.value >= best:
+            timing.commit(timing.order, keep)
+        else:
+            idle = 0
+
+
+#: Steps timed by one jit search at most (a few seconds on this project's 2-core machine).
+WORK = 3_000_000
+
+
+def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool = True,
+        iterations: int = 300, seed: int = 0, work: int = WORK) -> Schedule:
     """Just-in-time schedule with replication and compute order chosen by local search.
 
     Parameters
@@ -276,6 +371,13 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
         best position between its predecessors and successors (any topological order).
     reorder
         Search the compute order too (False: the network's order only).
+    iterations, seed
+        Rounds of iterated local search on the best of the two starts (random segments of
+        parts re-scaled and re-optimised locally, kept when better), and their seed: the
+        result is deterministic for a seed.
+    work
+        Steps the whole search may time (a third for each start, a third for the iterated
+        search): a budget in work, not seconds, so results do not depend on the machine.
 
     Returns
     -------
@@ -312,6 +414,7 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     best: tuple[int, list[int], dict[int, int]] | None = None
     for reps in seeds:
         timing = _Timing(problem, base, reps)
+        timing.budget = work // 3
         for _ in range(sweeps):
             improved = _rep_moves(timing, rmax)
             if reorder:
@@ -323,7 +426,13 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
         if best is None or timing.value < best[0]:
             best = (timing.value, timing.order, timing.reps)
     assert best is not None
-    _, order, reps = best
+    timing = _Timing(problem, best[1], best[2])
+    timing.budget = work // 3
+    _pair_moves(timing, rmax)
+    _perturb(timing, rmax, random.Random(seed), iterations)
+    if reorder and iterations:
+        _order_moves(timing, pred, succ)
+    order, reps = timing.order, timing.reps
     if order == base:
         return jit_schedule(problem, reps, banks=banks)
     moved = problem.reordered([problem.steps[i].key for i in order])
