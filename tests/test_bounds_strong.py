@@ -29,7 +29,13 @@ from aras.model.hardware import aras_hardware
 from aras.model.mapping import Problem, Step, map_network
 from aras.model.network import NetworkBuilder
 from aras.model.schedule import Schedule
-from tests.helpers import random_schedule, small_hardware, small_networks, tiny_hardware
+from tests.helpers import (
+    random_schedule,
+    sized_instances,
+    small_hardware,
+    small_networks,
+    tiny_hardware,
+)
 from tests.test_milp import _chain, _enumerate
 
 HEURISTICS = ("naive", "baseline", "greedy-replication", "aras", "jit")
@@ -273,12 +279,14 @@ def test_no_schedule_beats_path_and_window_bounds(net, hw, seed):
         assert rep.makespan_cycles == cost >= b.lower, (cost, b)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(net=st.one_of(small_networks(), parallel_networks()), hw=small_hardware())
-def test_bounds_below_exhaustive_jit_optimum(net, hw):
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inst=sized_instances(max_weighted_steps=4))
+def test_bounds_below_exhaustive_jit_optimum(inst):
+    """Every example is checked: the instances have at most 4 weight-bearing steps by
+    construction, so 4^4 replications x 6 orders is enumerable."""
+    net, hw = inst
     p = map_network(net, hw)
-    if len(p.weighted_steps) > 4:
-        return
+    assert 1 <= len(p.weighted_steps) <= 4
     opt = exhaustive_jit(p, r_max=4, n_orders=6)
     b = bounds(p)
     # With the bandwidth limit a just-in-time schedule may be invalid; the bounds that ignore
