@@ -106,3 +106,16 @@ def test_clipping_by_hand():
     apply_reuse(p, s, weights=weights, center=168)
     assert s.steps[1].center == 168
     assert evaluate(p, s, weights=weights).level_steps == 38
+
+
+def test_choose_center_skips_centres_that_clip_too_much():
+    from aras.methods.reuse import MAX_CLIPPED, CenterScore
+
+    assert MAX_CLIPPED == 0.005
+    scores = [CenterScore(88, 0.9, 0.006), CenterScore(96, 0.5, 0.0),
+              CenterScore(152, 0.7, 0.005), CenterScore(160, 0.7, 0.001)]
+    # 88 has the best skip ratio but clips 0.6% > 0.5%; 152 and 160 tie at 0.7 and both clip
+    # at most 0.5%: the one clipping less wins.
+    assert choose_center(scores).center == 160
+    # When every centre clips too much, the least clipping one.
+    assert choose_center([CenterScore(88, 0.9, 0.02), CenterScore(96, 0.1, 0.01)]).center == 96

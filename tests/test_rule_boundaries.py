@@ -95,10 +95,11 @@ def test_r1_replication_zero_is_rejected_even_without_writes():
     broken(tiny_network(), HW4, s, "R1", "c2/0", "replication 0 must be >= 1")
 
 
-def test_r1_apu_rows_must_be_the_mapping_s():
+@pytest.mark.parametrize("rows", [0, 2])
+def test_r1_apu_rows_must_be_the_mapping_s(rows):
     s = two_layers(tiny_hardware())
-    s.steps[1].apu_rows = 2  # the mapping gives ceil(8/128) x ceil(8/128) = 1
-    broken(tiny_network(), tiny_hardware(), s, "R1", "c2/0", "apu_rows 2", "gives 1")
+    s.steps[1].apu_rows = rows  # the mapping gives ceil(8/128) x ceil(8/128) = 1
+    broken(tiny_network(), tiny_hardware(), s, "R1", "c2/0", f"apu_rows {rows}", "gives 1")
 
 
 def test_r1_weightless_op_has_no_replication_rows_or_writes():
