@@ -7,6 +7,7 @@ import dataclasses
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -104,6 +105,119 @@ def small_hardware(draw: st.DrawFn) -> Hardware:
                     compute_latency_cycles=draw(st.integers(1, 100)),
                     memory_bandwidth_bytes_s=bw, gbuffer_banks=banks,
                     digital_macs_per_cycle=draw(st.integers(1, 64)))
+
+
+@st.composite
+def sized_instances(draw: st.DrawFn, max_weighted_steps: int = 4, max_parts: int = 1
+                    ) -> tuple[Network, Hardware]:
+    """A random accelerator and a network with at most ``max_weighted_steps`` weight-bearing
+    steps on it, by construction (no example is discarded).
+
+    The hardware comes first; every layer is then sized so that its parts (layers larger than
+    the accelerator are split) fit what is left of the budget, at most ``max_parts`` each:
+    every tensor's features stay within ``total_apu_rows x crossbar_rows`` (so a layer reading
+    it needs a <= total_apu_rows input segments), and a layer's output columns are at most
+    ``parts x total_apu_rows // a`` column blocks. Networks are CNN-like (convs, grouped
+    convs, pools, residual adds, concats, a global pool and a classifier) or blocks of
+    parallel linears joined by a concat with at times a digital matmul on the side.
+    """
+    hw = draw(small_hardware())
+    n, r, k = hw.total_apu_rows, hw.crossbar_rows, hw.kernels_per_apu_row
+    budget = [max_weighted_steps]
+
+    def columns(rows_in: int, reserve: int, cap: int, one_part: bool = False) -> int:
+        """Output columns of a layer with ``rows_in`` input rows, taking parts from the budget
+        while keeping ``reserve`` for the layers that must follow."""
+        a = -(-rows_in // r)
+        assert a <= n, (rows_in, n, r)
+        most = 1 if one_part else min(max_parts, budget[0] - reserve)
+        parts = draw(st.integers(1, max(1, most)))
+        cols = draw(st.integers(1, max(1, min(parts * n // a * k, cap))))
+        budget[0] -= -(-a * -(-cols // k) // n)
+        assert budget[0] >= reserve
+        return cols
+
+    if draw(st.booleans()):
+        return _sized_cnn(draw, hw, budget, columns, max_parts), hw
+    return _sized_parallel(draw, hw, budget, columns), hw
+
+
+def _sized_cnn(draw: st.DrawFn, hw: Hardware, budget: list[int], columns: Any,
+               max_parts: int) -> Network:
+    from aras.model.mapping import apu_rows_of
+    from aras.model.network import make_op
+
+    n = hw.total_apu_rows
+    cap = max(1, min(300, n * hw.crossbar_rows // 9))  # a 3x3 conv's 9 c_in rows fit n rows
+    c, side = draw(st.integers(1, min(24, cap))), draw(st.integers(1, 12))
+    b = NetworkBuilder("sized", {"x": (c, side, side)})
+    x, shape = "x", (c, side, side)
+    prev: list[tuple[str, tuple[int, int, int]]] = []
+    for i in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from(["conv", "conv", "group", "add", "concat", "pool"]))
+        c, h, w = shape
+        if kind == "add" and prev and prev[-1][1] == shape:
+            x = b.add(f"add{i}", "add", [x, prev[-1][0]])
+        elif kind == "concat" and prev and prev[-1][1][1:] == shape[1:] \
+                and c + prev[-1][1][0] <= cap:
+            x = b.add(f"cat{i}", "concat", [x, prev[-1][0]])
+            shape = (c + prev[-1][1][0], h, w)
+        elif kind == "pool":
+            if h < 2:
+                continue
+            x = b.pool(f"pool{i}", x, 2, 2)
+            shape = (c, h // 2, w // 2)
+        elif budget[0] <= 1:
+            continue  # the classifier needs the last weight-bearing step
+        else:
+            kk = draw(st.sampled_from([1, 3]))
+            g = draw(st.sampled_from([d for d in range(2, c + 1) if c % d == 0])) \
+                if kind == "group" and c >= 2 else 1
+            if g > 1:
+                op = make_op("g", "conv2d", ["x"], c_in=c, c_out=c, kernel=[kk, kk], groups=g)
+                parts = -(-apu_rows_of(op, hw) // n)
+                if parts <= min(max_parts, budget[0] - 1):
+                    budget[0] -= parts
+                    x = b.conv(f"g{i}", x, c, c, kk, padding=kk // 2, groups=g)
+                    prev.append((x, shape))
+                    continue
+            co = columns(kk * kk * c, 1, cap)
+            x = b.conv(f"c{i}", x, c, co, kk, padding=kk // 2)
+            shape = (co, h, w)
+        prev.append((x, shape))
+    gp = b.pool("gap", x, global_=True)
+    b.linear("fc", gp, shape[0], columns(shape[0], 0, 200))
+    return b.build()
+
+
+def _sized_parallel(draw: st.DrawFn, hw: Hardware, budget: list[int], columns: Any
+                    ) -> Network:
+    cap = min(300, hw.total_apu_rows * hw.crossbar_rows)
+    tokens, width = draw(st.integers(1, 16)), draw(st.integers(1, cap))
+    b = NetworkBuilder("par", {"x": (tokens, width)})
+    x = "x"
+    for blk in range(draw(st.integers(1, 3))):
+        if budget[0] <= 1:
+            break
+        n_branches = draw(st.integers(1, min(3, budget[0] - 1)))
+        side = n_branches >= 2 and draw(st.booleans())
+        outs: list[tuple[str, int]] = []
+        for i in range(n_branches):
+            left = n_branches - i  # the later branches and the head, one part each at least
+            if side and i == 1:
+                out = outs[0][1]  # q k^T: the same width as branch 0, one part like it
+                budget[0] -= 1
+            else:
+                out = columns(width, left, cap // n_branches, one_part=side and i == 0)
+            outs.append((b.add(f"b{blk}_{i}", "linear", [x], in_features=width,
+                               out_features=out), out))
+        if side:
+            b.add(f"mm{blk}", "matmul", [outs[0][0], outs[1][0]], transpose_b=True)
+        x = b.add(f"cat{blk}", "concat", [o for o, _ in outs], axis=1) if len(outs) > 1 \
+            else outs[0][0]
+        width = sum(w for _, w in outs)
+    b.add("head", "linear", [x], in_features=width, out_features=columns(width, 0, 64))
+    return b.build()
 
 
 def random_schedule(problem: Problem, rng: np.random.Generator) -> Schedule:

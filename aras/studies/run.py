@@ -4,8 +4,10 @@
 finished task to ``DIR/results.jsonl``:
 
 - one JSON object per line, written with a single ``write`` and ``fsync``
-  after the task's schedule file was renamed into place, so a kill (even
-  ``kill -9``) loses at most the tasks still running;
+  after the task's schedule file was written, fsynced and renamed into place
+  (and the directory fsynced), so a kill (even ``kill -9``, or a power cut)
+  loses at most the tasks still running and no record names a missing or
+  partial schedule;
 - on start, the tasks already in ``results.jsonl`` are skipped, so running
   the same command again resumes; a torn last line (a kill mid-write) is cut
   off first.
@@ -138,13 +140,18 @@ class ResultWriter:
         self._f = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (held open for appends)
 
     def write(self, task: Task, rec: dict[str, Any]) -> None:
-        """Store the schedule (atomic rename), then append the record (one write, fsync)."""
+        """Store the schedule (fsync, atomic rename, fsync of the directory), then append the
+        record (one write, fsync): a record on disk always has its whole schedule on disk."""
         sched = rec.pop("_schedule", None)
         if sched is not None:
             target = self.dir / SCHEDULES / task.filename
             tmp = target.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(sched))
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(json.dumps(sched))
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, target)
+            _fsync_dir(target.parent)
             rec["schedule"] = f"{SCHEDULES}/{task.filename}"
         else:
             rec["schedule"] = None
@@ -156,6 +163,15 @@ class ResultWriter:
     def close(self) -> None:
         """Close the results file."""
         self._f.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (the directory entry itself is synced)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _jsonable(v: Any) -> Any:
