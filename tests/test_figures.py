@@ -104,3 +104,7 @@ def test_study_figures_log_gap_and_named_points(tmp_path, saved):
         "resnet50", "densenet161", "bert-base"}
     markers = {c.get_paths()[0].vertices.tobytes() for c in ax.collections}
     assert len(markers) == 3               # one marker shape per method
+    mk = saved["makespan_vs_resources.png"].axes[0]   # no sweep: latency against fills
+    assert {t.get_text() for t in mk.child_axes[0].get_xticklabels()} == {
+        "resnet50", "densenet161", "bert-base"}
+    assert not [t.get_text() for t in mk.get_xticklabels(minor=True) if t.get_text()]

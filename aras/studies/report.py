@@ -320,17 +320,23 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
                 ax.grid(alpha=0.3)
         axes[0][0].legend(fontsize=7)
     else:
-        fig, axes = plt.subplots(1, 1, squeeze=False, figsize=(6, 4))
+        fig, axes = plt.subplots(1, 1, squeeze=False, figsize=(7.5, 4.5))
         ax = axes[0][0]
-        for lab in tab.labels:
-            got = [r for (_, lb), r in tab.best.items() if lb == lab]
+        fills: dict[str, float] = {}
+        for k, lab in enumerate(tab.labels):
+            got = [(inst, r) for (inst, lb), r in tab.best.items() if lb == lab]
             xs = [(r.get("size") or {}).get("apu_rows", 0)
-                  / max(1, (r.get("resources") or {}).get("total_apu_rows", 1)) for r in got]
-            ys = [r["latency_s"] * 1e3 for r in got]
+                  / max(1, (r.get("resources") or {}).get("total_apu_rows", 1)) for _, r in got]
+            ys = [r["latency_s"] * 1e3 for _, r in got]
+            for (inst, _), x in zip(got, xs, strict=True):
+                fills.setdefault(inst[0], x)
             if xs:
-                ax.scatter(xs, ys, label=lab, color=colors[lab], s=25)
+                ax.scatter(xs, ys, label=lab, color=colors[lab], s=28,
+                           marker=_MARKERS[k % 10], alpha=0.85)
         _loglog(ax, "network APU rows / accelerator APU rows (fills)", "latency (ms)",
                 "Makespan against the resources a network needs")
+        _network_axis(ax, fills, unit="x")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     written.append(_save(fig, out_dir / "makespan_vs_resources.png"))
 
@@ -362,7 +368,7 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 
 
-def _network_axis(ax: Any, sizes: dict[str, float]) -> None:
+def _network_axis(ax: Any, sizes: dict[str, float], unit: str = "") -> None:
     """SI ticks at powers of ten (and 2, 5 times them within one decade) on the bottom
     axis, no minor labels; the networks' names on the top axis at their sizes."""
     from matplotlib import ticker
@@ -373,7 +379,7 @@ def _network_axis(ax: Any, sizes: dict[str, float]) -> None:
     ax.set_xlim(lo / 1.6, hi * 1.6)
     subs = (1.0, 2.0, 5.0) if hi / lo < 100 else (1.0,)
     ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _si(v)))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _si(v) + unit))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     top = ax.secondary_xaxis("top")
     names = sorted(sizes, key=sizes.__getitem__)
