@@ -78,7 +78,7 @@ def _records() -> list[dict[str, Any]]:
                          "time_limit": 60.0 if m == "milp" else None,
                          "makespan_cycles": int(lb * ratio), "latency_s": lb * ratio / 1e9,
                          "lower_bound_cycles": lb, "runtime_s": 0.01 * 10 ** k,
-                         "size": {"weights": w, "apu_rows": 1000},
+                         "size": {"weights": w, "apu_rows": w // 16_000},
                          "resources": {"total_apu_rows": 576}})
     recs.append({"task": "bert-base/base/jit", "network": "bert-base", "hardware": "base",
                  "method": "jit", "status": "failed", "error": "InputError: no"})

@@ -328,8 +328,8 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
             xs = [(r.get("size") or {}).get("apu_rows", 0)
                   / max(1, (r.get("resources") or {}).get("total_apu_rows", 1)) for _, r in got]
             ys = [r["latency_s"] * 1e3 for _, r in got]
-            for (inst, _), x in zip(got, xs, strict=True):
-                fills.setdefault(inst[0], x)
+            for ((net, hw), _), x in zip(got, xs, strict=True):
+                fills.setdefault(net if hw == "base" else f"{net} ({hw})", x)
             if xs:
                 ax.scatter(xs, ys, label=lab, color=colors[lab], s=28,
                            marker=_MARKERS[k % 10], alpha=0.85)
@@ -382,12 +382,15 @@ def _network_axis(ax: Any, sizes: dict[str, float], unit: str = "") -> None:
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _si(v) + unit))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     top = ax.secondary_xaxis("top")
-    names = sorted(sizes, key=sizes.__getitem__)
-    top.set_xticks([sizes[n] for n in names], names, rotation=40, ha="left", fontsize=7)
+    at: dict[float, list[str]] = {}
+    for name in sorted(sizes, key=sizes.__getitem__):
+        at.setdefault(sizes[name], []).append(name)   # networks of one size share a tick
+    top.set_xticks(list(at), [", ".join(v) for v in at.values()], rotation=40, ha="left",
+                   fontsize=7)
     top.xaxis.set_minor_locator(ticker.NullLocator())
     top.tick_params(axis="x", length=3)
-    for n in names:
-        ax.axvline(sizes[n], color="0.85", lw=0.6, zorder=0)
+    for x in at:
+        ax.axvline(x, color="0.85", lw=0.6, zorder=0)
 
 
 def _gap_plot(records: list[dict[str, Any]], tab: Table, colors: dict[str, Any],
