@@ -357,8 +357,8 @@ def _layer_key(fig: Figure, palette: np.ndarray, names: list[str], x0: float, ax
     kax.xaxis.tick_top()
     kax.set_xticks([0, 1, 2], ["writing", "holding", "computing"], rotation=90, fontsize=6)
     kax.tick_params(axis="x", length=0, pad=1)
-    title = "layer" + (f"\n({len(shown)} of {len(names)} named)" if every > 1 else "")
-    kax.set_title(title, fontsize=7, loc="left", pad=36)
+    title = "layer" + (f" ({len(shown)} of {len(names)} named)" if every > 1 else "")
+    kax.set_title(title, fontsize=7, loc="left", pad=33)
     for side in ("top", "right", "bottom", "left"):
         kax.spines[side].set_linewidth(0.4)
 
