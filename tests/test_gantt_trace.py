@@ -14,7 +14,7 @@ from aras.methods.solve import solve
 from aras.model.hardware import aras_hardware
 from aras.model.mapping import Problem, map_network
 from aras.model.schedule import Schedule, Writes
-from aras.views.gantt import GIDS, gantt
+from aras.views.gantt import GIDS, gantt, layer_colours
 from aras.views.trace import (
     COUNTER_NAME,
     PID_COMPUTE,
@@ -218,8 +218,8 @@ def test_gantt_tiny(tmp_path):
     fig = gantt(s, p, path)
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC and len(data) > 10_000
-    assert len(fig.axes) == 2
-    ax, axb = fig.axes
+    assert len(fig.axes) == 3      # rows, banks, the layer key
+    ax, axb, _ = fig.axes
     write = _x_extents(_collection(ax, "write"))
     hold = _x_extents(_collection(ax, "hold"))
     # Microseconds (makespan 4.072 us): writes [0, 1), holds until each part's compute ends.
@@ -244,8 +244,8 @@ def test_gantt_resnet_renders_fast(tmp_path):
     elapsed = time.perf_counter() - t0
     assert elapsed < 5.0, elapsed
     assert path.stat().st_size > 50_000
-    assert len(fig.axes) == 2
-    ax, axb = fig.axes
+    assert len(fig.axes) == 3
+    ax, axb, _ = fig.axes
     n = len(s.writes)
     assert n == 1576
     assert len(_collection(ax, "hold").get_paths()) == n
@@ -275,3 +275,34 @@ def test_gantt_max_rows(resnet):
     # Twelve rows are few enough to name each one.
     assert [t.get_text() for t in ax.get_yticklabels()][:3] == ["compute", "pe 0 row 0",
                                                                "pe 0 row 1"]
+
+
+def test_layer_colours_are_distinct_and_neighbours_far_apart():
+    c = layer_colours(320)   # more weight-bearing layers than any built-in network but llama
+    assert len({tuple(np.round(x, 6)) for x in c}) == 320
+    near = np.linalg.norm(np.diff(c[:, :3], axis=0), axis=1)
+    assert near.min() > 0.25   # consecutive layers, the ones drawn next to each other
+
+
+def test_gantt_axis_names_match_ticks_and_key_shows_the_drawn_colours(resnet):
+    p, s = resnet
+    fig = gantt(s, p)
+    ax, _, key = fig.axes
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    per = p.hardware.apu_rows_per_pe
+    assert ax.get_ylabel().startswith(f"PE ({per} APU rows each")
+    assert ticks[0] == "compute" and all(t.isdigit() for t in ticks[1:])
+    assert np.allclose(ax.get_yticks()[1:], [int(t) * per for t in ticks[1:]])
+    # The key is the colours drawn: one row per weight-bearing layer, its writing, holding
+    # and computing shades; every write and hold of a layer has that layer's row's colour.
+    img = key.get_images()[0].get_array()
+    layers = list(dict.fromkeys(st.layer for st in p.steps if st.weighted))
+    assert img.shape[:2] == (len(layers), 3)
+    assert len({tuple(np.round(r, 6)) for r in img[:, 2]}) == len(layers)
+    row = {name: k for k, name in enumerate(layers)}
+    for gid, col in (("write", 0), ("hold", 1)):
+        faces = _collection(ax, gid).get_facecolors()
+        want = np.array([img[row[name], col] for name in s.writes.layer.tolist()])
+        assert np.allclose(faces, want)
+    named = [t.get_text() for t in key.get_yticklabels()]
+    assert named[0] == layers[0] and set(named) <= set(layers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -367,7 +368,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
          solver: str = "highs", threads: int = 1, seed: int = 0, gap: float | None = None,
          banks: str = "greedy", dump_model: str | None = None,
          stats: MilpStats | None = None, certified_bound: int | None = None,
-         **_: Any) -> Schedule:
+         progress: Callable[[dict[str, Any]], None] | None = None, **_: Any) -> Schedule:
     """Schedule with the event model, starting from the best heuristic.
 
     Parameters
@@ -404,6 +405,10 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         Solve in ``problem``'s compute order. Otherwise ``milp-full`` on a network with at
         most 24 compute orders (up to identical parts) and a small exact model solves each
         order, and ``milp`` and larger ``milp-full`` models keep the starting heuristic's.
+    progress
+        Called with ``window``, ``windows``, ``sweep``, ``incumbent_cycles``, ``bound_cycles``
+        (the certified bound) and ``elapsed_s`` once the model is built (window 0) and after
+        every window.
     """
     stats = stats if stats is not None else MilpStats()
     _solver(solver)  # a missing solver is an input error, before any work
@@ -456,6 +461,12 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     session = _Session(m, solver)
     method = "milp-full" if full else "milp"
 
+    def report(window: int, windows: int, sweep: int) -> None:
+        if progress is not None:
+            progress({"window": window, "windows": windows, "sweep": sweep,
+                      "incumbent_cycles": best_mk, "bound_cycles": certified_bound,
+                      "elapsed_s": time.perf_counter() - t0})
+
     def attempt(limit: float) -> None:
         nonlocal inc, best_mk
         set_values(m, problem, inc)
@@ -487,12 +498,15 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         stats.trace.append((time.perf_counter() - t0, float(best_mk)))
 
     if full:
+        report(0, 1, 0)
         attempt(total)
+        report(1, 1, 1)
     else:
         ids = [s.index for s in W]
         step = max(1, window - overlap)
         starts = [lo for lo in range(0, len(ids), step) if lo == 0 or lo + overlap < len(ids)]
         sweep, improved = 0, True
+        report(0, len(starts), 0)
         # Sweep the windows again while the last sweep improved and time remains: a change
         # late in the network can open room for an earlier window.
         while improved:
@@ -513,6 +527,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                     break
                 _free_window(m, inc, set(ids[lo:lo + window]))
                 attempt(min(window_time, left))
+                report(n + 1, len(starts), sweep)
             improved = best_mk < before
         m.y.unfix()
         m.x.unfix()

@@ -61,9 +61,25 @@ METHODS["milp"] = _milp(False)
 METHODS["milp-full"] = _milp(True)
 
 
-def register(name: str, fn: Method) -> None:
-    """Register a method under ``name`` (used by extensions and formulations)."""
+#: One line per method (``aras methods``).
+DESCRIPTIONS: dict[str, str] = {
+    "naive": "paper Fig. 7: write a part's weights, then compute it; no overlap",
+    "baseline": "paper Fig. 8: layer by layer; released rows take the next tiles in order",
+    "greedy-replication": "baseline writes with the prior work's greedy replication",
+    "aras": "baseline writes with ARAS adaptive replication (paper Algorithm 1)",
+    "jit": "just-in-time writes, replication by coordinate descent (not in the paper)",
+    "milp": "rolling-horizon MILP of the event model, from the best heuristic (searches)",
+    "milp-full": "the event-model MILP over the whole network, from the best heuristic "
+                 "(searches; small networks)",
+}
+
+
+def register(name: str, fn: Method, description: str | None = None) -> None:
+    """Register a method under ``name`` (used by extensions and formulations); without a
+    description, the first line of its docstring describes it."""
     METHODS[name] = fn
+    doc = (fn.__doc__ or "").strip().splitlines()
+    DESCRIPTIONS[name] = description or (doc[0] if doc else "")
 
 
 @dataclass
@@ -130,7 +146,8 @@ class Result:
 
 def solve(problem: Problem, method: str = "baseline", time_limit: float | None = None,
           *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
-          bank_time_limit: float = 10.0, **options: Any) -> Result:
+          bank_time_limit: float = 10.0,
+          progress: Callable[[dict[str, Any]], None] | None = None, **options: Any) -> Result:
     """Schedule a mapped problem with one method and evaluate the result.
 
     Parameters
@@ -154,6 +171,10 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         the statistical model.
     bank_time_limit
         Seconds for the liveness bank MILP (``banks="liveness"`` only).
+    progress
+        MILP methods: called once the model is built and after every window with a dict of
+        ``window``, ``windows``, ``sweep``, ``incumbent_cycles``, ``bound_cycles`` and
+        ``elapsed_s`` (see :func:`aras.methods.milp.milp`); other methods ignore it.
     **options
         Passed to the method.
 
@@ -180,6 +201,8 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     step_banks = "greedy" if banks == "liveness" else banks
     if method.startswith("milp"):
         options.setdefault("certified_bound", b.lower)
+        if progress is not None:
+            options["progress"] = progress
     try:
         sched = METHODS[method](problem, time_limit=time_limit, banks=step_banks, **options)
         if reuse:

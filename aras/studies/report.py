@@ -280,28 +280,8 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
     colors = {lab: plt.get_cmap("tab10")(i % 10) for i, lab in enumerate(tab.labels)}
     written: list[Path] = []
 
-    # 1. Gap per method.
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(tab.instances) + 2), 4))
-    n = max(1, len(tab.labels))
-    width = 0.8 / n
-    for k, lab in enumerate(tab.labels):
-        xs, ys = [], []
-        for i, inst in enumerate(tab.instances):
-            r = tab.best.get((inst, lab))
-            if r is not None and tab.bound.get(inst):
-                xs.append(i + (k - (n - 1) / 2) * width)
-                ys.append(100 * (r["makespan_cycles"] / tab.bound[inst] - 1))
-        ax.bar(xs, ys, width, label=lab, color=colors[lab])
-    ax.set_xticks(range(len(tab.instances)))
-    ax.set_xticklabels([n_ if h == "base" else f"{n_}\n{h}" for n_, h in tab.instances],
-                       rotation=30 if len(tab.instances) > 6 else 0, ha="right"
-                       if len(tab.instances) > 6 else "center", fontsize=8)
-    ax.set_ylabel("gap to the lower bound (%)")
-    ax.set_title("Gap per method and instance")
-    ax.legend(fontsize=8, ncol=min(3, n))
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    written.append(_save(fig, out_dir / "gap_per_method.png"))
+    # 1. Gap per method, on a log scale (naive's thousands of percent next to MILP's few).
+    written.append(_gap_plot(records, tab, colors, out_dir / "gap_per_method.png"))
 
     # 2. Makespan against resources.
     sweeps = sweeps or {}
@@ -340,23 +320,31 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
                 ax.grid(alpha=0.3)
         axes[0][0].legend(fontsize=7)
     else:
-        fig, axes = plt.subplots(1, 1, squeeze=False, figsize=(6, 4))
+        fig, axes = plt.subplots(1, 1, squeeze=False, figsize=(7.5, 4.5))
         ax = axes[0][0]
-        for lab in tab.labels:
-            got = [r for (_, lb), r in tab.best.items() if lb == lab]
+        fills: dict[str, float] = {}
+        for k, lab in enumerate(tab.labels):
+            got = [(inst, r) for (inst, lb), r in tab.best.items() if lb == lab]
             xs = [(r.get("size") or {}).get("apu_rows", 0)
-                  / max(1, (r.get("resources") or {}).get("total_apu_rows", 1)) for r in got]
-            ys = [r["latency_s"] * 1e3 for r in got]
+                  / max(1, (r.get("resources") or {}).get("total_apu_rows", 1)) for _, r in got]
+            ys = [r["latency_s"] * 1e3 for _, r in got]
+            for ((net, hw), _), x in zip(got, xs, strict=True):
+                fills.setdefault(net if hw == "base" else f"{net} ({hw})", x)
             if xs:
-                ax.scatter(xs, ys, label=lab, color=colors[lab], s=25)
+                ax.scatter(xs, ys, label=lab, color=colors[lab], s=28,
+                           marker=_MARKERS[k % 10], alpha=0.85)
         _loglog(ax, "network APU rows / accelerator APU rows (fills)", "latency (ms)",
                 "Makespan against the resources a network needs")
+        _network_axis(ax, fills, unit="x")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     written.append(_save(fig, out_dir / "makespan_vs_resources.png"))
 
-    # 3. Runtime against network size.
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for lab in tab.labels:
+    # 3. Runtime against network size: one marker shape per method (points of two methods
+    # at the same place stay visible), the networks named on the top axis.
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    sizes: dict[str, float] = {}
+    for k, lab in enumerate(tab.labels):
         xs, ys = [], []
         for r in records:
             x, y = (r.get("size") or {}).get("weights"), r.get("runtime_s")
@@ -364,12 +352,124 @@ def plots(records: list[dict[str, Any]], out_dir: Path,
                     and isinstance(x, (int, float)) and isinstance(y, (int, float))):
                 xs.append(float(x))
                 ys.append(max(float(y), 1e-4))  # a log axis has no zero
+                sizes.setdefault(str(r.get("network")), float(x))
         if xs:
-            ax.scatter(xs, ys, label=lab, color=colors[lab], s=25)
-    _loglog(ax, "weights of the network", "runtime (s)", "Runtime against network size")
+            ax.scatter(xs, ys, label=lab, color=colors[lab], s=28, marker=_MARKERS[k % 10],
+                       alpha=0.85)
+    _loglog(ax, "weights of the network", "runtime of the method (s)",
+            "Runtime against network size")
+    _network_axis(ax, sizes)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     written.append(_save(fig, out_dir / "runtime_vs_size.png"))
     return written
+
+
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+
+
+def _network_axis(ax: Any, sizes: dict[str, float], unit: str = "") -> None:
+    """SI ticks at powers of ten (and 2, 5 times them within one decade) on the bottom
+    axis, no minor labels; the networks' names on the top axis at their sizes."""
+    from matplotlib import ticker
+
+    if not sizes:
+        return
+    lo, hi = min(sizes.values()), max(sizes.values())
+    ax.set_xlim(lo / 1.6, hi * 1.6)
+    subs = (1.0, 2.0, 5.0) if hi / lo < 100 else (1.0,)
+    ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=subs))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _si(v) + unit))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    top = ax.secondary_xaxis("top")
+    at: dict[float, list[str]] = {}
+    for name in sorted(sizes, key=sizes.__getitem__):
+        at.setdefault(sizes[name], []).append(name)   # networks of one size share a tick
+    top.set_xticks(list(at), [", ".join(v) for v in at.values()], rotation=40, ha="left",
+                   fontsize=7)
+    top.xaxis.set_minor_locator(ticker.NullLocator())
+    top.tick_params(axis="x", length=3)
+    for x in at:
+        ax.axvline(x, color="0.85", lw=0.6, zorder=0)
+
+
+def _gap_plot(records: list[dict[str, Any]], tab: Table, colors: dict[str, Any],
+              path: Path) -> Path:
+    """Bars of the gap to the certified bound, log scale, one panel per network when the
+    study has hardware variants. A gap of 0 is drawn to the floor and marked 0; a method
+    without a valid schedule on an instance is marked x."""
+    import matplotlib.pyplot as plt
+    from matplotlib import ticker
+
+    failed = {((str(r.get("network")), str(r.get("hardware"))), tab.label(r))
+              for r in records if r.get("status") not in _OK}
+    gaps = {(inst, lab): 100 * (r["makespan_cycles"] / tab.bound[inst] - 1)
+            for (inst, lab), r in tab.best.items() if tab.bound.get(inst)}
+    positive = [g for g in gaps.values() if g > 0]
+    floor = min(0.1, 10 ** math.floor(math.log10(min(positive)))) if positive else 0.1
+    top = max(positive, default=1.0) * 8   # room for the values over the bars
+    nets = list(dict.fromkeys(i[0] for i in tab.instances))
+    per_net = [[i for i in tab.instances if i[0] == n] for n in nets]
+    by_net = max(len(p) for p in per_net) > 1
+    panels = per_net if by_net else [tab.instances]
+    # the same variants for every network: one set of variant names, under the last panel
+    shared = by_net and len({tuple(h for _, h in p) for p in per_net}) == 1
+    widest = max(len(p) for p in panels)
+    n = max(1, len(tab.labels))
+    width = 0.8 / n
+    fig, axes = plt.subplots(len(panels), 1, squeeze=False, sharex=shared,
+                             figsize=(max(7.0, 0.2 * n * widest + 4.0), 2.4 * len(panels) + 1.2))
+    values = n * widest <= 60   # the value over each bar, where there is room for it
+    for a, (ax, insts) in enumerate(zip(axes[:, 0], panels, strict=True)):
+        for k, lab in enumerate(tab.labels):
+            for i, inst in enumerate(insts):
+                x = i + (k - (n - 1) / 2) * width
+                g = gaps.get((inst, lab))
+                if g is not None:
+                    ax.bar(x, max(g, floor) - floor, width, bottom=floor, color=colors[lab])
+                    if g <= 0:
+                        ax.text(x, floor * 1.15, "0", ha="center", va="bottom", fontsize=6)
+                    elif values:
+                        ax.text(x, max(g, floor) * 1.12, f"{g:.3g}%" if g < 100 else f"{g:.0f}%",
+                                ha="center", va="bottom", rotation=90, fontsize=5.5)
+                elif (inst, lab) in failed:
+                    ax.text(x, floor * 1.15, "x", ha="center", va="bottom", fontsize=7,
+                            color="0.4")
+        ax.set_yscale("log")
+        ax.set_ylim(floor, top)
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}%"))
+        ax.set_xticks(range(len(insts)))
+        if by_net:
+            ticklabels = [h for _, h in insts]
+            ax.set_title(insts[0][0], fontsize=9, loc="left")
+        else:
+            ticklabels = [n_ if h == "base" else f"{n_}\n{h}" for n_, h in insts]
+        many = len(insts) > 6
+        if not shared or a == len(panels) - 1:
+            ax.set_xticklabels(ticklabels, rotation=25 if many else 0,
+                               ha="right" if many else "center", fontsize=8)
+        else:
+            ax.tick_params(axis="x", labelbottom=False)
+        ax.set_xlim(-0.6, len(insts) - 0.4)
+        ax.set_ylabel("gap to the lower bound", fontsize=8)
+        ax.grid(axis="y", alpha=0.3, which="major")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = [Patch(color=colors[lab], label=lab) for lab in tab.labels]
+    if failed:
+        handles.append(Line2D([], [], ls="", marker="$x$", color="0.4",
+                              label="no valid schedule"))
+    if any(g <= 0 for g in gaps.values()):
+        handles.append(Line2D([], [], ls="", marker="$0$", color="k", label="gap 0 (optimal)"))
+    legend_w = max(len(h.get_label()) for h in handles) * 0.075 + 0.6  # inches
+    split = 1 - legend_w / fig.get_size_inches()[0]
+    fig.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(split, 0.93),
+               frameon=False)
+    fig.suptitle("Gap to the certified lower bound per method and instance (log scale)",
+                 x=0.01, ha="left", fontsize=10)
+    fig.tight_layout(rect=(0, 0, split, 0.95))
+    return _save(fig, path)
 
 
 def _loglog(ax: Any, xlabel: str, ylabel: str, title: str) -> None:

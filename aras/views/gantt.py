@@ -6,12 +6,16 @@
   the top) and, above them, a band with the compute steps. Every write
   occupies its row from its start to the end of its part's compute
   (MODEL.md R2): a dark shade of its layer's colour while it writes
-  (``write_latency_cycles``), a light shade while it holds the tile. Layers
-  cycle through 20 qualitative colours in network order; the compute band
-  uses the same colours. A legend of hundreds of layers would be useless, so
-  names are written on the chart instead: on compute steps wide enough to
-  carry them, and on compact blocks of a part's rows (up to 40, see
-  :func:`_label_blocks`).
+  (``write_latency_cycles``), a light shade while it holds the tile. Every
+  weight-bearing layer has a colour of its own (:func:`layer_colours`: hues a
+  golden angle apart, so layers next to each other differ most); the compute
+  band uses the same colours. The key on the right shows each layer's three
+  shades (writing, holding, computing) in compute order, with names (every
+  k-th when there are more than fit), and names are written on the chart as
+  well: on compute steps wide enough to carry them, and on compact blocks of
+  a part's rows (up to 40, see :func:`_label_blocks`).
+  The y axis is named after its ticks: APU rows (``pe N row R``) when up to
+  24 rows are drawn, PEs (their first row) beyond.
 - bottom: one lane per Gbuffer bank, coloured when the bank is powered as an
   input or an output bank, over the intervals the evaluator charges leakage
   for (:func:`aras.views.trace.bank_intervals`).
@@ -32,7 +36,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
-from matplotlib.colors import to_rgba_array
+from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -44,12 +48,25 @@ from aras.views.trace import WriteIntervals, bank_intervals, size_text, write_in
 GIDS = {"write": "apu-write", "hold": "apu-hold", "compute": "compute",
         "input": "bank-input", "output": "bank-output"}
 
-# tab20 reordered strong hues first, then their light partners, so that neighbouring layers
-# never get two shades of one hue.
-_TAB20 = to_rgba_array(["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                        "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78",
-                        "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7",
-                        "#dbdb8d", "#9edae5"])
+_GOLDEN = 0.6180339887498949
+
+
+def layer_colours(n: int) -> np.ndarray:
+    """``n`` distinct RGBA colours, one per weight-bearing layer in compute order.
+
+    Hues step by the golden ratio of the circle (137.5 degrees), so consecutive layers are
+    far apart in hue and no two layers share a colour; saturation and value cycle through
+    three levels each to separate layers whose hues come close.
+    """
+    i = np.arange(n)
+    hsv = np.stack([(i * _GOLDEN) % 1.0, np.array([0.85, 0.6, 0.95])[i % 3],
+                    np.array([0.85, 0.7, 0.95])[(i // 3) % 3]], axis=1)
+    out = np.ones((n, 4))
+    out[:, :3] = hsv_to_rgb(hsv) if n else np.zeros((0, 3))
+    return out
+
+
+_WRITE_SHADE, _HOLD_SHADE = 0.35, 0.5  # toward black while writing, toward white holding
 _WEIGHTLESS = (0.55, 0.55, 0.55, 1.0)
 _BANK_COLORS = {"input": "#1f77b4", "output": "#ff7f0e"}
 _FONT = 6  # points, for the labels inside the chart
@@ -162,9 +179,11 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
     Returns
     -------
     matplotlib.figure.Figure
-        Two axes: ``fig.axes[0]`` the APU rows and compute band,
-        ``fig.axes[1]`` the Gbuffer banks. The figure is not registered with
-        pyplot (it renders with the Agg canvas), so it needs no closing.
+        ``fig.axes[0]`` the APU rows and compute band, ``fig.axes[1]`` the
+        Gbuffer banks, ``fig.axes[2]`` the layer key (an image of the layers'
+        writing, holding and computing colours; absent without weight-bearing
+        layers). The figure is not registered with pyplot (it renders with the
+        Agg canvas), so it needs no closing.
     """
     hw = problem.hardware
     total_rows = hw.total_apu_rows
@@ -182,16 +201,22 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
     for st in problem.steps:
         if st.weighted and st.layer not in layer_ix:
             layer_ix[st.layer] = len(layer_ix)
+    palette = layer_colours(len(layer_ix))
 
     def colours(layers: list[str]) -> np.ndarray:
         idx = np.array([layer_ix.get(name, -1) for name in layers], dtype=np.int64)
-        c = _TAB20[np.maximum(idx, 0) % len(_TAB20)]
+        c = palette[np.maximum(idx, 0)] if len(palette) else np.zeros((len(idx), 4))
         c[idx < 0] = _WEIGHTLESS
         return c.reshape(len(layers), 4)
 
     # A fixed layout (not constrained) so that the axes' size in inches is known before
-    # drawing: labels are placed only where they fit, without a costly extra draw.
-    left, right, bottom, top, hspace = 0.09, 0.85, 0.06, 0.95, 0.06
+    # drawing: labels are placed only where they fit, without a costly extra draw. The right
+    # margin holds the layer key: its strip and the longest name it shows.
+    key_font = 5.5
+    key_names = list(layer_ix)
+    name_in = max([len(x) for x in key_names] + [8]) * 0.6 * key_font / 72
+    right = max(0.62, 1.0 - (0.5 + name_in + 0.3) / figsize[0])
+    left, bottom, top, hspace = 0.09, 0.06, 0.95, 0.06
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
     ax, axb = fig.subplots(2, 1, sharex=True, height_ratios=[4.0, 1.0],
@@ -208,10 +233,10 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
     y1 = wi.rowid[shown] + 1 - pad
     base = colours(schedule.writes.layer[shown].tolist())
     hold = PolyCollection(_rects(wi.write_end[shown] * scale, wi.hold_end[shown] * scale, y0, y1),
-                          facecolors=_shade(base, 1.0, 0.45), edgecolors="none",
+                          facecolors=_shade(base, 1.0, _HOLD_SHADE), edgecolors="none",
                           linewidths=0, gid=GIDS["hold"])
     write = PolyCollection(_rects(wi.start[shown] * scale, wi.write_end[shown] * scale, y0, y1),
-                           facecolors=_shade(base, 0.0, 0.35), edgecolors="none",
+                           facecolors=_shade(base, 0.0, _WRITE_SHADE), edgecolors="none",
                            linewidths=0, gid=GIDS["write"])
     ax.add_collection(hold)
     ax.add_collection(write)
@@ -249,29 +274,27 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
 
     ax.set_xlim(0, xmax)
     ax.set_ylim(n_rows, ylo)  # inverted: compute on top, row 0 under it
-    # y ticks: every row on small accelerators, else the first row of evenly spaced PEs.
+    # y ticks: every row on small accelerators, else the first row of evenly spaced PEs; the
+    # axis is named after what its ticks count.
+    shown_txt = "" if n_rows == total_rows else f"first {n_rows} of {total_rows} rows"
     if n_rows <= 24:
         ticks = list(range(n_rows))
         labels = [f"pe {r // per} row {r % per}" for r in ticks]
         yt = [t + 0.5 for t in ticks]
+        ylabel = "APU row" + (f" ({shown_txt})" if shown_txt else "")
     else:
         n_pes = -(-n_rows // per)
         every = max(1, -(-n_pes // 16))
         pes = list(range(0, n_pes, every))
         yt = [p * per for p in pes]
-        labels = [f"pe {p}" for p in pes]
+        labels = [str(p) for p in pes]
         for y in yt[1:]:
             ax.axhline(y, color="0.85", lw=0.4, zorder=0)
+        ylabel = (f"PE ({per} APU rows each, one lane per row"
+                  + (f"; {shown_txt}" if shown_txt else "") + ")")
     ax.set_yticks([(cy0 + cy1) / 2] + yt, ["compute"] + labels, fontsize=7)
-    shown_txt = "" if n_rows == total_rows else f" (first {n_rows} of {total_rows})"
-    ax.set_ylabel(f"APU row{shown_txt}")
-    ax.legend(handles=[Patch(color=_shade(_TAB20[:1], 0.0, 0.35)[0], label="writing"),
-                       Patch(color=_shade(_TAB20[:1], 1.0, 0.45)[0],
-                             label="holding until\nits part computes"),
-                       Patch(color=_TAB20[0], label="computing"),
-                       Patch(color=_WEIGHTLESS, label="weightless op")],
-              title="colour = layer", title_fontsize=7, fontsize=7, loc="upper left",
-              bbox_to_anchor=(1.01, 1.0))
+    ax.set_ylabel(ylabel)
+    _layer_key(fig, palette, key_names, right + 0.012, ax, key_font)
     makespan_txt = f"{hw.seconds(schedule.makespan) * factor:.3f} {unit}"
     ax.set_title(f"{schedule.network} / {schedule.method} on {hw.name}: makespan "
                  f"{makespan_txt} ({schedule.makespan} cycles), {len(schedule.writes)} writes",
@@ -299,7 +322,9 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
         axb.set_title(f"the steps' banks; bank_mode {mode!r} also keeps tensors in banks over "
                       "their lifetimes, not drawn here", fontsize=8)
     axb.set_xlabel(f"time ({unit})")
-    axb.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    handles, _ = axb.get_legend_handles_labels()
+    axb.legend(handles=handles + [Patch(color=_WEIGHTLESS, label="weightless op\n(compute band)")],
+               fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for a in (ax, axb):
         a.grid(axis="x", alpha=0.3)
     if path is not None:
@@ -307,4 +332,35 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
     return fig
 
 
-__all__ = ["gantt", "GIDS"]
+def _layer_key(fig: Figure, palette: np.ndarray, names: list[str], x0: float, ax: Axes,
+               font: float) -> None:
+    """The layer colours as drawn, in an axes of its own from ``x0`` (figure fraction) beside
+    ``ax``: one row per weight-bearing layer in compute order, its writing, holding and
+    computing shades side by side, named on the right (every k-th name when they do not all
+    fit)."""
+    if not names:
+        return
+    pos = ax.get_position()
+    fig_w, fig_h = fig.get_size_inches()
+    head_in = 0.75  # column names and title above the strip
+    y1 = pos.y1 - head_in / fig_h
+    kax = fig.add_axes((x0, pos.y0, 0.3 / fig_w, y1 - pos.y0), gid="layer-key")
+    img = np.stack([_shade(palette, 0.0, _WRITE_SHADE), _shade(palette, 1.0, _HOLD_SHADE),
+                    palette], axis=1)
+    kax.imshow(img, aspect="auto", interpolation="nearest")
+    fits = max(1, int((y1 - pos.y0) * fig_h / (1.2 * font / 72)))
+    every = -(-len(names) // fits)
+    shown = list(range(0, len(names), every))
+    kax.yaxis.tick_right()
+    kax.set_yticks(shown, [names[k] for k in shown], fontsize=font)
+    kax.tick_params(axis="y", length=1.5, pad=1)
+    kax.xaxis.tick_top()
+    kax.set_xticks([0, 1, 2], ["writing", "holding", "computing"], rotation=90, fontsize=6)
+    kax.tick_params(axis="x", length=0, pad=1)
+    title = "layer" + (f" ({len(shown)} of {len(names)} named)" if every > 1 else "")
+    kax.set_title(title, fontsize=7, loc="left", pad=33)
+    for side in ("top", "right", "bottom", "left"):
+        kax.spines[side].set_linewidth(0.4)
+
+
+__all__ = ["gantt", "GIDS", "layer_colours"]
