@@ -77,7 +77,7 @@ def _load_schedule(path: Path, network: str | None, hardware: str | None, **opts
         s.hardware, source=f"{path}: hardware")
     net = None
     if network is None and "network_source" in s.extra:
-        net = network_from_source(s.extra["network_source"])
+        net = network_from_source(s.extra["network_source"], f"{path}: network_source")
     if net is None:
         net = _network(network or s.network, **opts)
     return s, map_network(net, hw)

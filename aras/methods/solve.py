@@ -169,6 +169,10 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
                          f"{', '.join(BANK_MODES)})")
     if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
         raise InputError(f"--time-limit: must be a finite number > 0, got {time_limit}")
+    if reuse:
+        from aras.methods.reuse import check_reuse
+
+        check_reuse(problem.hardware)
     if weights is None:
         weights = problem.network.codes
     b = bounds(problem)
