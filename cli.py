@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 invalid schedule or infeasible instance, 2 bad input.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,7 +23,7 @@ from aras.frontends.onnx_static import parse_shape
 from aras.frontends.pretrained import weights_for
 from aras.frontends.zoo import ZOO
 from aras.methods.configs import get_config
-from aras.methods.solve import METHODS, Status
+from aras.methods.solve import METHODS, Status, check_options
 from aras.methods.solve import solve as run_solve
 from aras.model.errors import InputError
 from aras.model.hardware import Hardware, load_hardware
@@ -246,23 +245,17 @@ def solve(
     json_: JsonOpt = False,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
-    if threads < 1:
-        raise InputError(f"--threads: must be >= 1, got {threads}")
-    if window < 1 or not 0 <= overlap < window:
-        raise InputError(f"--window/--overlap: need window >= 1 and 0 <= overlap < window, "
-                         f"got {window}/{overlap}")
-    if gap is not None and not 0 <= gap < 1:  # NaN fails both comparisons, so it is caught
-        raise InputError(f"--gap: must be in [0, 1), got {gap}")
-    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
-        raise InputError(f"--time-limit: must be a finite number > 0, got {time_limit}")
-    if not (math.isfinite(window_time) and window_time > 0):
-        raise InputError(f"--window-time: must be a finite number > 0, got {window_time}")
+    # Every option before any work.
+    cfg = get_config(config) if config is not None else None
+    if cfg is not None:
+        method, banks, reuse = cfg.method, cfg.banks, cfg.reuse
+    check_options(method, dict(banks=banks, time_limit=time_limit, threads=threads, seed=seed,
+                               gap=gap, window=window, overlap=overlap,
+                               window_time=window_time, solver=solver))
     net_opts: dict[str, Any] = dict(tokens=tokens, input_shape=input_shape, phase=phase,
                                     context=context)
-    if config is not None:
-        cfg = get_config(config)
+    if cfg is not None:
         hw = cfg.hardware(load_hardware(hardware) if hardware else None)
-        method, banks, reuse = cfg.method, cfg.banks, cfg.reuse
         p = map_network(_network(network, **net_opts), hw)
     else:
         p = _problem(network, hardware, **net_opts)
@@ -430,7 +423,8 @@ def study_run(
         "--scheduler", help="Dask scheduler address (tcp://HOST:PORT); needs aras[dask].")
     ] = None,
     retry_failed: Annotated[bool, typer.Option(
-        "--retry-failed", help="Run again the tasks recorded as failed.")] = False,
+        "--retry-failed", help="Run again the tasks recorded as failed (or whose method "
+                               "ended in error).")] = False,
 ) -> None:
     """Run a study; finished tasks are kept, so the same command resumes after a kill."""
     from rich import progress as rp

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from aras.model.errors import InputError
 from tests.helpers import ROOT, cli_inprocess, tiny_hardware
 
 R18 = ROOT / "instances" / "networks" / "resnet18-cifar.json"
@@ -71,6 +72,8 @@ def _study(tmp: Path, body: str) -> Path:
      "hardware.sweep.write_energy_per_pulse_j[0]"),
     ("[hardware.variants]\nv = { frequency_hz = -inf }\n", "hardware.variants.v"),
     ("[hardware.sweep]\npes = [\"x1e400\"]\n", "hardware.sweep.pes[0]"),
+    ("[options.milp]\nwindow_time = nan\n", "options.milp.window_time"),
+    ("[options.milp]\ngap = inf\n", "options.milp.gap"),
 ])
 def test_non_finite_numbers_in_a_study_file(tmp_path: Path, body: str, field: str) -> None:
     r = cli_inprocess("study", str(_study(tmp_path, body)), "-o", str(tmp_path / "out"))
@@ -296,6 +299,79 @@ def test_a_directory_given_as_a_file(tmp_path: Path) -> None:
 def test_json_suffix_is_never_read_as_onnx(tmp_path: Path) -> None:
     p = _write(tmp_path / "n.json", "null")  # used to reach onnx.load's JSON parser
     one_line(cli_inprocess("solve", str(p)), "expected a JSON object")
+
+
+# --------------------------------------------------------------------------- study files
+
+@pytest.mark.parametrize("body, field", [
+    ('[options.milp]\nwindow = "six"\n', "options.milp.window"),
+    ("[options.milp]\nwindow = 0\n", "options.milp.window"),
+    ("[options.milp]\noverlap = 10\n", "options.milp.overlap"),
+    ("[options.milp]\ngap = 2\n", "options.milp.gap"),
+    ('[options.milp]\nsolver = "bogus"\n', "options.milp.solver"),
+    ('[options.milp]\nlookback = "x"\n', "options.milp.lookback"),
+    ("[options.milp]\nwindow_time = -1\n", "options.milp.window_time"),
+    ("seeds = [100000000000000000000]\n", "seeds[0]"),
+    ("threads = 100000\n", "threads"),
+    ('banks = ["x"]\n', "banks"),
+    ('description = ["a list"]\n', "description"),
+])
+def test_study_options_are_validated_at_load(tmp_path: Path, body: str, field: str) -> None:
+    r = cli_inprocess("study", str(_study(tmp_path, body)), "-o", str(tmp_path / "out"))
+    one_line(r, field)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("body, field", [
+    ('methods = [["x"]]', "methods[0]"),
+    ('methods = ["aras"]\n[hardware.sweep]\npes = ["many"]', "hardware.sweep.pes[0]"),
+    ('networks = [{network = "bert-base", tokens = "many"}]\nmethods = ["aras"]',
+     "networks[0].tokens"),
+    ('networks = [{network = "gpt2", phase = "middle"}]\nmethods = ["aras"]',
+     "networks[0].phase"),
+])
+def test_study_entries_of_the_wrong_type(tmp_path: Path, body: str, field: str) -> None:
+    p = tmp_path / "set.toml"
+    p.write_text(body if body.startswith("networks") else f'networks = ["{R18}"]\n{body}\n')
+    one_line(cli_inprocess("study", str(p), "-o", str(tmp_path / "out")), field)
+
+
+def test_retry_failed_reruns_method_errors(tmp_path: Path) -> None:
+    from aras.studies.run import pending_tasks
+    from aras.studies.study import load_study
+
+    p = _study(tmp_path, "")
+    study = load_study(p)
+    out = tmp_path / "out"
+    out.mkdir()
+    recs = [{"task": t.id, "status": s} for t, s in zip(study.tasks, ("error", "failed"),
+                                                           strict=False)]
+    recs += [{"task": t.id, "status": "feasible"} for t in study.tasks[2:]]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert pending_tasks(study, out) == []
+    assert pending_tasks(study, out, retry_failed=True) == study.tasks[:2]
+
+
+# --------------------------------------------------------------------------- solve options
+
+@pytest.mark.parametrize("args, field", [
+    (["--seed", "-1"], "--seed"), (["--seed", str(2**40)], "--seed"),
+    (["--threads", "0"], "--threads"), (["--window", "0"], "--window"),
+    (["--overlap", "6"], "--overlap"), (["-m", "milp", "--solver", "bogus"], "--solver"),
+    (["--banks", "nope"], "greedy, exact, ilp, liveness"), (["--gap", "inf"], "--gap"),
+    (["--config", "nope"], "--config"),
+])
+def test_solve_options_in_range(args: list[str], field: str) -> None:
+    one_line(cli_inprocess("solve", str(R18), *args), field)
+
+
+def test_check_options_names_the_field_it_is_given() -> None:
+    from aras.methods.solve import check_options
+
+    with pytest.raises(InputError, match=r"^f\.window: must be >= 1"):
+        check_options("milp", {"window": 0}, {"window": "f.window"})
+    check_options("milp", {"window": 8, "overlap": 7, "gap": 0.0, "seed": 2**31 - 1})
+    check_options(None, {"threads": 1})
 
 
 # --------------------------------------------------------------------------- own inputs

@@ -322,7 +322,7 @@ def load_study(path: str | Path) -> Study:
     InputError
         On a missing or malformed file or any invalid field (the message names it).
     """
-    from aras.methods.solve import METHODS
+    from aras.methods.solve import BANK_MODES, METHODS, check_options
 
     p = Path(path)
     data = read_toml(p, "study")
@@ -333,29 +333,32 @@ def load_study(path: str | Path) -> Study:
     name = data.get("name", p.stem)
     if not isinstance(name, str) or not name:
         raise InputError(f"{w}: name must be a non-empty string")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise InputError(f"{w}: description must be a string, got {description!r}")
 
     networks = _networks(data, p, w)
 
     methods = _list(data, "methods", w)
     for i, m in enumerate(methods):
-        if m not in METHODS:
-            raise InputError(f"{w}: methods[{i}]: unknown method '{m}' "
+        if not isinstance(m, str) or m not in METHODS:
+            raise InputError(f"{w}: methods[{i}]: unknown method {m!r} "
                              f"(known: {', '.join(METHODS)})")
     if len(set(methods)) != len(methods):
         raise InputError(f"{w}: methods: a method is listed twice")
+    # Every option is checked as `aras solve` checks its flags (the same function), so that
+    # no task fails an hour later on a value the file could have been refused for now.
     time_limits = _list(data, "time_limits", w, [60])
     for i, t in enumerate(time_limits):
         number(t, f"{w}: time_limits[{i}]", lo=0, lo_open=True)
     seeds = _list(data, "seeds", w, [0])
     for i, s in enumerate(seeds):
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise InputError(f"{w}: seeds[{i}] must be an integer >= 0, got {s!r}")
+        check_options(None, {"seed": s}, {"seed": f"{w}: seeds[{i}]"})
     banks = data.get("banks", "greedy")
-    if banks not in ("greedy", "exact", "ilp", "liveness"):
-        raise InputError(f"{w}: banks must be greedy, exact, ilp or liveness, got {banks!r}")
+    if not isinstance(banks, str) or banks not in BANK_MODES:
+        raise InputError(f"{w}: banks must be one of {', '.join(BANK_MODES)}, got {banks!r}")
     threads = data.get("threads", 1)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise InputError(f"{w}: threads must be an integer >= 1, got {threads!r}")
+    check_options(None, {"threads": threads}, {"threads": f"{w}: threads"})
     options = data.get("options", {})
     if not isinstance(options, dict):
         raise InputError(f"{w}: options must be a table of method tables")
@@ -368,6 +371,7 @@ def load_study(path: str | Path) -> Study:
         if bad:
             raise InputError(f"{w}: options.{m}.{bad[0]}: unknown option (known: "
                              f"{', '.join(sorted(METHOD_OPTIONS[m]))})")
+        check_options(m, opts, {k: f"{w}: options.{m}.{k}" for k in opts})
 
     variants, base_variant, sweeps = _variants(data, p, w)
 
@@ -389,8 +393,7 @@ def load_study(path: str | Path) -> Study:
     # Longest first: searching tasks take their whole time limit, so starting them
     # early keeps the workers busy to the end (a classic LPT order).
     tasks.sort(key=lambda t: -(t.time_limit or 0.0))
-    return Study(name, p, tasks, variants, base_variant, sweeps,
-                 str(data.get("description", "")))
+    return Study(name, p, tasks, variants, base_variant, sweeps, description)
 
 
 __all__ = ["Task", "Study", "load_study", "SEARCHING", "METHOD_OPTIONS"]
