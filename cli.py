@@ -26,6 +26,7 @@ from aras.methods.configs import get_config
 from aras.methods.solve import METHODS, Status, check_options
 from aras.methods.solve import solve as run_solve
 from aras.model.errors import InputError
+from aras.model.files import check_output_dir, check_output_file
 from aras.model.hardware import Hardware, load_hardware
 from aras.model.mapping import Problem, map_network
 from aras.model.network import Network
@@ -245,13 +246,17 @@ def solve(
     json_: JsonOpt = False,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
-    # Every option before any work.
+    # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
     if cfg is not None:
         method, banks, reuse = cfg.method, cfg.banks, cfg.reuse
     check_options(method, dict(banks=banks, time_limit=time_limit, threads=threads, seed=seed,
                                gap=gap, window=window, overlap=overlap,
                                window_time=window_time, solver=solver))
+    if output is not None:
+        check_output_file(output, "--output")
+    if dump_model is not None:
+        check_output_file(dump_model, "--dump-model")
     net_opts: dict[str, Any] = dict(tokens=tokens, input_shape=input_shape, phase=phase,
                                     context=context)
     if cfg is not None:
@@ -352,6 +357,8 @@ def paper(
     from aras.methods.configs import CONFIGS
     from aras.studies.paper import networks_for_paper, run_paper
 
+    check_output_dir(output, "--output")
+
     total = len(networks_for_paper(minilm)) * len(CONFIGS)
     with Progress(console=err) as prog:
         task = prog.add_task("paper", total=total)
@@ -376,8 +383,10 @@ def plot(
 
     if max_rows is not None and max_rows < 1:
         raise InputError(f"--max-rows: must be >= 1, got {max_rows}")
-    s, p = _load_schedule(schedule, network, hardware)
     target = output or schedule.with_suffix(".png")
+    check_output_file(target, "--output")
+    _check_image_format(target)
+    s, p = _load_schedule(schedule, network, hardware)
     gantt(s, p, target, max_rows=max_rows)
     err.print(f"wrote {target}")
 
@@ -394,9 +403,21 @@ def trace(
     """The schedule in Chrome trace-event format: computes, APU-row writes, Gbuffer banks."""
     from aras.views.trace import save_trace
 
+    check_output_file(output, "--output")
     s, p = _load_schedule(schedule, network, hardware)
     save_trace(s, p, output)
     err.print(f"wrote {output} (open it in Perfetto or chrome://tracing)")
+
+
+def _check_image_format(target: Path) -> None:
+    """The plot's file name must end in a format Matplotlib writes (before any work)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in formats:
+        raise InputError(f"--output: {target.name}: unknown image format '{fmt}' (known: "
+                         f"{', '.join(sorted(formats))})")
 
 
 class _StudyGroup(TyperGroup):
@@ -435,6 +456,7 @@ def study_run(
     study = load_study(study_file)
     if workers < 1:
         raise InputError(f"--workers: must be >= 1, got {workers}")
+    check_output_dir(output, "--output")
     failed = 0
     with rp.Progress(rp.TextColumn("{task.description}"), rp.BarColumn(),
                      rp.MofNCompleteColumn(), rp.TextColumn("failed {task.fields[failed]}"),

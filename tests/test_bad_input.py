@@ -301,6 +301,54 @@ def test_json_suffix_is_never_read_as_onnx(tmp_path: Path) -> None:
     one_line(cli_inprocess("solve", str(p)), "expected a JSON object")
 
 
+# --------------------------------------------------------------------------- output paths
+
+def test_output_paths_are_checked_before_any_work(tmp_path: Path, schedule_doc: dict) -> None:
+    afile = _write(tmp_path / "a.json", "{}")
+    t0 = time.perf_counter()
+    # a 10-minute MILP: refused at once, not after the solve
+    one_line(cli_inprocess("solve", "resnet50", "-m", "milp", "--time-limit", "600",
+                           "--output", str(tmp_path / "missing_dir" / "s.json")),
+             "--output", "missing_dir")
+    one_line(cli_inprocess("solve", str(R18), "--output", str(tmp_path)), "--output",
+             "is a directory")
+    one_line(cli_inprocess("solve", str(R18), "--output", str(afile / "s.json")), "--output",
+             "is a file")
+    one_line(cli_inprocess("solve", str(R18), "-m", "milp", "--dump-model",
+                           str(tmp_path / "nope" / "m.lp")), "--dump-model")
+    sched = _write(tmp_path / "s.json", schedule_doc)
+    one_line(cli_inprocess("trace", str(sched), "--output", str(tmp_path)), "--output",
+             "is a directory")
+    one_line(cli_inprocess("plot", str(sched), "--output", str(tmp_path)), "--output")
+    one_line(cli_inprocess("plot", str(sched), "--output", str(tmp_path / "g.xyz")),
+             "--output", "image format 'xyz'")
+    one_line(cli_inprocess("plot", str(sched), "--output", str(tmp_path / "no" / "g.png")),
+             "--output")
+    study = _study(tmp_path, "")
+    one_line(cli_inprocess("study", str(study), "--output", str(afile)), "--output", "a file")
+    one_line(cli_inprocess("study", str(study), "--output", str(afile / "sub")), "--output",
+             "is a file")
+    one_line(cli_inprocess("paper", "--output", str(afile)), "--output", "a file")
+    one_line(cli_inprocess("paper", "--output", str(afile / "p")), "--output")
+    assert time.perf_counter() - t0 < 60
+    assert afile.read_text() == "{}"
+
+
+def test_writes_are_atomic(tmp_path: Path) -> None:
+    from aras.model.files import atomic_path, atomic_write_text
+
+    target = tmp_path / "s.json"
+    atomic_write_text(target, "old")
+    with pytest.raises(KeyboardInterrupt), atomic_path(target) as tmp:
+        tmp.write_text("half a fi")
+        raise KeyboardInterrupt  # interrupted mid-write: the old file stays, no temporary
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+    r = cli_inprocess("solve", str(R18), "--output", str(target))
+    assert r.returncode == 0 and json.loads(target.read_text())["format"] == "aras-schedule/1"
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
 # --------------------------------------------------------------------------- study files
 
 @pytest.mark.parametrize("body, field", [

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aras.model.errors import InputError
-from aras.model.files import read_toml
+from aras.model.files import atomic_write_text, read_toml
 from aras.model.limits import INT_LIMIT
 
 KB = 1024
@@ -261,7 +261,7 @@ class Hardware:
 
     def save(self, path: str | Path) -> None:
         """Write the configuration as TOML."""
-        Path(path).write_text(self.to_toml())
+        atomic_write_text(path, self.to_toml())
 
     @classmethod
     def load(cls, path: str | Path) -> Hardware:

@@ -18,7 +18,7 @@ from typing import Any
 import networkx as nx
 
 from aras.model.errors import InputError
-from aras.model.files import read_json
+from aras.model.files import atomic_write_text, read_json
 from aras.model.limits import (
     INT_LIMIT,
     MAX_DIM,
@@ -568,7 +568,7 @@ class Network:
         d = self.to_dict()
         lines = ",\n  ".join(json.dumps(o) for o in d["ops"])
         head = json.dumps({k: d[k] for k in ("format", "name", "inputs")})[:-1]
-        Path(path).write_text(f'{head}, "ops": [\n  {lines}\n]}}\n')
+        atomic_write_text(path, f'{head}, "ops": [\n  {lines}\n]}}\n')
 
     @classmethod
     def load(cls, path: str | Path) -> Network:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from aras.model.errors import InputError
-from aras.model.files import read_json
+from aras.model.files import atomic_write_text, read_json
 from aras.model.limits import INT_LIMIT, shown
 
 FORMAT = "aras-schedule/1"
@@ -144,7 +144,7 @@ class Schedule:
         head = json.dumps(d)[:-1]
         text = (f'{head},\n  "steps": [\n    {steps}\n  ],\n  "writes": [\n    {writes}\n  ],'
                 f'\n  "makespan": {makespan}\n}}\n')
-        Path(path).write_text(text)
+        atomic_write_text(path, text)
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "schedule") -> Schedule:

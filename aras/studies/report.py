@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aras.model.errors import InputError
+from aras.model.files import atomic_path, atomic_write_text
 from aras.studies.run import RESULTS, load_results
 from aras.studies.study import SEARCHING
 
@@ -234,7 +235,7 @@ def _freq(tab: Table, inst: tuple[str, str]) -> float | None:
 
 def write_csv(records: list[dict[str, Any]], path: Path) -> None:
     """One row per task (the last record of each), columns :data:`CSV_COLUMNS`."""
-    with open(path, "w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
         w.writeheader()
         for r in records:
@@ -394,7 +395,8 @@ def _si(v: float) -> str:
 def _save(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=130)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=130)
     plt.close(fig)
     return path
 
@@ -416,7 +418,7 @@ def report(out_dir: str | Path) -> list[Path]:
     write_csv(records, d / "results.csv")
     meta = _meta(d)
     order = list(meta.get("variants") or [])
-    (d / "summary.md").write_text(summary(records, str(meta.get("name", d.name)), order))
+    atomic_write_text(d / "summary.md", summary(records, str(meta.get("name", d.name)), order))
     return [d / "results.csv", d / "summary.md", *plots(records, d, _sweeps(meta), order)]
 
 

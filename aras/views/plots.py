@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 
 from aras.evaluation.evaluator import ENERGY_COMPONENTS  # noqa: E402
 from aras.methods.configs import CONFIGS  # noqa: E402
+from aras.model.files import atomic_path  # noqa: E402
 
 
 def _grouped(ax: Any, nets: list[str], series: dict[str, list[float]], ylabel: str) -> None:
@@ -37,7 +38,8 @@ def paper_plots(rows: list[dict[str, Any]], out: Path) -> list[Path]:
     def save(fig: Any, name: str) -> None:
         fig.tight_layout()
         p = out / name
-        fig.savefig(p, dpi=120)
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, dpi=120)
         plt.close(fig)
         paths.append(p)
 
