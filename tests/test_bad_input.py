@@ -470,6 +470,17 @@ def test_tiny_hardware_still_maps() -> None:
     assert map_network(load_network(str(R18)), tiny_hardware()).steps
 
 
+def test_damaged_study_results_are_one_line_errors(tmp_path: Path) -> None:
+    d = tmp_path / "out"
+    d.mkdir()
+    (d / "study.json").write_text('{"variants": 5, "sweeps": {"pes": [1]}}')
+    (d / "results.jsonl").write_text(
+        '{"task": "a"}\n[1, 2]\n{"task": "b", "status": "feasible", "makespan_cycles": "abc"}\n')
+    one_line(cli_inprocess("study", "report", str(d)), "task 'b'", "makespan_cycles")
+    (d / "results.jsonl").write_text('{"task": 5, "status": "feasible"}\n')
+    one_line(cli_inprocess("study", "report", str(d)), "'task' must be a string")
+
+
 def test_reuse_on_hardware_whose_codes_cannot_hold_the_centers(tmp_path: Path) -> None:
     hw = tmp_path / "hw4.toml"
     hw.write_text("weight_bits = 4\n")
