@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 invalid schedule or infeasible instance, 2 bad input.
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from pathlib import Path
@@ -24,9 +23,10 @@ from aras.frontends.onnx_static import parse_shape
 from aras.frontends.pretrained import weights_for
 from aras.frontends.zoo import ZOO
 from aras.methods.configs import get_config
-from aras.methods.solve import METHODS, Status
+from aras.methods.solve import METHODS, Status, check_options
 from aras.methods.solve import solve as run_solve
 from aras.model.errors import InputError
+from aras.model.files import check_output_dir, check_output_file
 from aras.model.hardware import Hardware, load_hardware
 from aras.model.mapping import Problem, map_network
 from aras.model.network import Network
@@ -93,7 +93,7 @@ def _load_schedule(path: Path, network: str | None, hardware: str | None, **opts
         s.hardware, source=f"{path}: hardware")
     net = None
     if network is None and "network_source" in s.extra:
-        net = network_from_source(s.extra["network_source"])
+        net = network_from_source(s.extra["network_source"], f"{path}: network_source")
     if net is None:
         net = _network(network or s.network, **opts)
     return s, map_network(net, hw)
@@ -261,23 +261,21 @@ def solve(
     ] = False,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
-    if threads < 1:
-        raise InputError(f"--threads: must be >= 1, got {threads}")
-    if window < 1 or not 0 <= overlap < window:
-        raise InputError(f"--window/--overlap: need window >= 1 and 0 <= overlap < window, "
-                         f"got {window}/{overlap}")
-    if gap is not None and not 0 <= gap < 1:  # NaN fails both comparisons, so it is caught
-        raise InputError(f"--gap: must be in [0, 1), got {gap}")
-    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
-        raise InputError(f"--time-limit: must be a finite number > 0, got {time_limit}")
-    if not (math.isfinite(window_time) and window_time > 0):
-        raise InputError(f"--window-time: must be a finite number > 0, got {window_time}")
+    # Every option, and where the results go, before any work.
+    cfg = get_config(config) if config is not None else None
+    if cfg is not None:
+        method, banks, reuse = cfg.method, cfg.banks, cfg.reuse
+    check_options(method, dict(banks=banks, time_limit=time_limit, threads=threads, seed=seed,
+                               gap=gap, window=window, overlap=overlap,
+                               window_time=window_time, solver=solver))
+    if output is not None:
+        check_output_file(output, "--output")
+    if dump_model is not None:
+        check_output_file(dump_model, "--dump-model")
     net_opts: dict[str, Any] = dict(tokens=tokens, input_shape=input_shape, phase=phase,
                                     context=context)
-    if config is not None:
-        cfg = get_config(config)
+    if cfg is not None:
         hw = cfg.hardware(load_hardware(hardware) if hardware else None)
-        method, banks, reuse = cfg.method, cfg.banks, cfg.reuse
         p = map_network(_network(network, **net_opts), hw)
     else:
         p = _problem(network, hardware, **net_opts)
@@ -373,6 +371,8 @@ def paper(
     from aras.methods.configs import CONFIGS
     from aras.studies.paper import networks_for_paper, run_paper
 
+    check_output_dir(output, "--output")
+
     total = len(networks_for_paper(minilm)) * len(CONFIGS)
     with Progress(console=err) as prog:
         task = prog.add_task("paper", total=total)
@@ -397,8 +397,10 @@ def plot(
 
     if max_rows is not None and max_rows < 1:
         raise InputError(f"--max-rows: must be >= 1, got {max_rows}")
-    s, p = _load_schedule(schedule, network, hardware)
     target = output or schedule.with_suffix(".png")
+    check_output_file(target, "--output")
+    _check_image_format(target)
+    s, p = _load_schedule(schedule, network, hardware)
     gantt(s, p, target, max_rows=max_rows)
     err.print(f"wrote {target}", markup=False)
 
@@ -415,10 +417,22 @@ def trace(
     """The schedule in Chrome trace-event format: computes, APU-row writes, Gbuffer banks."""
     from aras.views.trace import save_trace
 
-    s, p = _load_schedule(schedule, network, hardware)
     target = output or schedule.with_suffix(".trace.json")
+    check_output_file(target, "--output")
+    s, p = _load_schedule(schedule, network, hardware)
     save_trace(s, p, target)
     err.print(f"wrote {target} (open it in Perfetto or chrome://tracing)", markup=False)
+
+
+def _check_image_format(target: Path) -> None:
+    """The plot's file name must end in a format Matplotlib writes (before any work)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in formats:
+        raise InputError(f"--output: {target.name}: unknown image format '{fmt}' (known: "
+                         f"{', '.join(sorted(formats))})")
 
 
 class _StudyGroup(TyperGroup):
@@ -447,7 +461,8 @@ def study_run(
         "--scheduler", help="Dask scheduler address (tcp://HOST:PORT); needs aras[dask].")
     ] = None,
     retry_failed: Annotated[bool, typer.Option(
-        "--retry-failed", help="Run again the tasks recorded as failed.")] = False,
+        "--retry-failed", help="Run again the tasks recorded as failed (or whose method "
+                               "ended in error).")] = False,
 ) -> None:
     """Run a study; finished tasks are kept, so the same command resumes after a kill."""
     from rich import progress as rp
@@ -460,6 +475,7 @@ def study_run(
                                          or "study")
     if workers < 1:
         raise InputError(f"--workers: must be >= 1, got {workers}")
+    check_output_dir(out_dir, "--output")
     failed = 0
     with rp.Progress(rp.TextColumn("{task.description}"), rp.BarColumn(),
                      rp.MofNCompleteColumn(), rp.TextColumn("failed {task.fields[failed]}"),

@@ -49,3 +49,22 @@ def test_vgg_first_layer_on_aras_banks():
 def test_passes():
     assert activation_passes(ARAS_BANKS, 3_211_264, 3_211_264, "x") == 2
     assert activation_passes(BASELINE_BANKS, 150_528, 3_211_264, "x") == 1
+
+
+def test_activation_passes_by_bisection_equal_the_linear_search() -> None:
+    import time
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        sizes = [int(x) for x in rng.choice([64, 1000, 1024, 4096, 65536, 1 << 20],
+                                            size=int(rng.integers(2, 7)))]
+        i, o = (int(rng.integers(0, 10 ** int(rng.integers(1, 8)))) for _ in range(2))
+        k = max(1, -(-(i + o) // sum(sizes)))
+        while not cover_exists(sizes, -(-i // k), -(-o // k)):
+            k += 1
+        assert activation_passes(sizes, i, o, "x") == k
+    t0 = time.perf_counter()  # 10^12 bytes: some 10^5 passes, found in a few dozen checks
+    assert activation_passes([1024, 2048, 1 << 20], 10**12, 10**12, "x") > 10**5
+    assert time.perf_counter() - t0 < 2

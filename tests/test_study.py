@@ -293,5 +293,5 @@ methods = ["aras"]
     assert rec["status"] in ("feasible", "optimal") and rec["size"]["layers"] == 8
     bad = write_study(tmp_path, 'networks = [{network = "tiny.config.json", tokens = 0}]\n'
                       'methods = ["aras"]', with_net=False)
-    with pytest.raises(Exception, match=r"networks\[0\]: --tokens: must be a positive"):
+    with pytest.raises(Exception, match=r"networks\[0\]\.tokens: must be a positive"):
         load_study(bad)

@@ -291,6 +291,12 @@ def _validate(idx: _Index) -> list[Violation]:
         if s.start < 0 or s.end < 0:
             add(Violation("R7", f"steps[{i}] {s.layer}/{s.part}: negative time "
                                 f"[{s.start}, {s.end})"))
+    # ----- reuse centers: a shifted layer's mean is a weight code (docs/model.md) -----
+    top = (1 << hw.weight_bits) - 1
+    for i, s in enumerate(steps):
+        if s.center is not None and not 0 <= s.center <= top:
+            add(Violation("center", f"steps[{i}] {s.layer}/{s.part}: center {s.center} outside "
+                                    f"the weight codes 0..{top}"))
     # ----- R8 Gbuffer banks -----
     sizes = hw.gbuffer_banks
     for key, i in idx.pos.items():

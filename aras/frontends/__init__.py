@@ -7,14 +7,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from aras.model.errors import InputError
+from aras.model.files import read_json
+from aras.model.limits import MAX_DIM, MAX_ELEMENTS, MAX_TOKENS
 from aras.model.network import Network
 
-__all__ = ["known_names", "load_network", "network_from_source"]
+__all__ = ["check_options", "known_names", "load_network", "network_from_source"]
 
 
 def known_names() -> list[str]:
@@ -31,6 +32,44 @@ def _check_options(what: str, allowed: tuple[str, ...], options: dict[str, Any])
         raise InputError(f"{flag}: does not apply to {what}"
                          + (f" (it takes: {', '.join('--' + a.replace('_', '-') for a in allowed)})"
                             if allowed else ""))
+
+
+def check_options(tokens: Any = None, input_shapes: Any = None, phase: Any = None,
+                  context: Any = None, *, names: dict[str, str] | None = None) -> None:
+    """Check the shaping options' types and sizes, whatever the network (one-line errors).
+
+    ``names`` says how to call each option in messages (default: its command-line flag).
+    """
+    def name(key: str) -> str:
+        flag = "--input-shape" if key == "input_shapes" else "--" + key
+        return (names or {}).get(key, flag)
+
+    for key, v in (("tokens", tokens), ("context", context)):
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise InputError(f"{name(key)}: must be a positive integer, got {v!r}")
+        if v > MAX_TOKENS:
+            raise InputError(f"{name(key)}: at most {MAX_TOKENS:,} (2^20) tokens are "
+                             f"supported, got {v:,}")
+    if phase is not None and phase not in ("prefill", "decode"):
+        raise InputError(f"{name('phase')}: must be 'prefill' or 'decode', got {phase!r}")
+    if input_shapes is not None:
+        if not isinstance(input_shapes, dict):
+            raise InputError(f"{name('input_shapes')}: must map input names to shapes")
+        for k, shape in input_shapes.items():
+            if (not isinstance(k, str) or not isinstance(shape, (list, tuple)) or not shape
+                    or any(isinstance(d, bool) or not isinstance(d, int) or d <= 0
+                           for d in shape)):
+                raise InputError(f"{name('input_shapes')}: input {k!r}: a shape is a list of "
+                                 f"positive integers, got {shape!r}")
+            elements = 1
+            for d in shape:
+                elements *= min(d, MAX_DIM + 1)
+            if elements > MAX_ELEMENTS:
+                raise InputError(f"{name('input_shapes')}: input '{k}': "
+                                 f"{'x'.join(map(str, shape))} is more than {MAX_ELEMENTS:,} "
+                                 "(2^40) elements")
 
 
 def load_network(spec: str | Path, *, tokens: int | None = None,
@@ -59,6 +98,7 @@ def load_network(spec: str | Path, *, tokens: int | None = None,
     """
     from aras.frontends.zoo import ZOO
 
+    check_options(tokens, input_shapes, phase, context)
     options = {"tokens": tokens, "input_shapes": input_shapes, "phase": phase,
                "context": context}
     s = str(spec)
@@ -76,27 +116,25 @@ def load_network(spec: str | Path, *, tokens: int | None = None,
         net.source = {"name": s, **({"tokens": tokens} if tokens else {})}
         return net
     p = Path(s)
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not a network file")
     if not p.is_file():
         if p.suffix in (".onnx", ".json") or "/" in s:
             raise InputError(f"network file not found: {p}")
         raise InputError(f"unknown network '{s}': not a file and not a built-in "
                          f"(built-ins: {', '.join(known_names())})")
-    if p.suffix.lower() == ".onnx" or _is_onnx(p):
+    if p.suffix.lower() == ".onnx" or (p.suffix.lower() != ".json" and _is_onnx(p)):
         from aras.frontends.onnx_graph import load_onnx
 
         _check_options("an ONNX file", ("tokens", "input_shapes"), options)
         return load_onnx(p, input_shapes=input_shapes, tokens=tokens)
-    try:
-        data = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: malformed JSON: {exc}") from None
-    except RecursionError:
-        raise InputError(f"{p}: malformed JSON: nested too deeply") from None
-    from aras.frontends.hf import is_hf_config, load_config
+    data = read_json(p, "network")
+    from aras.frontends.hf import from_config, hf_name, is_hf_config
 
     if is_hf_config(data):
         _check_options("a HuggingFace config", ("tokens", "phase", "context"), options)
-        net = load_config(p, tokens=tokens, phase=phase, context=context)
+        net = from_config(data, name=hf_name(p), where=str(p), tokens=tokens, phase=phase,
+                          context=context)
     else:
         _check_options("an aras-network/1 file", (), options)
         net = Network.from_dict(data, source=str(p))
@@ -107,13 +145,19 @@ def load_network(spec: str | Path, *, tokens: int | None = None,
 
 def _is_onnx(p: Path) -> bool:
     """A file that is not JSON text (ONNX files are protobuf; a JSON file starts with '{')."""
-    with p.open("rb") as f:
-        head = f.read(64).lstrip()
+    try:
+        with p.open("rb") as f:
+            head = f.read(64).lstrip()
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the network file: {exc.strerror or exc}") from None
     return bool(head) and not head.startswith((b"{", b"["))
 
 
-def network_from_source(source: Any) -> Network | None:
-    """Load a network again from the ``network_source`` a schedule file carries (or None)."""
+def network_from_source(source: Any, where: str = "network_source") -> Network | None:
+    """Load a network again from the ``network_source`` a schedule file carries (or None).
+
+    Its options are checked like command-line options, named ``network_source.tokens`` etc.
+    """
     if not isinstance(source, dict):
         return None
     spec = source.get("name") or source.get("path")
@@ -121,6 +165,10 @@ def network_from_source(source: Any) -> Network | None:
         return None
     shapes = source.get("input_shapes")
     opts: dict[str, Any] = {k: source.get(k) for k in ("tokens", "phase", "context")}
+    if shapes is not None:
+        opts["input_shapes"] = shapes
+    check_options(**opts, names={k: f"{where}.{k}" for k in
+                                 ("tokens", "input_shapes", "phase", "context")})
     if isinstance(shapes, dict):
         opts["input_shapes"] = {k: tuple(v) for k, v in shapes.items()}
     if "path" in source and not source.get("name") and not Path(spec).is_file():

@@ -23,19 +23,25 @@ over ``context`` cached ones (decoders only).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from aras.frontends.builders import DecoderShape, bert_encoder, decoder, linear
 from aras.model.errors import InputError
+from aras.model.files import read_json
 from aras.model.network import Network, NetworkBuilder
 
-__all__ = ["DECODERS", "ENCODERS", "from_config", "is_hf_config", "load_config"]
+__all__ = ["DECODERS", "ENCODERS", "from_config", "hf_name", "is_hf_config", "load_config"]
 
 ENCODERS = ("bert", "roberta")
 DECODERS = ("gpt2", "llama", "mistral", "qwen2")
 DEFAULT_TOKENS = 128
+#: Largest size a config may give (hidden, heads, FFN, vocabulary, labels): 2^24 = 16.8M,
+#: 64 times the largest vocabulary in use; the network's own limits (docs/model.md) follow.
+MAX_CONFIG_SIZE = 1 << 24
+#: Largest number of layers (blocks of some 15 ops: the network's 131,072 ops at most).
+MAX_CONFIG_LAYERS = 4096
+_LAYER_KEYS = ("num_hidden_layers", "n_layer")
 
 
 def is_hf_config(data: Any) -> bool:
@@ -51,6 +57,20 @@ def _int(cfg: dict[str, Any], key: str, where: str, default: Any = ...) -> int:
     v = cfg[key]
     if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
         raise InputError(f"{where}: '{key}' must be a positive integer, got {v!r}")
+    limit = MAX_CONFIG_LAYERS if key in _LAYER_KEYS else MAX_CONFIG_SIZE
+    if v > limit:
+        raise InputError(f"{where}: '{key}' at most {limit:,} is supported, got {v:,}")
+    return v
+
+
+def _positions(cfg: dict[str, Any], key: str, where: str) -> int | None:
+    """The config's position limit: None when absent or not an integer (informational only),
+    a one-line error when it is an integer < 1."""
+    v = cfg.get(key)
+    if isinstance(v, bool) or not isinstance(v, int):
+        return None
+    if v < 1:
+        raise InputError(f"{where}: '{key}' must be a positive integer, got {v}")
     return v
 
 
@@ -110,11 +130,10 @@ def from_config(cfg: Any, *, name: str, phase: str | None = None, tokens: int | 
         heads = _int(cfg, "num_attention_heads", w)
         layers = _int(cfg, "num_hidden_layers", w)
         ffn = _int(cfg, "intermediate_size", w)
-        limit = cfg.get("max_position_embeddings")
-        if mt == "roberta" and isinstance(limit, int):
+        limit = _positions(cfg, "max_position_embeddings", w)
+        if mt == "roberta" and limit is not None:
             limit -= 2  # RoBERTa's positions start after the padding index
-        n = _length(tokens, "tokens", DEFAULT_TOKENS, limit if isinstance(limit, int) else None,
-                    w)
+        n = _length(tokens, "tokens", DEFAULT_TOKENS, limit, w)
         if hidden % heads:
             raise InputError(f"{w}: hidden_size {hidden} is not a multiple of "
                              f"num_attention_heads {heads}")
@@ -147,7 +166,6 @@ def from_config(cfg: Any, *, name: str, phase: str | None = None, tokens: int | 
                              heads=_int(cfg, "n_head", w),
                              ffn=_int(cfg, "n_inner", w, default=4 * hidden),
                              vocab=_int(cfg, "vocab_size", w))
-        limit = cfg.get("n_positions")
         prefix = "h"
     else:
         heads = _int(cfg, "num_attention_heads", w)
@@ -157,9 +175,8 @@ def from_config(cfg: Any, *, name: str, phase: str | None = None, tokens: int | 
                              kv_heads=_int(cfg, "num_key_value_heads", w, default=heads),
                              head_dim=_int(cfg, "head_dim", w, default=0),
                              vocab=_int(cfg, "vocab_size", w), gated=True)
-        limit = cfg.get("max_position_embeddings")
         prefix = "layers"
-    lim = limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+    lim = _positions(cfg, "n_positions" if mt == "gpt2" else "max_position_embeddings", w)
     ph = phase or "prefill"
     if ph == "prefill":
         if context is not None:
@@ -179,10 +196,14 @@ def load_config(path: str | Path, **options: Any) -> Network:
     plain ``config.json`` takes its folder's name).
     """
     p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise InputError(f"{p}: cannot read the config: {exc}") from None
+    data = read_json(p, "config")
+    return from_config(data, name=hf_name(p), where=str(p), **options)
+
+
+def hf_name(path: str | Path) -> str:
+    """A config's network name: ``llama-2-7b.config.json`` -> ``llama-2-7b``; a plain
+    ``config.json`` takes its folder's name."""
+    p = Path(path)
     stem = p.name.removesuffix(".json").removesuffix(".config")
     name = p.resolve().parent.name if stem == "config" else stem
-    return from_config(data, name=name or stem, where=str(p), **options)
+    return name or stem

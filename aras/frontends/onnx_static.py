@@ -18,6 +18,7 @@ import networkx as nx
 import numpy as np
 
 from aras.model.errors import InputError
+from aras.model.limits import MAX_ELEMENTS
 
 __all__ = ["DEFAULT_TOKENS", "parse_shape"]
 
@@ -57,8 +58,9 @@ def _attr(node: Any, name: str, default: Any = None) -> Any:
 
 def _read(path: Path) -> Any:
     import onnx
-    from google.protobuf.message import DecodeError
 
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a network file")
     if not path.is_file():
         raise InputError(f"network file not found: {path}")
     try:
@@ -66,7 +68,8 @@ def _read(path: Path) -> Any:
         # values (real codes) are read per tensor when needed, so a model larger than
         # protobuf's 2 GB stays within reach of shape inference.
         model = onnx.load(str(path), load_external_data=False)
-    except (DecodeError, RuntimeError, ValueError, OSError, UnicodeDecodeError) as exc:
+    except Exception as exc:  # protobuf and onnx raise many kinds (DecodeError, ParseError,
+        # ValueError, RecursionError, ...): all mean "not an ONNX file we can read"
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: malformed ONNX file ({msg})") from None
     if not len(model.graph.node):
@@ -130,6 +133,9 @@ def _fix_inputs(model: Any, src: str, init: set[str],
                                      f"{k} ('{sym}'): pass --tokens N or --input-shape "
                                      f"{inp.name}=" + "x".join(["1"] + ["N"] * (len(dims) - 1)))
             shape = tuple(shape_l)
+        if math.prod(shape) > MAX_ELEMENTS:
+            raise InputError(f"{src}: input '{inp.name}' of shape {'x'.join(map(str, shape))} "
+                             f"has more than {MAX_ELEMENTS:,} (2^40) elements")
         del tt.shape.dim[:]
         for v in shape:
             tt.shape.dim.add().dim_value = v

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aras.model.errors import InputError
 from aras.model.hardware import Hardware
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -99,6 +100,24 @@ def choose_center(scores: list[CenterScore], max_clipped: float = MAX_CLIPPED) -
     if ok:
         return max(ok, key=lambda s: (s.skip_ratio, -s.clipped))
     return min(scores, key=lambda s: s.clipped)
+
+
+def check_reuse(hw: Hardware, centers: tuple[int, ...] = CENTERS) -> None:
+    """Refuse reuse on hardware whose weight codes cannot hold the candidate centers.
+
+    The paper's centers are INT8 codes (0..255); with fewer weight bits every one of them
+    would shift a layer off the code range, which the evaluator reports (rule ``center``).
+
+    Raises
+    ------
+    InputError
+        Naming ``hardware.weight_bits``.
+    """
+    top = (1 << hw.weight_bits) - 1
+    if max(centers) > top:
+        raise InputError(f"--reuse: the candidate centers {', '.join(map(str, centers))} are "
+                         f"INT8 codes; hardware.weight_bits = {hw.weight_bits} has codes "
+                         f"0..{top}")
 
 
 def apply_reuse(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStats] | None = None,

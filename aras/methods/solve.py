@@ -7,9 +7,8 @@ figure a Result carries comes from the same evaluator.
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -18,6 +17,7 @@ from aras.evaluation.bounds import Bounds, bounds
 from aras.evaluation.evaluator import Report, evaluate
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive
 from aras.model.errors import InputError
+from aras.model.limits import integer, number
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
 
@@ -72,6 +72,72 @@ DESCRIPTIONS: dict[str, str] = {
     "milp-full": "the event-model MILP over the whole network, from the best heuristic "
                  "(searches; small networks)",
 }
+
+
+#: Search options (``aras solve`` flags, study ``options``): what each must be.
+MAX_THREADS = 1024
+MAX_WINDOW = 1 << 16
+MAX_SEED = (1 << 31) - 1  # HiGHS's random_seed is a C int
+
+
+def check_options(method: str | None, options: Mapping[str, Any],
+                  names: Mapping[str, str] | None = None) -> None:
+    """Check a solve's method and search options before any work (one-line errors).
+
+    The same checks serve ``aras solve`` (messages name the flags, ``--window``) and study
+    files (``names`` maps each option to its field, ``options.milp.window``). Options that are
+    absent or None are not checked; unknown keys are the caller's concern. ``method`` None
+    checks the options alone.
+
+    Raises
+    ------
+    InputError
+        Naming the option: an unknown method or bank mode, a value of the wrong type, out of
+        range or not finite, an unknown or unavailable solver.
+    """
+    def name(key: str) -> str:
+        return (names or {}).get(key, "--" + key.replace("_", "-"))
+
+    def given(key: str) -> bool:
+        return options.get(key) is not None
+
+    if method is not None and method not in METHODS:
+        raise InputError(f"{name('method')}: unknown method '{method}' (known: "
+                         f"{', '.join(METHODS)})")
+    if given("banks") and options["banks"] not in BANK_MODES:
+        raise InputError(f"{name('banks')}: unknown bank mode {options['banks']!r} (known: "
+                         f"{', '.join(BANK_MODES)})")
+    if given("time_limit"):
+        number(options["time_limit"], name("time_limit"), lo=0, lo_open=True)
+    if given("window_time"):
+        number(options["window_time"], name("window_time"), lo=0, lo_open=True)
+    if given("gap"):
+        number(options["gap"], name("gap"), lo=0, hi=1, hi_open=True)
+    if given("threads"):
+        integer(options["threads"], name("threads"), lo=1, hi=MAX_THREADS)
+    if given("seed"):
+        integer(options["seed"], name("seed"), lo=0, hi=MAX_SEED)
+    if given("lookback"):
+        integer(options["lookback"], name("lookback"), lo=1, hi=MAX_WINDOW)
+    window = 6 if not given("window") else integer(options["window"], name("window"), lo=1,
+                                                   hi=MAX_WINDOW)
+    if given("overlap"):
+        overlap = integer(options["overlap"], name("overlap"), lo=0)
+        if overlap >= window:
+            raise InputError(f"{name('overlap')}: parts shared by windows must be fewer than "
+                             f"the window's {window}, got {overlap}")
+    if given("solver"):
+        if not isinstance(options["solver"], str):
+            raise InputError(f"{name('solver')}: must be a solver name, got "
+                             f"{options['solver']!r}")
+        if method is not None and method.startswith("milp"):
+            from aras.methods.milp import _solver
+
+            try:
+                _solver(options["solver"])
+            except InputError as exc:
+                raise InputError(f"{name('solver')}: "
+                                 f"{str(exc).removeprefix('--solver: ')}") from None
 
 
 def register(name: str, fn: Method, description: str | None = None) -> None:
@@ -183,13 +249,12 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     InputError
         When the method is unknown.
     """
-    if method not in METHODS:
-        raise InputError(f"--method: unknown method '{method}' (known: {', '.join(METHODS)})")
-    if banks not in BANK_MODES:  # before any work, not inside a method after the bounds
-        raise InputError(f"--banks: unknown bank mode '{banks}' (known: "
-                         f"{', '.join(BANK_MODES)})")
-    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
-        raise InputError(f"--time-limit: must be a finite number > 0, got {time_limit}")
+    # before any work, not inside a method after the bounds
+    check_options(method, {"banks": banks, "time_limit": time_limit, **options})
+    if reuse:
+        from aras.methods.reuse import check_reuse
+
+        check_reuse(problem.hardware)
     if weights is None:
         weights = problem.network.codes
     b = bounds(problem)

@@ -140,7 +140,23 @@ def activation_passes(sizes: Sequence[int], in_bytes: int, out_bytes: int, what:
         raise InputError(f"{what}: input and output need disjoint Gbuffer banks, but the "
                          f"Gbuffer has {len(sizes)} bank")
     total = sum(sizes)
-    k = max(1, -(-(in_bytes + out_bytes) // total))
-    while not cover_exists(sizes, -(-in_bytes // k), -(-out_bytes // k)):
-        k += 1
-    return k
+
+    def fits(k: int) -> bool:
+        return cover_exists(sizes, -(-in_bytes // k), -(-out_bytes // k))
+
+    # Fitting is monotone in k (the slices only shrink), so the fewest k is found by doubling
+    # then bisection: the same answer as trying k, k + 1, ... but in O(log k) checks (a
+    # tensor of 10^12 bytes needs some 10^5 passes).
+    lo = max(1, -(-(in_bytes + out_bytes) // total))
+    if fits(lo):
+        return lo
+    hi = lo * 2
+    while not fits(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:  # fits(hi), not fits(lo)
+        mid = (lo + hi) // 2
+        if fits(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi

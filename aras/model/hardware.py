@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from aras.model.errors import InputError
+from aras.model.files import atomic_write_text, read_toml
+from aras.model.limits import INT_LIMIT
 
 KB = 1024
 MB = 1024 * 1024
@@ -40,8 +41,10 @@ LIMITS: dict[str, int] = {
     "crossbar_rows": 1 << 14, "crossbar_cols": 1 << 14, "bits_per_cell": 16, "weight_bits": 32,
     "activation_bits": 32, "adc_bits": 32,
 }
-#: Other integers (cycles, bytes, counts) stay below 2^53, where floats still count exactly.
-INT_LIMIT = 1 << 53
+# Other integers (cycles, bytes, counts) stay below INT_LIMIT = 2^53 (aras.model.limits),
+# where floats still count exactly.
+#: Gbuffer banks at most (the paper's sets have 10 and 15; bank choice is per-bank work).
+MAX_BANKS = 1 << 10
 #: APU rows of the whole accelerator at most (1,820 times the paper's 576).
 MAX_TOTAL_APU_ROWS = 1 << 20
 
@@ -99,6 +102,9 @@ class Hardware:
                 banks = tuple(value)
                 if not banks:
                     raise InputError("hardware.gbuffer_banks: at least one bank is needed")
+                if len(banks) > MAX_BANKS:
+                    raise InputError(f"hardware.gbuffer_banks: at most {MAX_BANKS:,} banks are "
+                                     f"supported, got {len(banks):,}")
                 for i, b in enumerate(banks):
                     if isinstance(b, bool) or not isinstance(b, int) or b <= 0:
                         raise InputError(
@@ -178,8 +184,9 @@ class Hardware:
         """APUs that memory bandwidth lets write at once (MODEL.md section 2)."""
         write_s = self.write_latency_cycles / self.frequency_hz
         # A small epsilon guards against 3599.9999 from float rounding of exact products.
-        return int(math.floor(self.memory_bandwidth_bytes_s * write_s / self.bytes_per_apu_write
-                              + 1e-9))
+        n = self.memory_bandwidth_bytes_s * write_s / self.bytes_per_apu_write + 1e-9
+        # Far beyond any accelerator's rows (a clock of 1e-300 Hz makes it infinite): capped.
+        return int(math.floor(n)) if n < INT_LIMIT else INT_LIMIT
 
     @property
     def max_concurrent_row_writes(self) -> int:
@@ -254,7 +261,7 @@ class Hardware:
 
     def save(self, path: str | Path) -> None:
         """Write the configuration as TOML."""
-        Path(path).write_text(self.to_toml())
+        atomic_write_text(path, self.to_toml())
 
     @classmethod
     def load(cls, path: str | Path) -> Hardware:
@@ -266,13 +273,7 @@ class Hardware:
             When the file is missing or malformed or a value is invalid.
         """
         p = Path(path)
-        if not p.is_file():
-            raise InputError(f"hardware file not found: {p}")
-        try:
-            data = tomllib.loads(p.read_text())
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{p}: malformed TOML: {str(exc).splitlines()[0]}") from None
-        return cls.from_dict(data, source=str(p))
+        return cls.from_dict(read_toml(p, "hardware"), source=str(p))
 
 
 def aras_hardware() -> Hardware:

@@ -15,7 +15,9 @@ from functools import cached_property
 import numpy as np
 
 from aras.model.banks import activation_passes
+from aras.model.errors import InputError
 from aras.model.hardware import Hardware
+from aras.model.limits import INT_LIMIT, MAX_MAPPED_APU_ROWS, MAX_STEPS, shown
 from aras.model.network import Network, Op, matmul_macs
 
 
@@ -308,6 +310,53 @@ def split_sizes(total: int, cap: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(n)]
 
 
+def check_size(network: Network, hardware: Hardware) -> None:
+    """Refuse, before any array is built, a mapping too large for the machine (docs/model.md).
+
+    The APU rows at replication 1 (each is written at least once, so schedules and the
+    evaluator hold an entry per row), the compute steps, and the cycles of the serial
+    schedule (every part written, then computed, one after the other: no sensible schedule is
+    longer) must stay within :data:`~aras.model.limits.MAX_MAPPED_APU_ROWS`,
+    :data:`~aras.model.limits.MAX_STEPS` and 2^53.
+
+    Raises
+    ------
+    InputError
+        Naming the largest layer (rows) or the hardware parameters (cycles).
+    """
+    hw = hardware
+    where = f"network '{network.name}' on hardware '{hw.name}'"
+    rows = {op.name: apu_rows_of(op, hw) for op in network.weighted_ops}
+    total = sum(rows.values())
+    if total > MAX_MAPPED_APU_ROWS:
+        big = max(rows, key=lambda n: rows[n])
+        raise InputError(f"{where}: {shown(total)} APU rows (layer '{big}' alone "
+                         f"{shown(rows[big])}), at most {MAX_MAPPED_APU_ROWS:,} (2^23) are "
+                         "supported")
+    parts = {n: ceil_div(r, hw.total_apu_rows) for n, r in rows.items()}
+    steps = len(network.ops) - len(rows) + sum(parts.values())
+    if steps > MAX_STEPS:
+        raise InputError(f"{where}: {steps:,} compute steps (layers split into parts of at "
+                         f"most {hw.total_apu_rows:,} APU rows), at most {MAX_STEPS:,} (2^16) "
+                         "are supported")
+    cycles = 0
+    for op in network.ops:
+        if op.weighted:
+            shape = network.shapes[op.name]
+            windows = shape[1] * shape[2] if op.kind == "conv2d" else shape[0]
+            cycles += sum(ceil_div(size, hw.write_slots) for size in
+                          split_sizes(rows[op.name], hw.total_apu_rows)
+                          ) * hw.write_latency_cycles
+            cycles += parts[op.name] * windows * hw.compute_latency_cycles
+        elif op.kind == "matmul":
+            cycles += ceil_div(matmul_macs(op, network.input_shapes(op)),
+                               hw.digital_macs_per_cycle)
+    if cycles > INT_LIMIT:
+        raise InputError(f"{where}: a serial schedule takes {shown(cycles)} cycles, at most "
+                         f"{INT_LIMIT:,} (2^53) are supported (see write_latency_cycles, "
+                         "compute_latency_cycles, digital_macs_per_cycle)")
+
+
 def map_network(network: Network, hardware: Hardware) -> Problem:
     """Map a network onto a hardware configuration.
 
@@ -319,9 +368,11 @@ def map_network(network: Network, hardware: Hardware) -> Problem:
     Raises
     ------
     InputError
-        When a step's activations cannot fit disjoint Gbuffer banks.
+        When a step's activations cannot fit disjoint Gbuffer banks, or the mapping would be
+        too large for the machine (:func:`check_size`).
     """
     hw = hardware
+    check_size(network, hw)
     steps: list[Step] = []
     grids: dict[str, TileGrid] = {}
     for op in network.ops:
@@ -364,5 +415,5 @@ def _lifetimes(network: Network, steps: list[Step]) -> dict[str, tuple[int, int]
     return lifetimes
 
 
-__all__ = ["Problem", "Step", "TileGrid", "map_network", "apu_rows_of", "tile_grid",
+__all__ = ["Problem", "Step", "TileGrid", "map_network", "check_size", "apu_rows_of", "tile_grid",
            "ceil_div", "split_sizes"]

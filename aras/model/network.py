@@ -18,6 +18,16 @@ from typing import Any
 import networkx as nx
 
 from aras.model.errors import InputError
+from aras.model.files import atomic_write_text, read_json
+from aras.model.limits import (
+    INT_LIMIT,
+    MAX_DIM,
+    MAX_ELEMENTS,
+    MAX_LAYER_WEIGHTS,
+    MAX_NETWORK_WEIGHTS,
+    MAX_OPS,
+    shown,
+)
 
 FORMAT = "aras-network/1"
 
@@ -118,13 +128,36 @@ def _pair(op: str, key: str, value: Any, *, minimum: int) -> tuple[int, int]:
                          f"got {value!r}")
     if min(value) < minimum:
         raise InputError(f"op '{op}': {key} must be >= {minimum}, got {list(value)}")
+    if max(value) > MAX_DIM:
+        raise InputError(f"op '{op}': {key} must be at most {MAX_DIM:,} (2^40), got "
+                         f"[{', '.join(shown(v) for v in value)}]")
     return int(value[0]), int(value[1])
 
 
 def _pos_int(op: str, key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InputError(f"op '{op}': {key} must be a positive integer, got {value!r}")
+    if value > MAX_DIM:
+        raise InputError(f"op '{op}': {key} must be at most {MAX_DIM:,} (2^40), got "
+                         f"{shown(value)}")
     return value
+
+
+def _shape(value: Any, where: str) -> Shape:
+    """A tensor shape: a non-empty list of positive integers, each and their product bounded."""
+    if (not isinstance(value, (list, tuple)) or not value
+            or any(isinstance(x, bool) or not isinstance(x, int) or x <= 0 for x in value)):
+        raise InputError(f"{where}: shape must be a non-empty list of positive integers, got "
+                         f"{list(value) if isinstance(value, tuple) else value!r}")
+    shape = tuple(int(x) for x in value)
+    _check_elements(shape, where)
+    return shape
+
+
+def _check_elements(shape: Shape, where: str) -> None:
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise InputError(f"{where}: shape {list(shape)} has {shown(math.prod(shape))} elements, at "
+                         f"most {MAX_ELEMENTS:,} (2^40) per tensor are supported")
 
 
 def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
@@ -158,14 +191,14 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
         elif key in ("c_in", "c_out", "groups", "in_features", "out_features", "heads"):
             value = _pos_int(name, key, value)
         elif key == "kv_heads":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DIM:
                 raise InputError(f"op '{name}': kv_heads must be an integer >= 0 (0: = heads), "
                                  f"got {value!r}")
         elif key in ("transpose_b", "global"):
             if not isinstance(value, bool):
                 raise InputError(f"op '{name}': {key} must be true or false, got {value!r}")
         elif key == "axis":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DIM:
                 raise InputError(f"op '{name}': axis must be an integer >= 0, got {value!r}")
         elif key == "mode":
             if value not in ("max", "avg"):
@@ -178,6 +211,16 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
         if full["c_in"] % g or full["c_out"] % g:
             raise InputError(f"op '{name}': groups {g} must divide c_in {full['c_in']} "
                              f"and c_out {full['c_out']}")
+        k = full["kernel"]
+        weights = k[0] * k[1] * full["c_in"] * full["c_out"] // g
+        if weights > MAX_LAYER_WEIGHTS:
+            raise InputError(f"op '{name}': kernel x c_in x c_out / groups = {shown(weights)} "
+                             f"weights, at most {MAX_LAYER_WEIGHTS:,} (2^34) per layer are "
+                             "supported")
+    if kind == "linear" and full["in_features"] * full["out_features"] > MAX_LAYER_WEIGHTS:
+        raise InputError(f"op '{name}': in_features x out_features = "
+                         f"{shown(full['in_features'] * full['out_features'])} weights, at most "
+                         f"{MAX_LAYER_WEIGHTS:,} (2^34) per layer are supported")
     if kind == "matmul" and full["kv_heads"] and full["heads"] % full["kv_heads"]:
         raise InputError(f"op '{name}': kv_heads {full['kv_heads']} must divide heads "
                          f"{full['heads']}")
@@ -189,19 +232,15 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
     if declared is not None:
         if kind not in DECLARABLE:
             raise InputError(f"op '{name}': a {kind} cannot declare its shape")
-        if (not isinstance(declared, (list, tuple)) or not declared
-                or any(isinstance(x, bool) or not isinstance(x, int) or x <= 0
-                       for x in declared)):
-            raise InputError(f"op '{name}': shape must be a non-empty list of positive "
-                             f"integers, got {declared!r}")
-        full["shape"] = tuple(int(x) for x in declared)
+        full["shape"] = _shape(declared, f"op '{name}'")
     elif kind == "gather":
         raise InputError(f"op '{name}': missing field 'shape' for gather")
     if macs is not None:
         if kind != "matmul" or declared is None:
             raise InputError(f"op '{name}': macs is for a matmul that declares its shape")
-        if isinstance(macs, bool) or not isinstance(macs, int) or macs <= 0:
-            raise InputError(f"op '{name}': macs must be a positive integer, got {macs!r}")
+        if isinstance(macs, bool) or not isinstance(macs, int) or not 0 < macs <= INT_LIMIT:
+            raise InputError(f"op '{name}': macs must be a positive integer of at most "
+                             f"{INT_LIMIT:,} (2^53), got {macs!r}")
         full["macs"] = macs
     elif kind == "matmul" and declared is not None:
         raise InputError(f"op '{name}': a matmul that declares its shape needs macs")
@@ -391,14 +430,13 @@ class Network:
         self.name = name
         self.inputs: dict[str, Shape] = {}
         for k, s in inputs.items():
-            shape = tuple(s)
-            if not shape or any(isinstance(x, bool) or not isinstance(x, int) or x <= 0
-                                for x in shape):
-                raise InputError(f"input '{k}': shape must be positive integers, got {list(s)}")
-            self.inputs[k] = shape
+            self.inputs[k] = _shape(s, f"input '{k}'")
         ops = list(ops)
         if not ops:
             raise InputError(f"network '{name}': no ops")
+        if len(ops) > MAX_OPS:
+            raise InputError(f"network '{name}': {len(ops):,} ops, at most {MAX_OPS:,} are "
+                             "supported")
         by_name: dict[str, Op] = {}
         for op in ops:
             if op.name in by_name or op.name in self.inputs:
@@ -436,7 +474,15 @@ class Network:
         self.notes: list[str] = []
         self.shapes: dict[str, Shape] = dict(self.inputs)
         for op in self.ops:
-            self.shapes[op.name] = infer_shape(op, [self.shapes[i] for i in op.inputs])
+            ins = [self.shapes[i] for i in op.inputs]
+            self.shapes[op.name] = shape = infer_shape(op, ins)
+            _check_elements(shape, f"op '{op.name}': output")
+            if op.kind == "matmul" and matmul_macs(op, ins) > INT_LIMIT:
+                raise InputError(f"op '{op.name}': {shown(matmul_macs(op, ins))} MACs, at most "
+                                 f"{INT_LIMIT:,} (2^53) are supported")
+        if self.weight_count > MAX_NETWORK_WEIGHTS:
+            raise InputError(f"network '{name}': {shown(self.weight_count)} crossbar weights, at "
+                             f"most {MAX_NETWORK_WEIGHTS:,} (2^37) per network are supported")
 
     # ----- queries -----
     def op(self, name: str) -> Op:
@@ -497,6 +543,9 @@ class Network:
         raw = data.get("ops")
         if not isinstance(raw, list) or not raw:
             raise InputError(f"{source}: ops must be a non-empty list")
+        if len(raw) > MAX_OPS:
+            raise InputError(f"{source}: ops: {len(raw):,} ops, at most {MAX_OPS:,} are "
+                             "supported")
         ops = []
         for i, d in enumerate(raw):
             if not isinstance(d, dict):
@@ -519,7 +568,7 @@ class Network:
         d = self.to_dict()
         lines = ",\n  ".join(json.dumps(o) for o in d["ops"])
         head = json.dumps({k: d[k] for k in ("format", "name", "inputs")})[:-1]
-        Path(path).write_text(f'{head}, "ops": [\n  {lines}\n]}}\n')
+        atomic_write_text(path, f'{head}, "ops": [\n  {lines}\n]}}\n')
 
     @classmethod
     def load(cls, path: str | Path) -> Network:
@@ -530,14 +579,7 @@ class Network:
         InputError
             Missing file, malformed JSON, unknown op, cycle, bad sizes.
         """
-        p = Path(path)
-        if not p.is_file():
-            raise InputError(f"network file not found: {p}")
-        try:
-            data = json.loads(p.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{p}: malformed JSON: {exc}") from None
-        return cls.from_dict(data, source=str(p))
+        return cls.from_dict(read_json(path, "network"), source=str(path))
 
 
 class NetworkBuilder:
@@ -557,6 +599,9 @@ class NetworkBuilder:
 
     def add(self, name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> str:
         """Append any op; returns its name."""
+        if len(self.ops) >= MAX_OPS:  # fail fast while a front-end is still building
+            raise InputError(f"network '{self.name}': more than {MAX_OPS:,} ops are not "
+                             "supported")
         self.ops.append(make_op(name, kind, inputs, **attrs))
         return name
 

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from aras.model.errors import InputError
+from aras.model.files import atomic_write_text, read_json
+from aras.model.limits import INT_LIMIT, shown
 
 FORMAT = "aras-schedule/1"
 
@@ -142,7 +144,7 @@ class Schedule:
         head = json.dumps(d)[:-1]
         text = (f'{head},\n  "steps": [\n    {steps}\n  ],\n  "writes": [\n    {writes}\n  ],'
                 f'\n  "makespan": {makespan}\n}}\n')
-        Path(path).write_text(text)
+        atomic_write_text(path, text)
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "schedule") -> Schedule:
@@ -187,7 +189,7 @@ class Schedule:
             for k in ("part", "pe", "row", "start"):
                 cols[k].append(_int(w.get(k), f"{where}.{k}"))
             t = w.get("tile")
-            cols["tile"].append(-1 if t is None else _int(t, f"{where}.tile"))
+            cols["tile"].append(-1 if t is None else _int(t, f"{where}.tile", lo=0))
         writes = Writes.from_lists(cols["layer"], cols["part"], cols["pe"], cols["row"],
                                    cols["start"], cols["tile"])
         known = {"format", "network", "method", "hardware", "steps", "writes", "makespan"}
@@ -204,23 +206,22 @@ class Schedule:
         InputError
             Missing file, malformed JSON or a field of the wrong type.
         """
-        p = Path(path)
-        if not p.is_file():
-            raise InputError(f"schedule file not found: {p}")
-        try:
-            data = json.loads(p.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{p}: malformed JSON: {exc}") from None
-        return cls.from_dict(data, source=str(p))
+        return cls.from_dict(read_json(path, "schedule"), source=str(path))
 
 
-def _int(v: Any, where: str) -> int:
+def _int(v: Any, where: str, lo: int = -INT_LIMIT) -> int:
+    """An integer of the file. Beyond +-2^53 it is malformed (no time, index or count of a
+    schedule is that large, and the evaluator's int64 arithmetic must not overflow); negative
+    values are R7 violations for the evaluator to list, except for tile indices (``lo=0``)."""
     if isinstance(v, bool) or not isinstance(v, int):
         raise InputError(f"{where}: must be an integer, got {v!r}")
+    if not lo <= v <= INT_LIMIT:
+        span = "of magnitude at most 2^53" if lo < 0 else f"in {lo}..2^53"
+        raise InputError(f"{where}: must be an integer {span} ({INT_LIMIT:,}), got {shown(v)}")
     return v
 
 
 def _int_list(v: Any, where: str) -> list[int]:
     if not isinstance(v, list):
         raise InputError(f"{where}: must be a list of integers")
-    return [_int(x, where) for x in v]
+    return [_int(x, f"{where}[{i}]") for i, x in enumerate(v)]

@@ -19,6 +19,7 @@ from aras.frontends.pretrained import weights_for
 from aras.frontends.zoo import BUILTIN
 from aras.methods.configs import CONFIGS
 from aras.methods.solve import solve
+from aras.model.files import atomic_path, atomic_write_text
 from aras.model.mapping import map_network
 from aras.model.network import Network
 
@@ -113,7 +114,7 @@ def normalise(rows: list[dict[str, Any]]) -> None:
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
     """results.csv with :data:`FIELDS`."""
-    with path.open("w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS)
         w.writeheader()
         for r in rows:
@@ -203,6 +204,6 @@ def run_paper(output: Path, *, include_minilm: bool = True,
                 progress(f"{name} / {config}")
     normalise(rows)
     write_csv(rows, output / "results.csv")
-    (output / "summary.md").write_text(summary_markdown(rows))
+    atomic_write_text(output / "summary.md", summary_markdown(rows))
     paper_plots(rows, output, endurance=(ENDURANCE_REALTIME, ENDURANCE_MAX))
     return rows

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aras.model.errors import InputError
+from aras.model.files import atomic_path, atomic_write_text
 from aras.studies.run import RESULTS, load_results
 from aras.studies.study import SEARCHING
 
@@ -234,7 +235,7 @@ def _freq(tab: Table, inst: tuple[str, str]) -> float | None:
 
 def write_csv(records: list[dict[str, Any]], path: Path) -> None:
     """One row per task (the last record of each), columns :data:`CSV_COLUMNS`."""
-    with open(path, "w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
         w.writeheader()
         for r in records:
@@ -247,9 +248,19 @@ def _meta(out_dir: Path) -> dict[str, Any]:
 
     try:
         meta = json.loads((out_dir / "study.json").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
-    return meta if isinstance(meta, dict) else {}
+    if not isinstance(meta, dict):
+        return {}
+    # A damaged file loses its parts of the wrong type, not the report.
+    for key, typ in (("variants", dict), ("sweeps", dict), ("base_variant", str),
+                     ("name", str)):
+        if key in meta and not isinstance(meta[key], typ):
+            del meta[key]
+    sweeps = meta.get("sweeps", {})
+    meta["sweeps"] = {k: v for k, v in sweeps.items() if isinstance(v, list)
+                      and all(isinstance(x, str) for x in v)}
+    return meta
 
 
 def _sweeps(meta: dict[str, Any]) -> dict[str, list[str]]:
@@ -494,9 +505,29 @@ def _si(v: float) -> str:
 def _save(fig: Any, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=130)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=130)
     plt.close(fig)
     return path
+
+
+def _check_record(rec: dict[str, Any], where: Path) -> None:
+    """The fields the report computes with, of a finished task's record (a damaged
+    ``results.jsonl`` is a one-line error naming the task and the field, not a traceback)."""
+    task = rec.get("task")
+    if not isinstance(task, str):
+        raise InputError(f"{where}: a record's 'task' must be a string, got {task!r}")
+    if rec.get("status") not in _OK:
+        return
+    for key in ("makespan_cycles", "latency_s"):
+        v = rec.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise InputError(f"{where}: task '{task}': {key} must be a finite number, got "
+                             f"{v!r}")
+    for key in ("energy_j", "size", "resources", "model_size"):
+        if rec.get(key) is not None and not isinstance(rec[key], dict):
+            raise InputError(f"{where}: task '{task}': {key} must be an object, got "
+                             f"{rec[key]!r}")
 
 
 def report(out_dir: str | Path) -> list[Path]:
@@ -513,10 +544,12 @@ def report(out_dir: str | Path) -> list[Path]:
     records = load_results(d)
     if not records:
         raise InputError(f"{d / RESULTS}: no finished task yet")
+    for rec in records:
+        _check_record(rec, d / RESULTS)
     write_csv(records, d / "results.csv")
     meta = _meta(d)
     order = list(meta.get("variants") or [])
-    (d / "summary.md").write_text(summary(records, str(meta.get("name", d.name)), order))
+    atomic_write_text(d / "summary.md", summary(records, str(meta.get("name", d.name)), order))
     return [d / "results.csv", d / "summary.md", *plots(records, d, _sweeps(meta), order)]
 
 

@@ -280,11 +280,16 @@ class StudyRun:
     interrupted: bool = False
 
 
+#: Record statuses that ``--retry-failed`` runs again: the task raised (``failed``) or its
+#: method did (``error``: a solver crash, a schedule the evaluator rejected).
+RETRY_STATUSES = ("failed", "error")
+
+
 def pending_tasks(study: Study, out_dir: str | Path, retry_failed: bool = False) -> list[Task]:
     """The study's tasks that ``out_dir`` has no record of (or a failed one, on request)."""
     done = {r["task"]: r for r in load_results(out_dir)}
     return [t for t in study.tasks if t.id not in done
-            or (retry_failed and done[t.id].get("status") == "failed")]
+            or (retry_failed and done[t.id].get("status") in RETRY_STATUSES)]
 
 
 def run_study(study: Study, out_dir: str | Path, *, workers: int = 2,

@@ -40,13 +40,14 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aras.model.errors import InputError
+from aras.model.files import read_toml
 from aras.model.hardware import ARAS_BANKS, BASELINE_BANKS, Hardware, load_hardware
+from aras.model.limits import number
 
 #: Methods that search and so take a time limit and a seed.
 SEARCHING = ("milp", "milp-full")
@@ -156,14 +157,17 @@ def _override(base: Hardware, param: str, value: Any, where: str) -> Any:
     return value
 
 
-def _variant(base: Hardware, name: str, changes: Any, where: str) -> dict[str, Any]:
+def _variant(base: Hardware, name: str, changes: Any, where: str, *, keyed: bool = True
+             ) -> dict[str, Any]:
+    """Every parameter of a variant; ``keyed``: ``where`` does not name the parameter yet."""
     if not isinstance(changes, dict):
         raise InputError(f"{where}: a variant is a table of parameter overrides")
     params = base.to_dict()
     for k, v in changes.items():
+        at = f"{where}.{k}" if keyed else where
         if k not in params or k == "name":
-            raise InputError(f"{where}.{k}: unknown hardware parameter '{k}'")
-        params[k] = _override(base, k, v, f"{where}.{k}")
+            raise InputError(f"{at}: unknown hardware parameter '{k}'")
+        params[k] = _override(base, k, v, at)
     params["name"] = name
     try:
         return Hardware.from_dict(params, source=where).to_dict()
@@ -173,6 +177,8 @@ def _variant(base: Hardware, name: str, changes: Any, where: str) -> dict[str, A
 
 
 def _value_name(v: Any) -> str:
+    if isinstance(v, float) and not math.isfinite(v):  # rejected later, by the hardware check
+        return str(v)
     if isinstance(v, float) and v == int(v) and abs(v) < 1e6:
         return str(int(v))
     if isinstance(v, float):
@@ -193,7 +199,7 @@ def _networks(data: dict[str, Any], p: Path, w: str
     ``{network = ..., name = ..., tokens = ..., input_shapes = {x = [1, 3, 224, 224]},
     phase = ..., context = ...}``.
     """
-    from aras.frontends import known_names, load_network
+    from aras.frontends import check_options, known_names, load_network
 
     networks: list[tuple[str, str, dict[str, Any]]] = []
     for i, n in enumerate(_list(data, "networks", w)):
@@ -209,14 +215,9 @@ def _networks(data: dict[str, Any], p: Path, w: str
             if label is not None and (not isinstance(label, str) or not label):
                 raise InputError(f"{where}.name: must be a non-empty string")
             opts = {k: v for k, v in n.items() if k not in ("network", "name")}
+            check_options(**opts, names={k: f"{where}.{k}" for k in _NET_KEYS})
             shapes = opts.get("input_shapes")
             if shapes is not None:
-                if not isinstance(shapes, dict) or not all(
-                        isinstance(v, list) and v and all(
-                            isinstance(x, int) and not isinstance(x, bool) and x > 0
-                            for x in v) for v in shapes.values()):
-                    raise InputError(f"{where}.input_shapes: a table of input name -> list of "
-                                     "positive integers")
                 opts["input_shapes"] = {k: tuple(v) for k, v in shapes.items()}
             n = n.get("network")
         if not isinstance(n, str):
@@ -296,7 +297,7 @@ def _variants(data: dict[str, Any], p: Path, w: str
         for i, v in enumerate(values):
             vname = f"{param}={_value_name(v)}"
             got = put(vname, _variant(base, vname, {param: v},
-                                      f"{w}: hardware.sweep.{param}[{i}]"))
+                                      f"{w}: hardware.sweep.{param}[{i}]", keyed=False))
             sweeps[param].append(got)
     if not variants:
         raise InputError(f"{w}: no hardware variant (include_base = false and none given)")
@@ -321,17 +322,10 @@ def load_study(path: str | Path) -> Study:
     InputError
         On a missing or malformed file or any invalid field (the message names it).
     """
-    from aras.methods.solve import METHODS
+    from aras.methods.solve import BANK_MODES, METHODS, check_options
 
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"study file not found: {p}")
-    try:
-        data = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: malformed TOML: {str(exc).splitlines()[0]}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{p}: not a text file") from None
+    data = read_toml(p, "study")
     w = p.name
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
@@ -339,30 +333,32 @@ def load_study(path: str | Path) -> Study:
     name = data.get("name", p.stem)
     if not isinstance(name, str) or not name:
         raise InputError(f"{w}: name must be a non-empty string")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise InputError(f"{w}: description must be a string, got {description!r}")
 
     networks = _networks(data, p, w)
 
     methods = _list(data, "methods", w)
     for i, m in enumerate(methods):
-        if m not in METHODS:
-            raise InputError(f"{w}: methods[{i}]: unknown method '{m}' "
+        if not isinstance(m, str) or m not in METHODS:
+            raise InputError(f"{w}: methods[{i}]: unknown method {m!r} "
                              f"(known: {', '.join(METHODS)})")
     if len(set(methods)) != len(methods):
         raise InputError(f"{w}: methods: a method is listed twice")
+    # Every option is checked as `aras solve` checks its flags (the same function), so that
+    # no task fails an hour later on a value the file could have been refused for now.
     time_limits = _list(data, "time_limits", w, [60])
     for i, t in enumerate(time_limits):
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0:
-            raise InputError(f"{w}: time_limits[{i}] must be a number > 0, got {t!r}")
+        number(t, f"{w}: time_limits[{i}]", lo=0, lo_open=True)
     seeds = _list(data, "seeds", w, [0])
     for i, s in enumerate(seeds):
-        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
-            raise InputError(f"{w}: seeds[{i}] must be an integer >= 0, got {s!r}")
+        check_options(None, {"seed": s}, {"seed": f"{w}: seeds[{i}]"})
     banks = data.get("banks", "greedy")
-    if banks not in ("greedy", "exact", "ilp", "liveness"):
-        raise InputError(f"{w}: banks must be greedy, exact, ilp or liveness, got {banks!r}")
+    if not isinstance(banks, str) or banks not in BANK_MODES:
+        raise InputError(f"{w}: banks must be one of {', '.join(BANK_MODES)}, got {banks!r}")
     threads = data.get("threads", 1)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise InputError(f"{w}: threads must be an integer >= 1, got {threads!r}")
+    check_options(None, {"threads": threads}, {"threads": f"{w}: threads"})
     options = data.get("options", {})
     if not isinstance(options, dict):
         raise InputError(f"{w}: options must be a table of method tables")
@@ -375,6 +371,7 @@ def load_study(path: str | Path) -> Study:
         if bad:
             raise InputError(f"{w}: options.{m}.{bad[0]}: unknown option (known: "
                              f"{', '.join(sorted(METHOD_OPTIONS[m]))})")
+        check_options(m, opts, {k: f"{w}: options.{m}.{k}" for k in opts})
 
     variants, base_variant, sweeps = _variants(data, p, w)
 
@@ -396,8 +393,7 @@ def load_study(path: str | Path) -> Study:
     # Longest first: searching tasks take their whole time limit, so starting them
     # early keeps the workers busy to the end (a classic LPT order).
     tasks.sort(key=lambda t: -(t.time_limit or 0.0))
-    return Study(name, p, tasks, variants, base_variant, sweeps,
-                 str(data.get("description", "")))
+    return Study(name, p, tasks, variants, base_variant, sweeps, description)
 
 
 __all__ = ["Task", "Study", "load_study", "SEARCHING", "METHOD_OPTIONS"]

@@ -40,6 +40,7 @@ from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from aras.model.files import atomic_path
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
 from aras.views.trace import WriteIntervals, bank_intervals, size_text, write_intervals
@@ -328,7 +329,8 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
     for a in (ax, axb):
         a.grid(axis="x", alpha=0.3)
     if path is not None:
-        fig.savefig(Path(path), dpi=dpi)
+        with atomic_path(path) as tmp:  # same suffix: Matplotlib takes the format from it
+            fig.savefig(tmp, dpi=dpi)
     return fig
 
 

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 
 from aras.evaluation.evaluator import ENERGY_COMPONENTS  # noqa: E402
 from aras.methods.configs import CONFIGS  # noqa: E402
+from aras.model.files import atomic_path  # noqa: E402
 
 
 def _grouped(ax: Any, nets: list[str], series: dict[str, list[float]], ylabel: str) -> list[Any]:
@@ -58,7 +59,8 @@ def paper_plots(rows: list[dict[str, Any]], out: Path,
     def save(fig: Any, name: str) -> None:
         fig.tight_layout()
         p = out / name
-        fig.savefig(p, dpi=120)
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, dpi=120)
         plt.close(fig)
         paths.append(p)
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from aras.model.files import atomic_path
 from aras.model.hardware import Hardware
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -294,7 +295,7 @@ def save_trace(schedule: Schedule, problem: Problem, path: str | Path) -> Path:
         The file written.
     """
     p = Path(path)
-    with p.open("w") as f:
+    with atomic_path(p) as tmp, tmp.open("w") as f:
         json.dump(chrome_trace(schedule, problem), f, separators=(",", ":"))
     return p
 
