@@ -295,7 +295,7 @@ def solve(
 
 @app.command()
 def evaluate(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
     tokens: TokensOpt = None,
@@ -370,7 +370,7 @@ def paper(
 
 @app.command()
 def plot(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="PNG file (default: the schedule's name with .png).")] = None,
     max_rows: Annotated[int | None, typer.Option(
@@ -391,7 +391,7 @@ def plot(
 
 @app.command()
 def trace(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
     output: Annotated[Path, typer.Option(
         "--output", "-o", help="Chrome trace-event JSON (open in Perfetto).")
     ] = Path("trace.json"),
