@@ -128,6 +128,21 @@ V2 = ('{"format": "aras-schedule/2", "network": "n", "method": "m", "hardware": 
      "writes.start[0]"),
     ('{"runs": [["a", 0, 2]], "pe": [0, 0], "row": [0, 0], "start": [0, 0], "tile": [1, false]}',
      "writes.tile[1]: must be an integer, got False"),
+    # run-length encoded columns
+    ('{"runs": [["a", 0, 2]], "pe": {"values": [0]}, "row": [0, 0], "start": [0, 0]}',
+     "writes.pe: a run-length column is {\"values\": [...], \"repeats\": [...]}"),
+    ('{"runs": [["a", 0, 2]], "pe": {"values": [0, 1], "repeats": [2]}, "row": [0, 0], '
+     '"start": [0, 0]}', "writes.pe: 2 values but 1 repeats"),
+    ('{"runs": [["a", 0, 2]], "pe": {"values": [0, 1], "repeats": [3, -1]}, "row": [0, 0], '
+     '"start": [0, 0]}', "writes.pe.repeats[1]: must be >= 0, got -1"),
+    ('{"runs": [["a", 0, 2]], "pe": {"values": [0], "repeats": [3]}, "row": [0, 0], '
+     '"start": [0, 0]}', "writes.pe: 3 values, the runs hold 2 writes"),
+    ('{"runs": [["a", 0, 2]], "pe": [0, 0], "row": [0, 0], "start": {"values": [true], '
+     '"repeats": [2]}}', "writes.start.values[0]: must be an integer, got True"),
+    ('{"runs": [["a", 0, 2]], "pe": [0, 0], "row": [0, 0], "start": {"values": [0], '
+     '"repeats": [2.0]}}', "writes.start.repeats[0]: must be an integer, got 2.0"),
+    ('{"runs": [["a", 0, 2]], "pe": [0, 0], "row": [0, 0], "start": {"values": '
+     '{"values": [0], "repeats": [2]}, "repeats": [2]}}', "writes.start.values: must be a list"),
 ])
 def test_malformed_version_2_writes(tmp_path, writes, fragment):
     path = tmp_path / "s.json"
@@ -139,6 +154,24 @@ def test_malformed_version_2_writes(tmp_path, writes, fragment):
     with pytest.raises(InputError) as e:
         Schedule.from_dict(json.loads(V2 + writes + "}"))
     assert fragment in str(e.value)
+
+
+def test_version_2_run_length_columns(tmp_path):
+    """Columns with few runs (the starts of a heuristic's batches) are written as runs."""
+    _, s = _resnet_schedule()
+    s.save(tmp_path / "s.json")
+    d = json.loads((tmp_path / "s.json").read_text())
+    start = d["writes"]["start"]
+    assert set(start) == {"values", "repeats"} and sum(start["repeats"]) == len(s.writes)
+    assert len(start["values"]) * 2 <= len(s.writes)
+    assert np.array_equal(np.repeat(start["values"], start["repeats"]), s.writes.start)
+    assert isinstance(d["writes"]["row"], list)  # as many runs as writes: one value each
+    s.writes.tile[:] = np.arange(len(s.writes)) // 1000 % 4  # long runs of explicit tiles
+    s.writes.tile[:10] = -1
+    s.save(tmp_path / "t.json")
+    tile = json.loads((tmp_path / "t.json").read_text())["writes"]["tile"]
+    assert tile["values"][:2] == [None, 0] and tile["repeats"][:2] == [10, 990]
+    assert np.array_equal(Schedule.load(tmp_path / "t.json").writes.tile, s.writes.tile)
 
 
 def test_a_bool_among_integers_is_caught_without_the_fast_path(tmp_path):

@@ -82,16 +82,21 @@ class Writes:
 
     def columns(self) -> dict[str, Any]:
         """The ``aras-schedule/2`` columns: ``runs`` of ``[layer, part, count]`` consecutive
-        writes, then one array per field (``tile`` only when some write names its tile, null
-        where it does not)."""
-        d: dict[str, Any] = {"runs": self.runs(), "pe": self.pe.tolist(),
-                             "row": self.row.tolist(), "start": self.start.tolist()}
-        if (self.tile >= 0).any():
-            d["tile"] = self._tiles()
+        writes, then one column per field (``tile`` only when some write names its tile, null
+        where it does not): an array with a value per write or, when that is at most half as
+        long, ``{"values": [...], "repeats": [...]}`` (run-length encoded)."""
+        d: dict[str, Any] = {"runs": self.runs()}
+        for k, col in self._columns().items():
+            d[k] = ({c: _tolist(a) for c, a in col.items()} if isinstance(col, dict)
+                    else _tolist(col))
         return d
 
-    def _tiles(self) -> list[int | None]:
-        return [t if t >= 0 else None for t in self.tile.tolist()]
+    def _columns(self) -> dict[str, Any]:
+        """The columns of :meth:`columns` as NumPy arrays (``tile``: a list, with nulls)."""
+        d = {k: _encode(getattr(self, k)) for k in ("pe", "row", "start")}
+        if (self.tile >= 0).any():
+            d["tile"] = _encode(self.tile, nulls=True)
+        return d
 
     def runs(self) -> list[list[Any]]:
         """``[layer, part, count]`` for every run of consecutive writes of one part."""
@@ -188,9 +193,7 @@ class Schedule:
         if version == 2:
             runs = ",\n      ".join(_dumps(r) for r in w.runs())
             lines = [f'"runs": [\n      {runs}\n    ]'] + [
-                f'"{k}": {_dumps(getattr(w, k))}' for k in ("pe", "row", "start")]
-            if (w.tile >= 0).any():
-                lines.append(f'"tile": {_dumps(w._tiles())}')
+                f'"{k}": {_dumps_column(col)}' for k, col in w._columns().items()]
             writes = "{\n    " + ",\n    ".join(lines) + "\n  }"
         else:
             writes = "[\n    " + ",\n    ".join(_dumps(x) for x in w.records()) + "\n  ]"
@@ -311,19 +314,52 @@ def _writes_v2(data: dict[str, Any], where: str, check_bools: bool) -> Writes:
     cols = {}
     for k in ("pe", "row", "start", "tile"):
         v = data.get(k)
-        if k == "tile":
-            if v is None:
-                cols[k] = np.full(n, -1, dtype=np.int64)
-                continue
-            if isinstance(v, list) and None in v:  # null: the write's tile is implicit
-                v = [-1 if x is None else x for x in v]
-        cols[k] = _int_column(v, f"{where}.{k}", check_bools)
+        if k == "tile" and v is None:
+            cols[k] = np.full(n, -1, dtype=np.int64)
+            continue
+        cols[k] = _decode(v, f"{where}.{k}", check_bools, nulls=k == "tile")
         if len(cols[k]) != n:
             raise InputError(f"{where}.{k}: {len(cols[k])} values, the runs hold {n} writes")
     rep = np.array(counts, dtype=np.int64)
     return Writes(layer=np.repeat(np.array(names, dtype=object), rep),
                   part=np.repeat(np.array(parts, dtype=np.int64), rep), pe=cols["pe"],
                   row=cols["row"], start=cols["start"], tile=cols["tile"])
+
+
+def _encode(a: np.ndarray, nulls: bool = False) -> Any:
+    """A write column for the file: the array, or its runs when they are at most half as long
+    (``nulls``: -1 is written null, as a list)."""
+    n = len(a)
+    heads = np.flatnonzero(np.r_[True, a[1:] != a[:-1]]) if n else np.zeros(0, np.int64)
+    col: Any = a
+    if 2 * len(heads) <= n and n:
+        col = {"values": a[heads], "repeats": np.diff(np.r_[heads, n])}
+    if nulls:
+        vals = col["values"] if isinstance(col, dict) else col
+        listed = [x if x >= 0 else None for x in vals.tolist()]
+        col = {"values": listed, "repeats": col["repeats"]} if isinstance(col, dict) else listed
+    return col
+
+
+def _decode(v: Any, where: str, check_bools: bool, nulls: bool = False) -> np.ndarray:
+    """A write column from the file (an array of integers, or ``{"values", "repeats"}``);
+    ``nulls``: null stands for -1."""
+    if isinstance(v, dict):
+        if set(v) != {"values", "repeats"}:
+            raise InputError(f"{where}: a run-length column is {{\"values\": [...], "
+                             f"\"repeats\": [...]}}, got the keys {sorted(v)}")
+        if isinstance(v["values"], dict):
+            raise InputError(f"{where}.values: must be a list of integers")
+        values = _decode(v["values"], f"{where}.values", check_bools, nulls)
+        repeats = _int_column(v["repeats"], f"{where}.repeats", check_bools)
+        if len(values) != len(repeats):
+            raise InputError(f"{where}: {len(values)} values but {len(repeats)} repeats")
+        for j in np.flatnonzero(repeats < 0)[:1].tolist():
+            raise InputError(f"{where}.repeats[{j}]: must be >= 0, got {int(repeats[j])}")
+        return np.repeat(values, repeats)
+    if nulls and isinstance(v, list) and None in v:  # null: the write's tile is implicit
+        v = [-1 if x is None else x for x in v]
+    return _int_column(v, where, check_bools)
 
 
 def _int_column(v: Any, where: str, check_bools: bool = True) -> np.ndarray:
@@ -336,11 +372,12 @@ def _int_column(v: Any, where: str, check_bools: bool = True) -> np.ndarray:
     if not isinstance(v, list):
         raise InputError(f"{where}: must be a list of integers")
     try:
-        arr = np.array(v) if v else np.zeros(0, dtype=np.int64)
-    except (ValueError, OverflowError):
-        arr = np.zeros(0, dtype=object)
-    if arr.dtype == np.int64 and arr.ndim == 1 and not (check_bools and bool in set(map(type, v))):
-        return arr
+        if type(sum(v)) is int:  # no float among them (a string, null or list raises)
+            arr = np.array(v, dtype=np.int64)  # an integer beyond 64 bits raises
+            if not (check_bools and bool in set(map(type, v))):
+                return arr
+    except (TypeError, OverflowError):
+        pass
     for j, x in enumerate(v):
         _int(x, f"{where}[{j}]")
         if not -2**63 <= x < 2**63:
@@ -354,6 +391,8 @@ def _check_version(version: int) -> None:
 
 
 def _int(v: Any, where: str) -> int:
+    if type(v) is int:
+        return v
     if isinstance(v, bool) or not isinstance(v, int):
         raise InputError(f"{where}: must be an integer, got {v!r}")
     return v
@@ -362,14 +401,29 @@ def _int(v: Any, where: str) -> int:
 def _int_list(v: Any, where: str) -> list[int]:
     if not isinstance(v, list):
         raise InputError(f"{where}: must be a list of integers")
+    if all(type(x) is int for x in v):
+        return v
     return [_int(x, where) for x in v]
 
 
 def _dumps(obj: Any) -> str:
-    """JSON text: orjson for NumPy integer arrays (the write columns), else :func:`json.dumps`."""
-    if isinstance(obj, np.ndarray):
-        if orjson is not None:
-            return orjson.dumps(np.ascontiguousarray(obj, dtype=np.int64),
-                                option=orjson.OPT_SERIALIZE_NUMPY).decode()
-        obj = obj.tolist()
+    """JSON text of a head, step, run or record (as :func:`json.dumps` spaces it)."""
     return json.dumps(obj)
+
+
+def _tolist(a: Any) -> Any:
+    return a.tolist() if isinstance(a, np.ndarray) else a
+
+
+def _dumps_column(col: Any) -> str:
+    """Compact JSON of a write column (orjson: NumPy integer arrays without Python ints)."""
+    if isinstance(col, dict):
+        col = {k: np.ascontiguousarray(a, dtype=np.int64) if isinstance(a, np.ndarray) else a
+               for k, a in col.items()}
+    elif isinstance(col, np.ndarray):
+        col = np.ascontiguousarray(col, dtype=np.int64)
+    if orjson is not None:
+        return orjson.dumps(col, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    if isinstance(col, dict):
+        col = {k: _tolist(a) for k, a in col.items()}
+    return json.dumps(_tolist(col), separators=(",", ":"))
