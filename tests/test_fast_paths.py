@@ -74,7 +74,9 @@ def test_lex_order_is_lexsort(seed: int, n: int, rows: int, in_time_order: bool)
     minor = rng.integers(0, 50, n) if rng.random() < 0.5 else rng.integers(-2**40, 2**40, n)
     if in_time_order:  # as schedulers list writes: each row's starts increase
         minor = np.sort(minor)
-    assert np.array_equal(_lex_order(minor, major), np.lexsort((minor, major)))
+    order, a, b = _lex_order(minor, major)
+    assert np.array_equal(order, np.lexsort((minor, major)))
+    assert np.array_equal(a, major[order]) and np.array_equal(b, minor[order])
 
 
 @settings(max_examples=200, deadline=None)

@@ -142,7 +142,12 @@ class _Index:
         heads = np.flatnonzero(head)
         step_of_run = np.array([self.pos.get((a, b), -1) for a, b in zip(
             w.layer[heads].tolist(), w.part[heads].tolist(), strict=True)], dtype=np.int64)
-        self.wstep = step_of_run[np.cumsum(head) - 1] if m else np.zeros(0, dtype=np.int64)
+        run = np.cumsum(head)
+        run -= 1
+        self.wstep = step_of_run[run] if m else np.zeros(0, dtype=np.int64)
+        del run
+        #: Whether every write names a computed part (then no mask is needed).
+        self.all_known = bool((step_of_run >= 0).all())
         #: First write of every run of one (layer, part), and the run's step (-1: none).
         self.run_heads, self.run_step = heads, step_of_run
         self._by_row: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -158,38 +163,41 @@ class _Index:
             return self._by_row
         w = self.sched.writes
         per = self.problem.hardware.apu_rows_per_pe
-        rowid = w.pe * per + w.row
+        rowid = w.pe * per
+        rowid += w.row
         st = w.start
         if sel is not None:
             rowid, st = rowid[sel], st[sel]
-        order = _lex_order(st, rowid)
-        out = (order, rowid[order], st[order])
+        out = _lex_order(st, rowid)
         if sel is None:
             self._by_row = out
         return out
 
 
-def _lex_order(minor: np.ndarray, major: np.ndarray) -> np.ndarray:
-    """``np.lexsort((minor, major))``: the stable order by ``major``, then ``minor``.
+def _lex_order(minor: np.ndarray, major: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``order = np.lexsort((minor, major))`` (the stable order by ``major``, then
+    ``minor``), with ``major[order]`` and ``minor[order]``.
 
     With few ``major`` values (APU rows), a radix sort on them alone, kept when ``minor``
     already increases within each (writes listed in time order); else one argsort of a
     combined key when it fits int64; else lexsort.
     """
     if len(major) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), major, minor
     lo_a, hi_a = int(major.min()), int(major.max())
     if hi_a - lo_a < 2**16:
         order = np.argsort((major - lo_a).astype(np.uint16), kind="stable")  # radix sort
         a, b = major[order], minor[order]
-        if not ((a[1:] == a[:-1]) & (b[1:] < b[:-1])).any():
-            return order
+        if not ((b[1:] < b[:-1]) & (a[1:] == a[:-1])).any():
+            return order, a, b
     lo_b, hi_b = int(minor.min()), int(minor.max())
     span = hi_b - lo_b + 1
     if (hi_a - lo_a + 1) * span < 2**62:
-        key = (major - lo_a) * span + (minor - lo_b)
-        return np.argsort(key, kind="stable")
-    return np.lexsort((minor, major))
+        order = np.argsort((major - lo_a) * span + (minor - lo_b), kind="stable")
+    else:
+        order = np.lexsort((minor, major))
+    return order, major[order], minor[order]
 
 
 def _peak_writes(start: np.ndarray, T: int) -> int:
@@ -219,8 +227,9 @@ def _used_cells(idx: _Index, tile: np.ndarray) -> np.ndarray:  # valid schedules
             tables.append(grid.rows_used * grid.cols_used)
             offset[i + 1] = len(grid)
     table = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
-    offset = np.cumsum(offset)
-    return table[offset[idx.wstep] + tile]
+    at = np.cumsum(offset)[idx.wstep]
+    at += tile
+    return table[at]
 
 
 def _problem_step(idx: _Index, i: int) -> Step:
@@ -249,8 +258,9 @@ def _validate(idx: _Index) -> list[Violation]:
             add(Violation("R4", f"{key[0]}/{key[1]}: never computed"))
     # ----- R1 replication and write counts -----
     w = sched.writes
-    counts = np.bincount(idx.wstep[idx.wstep >= 0], minlength=len(steps))
-    for i in np.flatnonzero(idx.wstep < 0)[:1]:
+    counts = np.bincount(idx.wstep if idx.all_known else idx.wstep[idx.wstep >= 0],
+                         minlength=len(steps))
+    for i in ([] if idx.all_known else np.flatnonzero(idx.wstep < 0)[:1]):
         bad = idx.wstep < 0
         add(Violation("R1", f"{int(bad.sum())} write(s) name no computed weight part, first "
                             f"writes[{int(i)}] {w.layer[i]}/{int(w.part[i])}"))
@@ -293,11 +303,15 @@ def _validate(idx: _Index) -> list[Violation]:
     # ----- R2 row occupancy -----
     ok = idx.wstep >= 0
     per = hw.apu_rows_per_pe
-    valid_row = (w.pe >= 0) & (w.pe < hw.pes) & (w.row >= 0) & (w.row < per)
-    sel = np.flatnonzero(ok & valid_row)
-    if len(sel):
-        order, r_s, s_s = idx.by_row(None if len(sel) == len(w) else sel)
-        i_s = sel[order]
+    valid_row = w.pe >= 0
+    valid_row &= w.pe < hw.pes
+    valid_row &= w.row >= 0
+    valid_row &= w.row < per
+    # (sel None: every write, the common case, without an index array)
+    sel = None if idx.all_known and valid_row.all() else np.flatnonzero(ok & valid_row)
+    if sel is None or len(sel):
+        order, r_s, s_s = idx.by_row(sel)
+        i_s = order if sel is None else sel[order]
         e_s = idx.end[idx.wstep[i_s]]
         clash = np.flatnonzero((r_s[1:] == r_s[:-1]) & (s_s[1:] < e_s[:-1]))
         for j in clash.tolist():
@@ -308,8 +322,11 @@ def _validate(idx: _Index) -> list[Violation]:
                                 f"at {int(s_s[j + 1])}"))
     # ----- R3 writes end before compute -----
     T = hw.write_latency_cycles
-    if ok.all():
-        late = np.flatnonzero(w.start + T > idx.start[idx.wstep])
+    if idx.all_known:
+        latest = idx.start[idx.wstep]  # the latest start of each write: its compute's, less T
+        latest -= T
+        late = np.flatnonzero(w.start > latest)
+        del latest
     else:
         sel = np.flatnonzero(ok)
         late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]
@@ -422,7 +439,8 @@ def _tile_index(idx: _Index) -> np.ndarray:
     n = len(w)
     if len(np.unique(idx.run_step)) == len(idx.run_step):
         # Each part's writes form one run: the rank is the position in the run.
-        rank = np.arange(n) - np.repeat(idx.run_heads, np.diff(np.r_[idx.run_heads, n]))
+        rank = np.arange(n)
+        rank -= np.repeat(idx.run_heads, np.diff(np.r_[idx.run_heads, n]))
     else:
         if len(idx.sched.steps) < 2**16 - 1:  # a radix sort (the same stable order)
             order = np.argsort((idx.wstep + 1).astype(np.uint16), kind="stable")
@@ -435,8 +453,11 @@ def _tile_index(idx: _Index) -> np.ndarray:
         rank[order] = np.arange(n) - group_start
     rows = np.array([_problem_step(idx, i).apu_rows if i >= 0 else 1
                      for i in range(len(idx.sched.steps))] or [1], dtype=np.int64)
-    implicit = rank % np.maximum(rows[np.clip(idx.wstep, 0, None)], 1)
-    return np.where(w.tile >= 0, w.tile, implicit)
+    rank %= np.maximum(rows, 1)[np.maximum(idx.wstep, 0)]  # the implicit tile
+    explicit = w.tile >= 0
+    if explicit.any():
+        rank[explicit] = w.tile[explicit]
+    return rank
 
 
 #: Distributions (weight-bearing layers) up to which the pulse model tabulates every pair
@@ -460,36 +481,49 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, used: np.ndarray,
     dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int64)
     dist_of_step[wsteps] = ids
     order, r, _ = idx.by_row()
-    wsel = idx.wstep[order]
-    d = dist_of_step[wsel]
-    t = tile[order]
     # The previous content of a row is the write before it on that row; the first write of
-    # each row overwrites the last one of the previous inference (steady state).
+    # each row overwrites the last one of the previous inference (steady state). In row order
+    # that is the write just before, or for a row's first write, the row's last.
     n = len(r)
     heads = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])  # first write of each row
-    ends = np.r_[heads[1:], n]
+    last = np.r_[heads[1:], n] - 1
 
-    def before(x: np.ndarray) -> np.ndarray:
-        """``x`` of the previous write on the same row (``x[prev]``, without a gather)."""
-        out = np.empty_like(x)
-        out[1:] = x[:-1]
-        out[heads] = x[ends - 1]
+    def same_as_before(x: np.ndarray) -> np.ndarray:
+        """Whether ``x`` equals ``x`` of the previous write on the same row."""
+        out = np.empty(n, dtype=bool)
+        np.equal(x[1:], x[:-1], out=out[1:])
+        out[heads] = x[heads] == x[last]
         return out
 
     # Same part and same tile: the row holds exactly these weights already.
-    same = (before(wsel) == wsel) & (before(t) == t)
-    used = used[order]
-    pair = before(d) * len(pmfs) + d  # the (previous, new) distributions, flattened
+    wsel = idx.wstep[order]
+    same = same_as_before(wsel)
+    d = dist_of_step[wsel]
+    del wsel
+    t = tile[order]
+    same &= same_as_before(t)
+    del t
+    pair = np.empty(n, dtype=np.int64)  # (previous, new) distributions, flattened
+    pair[1:] = d[:-1]
+    pair[heads] = d[last]
+    pair *= len(pmfs)
+    pair += d
+    del d
     if len(pmfs) <= _FULL_PAIR_TABLE:
         steps_pp, changed_pp = pair_costs(pmfs, hw)
         steps_k, changed_k = steps_pp.ravel(), changed_pp.ravel()
     else:  # only the pairs that occur (a full table would be len(pmfs)^2)
         pair_ids, pair = np.unique(pair, return_inverse=True)
         steps_k, changed_k = pair_costs(pmfs, hw, (pair_ids // len(pmfs), pair_ids % len(pmfs)))
-    lv = np.where(same, 0.0, used * steps_k[pair])
-    ch = np.where(same, 0.0, used * changed_k[pair])
+    used = used[order]
+    totals = []
+    for table in (steps_k, changed_k):
+        x = table[pair]
+        x *= used
+        x[same] = 0.0
+        totals.append(float(x.sum()))
     del problem
-    return float(lv.sum()), float(ch.sum()), int((ends - heads).max())
+    return totals[0], totals[1], int((last + 1 - heads).max())
 
 
 def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarray],
