@@ -310,7 +310,7 @@ def solve(
 
 @app.command()
 def evaluate(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
     tokens: TokensOpt = None,
@@ -384,7 +384,7 @@ def paper(
 
 @app.command()
 def plot(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="PNG file (default: the schedule's name with .png).")] = None,
     max_rows: Annotated[int | None, typer.Option(
@@ -407,7 +407,7 @@ def plot(
 
 @app.command()
 def trace(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/1).")],
+    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Chrome trace-event JSON for Perfetto (default: the schedule's "
                                "name with .trace.json).", show_default=False)] = None,

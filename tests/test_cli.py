@@ -35,7 +35,7 @@ def test_evaluate_lists_every_violation_and_exits_1(tmp_path):
     out = tmp_path / "s.json"
     assert run_cli("solve", "resnet50", "-o", str(out)).returncode == 0
     d = json.loads(out.read_text())
-    d["writes"][0]["row"] = 99        # R7
+    d["writes"]["row"][0] = 99        # R7 (the writes are columns in aras-schedule/2)
     d["steps"][0]["banks_in"] = d["steps"][0]["banks_out"]  # R8
     out.write_text(json.dumps(d))
     r = run_cli("evaluate", str(out))

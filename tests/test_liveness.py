@@ -274,7 +274,7 @@ def test_file_round_trip_keeps_mode_and_costs(tmp_path):
     path = tmp_path / "s.json"
     s.save(path)
     d = json.loads(path.read_text())
-    assert d["format"] == "aras-schedule/1" and d["bank_mode"] == "liveness"
+    assert d["format"] == "aras-schedule/2" and d["bank_mode"] == "liveness"
     assert [r["tensor"] for r in d["tensors"]] == ["x", "c1", "c2", "c3", "sum"]
     back = Schedule.load(path)
     assert evaluate(p, back).to_dict() == evaluate(p, s).to_dict()

@@ -73,11 +73,8 @@ def chain_bound(problem: Problem) -> int:
     the first weights are written; every other step runs after it.
     """
     hw = problem.hardware
-    g = problem.network.graph
     weighted = {o.name for o in problem.network.weighted_ops}
-    after: set[str] = set()
-    for name in weighted:
-        after |= {name} | set(nx.descendants(g, name))
+    after = _after_weight(problem, weighted)
     total = sum(problem.min_compute_cycles(s) for s in problem.steps)
     if not weighted:
         return total
@@ -98,6 +95,68 @@ def area_bound(problem: Problem) -> int:
     return ceil_div(area, hw.total_apu_rows)
 
 
+def _after_weight(problem: Problem, weighted: set[str]) -> set[str]:
+    """The ``weighted`` layers and their descendants (one pass in topological order)."""
+    g = problem.network.graph
+    after: set[str] = set()
+    for op in problem.network.ops:  # topological order
+        if op.name in weighted or any(p in after for p in g.predecessors(op.name)):
+            after.add(op.name)
+    return after
+
+
+def _bits(x: int, lo: int, hi: int) -> np.ndarray:
+    """Positions in ``[lo, hi)`` of the set bits of ``x`` (ascending)."""
+    w = x >> lo
+    if not w:
+        return np.zeros(0, dtype=np.int64)
+    raw = np.frombuffer(w.to_bytes((hi - lo + 7) // 8, "little"), dtype=np.uint8)
+    return np.flatnonzero(np.unpackbits(raw, bitorder="little")[:hi - lo]) + lo
+
+
+def _closure_sums(preds: list[list[int]], values: np.ndarray, self_in: bool
+                  ) -> np.ndarray:
+    """For every node, the sum of ``values`` over its ancestors (and itself if ``self_in``).
+
+    Nodes are ``0..n-1`` in a topological order and ``preds[v]`` lists ``v``'s direct
+    predecessors. Ancestor sets are bitsets (Python ints); a node's ancestors are nearly a
+    prefix of the order, so only the bits between the first ancestor gap and the node are
+    looked at: the rest is a prefix sum. A bitset is freed once all its successors have
+    used it. ``values`` is ``(n,)`` or ``(n, k)``; the result has its shape.
+    """
+    n = len(preds)
+    prefix = np.concatenate([np.zeros((1,) + values.shape[1:], values.dtype),
+                             np.cumsum(values, axis=0)])
+    out = np.zeros_like(values)
+    left = [0] * n
+    for ps in preds:
+        for p in ps:
+            left[p] += 1
+    closed: dict[int, int] = {}  # node -> bitset of itself and its ancestors
+    for v in range(n):
+        x = 1 << v
+        for p in preds[v]:
+            x |= closed[p]
+        ps = preds[v]
+        for p in ps:
+            left[p] -= 1
+            if not left[p]:
+                del closed[p]
+        if left[v]:
+            closed[v] = x
+        top = v + 1 if self_in else v
+        if not self_in:
+            x ^= 1 << v
+        gap = (~x & (x + 1)).bit_length() - 1  # the lowest clear bit: [0, gap) are all in
+        if gap >= top:
+            out[v] = prefix[top]
+        elif 2 * (x >> gap).bit_count() <= top - gap:  # add the few members past the gap
+            out[v] = prefix[gap] + values[_bits(x, gap, top)].sum(axis=0)
+        else:  # or take the few non-members out
+            out[v] = prefix[top] - values[_bits(~x & ((1 << top) - 1), gap, top)].sum(axis=0)
+    return out
+
+
 def cut_bound(problem: Problem, grid: int = 101) -> int:
     """Prefix/suffix bound around every layer (docs/bounds.md, "cut bound").
 
@@ -110,51 +169,72 @@ def cut_bound(problem: Problem, grid: int = 101) -> int:
     ``N`` of ``Q``'s rows can have been written before ``E`` (they are all still
     held), so ``ceil((A_Q - N) / S)`` more write rounds follow, then the compute
     of the part written last and, unless it is a sink, a sink's.
+
+    Near-linear in the steps: the sums over ancestors and descendants come from
+    :func:`_closure_sums`, the minimum and the "any weight" over them from one pass each.
     """
     hw = problem.hardware
     T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
     steps = problem.steps
     g_ = problem.network.graph
-    weighted_layers = {s.layer for s in steps if s.weighted}
-    after_weight: set[str] = set()
-    for name in weighted_layers:
-        after_weight |= {name} | set(nx.descendants(g_, name))
+    after_weight = _after_weight(problem, {s.layer for s in steps if s.weighted})
     lam = np.linspace(0.0, 1.0, grid)
     g = np.zeros((len(steps), grid))
-    cmin = np.zeros(len(steps))
+    cmin = np.zeros(len(steps), dtype=np.int64)
+    memo: dict[tuple[int, int, int], tuple[np.ndarray, int]] = {}
     for s in steps:
         if s.weighted:
-            r = np.arange(1, problem.max_replication(s) + 1)
-            c = -(-s.windows // r) * hw.compute_latency_cycles
-            val = (lam[:, None] * c[None, :]
-                   + (1 - lam)[:, None] * (r * s.apu_rows * (T + c))[None, :] / N)
-            g[s.index] = val.min(axis=1)
-            cmin[s.index] = c.min()
+            rmax = problem.max_replication(s)
+            key = (s.windows, s.apu_rows, rmax)
+            if key not in memo:  # the repeated blocks of a network share their parts' shapes
+                r = np.arange(1, rmax + 1)
+                c = -(-s.windows // r) * hw.compute_latency_cycles
+                val = (lam[:, None] * c[None, :]
+                       + (1 - lam)[:, None] * (r * s.apu_rows * (T + c))[None, :] / N)
+                memo[key] = (val.min(axis=1), int(c.min()))
+            g[s.index], cmin[s.index] = memo[key]
         else:
             cmin[s.index] = s.fixed_cycles
             # A weightless op with no weight-bearing ancestor may run during the first write.
             if s.layer in after_weight:
                 g[s.index] = lam * s.fixed_cycles
-    by_layer: dict[str, list[int]] = {}
-    for s in steps:
-        by_layer.setdefault(s.layer, []).append(s.index)
-    sinks = [s.index for s in steps if g_.out_degree(s.layer) == 0]
+    sink = np.array([g_.out_degree(s.layer) == 0 for s in steps], dtype=bool)
     # The part whose write ends last computes; unless it is a sink, a sink computes after it.
-    finish = cmin + np.where([g_.out_degree(s.layer) == 0 for s in steps], 0.0, cmin[sinks].min())
-    best = 0.0
-    for layer in by_layer:
-        pre_layers = nx.ancestors(g_, layer) | {layer}
-        pre = [i for name in pre_layers for i in by_layer[name]]
-        post = [i for name in nx.descendants(g_, layer) for i in by_layer[name]]
-        has_w = any(steps[i].weighted for i in pre)
-        head = float((lam * (T if has_w else 0) + g[pre].sum(axis=0)).max())
-        rows_q = sum(steps[i].apu_rows for i in post)
-        tail = float(cmin[post].sum()) if post else 0.0
-        if rows_q > N:
-            last = finish[post].min()
-            tail = max(tail, -(-(rows_q - N) // S) * T + last)
-        best = max(best, head + tail)
-    return int(np.ceil(best - 1e-6))
+    finish = cmin + np.where(sink, 0, cmin[sink].min())
+    # Per layer (in the network's topological order): its parts' sums and minimum.
+    layers = [op.name for op in problem.network.ops]
+    pos = {name: k for k, name in enumerate(layers)}
+    n = len(layers)
+    of = np.array([pos[s.layer] for s in steps], dtype=np.int64)
+    g_l = np.zeros((n, grid))
+    np.add.at(g_l, of, g)
+    rows_l = np.zeros(n, dtype=np.int64)
+    np.add.at(rows_l, of, np.array([s.apu_rows for s in steps], dtype=np.int64))
+    cmin_l = np.zeros(n, dtype=np.int64)
+    np.add.at(cmin_l, of, cmin)
+    fin_l = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(fin_l, of, finish)
+    w_l = np.zeros(n, dtype=bool)
+    w_l[of[[s.weighted for s in steps]]] = True
+    preds = [[pos[p] for p in g_.predecessors(name)] for name in layers]
+    succs = [[n - 1 - pos[q] for q in g_.successors(name)] for name in reversed(layers)]
+    head_sum = _closure_sums(preds, g_l, self_in=True)
+    after = _closure_sums(succs, np.stack([rows_l, cmin_l], axis=1)[::-1].copy(),
+                          self_in=False)[::-1]
+    has_w = w_l.copy()
+    for v in range(n):
+        has_w[v] = has_w[v] or any(has_w[p] for p in preds[v])
+    last = np.full(n, np.iinfo(np.int64).max)  # least finish over the descendants
+    for v in range(n - 1, -1, -1):
+        for q in g_.successors(layers[v]):
+            k = pos[q]
+            last[v] = min(last[v], fin_l[k], last[k])
+    head = (lam[None, :] * np.where(has_w, T, 0)[:, None] + head_sum).max(axis=1)
+    rows_q, tail = after[:, 0], after[:, 1].astype(float)
+    over = rows_q > N
+    rounds = -(-(rows_q[over] - N) // S)
+    tail[over] = np.maximum(tail[over], rounds * T + last[over].astype(float))
+    return int(np.ceil(float((head + tail).max(initial=0.0)) - 1e-6))
 
 
 # ----- the relaxed instance shared by the path and window bounds -----
@@ -221,9 +301,7 @@ def _relaxed(problem: Problem) -> _Relaxed:
             mask |= 1 << by_layer[q][-1]
         preds[s.index] = mask
     weighted = np.array([s.weighted for s in steps], dtype=bool)
-    after_weight: set[str] = set()
-    for name in {s.layer for s in steps if s.weighted}:
-        after_weight |= {name} | nx.descendants(graph, name)
+    after_weight = _after_weight(problem, {s.layer for s in steps if s.weighted})
     free = np.array([s.layer not in after_weight for s in steps], dtype=bool)
     rows = np.zeros(n)
     cmin = np.zeros(n)

@@ -133,13 +133,103 @@ class _Index:
         self.start = np.array([s.start for s in sched.steps], dtype=np.int64).reshape(n)
         self.end = np.array([s.end for s in sched.steps], dtype=np.int64).reshape(n)
         w = sched.writes
-        # Map every write to its schedule step (-1 when the step does not exist).
-        keys = [f"{a}\x00{b}" for a, b in zip(w.layer.tolist(), w.part.tolist(), strict=True)]
-        uniq, inv = np.unique(np.array(keys, dtype=object), return_inverse=True) if keys else (
-            np.array([], dtype=object), np.array([], dtype=np.int64))
-        step_of_key = np.array([self.pos.get((k.split("\x00")[0], int(k.split("\x00")[1])), -1)
-                                for k in uniq.tolist()], dtype=np.int64)
-        self.wstep = step_of_key[inv] if len(inv) else np.array([], dtype=np.int64)
+        # Map every write to its schedule step (-1 when the step does not exist). The writes of
+        # a part usually come in one run, so the (layer, part) keys are looked up once per run.
+        m = len(w)
+        head = np.ones(m, dtype=bool)
+        if m > 1:
+            head[1:] = (w.layer[1:] != w.layer[:-1]) | (w.part[1:] != w.part[:-1])
+        heads = np.flatnonzero(head)
+        step_of_run = np.array([self.pos.get((a, b), -1) for a, b in zip(
+            w.layer[heads].tolist(), w.part[heads].tolist(), strict=True)], dtype=np.int64)
+        run = np.cumsum(head)
+        run -= 1
+        self.wstep = step_of_run[run] if m else np.zeros(0, dtype=np.int64)
+        del run
+        #: Whether every write names a computed part (then no mask is needed).
+        self.all_known = bool((step_of_run >= 0).all())
+        #: First write of every run of one (layer, part), and the run's step (-1: none).
+        self.run_heads, self.run_step = heads, step_of_run
+        self._by_row: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def by_row(self, sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Writes (all, or those of ``sel``) sorted by APU row, then start (stable), with
+        their row ids and starts in that order.
+
+        The same permutation as ``np.lexsort((start, rowid))`` (see :func:`_lex_order`); the
+        one of all writes is kept for reuse.
+        """
+        if sel is None and self._by_row is not None:
+            return self._by_row
+        w = self.sched.writes
+        per = self.problem.hardware.apu_rows_per_pe
+        rowid = w.pe * per
+        rowid += w.row
+        st = w.start
+        if sel is not None:
+            rowid, st = rowid[sel], st[sel]
+        out = _lex_order(st, rowid)
+        if sel is None:
+            self._by_row = out
+        return out
+
+
+def _lex_order(minor: np.ndarray, major: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``order = np.lexsort((minor, major))`` (the stable order by ``major``, then
+    ``minor``), with ``major[order]`` and ``minor[order]``.
+
+    With few ``major`` values (APU rows), a radix sort on them alone, kept when ``minor``
+    already increases within each (writes listed in time order); else one argsort of a
+    combined key when it fits int64; else lexsort.
+    """
+    if len(major) == 0:
+        return np.zeros(0, dtype=np.int64), major, minor
+    lo_a, hi_a = int(major.min()), int(major.max())
+    if hi_a - lo_a < 2**16:
+        order = np.argsort((major - lo_a).astype(np.uint16), kind="stable")  # radix sort
+        a, b = major[order], minor[order]
+        if not ((b[1:] < b[:-1]) & (a[1:] == a[:-1])).any():
+            return order, a, b
+    lo_b, hi_b = int(minor.min()), int(minor.max())
+    span = hi_b - lo_b + 1
+    if (hi_a - lo_a + 1) * span < 2**62:
+        order = np.argsort((major - lo_a) * span + (minor - lo_b), kind="stable")
+    else:
+        order = np.lexsort((minor, major))
+    return order, major[order], minor[order]
+
+
+def _peak_writes(start: np.ndarray, T: int) -> int:
+    """Most writes in flight at once, ends before starts at equal times (as R6 counts).
+
+    The level peaks right after the last write starting at some time ``t``: the writes
+    started by then less those ended by then (start <= t - T).
+    """
+    s = np.sort(start)
+    last = np.flatnonzero(np.r_[s[1:] != s[:-1], True])  # last write of each start time
+    return int((last + 1 - np.searchsorted(s, s[last] - T, "right")).max())
+
+
+def _used_cells(idx: _Index, tile: np.ndarray) -> np.ndarray:  # valid schedules only
+    """Weights (crossbar rows x kernels) that every write's tile holds.
+
+    One table of every part's tiles, indexed by a per-step offset: no pass over the writes
+    per part.
+    """
+    steps = idx.sched.steps
+    parts = [_problem_step(idx, i) if i >= 0 else None for i in range(len(steps))]
+    offset = np.zeros(len(steps) + 1, dtype=np.int64)
+    tables = []
+    for i, ps in enumerate(parts):
+        if ps is not None and ps.weighted:
+            grid = idx.problem.tiles(ps)
+            tables.append(grid.rows_used * grid.cols_used)
+            offset[i + 1] = len(grid)
+    table = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
+    at = np.cumsum(offset)[idx.wstep]
+    at += tile
+    return table[at]
 
 
 def _problem_step(idx: _Index, i: int) -> Step:
@@ -168,8 +258,9 @@ def _validate(idx: _Index) -> list[Violation]:
             add(Violation("R4", f"{key[0]}/{key[1]}: never computed"))
     # ----- R1 replication and write counts -----
     w = sched.writes
-    counts = np.bincount(idx.wstep[idx.wstep >= 0], minlength=len(steps))
-    for i in np.flatnonzero(idx.wstep < 0)[:1]:
+    counts = np.bincount(idx.wstep if idx.all_known else idx.wstep[idx.wstep >= 0],
+                         minlength=len(steps))
+    for i in ([] if idx.all_known else np.flatnonzero(idx.wstep < 0)[:1]):
         bad = idx.wstep < 0
         add(Violation("R1", f"{int(bad.sum())} write(s) name no computed weight part, first "
                             f"writes[{int(i)}] {w.layer[i]}/{int(w.part[i])}"))
@@ -195,10 +286,15 @@ def _validate(idx: _Index) -> list[Violation]:
             add(Violation("R5", f"{name}: windows {s.windows}, the mapping gives {ps.windows}"))
     # Explicit tiles: each of the part's tiles exactly r times.
     has_tile = (w.tile >= 0) & (idx.wstep >= 0)
-    for i in np.unique(idx.wstep[has_tile]).tolist():
+    tiled = np.unique(idx.wstep[has_tile])
+    if len(tiled):  # the tiles of each such part, in file order
+        mine = np.flatnonzero(np.isin(idx.wstep, tiled))
+        mine = mine[np.argsort(idx.wstep[mine], kind="stable")]
+        cut = np.searchsorted(idx.wstep[mine], tiled)
+        groups = np.split(w.tile[mine], cut[1:])
+    for i, tiles in zip(tiled.tolist(), groups if len(tiled) else [], strict=True):
         s = steps[i]
         ps = _problem_step(idx, i)
-        tiles = w.tile[(idx.wstep == i)]
         if (tiles < 0).any() or (tiles >= ps.apu_rows).any() or not np.array_equal(
                 np.bincount(tiles.clip(0), minlength=ps.apu_rows),
                 np.full(ps.apu_rows, max(s.replication, 0))):
@@ -207,14 +303,16 @@ def _validate(idx: _Index) -> list[Violation]:
     # ----- R2 row occupancy -----
     ok = idx.wstep >= 0
     per = hw.apu_rows_per_pe
-    valid_row = (w.pe >= 0) & (w.pe < hw.pes) & (w.row >= 0) & (w.row < per)
-    sel = np.flatnonzero(ok & valid_row)
-    if len(sel):
-        rowid = w.pe[sel] * per + w.row[sel]
-        st = w.start[sel]
-        en = idx.end[idx.wstep[sel]]
-        order = np.lexsort((st, rowid))
-        r_s, s_s, e_s, i_s = rowid[order], st[order], en[order], sel[order]
+    valid_row = w.pe >= 0
+    valid_row &= w.pe < hw.pes
+    valid_row &= w.row >= 0
+    valid_row &= w.row < per
+    # (sel None: every write, the common case, without an index array)
+    sel = None if idx.all_known and valid_row.all() else np.flatnonzero(ok & valid_row)
+    if sel is None or len(sel):
+        order, r_s, s_s = idx.by_row(sel)
+        i_s = order if sel is None else sel[order]
+        e_s = idx.end[idx.wstep[i_s]]
         clash = np.flatnonzero((r_s[1:] == r_s[:-1]) & (s_s[1:] < e_s[:-1]))
         for j in clash.tolist():
             a, b = int(i_s[j]), int(i_s[j + 1])
@@ -224,8 +322,14 @@ def _validate(idx: _Index) -> list[Violation]:
                                 f"at {int(s_s[j + 1])}"))
     # ----- R3 writes end before compute -----
     T = hw.write_latency_cycles
-    sel = np.flatnonzero(ok)
-    late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]
+    if idx.all_known:
+        latest = idx.start[idx.wstep]  # the latest start of each write: its compute's, less T
+        latest -= T
+        late = np.flatnonzero(w.start > latest)
+        del latest
+    else:
+        sel = np.flatnonzero(ok)
+        late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]
     for j in late.tolist():
         i = int(idx.wstep[j])
         add(Violation("R3", f"{w.layer[j]}/{int(w.part[j])}: write on (pe {int(w.pe[j])}, row "
@@ -239,17 +343,20 @@ def _validate(idx: _Index) -> list[Violation]:
                                 f"before it) ends at {steps[i - 1].end}"))
     first: dict[str, int] = {}
     last: dict[str, int] = {}
+    ends: dict[str, int] = {}    # latest compute end of each op's parts
+    starts: dict[str, int] = {}  # earliest compute start of each op's parts
     for key, i in idx.pos.items():
         first[key[0]] = min(first.get(key[0], i), i)
         last[key[0]] = max(last.get(key[0], i), i)
+        ends[key[0]] = max(ends.get(key[0], steps[i].end), steps[i].end)
+        starts[key[0]] = min(starts.get(key[0], steps[i].start), steps[i].start)
     for op in problem.network.ops:
         if op.name not in first:
             continue
         for src in set(op.inputs):
             if src not in last:
                 continue
-            p_end = max(steps[i].end for k, i in idx.pos.items() if k[0] == src)
-            c_start = min(steps[i].start for k, i in idx.pos.items() if k[0] == op.name)
+            p_end, c_start = ends[src], starts[op.name]
             if last[src] > first[op.name] or p_end > c_start:
                 add(Violation("R4", f"{op.name} reads {src} but starts at {c_start} (position "
                                     f"{first[op.name]}) before {src} ends at {p_end} "
@@ -264,7 +371,7 @@ def _validate(idx: _Index) -> list[Violation]:
                                 f"{s.end - s.start} cycles, replication {s.replication} needs "
                                 f"{need}"))
     # ----- R6 write bandwidth -----
-    if len(w):
+    if len(w) and _peak_writes(w.start, T) > hw.max_concurrent_row_writes:
         t = np.concatenate([w.start, w.start + T])
         d = np.concatenate([np.ones(len(w), np.int64), -np.ones(len(w), np.int64)])
         order = np.lexsort((d, t))  # at equal times ends (-1) come before starts
@@ -336,57 +443,93 @@ def _tile_index(idx: _Index) -> np.ndarray:
     """Tile held by every write: explicit, or its rank within its part modulo apu_rows."""
     w = idx.sched.writes
     n = len(w)
-    order = np.argsort(idx.wstep, kind="stable")
-    ws = idx.wstep[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(ws)) + 1]
-    group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
-    rank = np.empty(n, np.int64)
-    rank[order] = np.arange(n) - group_start
+    if len(np.unique(idx.run_step)) == len(idx.run_step):
+        # Each part's writes form one run: the rank is the position in the run.
+        rank = np.arange(n)
+        rank -= np.repeat(idx.run_heads, np.diff(np.r_[idx.run_heads, n]))
+    else:
+        if len(idx.sched.steps) < 2**16 - 1:  # a radix sort (the same stable order)
+            order = np.argsort((idx.wstep + 1).astype(np.uint16), kind="stable")
+        else:
+            order = np.argsort(idx.wstep, kind="stable")
+        ws = idx.wstep[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(ws)) + 1]
+        group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+        rank = np.empty(n, np.int64)
+        rank[order] = np.arange(n) - group_start
     rows = np.array([_problem_step(idx, i).apu_rows if i >= 0 else 1
                      for i in range(len(idx.sched.steps))] or [1], dtype=np.int64)
-    implicit = rank % np.maximum(rows[np.clip(idx.wstep, 0, None)], 1)
-    return np.where(w.tile >= 0, w.tile, implicit)
+    rank %= np.maximum(rows, 1)[np.maximum(idx.wstep, 0)]  # the implicit tile
+    explicit = w.tile >= 0
+    if explicit.any():
+        rank[explicit] = w.tile[explicit]
+    return rank
 
 
-def _statistical_pulses(idx: _Index, tile: np.ndarray, stats: Mapping[str, LayerStats]
-                        ) -> tuple[float, float, int]:
-    """Expected level steps, expected changed cells and the most writes of any row."""
+#: Distributions (weight-bearing layers) up to which the pulse model tabulates every pair
+#: (8 MB); beyond, only the pairs that the writes meet.
+_FULL_PAIR_TABLE = 1024
+
+
+def _statistical_pulses(idx: _Index, tile: np.ndarray, used: np.ndarray,
+                        stats: Mapping[str, LayerStats]) -> tuple[float, float, int]:
+    """Expected level steps, expected changed cells and the most writes of any row.
+
+    ``used``: the weights each write's tile holds (:func:`_used_cells`).
+    """
     problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
     w = sched.writes
     if not len(w):
         return 0.0, 0.0, 0
-    wsteps = sorted(set(idx.wstep.tolist()))
+    wsteps = np.flatnonzero(np.bincount(idx.wstep, minlength=1)).tolist()
     ids, pmfs = step_distributions([(sched.steps[i].layer, sched.steps[i].center)
                                     for i in wsteps], stats, 1 << hw.weight_bits)
     dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int64)
     dist_of_step[wsteps] = ids
-    steps_pp, changed_pp = pair_costs(pmfs, hw)
-    per = hw.apu_rows_per_pe
-    rowid = w.pe * per + w.row
-    order = np.lexsort((w.start, rowid))
-    r = rowid[order]
-    wsel = idx.wstep[order]
-    d = dist_of_step[wsel]
-    t = tile[order]
+    order, r, _ = idx.by_row()
     # The previous content of a row is the write before it on that row; the first write of
-    # each row overwrites the last one of the previous inference (steady state).
-    first = np.r_[True, r[1:] != r[:-1]]
-    last_of_group = np.r_[np.flatnonzero(first)[1:] - 1, len(r) - 1]
-    prev = np.arange(len(r)) - 1
-    group = np.cumsum(first) - 1
-    prev[first] = last_of_group[group[first]]
+    # each row overwrites the last one of the previous inference (steady state). In row order
+    # that is the write just before, or for a row's first write, the row's last.
+    n = len(r)
+    heads = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])  # first write of each row
+    last = np.r_[heads[1:], n] - 1
+
+    def same_as_before(x: np.ndarray) -> np.ndarray:
+        """Whether ``x`` equals ``x`` of the previous write on the same row."""
+        out = np.empty(n, dtype=bool)
+        np.equal(x[1:], x[:-1], out=out[1:])
+        out[heads] = x[heads] == x[last]
+        return out
+
     # Same part and same tile: the row holds exactly these weights already.
-    same = (wsel[prev] == wsel) & (t[prev] == t)
-    used = np.empty(len(r), np.int64)
-    for i in np.unique(wsel).tolist():
-        m = wsel == i
-        grid = idx.problem.tiles(_problem_step(idx, i))
-        used[m] = (grid.rows_used * grid.cols_used)[t[m]]
-    lv = np.where(same, 0.0, used * steps_pp[d[prev], d])
-    ch = np.where(same, 0.0, used * changed_pp[d[prev], d])
-    writes_per_row = np.bincount(group)
+    wsel = idx.wstep[order]
+    same = same_as_before(wsel)
+    d = dist_of_step[wsel]
+    del wsel
+    t = tile[order]
+    same &= same_as_before(t)
+    del t
+    pair = np.empty(n, dtype=np.int64)  # (previous, new) distributions, flattened
+    pair[1:] = d[:-1]
+    pair[heads] = d[last]
+    pair *= len(pmfs)
+    pair += d
+    del d
+    if len(pmfs) <= _FULL_PAIR_TABLE:
+        steps_pp, changed_pp = pair_costs(pmfs, hw)
+        steps_k, changed_k = steps_pp.ravel(), changed_pp.ravel()
+    else:  # only the pairs that occur (a full table would be len(pmfs)^2)
+        pair_ids, pair = np.unique(pair, return_inverse=True)
+        steps_k, changed_k = pair_costs(pmfs, hw, (pair_ids // len(pmfs), pair_ids % len(pmfs)))
+    used = used[order]
+    totals = []
+    for table in (steps_k, changed_k):
+        x = table[pair]
+        x *= used
+        x[same] = 0.0
+        totals.append(float(x.sum()))
     del problem
-    return float(lv.sum()), float(ch.sum()), int(writes_per_row.max())
+    return totals[0], totals[1], int((last + 1 - heads).max())
 
 
 def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarray],
@@ -495,22 +638,19 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     if stats is None:
         stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
     tile = _tile_index(idx)
+    used = _used_cells(idx, tile)
     if weights is not None:
         fill = zero_code if zero_code is not None else 1 << (hw.weight_bits - 1)
         level_steps, cells, max_row = _exact_pulses(idx, tile, weights, fill)
         rep.pulse_model = "weights"
     else:
-        level_steps, cells, max_row = _statistical_pulses(idx, tile, stats)
+        level_steps, cells, max_row = _statistical_pulses(idx, tile, used, stats)
     rep.level_steps = level_steps
     rep.write_pulses = level_steps * hw.pulses_per_level_step
     rep.cells_written = cells
     rep.max_cell_writes = max_row
     rep.row_writes = len(sched.writes)
-    weights_written = 0
-    for i in np.unique(idx.wstep).tolist():
-        grid = problem.tiles(_problem_step(idx, i))
-        weights_written += int((grid.rows_used * grid.cols_used)[tile[idx.wstep == i]].sum())
-    rep.weights_written = weights_written
+    rep.weights_written = int(used.sum())
     # Energy.
     e = rep.energy
     e.rram_write = rep.write_pulses * hw.write_energy_per_pulse_j

@@ -9,6 +9,7 @@ ILP of the paper lives in ``formulations/``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -108,6 +109,17 @@ def min_capacity_cover(sizes: Sequence[int], in_bytes: int, out_bytes: int
     return ([i for i in range(n) if a >> i & 1], [i for i in range(n) if b >> i & 1])
 
 
+@functools.lru_cache(maxsize=16)
+def _subset_capacities(sizes: tuple[int, ...]) -> np.ndarray:
+    """Bytes of every subset of the banks (bit i of the index: bank i), read-only."""
+    n = len(sizes)
+    masks = np.arange(1 << n, dtype=np.int64)
+    bits = (masks[:, None] >> np.arange(n)) & 1
+    cap = bits @ np.asarray(sizes, dtype=np.int64)
+    cap.setflags(write=False)
+    return cap
+
+
 def cover_exists(sizes: Sequence[int], in_bytes: int, out_bytes: int) -> bool:
     """Whether some disjoint pair of bank sets covers the two byte counts.
 
@@ -117,9 +129,7 @@ def cover_exists(sizes: Sequence[int], in_bytes: int, out_bytes: int) -> bool:
     n = len(sizes)
     if n > 20:
         return smallest_fit(sizes, in_bytes, out_bytes) is not None
-    masks = np.arange(1 << n, dtype=np.int64)
-    bits = (masks[:, None] >> np.arange(n)) & 1
-    cap = bits @ np.asarray(sizes, dtype=np.int64)
+    cap = _subset_capacities(tuple(sizes))
     total = int(cap[-1])
     return bool(np.any((cap >= in_bytes) & (total - cap >= out_bytes)))
 

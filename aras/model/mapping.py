@@ -47,24 +47,23 @@ def tile_grid(op: Op, hw: Hardware) -> TileGrid:
     """Tiles of a weight-bearing op per MODEL.md section 3 (block-diagonal packing included)."""
     groups, rows_g, cols_g = op.matrix
     R, K = hw.crossbar_rows, hw.kernels_per_apu_row
-    blocks: list[tuple[int, int]] = []  # (rows_used, cols_used) for each tile
     if groups == 1 or rows_g > R:
         n_rep = 1 if groups == 1 else groups
-        segs = [min(R, rows_g - s * R) for s in range(ceil_div(rows_g, R))]
-        cols = [min(K, cols_g - c * K) for c in range(ceil_div(cols_g, K))]
-        for _ in range(n_rep):
-            blocks += [(r, c) for c in cols for r in segs]
+        segs = np.minimum(R, rows_g - np.arange(ceil_div(rows_g, R), dtype=np.int64) * R)
+        cols = np.minimum(K, cols_g - np.arange(ceil_div(cols_g, K), dtype=np.int64) * K)
+        # column block by column block, input segments inside, once per group
+        rows_used = np.tile(np.tile(segs, len(cols)), n_rep)
+        cols_used = np.tile(np.repeat(cols, len(segs)), n_rep)
     else:
         gps = min(groups, R // rows_g)
-        for s in range(ceil_div(groups, gps)):
-            ng = min(gps, groups - s * gps)
-            width = ng * cols_g
-            # The column grid is the same in every segment (ceil(gps*cols_g/K) blocks); the last
-            # segment may hold fewer groups, so some of its tiles are narrower.
-            for c in range(ceil_div(gps * cols_g, K)):
-                blocks.append((ng * rows_g, max(0, min(K, width - c * K))))
-    arr = np.array(blocks, dtype=np.int64).reshape(-1, 2)
-    return TileGrid(rows_used=arr[:, 0], cols_used=arr[:, 1])
+        ng = np.minimum(gps, groups - np.arange(ceil_div(groups, gps), dtype=np.int64) * gps)
+        # The column grid is the same in every segment (ceil(gps*cols_g/K) blocks); the last
+        # segment may hold fewer groups, so some of its tiles are narrower.
+        nc = ceil_div(gps * cols_g, K)
+        rows_used = np.repeat(ng * rows_g, nc)
+        offsets = np.tile(np.arange(nc, dtype=np.int64) * K, len(ng))
+        cols_used = np.clip(np.repeat(ng * cols_g, nc) - offsets, 0, K)
+    return TileGrid(rows_used=rows_used, cols_used=cols_used)
 
 
 def apu_rows_of(op: Op, hw: Hardware) -> int:
@@ -408,9 +407,13 @@ def _lifetimes(network: Network, steps: list[Step]) -> dict[str, tuple[int, int]
     first = {s.layer: s.index for s in reversed(steps)}
     last = {s.layer: s.index for s in steps}
     lifetimes: dict[str, tuple[int, int]] = {}
+    readers: dict[str, list[str]] = {}  # network.consumers(t) of every tensor, in one pass
+    for o in network.ops:
+        for t in dict.fromkeys(o.inputs):
+            readers.setdefault(t, []).append(o.name)
     for t in list(network.inputs) + [o.name for o in network.ops]:
         start = first.get(t, -1)
-        consumers = [first[c] for c in network.consumers(t)]
+        consumers = [first[c] for c in readers.get(t, [])]
         lifetimes[t] = (start, max(consumers) if consumers else last.get(t, start))
     return lifetimes
 

@@ -37,7 +37,7 @@ def normal_pmf(mean: float, std: float, levels: int = 256) -> np.ndarray:
     """Discretised normal on 0..levels-1; mass beyond the ends folds onto them."""
     from math import erf, sqrt
 
-    edges = np.arange(levels + 1) - 0.5
+    edges = (np.arange(levels + 1) - 0.5).tolist()  # Python floats: the same values, faster
     cdf = np.array([0.5 * (1 + erf((e - mean) / (std * sqrt(2)))) for e in edges])
     pmf = np.diff(cdf)
     pmf[0] += cdf[0]
@@ -110,18 +110,33 @@ def step_distributions(steps: list[tuple[str, int | None]], stats: Mapping[str, 
     return ids, pmfs
 
 
-def pair_costs(pmfs: list[np.ndarray], hw: Hardware) -> tuple[np.ndarray, np.ndarray]:
+def pair_costs(pmfs: list[np.ndarray], hw: Hardware,
+               pairs: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Expected level steps and expected changed cells per weight, for every pair.
 
     ``steps[a, b]`` is E[sum over cells |level_a - level_b|] when a weight drawn
     from ``pmfs[b]`` overwrites an independent one drawn from ``pmfs[a]``;
     ``changed[a, b]`` the expected number of cells whose level changes.
+
+    With ``pairs = (a, b)`` (index arrays), only those pairs: ``steps[k]`` is the cost of
+    ``b[k]`` overwriting ``a[k]`` (the same sums; memory and time grow with the pairs, not
+    with the square of the distributions).
     """
     P = np.stack([cell_level_probs(p, hw) for p in pmfs])  # (D, C, L)
     L = P.shape[2]
     lv = np.arange(L)
     dist = np.abs(lv[:, None] - lv[None, :]).astype(float)
     neq = (dist > 0).astype(float)
+    if pairs is not None:
+        a, b = pairs
+        out = []
+        for m in (dist, neq):
+            acc = np.zeros(len(a))
+            for c in range(P.shape[1]):
+                acc = acc + ((P[:, c, :] @ m)[a] * P[b, c, :]).sum(axis=1)
+            out.append(acc)
+        return out[0], out[1]
     steps = sum(P[:, c, :] @ dist @ P[:, c, :].T for c in range(P.shape[1]))
     changed = sum(P[:, c, :] @ neq @ P[:, c, :].T for c in range(P.shape[1]))
     return np.asarray(steps), np.asarray(changed)
