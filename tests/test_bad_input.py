@@ -34,10 +34,15 @@ def one_line(r, *needles: str, code: int = 2) -> str:  # type: ignore[no-untyped
 
 @pytest.fixture(scope="module")
 def schedule_doc(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A valid schedule of ResNet-18 (CIFAR) as a JSON document."""
+    """A valid schedule of ResNet-18 (CIFAR) as a JSON document, in format version 1 (one
+    object per write, so a test can edit one write; version 2's columns are checked by
+    tests/test_schedule_file.py)."""
+    from aras.model.schedule import Schedule
+
     out = tmp_path_factory.mktemp("sched") / "s.json"
     r = cli_inprocess("solve", str(R18), "--method", "baseline", "--output", str(out))
     assert r.returncode == 0, r.stderr
+    Schedule.load(out).save(out, version=1)
     return json.loads(out.read_text())
 
 
@@ -345,7 +350,7 @@ def test_writes_are_atomic(tmp_path: Path) -> None:
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
     r = cli_inprocess("solve", str(R18), "--output", str(target))
-    assert r.returncode == 0 and json.loads(target.read_text())["format"] == "aras-schedule/1"
+    assert r.returncode == 0 and json.loads(target.read_text())["format"] == "aras-schedule/2"
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from aras.model.errors import InputError
-from aras.model.files import atomic_write_text
+from aras.model.files import atomic_write_text, parse_json, read_text
 from aras.model.limits import INT_LIMIT, shown
 
 try:  # a declared dependency; the standard library's json does the same work, slower
@@ -270,15 +270,17 @@ class Schedule:
             Missing file, malformed JSON or a field of the wrong type.
         """
         p = Path(path)
-        if not p.is_file():
-            raise InputError(f"schedule file not found: {p}")
-        raw = p.read_bytes()
+        text = read_text(p, "schedule", "JSON")  # missing, a directory, not UTF-8: one line
         try:
-            data = orjson.loads(raw) if orjson is not None else json.loads(raw.decode())
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise InputError(f"{p}: malformed JSON: {exc}") from None
+            if orjson is None:
+                raise ValueError("no orjson")
+            data = orjson.loads(text)
+        except ValueError:
+            # orjson refuses NaN and Infinity and deep nesting: the shared parser then reads
+            # it as every input file (the field checks name a NaN; one line for the rest)
+            data = parse_json(text, str(p))
         return cls.from_dict(data, source=str(p),
-                             _no_bools=raw.find(b"true") < 0 and raw.find(b"false") < 0)
+                             _no_bools=text.find("true") < 0 and text.find("false") < 0)
 
 
 def _writes_v1(records: list[Any], source: str) -> Writes:
@@ -408,9 +410,12 @@ def _int(v: Any, where: str, lo: int = -INT_LIMIT) -> int:
     values are R7 violations for the evaluator to list, except for tile indices (``lo=0``)."""
     if type(v) is int and lo <= v <= INT_LIMIT:
         return v
+    span = "of magnitude at most 2^53" if lo < 0 else f"in {lo}..2^53"
+    if isinstance(v, float) and not -INT_LIMIT <= v <= INT_LIMIT:
+        # orjson reads integers beyond 64 bits as floats: say what is wrong with them
+        raise InputError(f"{where}: must be an integer {span} ({INT_LIMIT:,}), got {v:.3g}")
     if isinstance(v, bool) or not isinstance(v, int):
         raise InputError(f"{where}: must be an integer, got {v!r}")
-    span = "of magnitude at most 2^53" if lo < 0 else f"in {lo}..2^53"
     raise InputError(f"{where}: must be an integer {span} ({INT_LIMIT:,}), got {shown(v)}")
 
 
