@@ -244,6 +244,11 @@ def _order_moves(timing: _Timing, pred: list[list[int]], succ: list[list[int]]) 
         p = pos[i]
         lo = max((pos[q] for q in pred[i]), default=-1) + 1
         hi = min((pos[q] for q in succ[i]), default=len(order)) - 1
+        # at most 8 positions either side (parts of a split layer may go anywhere among
+        # themselves: trying every position would be quadratic), within the work budget
+        lo, hi = max(lo, p - 8), min(hi, p + 8)
+        if timing.spent:
+            break
         best, best_order = timing.value, None
         rest = order[:p] + order[p + 1:]
         for q in range(lo, hi + 1):
@@ -352,7 +357,7 @@ def _perturb(timing: _Timing, rmax: dict[int, int], rng: random.Random,
 
 
 #: Steps timed by one jit search at most (a few seconds on this project's 2-core machine).
-WORK = 3_000_000
+WORK = 300_000
 
 
 def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool = True,
