@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ def saved(monkeypatch: pytest.MonkeyPatch) -> dict[str, Figure]:
     real = Figure.savefig
 
     def keep(self: Figure, fname: Any, *a: Any, **kw: Any) -> None:
-        got[Path(fname).name] = self
+        # Figures are written atomically: ".NAME.PID.tmp.SUFFIX" renamed over NAME.
+        name = Path(fname).name
+        m = re.fullmatch(r"\.(.+)\.\d+\.tmp\.[^.]+", name)
+        got[m.group(1) if m else name] = self
         real(self, fname, *a, **kw)
 
     monkeypatch.setattr(Figure, "savefig", keep)
