@@ -371,6 +371,14 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
     has_weight = (anc @ rx.weighted + rx.weighted) > 0
     head = (anc @ rx.g + rx.g + np.where(has_weight[:, None], _LAM[None, :] * T, 0.0))
     end = head.max(axis=1)
+    # Write rounds of the prefix: the rows of j and of every step before it are all written
+    # before j ends, S at a time, so the last of those writes ends no earlier than
+    # ceil(rows / S) T; its part computes after it and, unless it is j, so does j.
+    prefix_rows = anc @ a + a
+    before = np.where((P.T > 0) & rx.weighted[None, :], c[None, :], np.inf).min(axis=1)
+    last = np.minimum(np.where(rx.weighted, c, np.inf), before + c)
+    rounds = np.ceil(prefix_rows / S - 1e-9) * T + last
+    end = np.maximum(end, np.where(np.isfinite(rounds) & (prefix_rows > 0), rounds, 0.0))
     for j in range(n):  # the index order is a topological order of prec
         end[j] = max(end[j], float((end + edge[:, j]).max()))
     # After step j: every descendant computes, and the descendants' rows beyond N - a_j are
