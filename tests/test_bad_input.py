@@ -9,7 +9,7 @@ traceback. Invalid schedules stay exit 1 with every violation listed.
 from __future__ import annotations
 
 import json
-import os
+import random
 import time
 from pathlib import Path
 
@@ -274,7 +274,7 @@ def test_pathological_json_files(tmp_path: Path, content: str | bytes, needle: s
 
 @pytest.mark.parametrize("content, needle", [
     ("networks = " + "[" * 20_000 + "]" * 20_000 + "\n", "nested too deeply"),
-    ("networks = [\n", "malformed TOML"), (os.urandom(64), "malformed TOML"),
+    ("networks = [\n", "malformed TOML"), (random.Random(64).randbytes(64), "malformed TOML"),
     ("pes = " + "9" * 5000 + "\n", "malformed TOML"), ("", "'networks' is missing"),
     ("networks = [5]\nmethods = [\"aras\"]\n", "networks[0]"),
 ])
