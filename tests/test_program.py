@@ -14,6 +14,7 @@ from aras.evaluation.evaluator import evaluate
 from aras.evaluation.replay import check_program
 from aras.frontends import load_network
 from aras.methods.heuristics import baseline
+from aras.methods.solve import solve
 from aras.model.errors import InputError
 from aras.model.hardware import load_hardware
 from aras.model.mapping import Problem, map_network
@@ -69,6 +70,22 @@ def test_round_trip_of_a_multi_part_vgg16_layer(tmp_path: Path) -> None:
         assert len(c.waits_for) == c.apu_rows in (570, 571)
     # the first 576 writes find their rows free; each later one waits for a release
     assert sum(w.after is None for r in prog.rows for w in r.writes) == 576
+
+
+def test_round_trip_of_reuse_and_liveness_schedules(tmp_path: Path) -> None:
+    """Reuse centers (ResNet-50, aras) and liveness banks (a skip connection), whose extra
+    keys (reuse notes, network_source, bank_mode, tensors) travel in schedule_extra."""
+    p = _problem("resnet50")
+    res = solve(p, method="aras", reuse=True)
+    assert res.schedule is not None and any(st.center for st in res.schedule.steps)
+    _round_trip(p, res.schedule, tmp_path)
+    b = NetworkBuilder("skip", {"x": (4, 4, 4)})
+    y = b.conv("c1", "x", 4, 8, 1)
+    b.add("a", "add", [y, b.conv("c2", y, 8, 8, 1)])
+    p = map_network(b.build(), tiny_hardware())
+    res = solve(p, method="baseline", banks="liveness")
+    assert res.schedule is not None and res.schedule.extra["bank_mode"] == "liveness"
+    _round_trip(p, res.schedule, tmp_path)
 
 
 def _hand() -> tuple[Problem, Schedule]:

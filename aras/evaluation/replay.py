@@ -40,10 +40,11 @@ def check_references(problem: Problem, program: Program) -> None:
     names = {o.name for o in problem.network.ops}
     for i, c in enumerate(program.compute):
         if c.layer not in names:
-            raise InputError(f"compute[{i}].layer: unknown layer '{c.layer}' (network "
-                             f"'{problem.network.name}')")
+            raise InputError(f"{program.source}: compute[{i}].layer: unknown layer "
+                             f"'{c.layer}' (network '{problem.network.name}')")
         if (c.layer, c.part) not in problem.by_key:
-            raise InputError(f"compute[{i}].part: layer '{c.layer}' has no part {c.part}")
+            raise InputError(f"{program.source}: compute[{i}].part: layer '{c.layer}' has no "
+                             f"part {c.part}")
 
 
 def sync_violations(program: Program) -> list[Violation]:
@@ -81,13 +82,14 @@ def differences(given: Program, derived: Program) -> list[str]:
         if isinstance(a, dict) and isinstance(b, dict):
             for k in list(a) + [k for k in b if k not in a]:
                 sub = f"{path}.{k}" if path else k
+                where = f"{given.source}: {sub}"
                 if k not in b:
                     out.append(f"{sub}: not in the program the schedule gives")
                 elif k not in a:
                     out.append(f"{sub}: missing (the schedule gives {_short(b[k])})")
                 elif k == "deltas" and isinstance(a[k], str) and isinstance(b[k], str):
                     if a[k] != b[k] and not np.array_equal(
-                            decode_deltas(a[k], dtype, sub), decode_deltas(b[k], dtype, sub)):
+                            decode_deltas(a[k], dtype, where), decode_deltas(b[k], dtype, where)):
                         out.append(f"{sub}: the cell deltas differ from the schedule's")
                 else:
                     walk(a[k], b[k], sub)

@@ -192,6 +192,8 @@ class Program:
     schedule_extra: dict[str, Any] = field(default_factory=dict)
     #: The count of writes a file declares (None: the rows' count, :attr:`n_writes`).
     declared_writes: int | None = None
+    #: Where the program was read from (for messages).
+    source: str = field(default="program", compare=False)
 
     @property
     def n_writes(self) -> int:
@@ -239,13 +241,14 @@ class Program:
         for i, r in enumerate(self.rows):
             for j, w in enumerate(r.writes):
                 if (w.layer, w.part) not in known:
-                    raise InputError(f"rows[{i}].writes[{j}].layer: {w.layer}/{w.part} is not "
+                    raise InputError(f"{self.source}: rows[{i}].writes[{j}].layer: "
+                                     f"{w.layer}/{w.part} is not "
                                      "a compute step of the program")
                 flat.append((w.id, r.pe, r.row, w))
         flat.sort(key=lambda x: x[0])
         for a, b in zip(flat, flat[1:], strict=False):
             if a[0] == b[0]:
-                raise InputError(f"rows: write id {a[0]} appears twice")
+                raise InputError(f"{self.source}: rows: write id {a[0]} appears twice")
         explicit = self.tiles == "explicit"
         writes = Writes.from_lists(
             [w.layer for _, _, _, w in flat], [w.part for _, _, _, w in flat],
@@ -305,7 +308,8 @@ class Program:
                    makespan=makespan, write_latency_cycles=wl, tiles=data["tiles"],
                    pulses=data["pulses"], delta_dtype=dtype if data["pulses"] == "weights"
                    else None, compute=compute, rows=rows,
-                   schedule_extra=data["schedule_extra"], declared_writes=declared)
+                   schedule_extra=data["schedule_extra"], declared_writes=declared,
+                   source=source)
 
 
 #: Integer types of the cell deltas, by name (little-endian).
