@@ -503,6 +503,8 @@ def program(
     target = output or schedule.with_suffix(".program.json")
     check_output_file(target, "--output")
     s, p = _load_schedule(schedule, network, hardware, **opts)
+    if hardware:  # the program is self-contained: it names the hardware it was lowered for
+        s.hardware = p.hardware.to_dict()
     weights = weights_for(p.network)
     rep = run_evaluate(p, s, weights=weights)
     if not rep.valid:
