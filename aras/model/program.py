@@ -484,6 +484,9 @@ def _cell_deltas(problem: Problem, sched: Schedule, wstep: np.ndarray, tile: np.
         for j in order[a:b].tolist():
             s = sched.steps[int(wstep[j])]
             ps = problem.by_key[(s.layer, s.part)]
+            if not (ps.weighted and 0 <= tile[j] < ps.apu_rows):  # an invalid schedule's
+                out[j] = np.zeros(0, dtype=np.int64)  # write: no cells (the evaluator says)
+                continue
             vals = tile_values(matrices[(s.layer, s.center)], ps.tile_offset + int(tile[j]),
                                R, K, fill)
             levels.append((j, cell_levels(vals, hw).astype(np.int64)))
