@@ -424,6 +424,109 @@ def trace(
     err.print(f"wrote {target} (open it in Perfetto or chrome://tracing)", markup=False)
 
 
+def _program_stats(prog: Any, path: Path) -> dict[str, Any]:
+    """Headline figures of an instruction stream (``aras program``)."""
+    writes = [w for r in prog.rows for w in r.writes]
+    return {"program": str(path), "network": prog.network, "method": prog.method,
+            "compute_steps": len(prog.compute), "writes": len(writes), "rows": len(prog.rows),
+            "compute_waits": sum(len(c.waits_for) for c in prog.compute),
+            "release_waits": sum(w.after is not None for w in writes),
+            "delta_bytes": sum(w.delta_bytes for w in writes), "pulses": prog.pulses,
+            "level_steps": sum(w.level_steps or 0 for w in writes),
+            "makespan_cycles": prog.makespan, "file_bytes": path.stat().st_size}
+
+
+@app.command()
+def program(
+    schedule: Annotated[Path | None, typer.Argument(
+        help="Schedule file (aras-schedule/2 or /1) to turn into an instruction stream.",
+        show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Program file (default: the schedule's name with "
+                               ".program.json).", show_default=False)] = None,
+    check: Annotated[Path | None, typer.Option(
+        "--check", help="Replay this program file instead: re-derive its schedule, validate "
+                        "it and its sync points; exit 1 listing every violation.",
+        show_default=False)] = None,
+    network: NetworkOpt = None,
+    hardware: HardwareOpt = None,
+    tokens: TokensOpt = None,
+    input_shape: ShapeOpt = None,
+    phase: PhaseOpt = None,
+    context: ContextOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The instruction stream (aras-program/1) of a valid schedule, or its replay (--check)."""
+    import time
+
+    from aras.evaluation.replay import check_program
+    from aras.model.program import Program, lower
+
+    opts: dict[str, Any] = dict(tokens=tokens, input_shape=input_shape, phase=phase,
+                                context=context)
+    if (schedule is None) == (check is None):
+        raise InputError("give a SCHEDULE to lower or --check PROGRAM to replay (one of them)")
+    if check is not None:
+        if output is not None:
+            raise InputError("--output: --check writes nothing")
+        t0 = time.perf_counter()
+        prog = Program.load(check)
+        hw = load_hardware(hardware) if hardware else Hardware.from_dict(
+            prog.hardware, source=f"{check}: hardware")
+        net = None
+        if network is None and "network_source" in prog.schedule_extra:
+            net = network_from_source(prog.schedule_extra["network_source"],
+                                      f"{check}: schedule_extra.network_source")
+        if net is None:
+            net = _network(network or prog.network, **opts)
+        p = map_network(net, hw)
+        weights = weights_for(p.network)
+        sched, violations = check_program(p, prog, weights=weights)
+        d = {**_program_stats(prog, check), "valid": not violations,
+             "violations": [str(v) for v in violations],
+             "replay_s": round(time.perf_counter() - t0, 3)}
+        if json_:
+            print(json.dumps(d, indent=2))
+        elif violations:
+            err.print(f"[red]invalid program[/]: {len(violations)} violation(s)")
+            for v in violations:
+                print(f"  {v}")
+        else:
+            rep = run_evaluate(p, sched, weights=weights)
+            _print_report(f"{check}: valid program of {prog.network} / {prog.method} "
+                          f"({d['compute_steps']} steps, {d['writes']:,} writes on "
+                          f"{d['rows']} APU rows)", rep.to_dict(), p.hardware)
+        if violations:
+            raise typer.Exit(1)
+        return
+    assert schedule is not None
+    target = output or schedule.with_suffix(".program.json")
+    check_output_file(target, "--output")
+    s, p = _load_schedule(schedule, network, hardware, **opts)
+    if hardware:  # the program is self-contained: it names the hardware it was lowered for
+        s.hardware = p.hardware.to_dict()
+    weights = weights_for(p.network)
+    rep = run_evaluate(p, s, weights=weights)
+    if not rep.valid:
+        err.print(f"[red]invalid schedule[/]: {len(rep.violations)} violation(s); no program "
+                  "written")
+        for v in rep.violations:
+            print(f"  {v}")
+        raise typer.Exit(1)
+    t0 = time.perf_counter()
+    prog = lower(p, s, weights=weights)
+    prog.save(target)
+    d = {**_program_stats(prog, target), "lower_s": round(time.perf_counter() - t0, 3)}
+    if json_:
+        print(json.dumps(d, indent=2))
+        return
+    say(err, f"wrote {target}: {d['compute_steps']} compute steps, {d['writes']:,} writes on "
+             f"{d['rows']} APU rows, {d['compute_waits']:,} compute waits and "
+             f"{d['release_waits']:,} release waits, {d['delta_bytes']:,} delta bytes"
+             + (f", {d['level_steps']:,} level steps" if prog.pulses == "weights" else
+                " (no real weights: no cell deltas)"))
+
+
 def _check_image_format(target: Path) -> None:
     """The plot's file name must end in a format Matplotlib writes (before any work)."""
     from matplotlib.backend_bases import FigureCanvasBase
