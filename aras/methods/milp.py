@@ -78,6 +78,22 @@ class MilpStats:
     #: the compute order differs from the network's (taken from the starting heuristic)
     reordered: bool = False
 
+    def absorb(self, other: MilpStats) -> None:
+        """Add the counts and logs of another solve (one order of several) to these.
+
+        The model size and exactness are the latest solve's: every order has the same model.
+        """
+        self.windows += other.windows
+        self.improved_windows += other.improved_windows
+        self.fallbacks += other.fallbacks
+        self.solver_status += other.solver_status
+        self.solutions += other.solutions
+        self.solver_mismatches += other.solver_mismatches
+        self.below_bound += other.below_bound
+        self.messages += other.messages
+        self.variables, self.constraints = other.variables, other.constraints
+        self.exact = other.exact
+
 
 def incumbent_from_schedule(problem: Problem, sched: Schedule) -> Incumbent:
     """Replication and rows per release event of a schedule (writes map to the latest
@@ -321,16 +337,7 @@ def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
         st = MilpStats()
         s = milp(p, full=True, time_limit=max(0.5, share), keep_order=True, stats=st,
                  **options)
-        stats.windows += st.windows
-        stats.improved_windows += st.improved_windows
-        stats.fallbacks += st.fallbacks
-        stats.solver_status += st.solver_status
-        stats.solutions += st.solutions
-        stats.solver_mismatches += st.solver_mismatches
-        stats.below_bound += st.below_bound
-        stats.messages += st.messages
-        stats.variables, stats.constraints = st.variables, st.constraints
-        stats.exact = st.exact
+        stats.absorb(st)
         return s, st
 
     for keys in orders:
