@@ -106,17 +106,26 @@ def test_model_objective_equals_evaluator_makespan():
     assert round(st.model_objective) == evaluate(p, s).makespan_cycles
 
 
-def test_milp_full_vgg16_improves_on_jit_with_every_claim_checked():
+def test_milp_full_vgg16_improves_on_jit_with_every_claim_checked(monkeypatch):
     """VGG-16, milp-full from jit's schedule. With a HiGHS MIP start (setSolution) presolve
     valued the start at 12,594,624 instead of 13,387,776, "proved" it optimal, and the driver
     returned jit's schedule. Now every claim is checked against the returned values and the
-    model improves on jit, never below the certified bound."""
+    model improves on jit, never below the certified bound. The start is jit's local search
+    without its iterated search (which alone comes within 0.02% of VGG-16's optimum)."""
+    import importlib
+
     from aras.frontends import load_network
     from aras.model.hardware import aras_hardware
 
+    def local_only(problem, **kw):
+        return jit(problem, **{**kw, "iterations": 0})
+
+    # the package exports the function under the submodule's name
+    monkeypatch.setattr(importlib.import_module("aras.methods.heuristics.jit"), "jit",
+                        local_only)
     p = map_network(load_network("vgg16"), aras_hardware())
     lb = lower_bound(p)
-    start = evaluate(p, jit(p)).makespan_cycles
+    start = evaluate(p, local_only(p)).makespan_cycles
     stats = MilpStats()
     # the 16-event, 24-candidate model (not the exact one, which proves the optimum in
     # about 30 s: benchmarks/gap_table.py), so the improvement comes within seconds

@@ -258,14 +258,16 @@ _JIT_WORK_PER_S = 300_000
 
 def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
                     time_limit: float = 0.0) -> tuple[str, Schedule, int]:
-    from aras.methods.heuristics.jit import WORK
+    from aras.methods.heuristics.jit import PATIENCE, WORK
 
     best = None
     work = max(WORK, int(time_limit * _JIT_WORK_PER_S))
     for name, fn in (("jit", jit), ("aras", aras), ("greedy-replication", greedy_replication),
                      ("baseline", baseline)):
         try:
-            s = (jit(problem, banks=banks, reorder=not keep_order, work=work) if name == "jit"
+            s = (jit(problem, banks=banks, reorder=not keep_order, work=work,
+                     iterations=work // 1000, patience=max(PATIENCE, work // 15_000))
+                 if name == "jit"
                  else fn(problem, banks=banks))
         except InputError:  # jit does not exist when bandwidth cannot write a whole part
             continue
