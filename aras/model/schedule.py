@@ -147,6 +147,16 @@ class WriteLog:
         self.row.append(row)
         self.start.append(start)
 
+    def extend(self, layer: str, part: int, pe: list[int], row: list[int],
+               start: list[int]) -> None:
+        """Record writes of one part (parallel lists)."""
+        n = len(pe)
+        self.layer.extend([layer] * n)
+        self.part.extend(array("q", [part]) * n)
+        self.pe.extend(pe)
+        self.row.extend(row)
+        self.start.extend(start)
+
     def freeze(self) -> Writes:
         """The writes as arrays."""
         n = len(self.layer)

@@ -25,7 +25,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import chain
 
-from aras.methods.heuristics.engine import Builder
+from aras.methods.heuristics.engine import Builder, list_replication
 from aras.model.errors import InputError
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -94,9 +94,9 @@ def jit_schedule(problem: Problem, reps: dict[int, int], method: str = "jit",
         t = start[s.index] - T
         while busy and busy[0][0] <= t:
             heapq.heappush(free, heapq.heappop(busy)[1])
-        for _ in range(reps[s.index] * s.apu_rows):
-            row = heapq.heappop(free)
-            b.write(s, row, t)
+        rows = [heapq.heappop(free) for _ in range(reps[s.index] * s.apu_rows)]
+        b.write_many(s, rows, [t] * len(rows))
+        for row in rows:
             heapq.heappush(busy, (end[s.index], row))
     for s in problem.steps:
         b.compute(s, start[s.index], reps.get(s.index, 0) if s.weighted else 0)
@@ -417,7 +417,7 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
         When the memory bandwidth cannot write one part's rows at once (the just-in-time
         form does not exist then).
     """
-    from aras.methods.heuristics.replication import aras
+    from aras.methods.heuristics.replication import aras_policy
 
     hw = problem.hardware
     S = hw.write_slots
@@ -433,8 +433,8 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     if not problem.steps:
         return jit_schedule(problem, {}, banks=banks)
     seeds = [{s.index: 1 for s in weighted}]
-    from_aras = {problem.by_key[(st.layer, st.part)].index: st.replication
-                 for st in aras(problem).steps if st.apu_rows}
+    # ARAS's replication (its list scheduler's decisions, without building its writes)
+    from_aras = list_replication(problem, aras_policy(problem), "aras")
     seeds.append({k: min(r, rmax[k]) for k, r in from_aras.items()})
     pred, succ = _step_dag(problem)
     base = [s.index for s in problem.steps]
