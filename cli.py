@@ -29,6 +29,7 @@ from aras.model.errors import InputError
 from aras.model.files import check_output_dir, check_output_file
 from aras.model.hardware import Hardware, load_hardware
 from aras.model.mapping import Problem, map_network
+from aras.model.memory import keep_freed_memory
 from aras.model.network import Network
 from aras.model.schedule import Schedule
 from aras.views.terminal import SolveProgress, print_markdown, print_table, say
@@ -522,6 +523,7 @@ def study_report(
 
 def main() -> None:
     """Console-script entry point: one-line errors and exit 2 for bad input."""
+    keep_freed_memory()  # big inputs: temporaries reuse freed memory (aras/model/memory.py)
     try:
         # Without standalone mode click returns the code of typer.Exit instead of exiting.
         rc = app(standalone_mode=False)
