@@ -39,6 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 EVAL = "aras/evaluation/evaluator.py"
+#: Where the evaluator's code lives since it was split (rules, pulses): an ``EVAL`` edit
+#: applies to whichever of these holds its text (older trees: evaluator.py alone).
+EVAL_PARTS = ("aras/evaluation/rules.py", "aras/evaluation/pulses.py")
 MAPPING = "aras/model/mapping.py"
 HARDWARE = "aras/model/hardware.py"
 WEIGHTS = "aras/model/weights.py"
@@ -270,9 +273,20 @@ def copy_tree(rev: str | None, dest: Path) -> None:
             shutil.copy2(src, dest / f)
 
 
+def _locate(tree: Path, f: str, old: str) -> str:
+    """The file of ``tree`` an edit of ``f`` applies to (see ``EVAL_PARTS``)."""
+    if f != EVAL or ((tree / f).is_file() and old in (tree / f).read_text()):
+        return f
+    for part in EVAL_PARTS:
+        if (tree / part).is_file() and old in (tree / part).read_text():
+            return part
+    return f
+
+
 def apply(m: Mutant, tree: Path) -> bool:
     """Apply the first alternative whose every old text occurs exactly once."""
     for alt in m.edits:
+        alt = [(_locate(tree, f, old), old, new) for f, old, new in alt]
         texts = {f: (tree / f).read_text() for f, _, _ in alt if (tree / f).is_file()}
         if len(texts) < len({f for f, _, _ in alt}):
             continue
