@@ -36,6 +36,8 @@ def _used_cells(idx: _Index, tile: np.ndarray) -> np.ndarray:  # valid schedules
             tables.append(grid.rows_used * grid.cols_used)
             offset[i + 1] = len(grid)
     table = np.concatenate(tables) if tables else np.zeros(0, dtype=np.int64)
+    if len(table) and table.max() < 2**31:
+        table = table.astype(np.int32)  # (half the memory per write; sums stay 64-bit)
     at = np.cumsum(offset)[idx.wstep]
     at += tile
     return table[at]
@@ -45,10 +47,15 @@ def _tile_index(idx: _Index) -> np.ndarray:
     """Tile held by every write: explicit, or its rank within its part modulo apu_rows."""
     w = idx.sched.writes
     n = len(w)
+    rows = np.array([_problem_step(idx, i).apu_rows if i >= 0 else 1
+                     for i in range(len(idx.sched.steps))] or [1], dtype=np.int64)
+    rows = np.maximum(rows, 1)
     if len(np.unique(idx.run_step)) == len(idx.run_step):
-        # Each part's writes form one run: the rank is the position in the run.
-        rank = np.arange(n)
-        rank -= np.repeat(idx.run_heads, np.diff(np.r_[idx.run_heads, n]))
+        # Each part's writes form one run: the rank is the position in the run, modulo the
+        # run's part's rows (the implicit tile).
+        rank: np.ndarray = np.arange(n, dtype=np.int32 if n < 2**31 else np.int64)
+        rank -= np.repeat(idx.run_heads, idx.run_count)
+        rank %= np.repeat(rows[np.maximum(idx.run_step, 0)], idx.run_count)
     else:
         if len(idx.sched.steps) < 2**16 - 1:  # a radix sort (the same stable order)
             order = np.argsort((idx.wstep + 1).astype(np.uint16), kind="stable")
@@ -59,9 +66,7 @@ def _tile_index(idx: _Index) -> np.ndarray:
         group_start = np.repeat(starts, np.diff(np.r_[starts, n]))
         rank = np.empty(n, np.int64)
         rank[order] = np.arange(n) - group_start
-    rows = np.array([_problem_step(idx, i).apu_rows if i >= 0 else 1
-                     for i in range(len(idx.sched.steps))] or [1], dtype=np.int64)
-    rank %= np.maximum(rows, 1)[np.maximum(idx.wstep, 0)]  # the implicit tile
+        rank %= rows[np.maximum(idx.wstep, 0)]  # the implicit tile
     explicit = w.tile >= 0
     if explicit.any():
         rank[explicit] = w.tile[explicit]
@@ -86,9 +91,9 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, used: np.ndarray,
     wsteps = np.flatnonzero(np.bincount(idx.wstep, minlength=1)).tolist()
     ids, pmfs = step_distributions([(sched.steps[i].layer, sched.steps[i].center)
                                     for i in wsteps], stats, 1 << hw.weight_bits)
-    dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int64)
+    dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int32)
     dist_of_step[wsteps] = ids
-    order, r, _ = idx.by_row()
+    order, r = idx.row_order()
     # The previous content of a row is the write before it on that row; the first write of
     # each row overwrites the last one of the previous inference (steady state). In row order
     # that is the write just before, or for a row's first write, the row's last.
@@ -125,8 +130,11 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, used: np.ndarray,
         steps_k, changed_k = pair_costs(pmfs, hw, (pair_ids // len(pmfs), pair_ids % len(pmfs)))
     used = used[order]
     totals = []
+    x = np.empty(0)
     for table in (steps_k, changed_k):
-        x = table[pair]
+        if x.dtype != table.dtype or len(x) != n:  # one buffer for both (the same dtype)
+            x = np.empty(n, dtype=table.dtype)
+        np.take(table, pair, out=x)
         x *= used
         x[same] = 0.0
         totals.append(float(x.sum()))

@@ -60,38 +60,53 @@ class _Index:
         if m > 1:
             head[1:] = (w.layer[1:] != w.layer[:-1]) | (w.part[1:] != w.part[:-1])
         heads = np.flatnonzero(head)
+        del head
         step_of_run = np.array([self.pos.get((a, b), -1) for a, b in zip(
             w.layer[heads].tolist(), w.part[heads].tolist(), strict=True)], dtype=np.int64)
-        run = np.cumsum(head)
-        run -= 1
-        self.wstep = step_of_run[run] if m else np.zeros(0, dtype=np.int64)
-        del run
+        #: Writes in each run.
+        self.run_count = np.diff(np.r_[heads, m])
+        #: The schedule step of every write (-1: none); int32 (steps are far fewer than 2^31).
+        self.wstep = np.repeat(step_of_run.astype(np.int32), self.run_count)
         #: Whether every write names a computed part (then no mask is needed).
         self.all_known = bool((step_of_run >= 0).all())
         #: First write of every run of one (layer, part), and the run's step (-1: none).
         self.run_heads, self.run_step = heads, step_of_run
-        self._by_row: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._by_row: tuple[np.ndarray, np.ndarray] | None = None
 
     def by_row(self, sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Writes (all, or those of ``sel``) sorted by APU row, then start (stable), with
         their row ids and starts in that order.
 
         The same permutation as ``np.lexsort((start, rowid))`` (see :func:`_lex_order`); the
-        one of all writes is kept for reuse.
+        one of all writes is kept for reuse (:meth:`row_order`).
         """
-        if sel is None and self._by_row is not None:
-            return self._by_row
         w = self.sched.writes
-        per = self.problem.hardware.apu_rows_per_pe
-        rowid = w.pe * per
-        rowid += w.row
+        if sel is None and self._by_row is not None:
+            return (*self._by_row, w.start[self._by_row[0]])
+        hw = self.problem.hardware
+        per = hw.apu_rows_per_pe
         st = w.start
+        if sel is None and hw.total_apu_rows < 2**31:
+            # every row id is in range (the caller checked): int32 halves the sorted copy
+            rowid = w.pe.astype(np.int32)
+            rowid *= per
+            rowid += w.row
+        else:
+            rowid = w.pe * per
+            rowid += w.row
         if sel is not None:
             rowid, st = rowid[sel], st[sel]
         out = _lex_order(st, rowid)
         if sel is None:
-            self._by_row = out
+            self._by_row = out[:2]  # (the starts are only needed once, by R2)
         return out
+
+    def row_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """The order and the row ids of :meth:`by_row` of all writes."""
+        if self._by_row is None:
+            self.by_row()
+        assert self._by_row is not None
+        return self._by_row
 
 
 def _lex_order(minor: np.ndarray, major: np.ndarray
@@ -114,7 +129,13 @@ def _lex_order(minor: np.ndarray, major: np.ndarray
     lo_b, hi_b = int(minor.min()), int(minor.max())
     span = hi_b - lo_b + 1
     if (hi_a - lo_a + 1) * span < 2**62:
-        order = np.argsort((major - lo_a) * span + (minor - lo_b), kind="stable")
+        key = major.astype(np.int64)  # (int32 row ids: the key needs 64 bits)
+        key -= lo_a
+        key *= span
+        key += minor
+        key -= lo_b
+        order = np.argsort(key, kind="stable")
+        del key
     else:
         order = np.lexsort((minor, major))
     return order, major[order], minor[order]
@@ -126,7 +147,7 @@ def _peak_writes(start: np.ndarray, T: int) -> int:
     The level peaks right after the last write starting at some time ``t``: the writes
     started by then less those ended by then (start <= t - T).
     """
-    s = np.sort(start)
+    s = start if not (start[1:] < start[:-1]).any() else np.sort(start)  # often in order
     last = np.flatnonzero(np.r_[s[1:] != s[:-1], True])  # last write of each start time
     return int((last + 1 - np.searchsorted(s, s[last] - T, "right")).max())
 
@@ -221,14 +242,15 @@ def _validate(idx: _Index) -> list[Violation]:
                                 f"at {int(s_s[j + 1])}"))
     # ----- R3 writes end before compute -----
     T = hw.write_latency_cycles
-    if idx.all_known:
-        latest = idx.start[idx.wstep]  # the latest start of each write: its compute's, less T
-        latest -= T
-        late = np.flatnonzero(w.start > latest)
-        del latest
+    if idx.all_known and len(w):
+        # A run's writes share their compute start: look only at the runs whose latest
+        # write ends after it
+        run_late = np.maximum.reduceat(w.start, idx.run_heads) + T > idx.start[idx.run_step]
+        sel = np.flatnonzero(np.repeat(run_late, idx.run_count)) if run_late.any() else (
+            np.zeros(0, dtype=np.int64))
     else:
         sel = np.flatnonzero(ok)
-        late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]
+    late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]
     for j in late.tolist():
         i = int(idx.wstep[j])
         add(Violation("R3", f"{w.layer[j]}/{int(w.part[j])}: write on (pe {int(w.pe[j])}, row "
