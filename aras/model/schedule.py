@@ -129,20 +129,30 @@ class WriteLog:
     """Append-only builder of :class:`Writes` used by the schedulers.
 
     The integers go to typed arrays (8 bytes each, not a list slot and an int object: a
-    Llama-2-70B solve logs 4 million writes).
+    Llama-2-70B solve logs 4 million writes), and the layer and part of consecutive writes
+    as runs; :meth:`freeze` hands the arrays' memory to NumPy without copying it.
     """
 
     def __init__(self) -> None:
-        self.layer: list[str] = []
-        self.part = array("q")
+        self.runs: list[tuple[str, int]] = []  # (layer, part) of each run
+        self.counts: list[int] = []  # writes in each run
         self.pe = array("q")
         self.row = array("q")
         self.start = array("q")
 
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def _run(self, layer: str, part: int, n: int) -> None:
+        if self.runs and self.runs[-1][1] == part and self.runs[-1][0] == layer:
+            self.counts[-1] += n
+        else:
+            self.runs.append((layer, part))
+            self.counts.append(n)
+
     def add(self, layer: str, part: int, pe: int, row: int, start: int) -> None:
         """Record one write."""
-        self.layer.append(layer)
-        self.part.append(part)
+        self._run(layer, part, 1)
         self.pe.append(pe)
         self.row.append(row)
         self.start.append(start)
@@ -150,19 +160,25 @@ class WriteLog:
     def extend(self, layer: str, part: int, pe: list[int], row: list[int],
                start: list[int]) -> None:
         """Record writes of one part (parallel lists)."""
-        n = len(pe)
-        self.layer.extend([layer] * n)
-        self.part.extend(array("q", [part]) * n)
+        if not pe:
+            return
+        self._run(layer, part, len(pe))
         self.pe.extend(pe)
         self.row.extend(row)
         self.start.extend(start)
 
     def freeze(self) -> Writes:
-        """The writes as arrays."""
-        n = len(self.layer)
-        return Writes(layer=np.array(self.layer, dtype=object),
-                      **{k: np.frombuffer(getattr(self, k), dtype=np.int64).copy()
-                         for k in ("part", "pe", "row", "start")},
+        """The writes as arrays (the log is not to be extended afterwards: the integer
+        arrays share its memory)."""
+        n = len(self)
+        counts = np.array(self.counts, dtype=np.int64)
+        names = np.empty(len(self.runs), dtype=object)
+        names[:] = [r[0] for r in self.runs]
+        return Writes(layer=np.repeat(names, counts),
+                      part=np.repeat(np.array([r[1] for r in self.runs], dtype=np.int64),
+                                     counts),
+                      **{k: np.frombuffer(getattr(self, k), dtype=np.int64) if n else
+                         np.zeros(0, dtype=np.int64) for k in ("pe", "row", "start")},
                       tile=np.full(n, -1, dtype=np.int64))
 
 
