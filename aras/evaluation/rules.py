@@ -55,16 +55,9 @@ class _Index:
         w = sched.writes
         # Map every write to its schedule step (-1 when the step does not exist). The writes of
         # a part usually come in one run, so the (layer, part) keys are looked up once per run.
-        m = len(w)
-        head = np.ones(m, dtype=bool)
-        if m > 1:
-            head[1:] = (w.layer[1:] != w.layer[:-1]) | (w.part[1:] != w.part[:-1])
-        heads = np.flatnonzero(head)
-        del head
+        heads, names, parts, self.run_count = w.run_table()  # (run_count: writes in each)
         step_of_run = np.array([self.pos.get((a, b), -1) for a, b in zip(
-            w.layer[heads].tolist(), w.part[heads].tolist(), strict=True)], dtype=np.int64)
-        #: Writes in each run.
-        self.run_count = np.diff(np.r_[heads, m])
+            names, parts, strict=True)], dtype=np.int64)
         #: The schedule step of every write (-1: none); int32 (steps are far fewer than 2^31).
         self.wstep = np.repeat(step_of_run.astype(np.int32), self.run_count)
         #: Whether every write names a computed part (then no mask is needed).
