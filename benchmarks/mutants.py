@@ -97,12 +97,22 @@ MUTANTS: list[Mutant] = [
     one("R2-write-only", "R2 holds a row until the write ends, not the compute", EVAL,
         "en = idx.end[idx.wstep[sel]]", "en = st + hw.write_latency_cycles", T_EVAL),
     # ----- R3 -----
-    one("R3-late", "R3 lets a write end 1 cycle after its compute starts", EVAL,
-        "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
-        "late = sel[w.start[sel] + T - 1 > idx.start[idx.wstep[sel]]]", T_EVAL),
-    one("R3-strict", "R3 rejects a write ending exactly at the compute start (> -> >=)", EVAL,
-        "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
-        "late = sel[w.start[sel] + T >= idx.start[idx.wstep[sel]]]", T_EVAL),
+    # (since the check per write looks only into runs found late per run, both comparisons
+    # change together; older trees have the per-write one alone)
+    Mutant("R3-late", "R3 lets a write end 1 cycle after its compute starts", [
+        [(EVAL, "idx.run_heads) + T > idx.start[idx.run_step]",
+          "idx.run_heads) + T - 1 > idx.start[idx.run_step]"),
+         (EVAL, "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
+          "late = sel[w.start[sel] + T - 1 > idx.start[idx.wstep[sel]]]")],
+        [(EVAL, "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
+          "late = sel[w.start[sel] + T - 1 > idx.start[idx.wstep[sel]]]")]], T_EVAL),
+    Mutant("R3-strict", "R3 rejects a write ending exactly at the compute start (> -> >=)", [
+        [(EVAL, "idx.run_heads) + T > idx.start[idx.run_step]",
+          "idx.run_heads) + T >= idx.start[idx.run_step]"),
+         (EVAL, "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
+          "late = sel[w.start[sel] + T >= idx.start[idx.wstep[sel]]]")],
+        [(EVAL, "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
+          "late = sel[w.start[sel] + T >= idx.start[idx.wstep[sel]]]")]], T_EVAL),
     # ----- R4 -----
     one("R4-overlap", "R4 lets consecutive computes overlap by 1 cycle", EVAL,
         "if steps[i].start < steps[i - 1].end:", "if steps[i].start + 1 < steps[i - 1].end:",
