@@ -262,6 +262,7 @@ def solve(
     ] = False,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
+    keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
     if cfg is not None:
@@ -321,6 +322,7 @@ def evaluate(
     json_: JsonOpt = False,
 ) -> None:
     """Validate a schedule against R1-R8 and cost it; exit 1 listing every violation."""
+    keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
                           phase=phase, context=context)
     rep = run_evaluate(p, s, weights=weights_for(p.network))
@@ -523,7 +525,6 @@ def study_report(
 
 def main() -> None:
     """Console-script entry point: one-line errors and exit 2 for bad input."""
-    keep_freed_memory()  # big inputs: temporaries reuse freed memory (aras/model/memory.py)
     try:
         # Without standalone mode click returns the code of typer.Exit instead of exiting.
         rc = app(standalone_mode=False)

@@ -6,7 +6,10 @@ NumPy takes every array from ``malloc``. glibc serves blocks over 32 MB (at most
 zero, page by page. On this project's virtual machine that system time was 0.6-1.7 s of a
 70B schedule's 2.2-3.9 s ``aras evaluate`` (docs in the README's Performance section).
 :func:`keep_freed_memory` makes glibc take such blocks from its heap and keep what is freed,
-so later temporaries reuse memory that is already mapped. The peak memory does not change.
+so later temporaries reuse memory that is already mapped. The peak memory barely changes
+(70B evaluate: 521 -> 527 MB). Only the one-task commands (``aras solve``, ``aras evaluate``)
+ask for it: a process that runs many tasks (a study) could see its heap fragment, memory that
+is free but cannot be given back.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ _M_MMAP_MAX = -4
 def keep_freed_memory() -> bool:
     """Ask glibc's ``malloc`` to serve big blocks from its heap and keep freed memory.
 
-    Process-wide, so the command line calls it once at start; a library does not. Returns
+    Process-wide, so only the command line calls it, in the commands that run one big task;
+    a library does not. Returns
     whether it took effect (False off glibc, e.g. macOS or musl: nothing changes there).
     """
     if not sys.platform.startswith("linux"):
