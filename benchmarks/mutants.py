@@ -94,8 +94,9 @@ MUTANTS: list[Mutant] = [
         "(s_s[1:] < e_s[:-1])", "(s_s[1:] + 1 < e_s[:-1])", T_EVAL),
     one("R2-strict", "R2 rejects holds that only touch (< -> <=)", EVAL,
         "(s_s[1:] < e_s[:-1])", "(s_s[1:] <= e_s[:-1])", T_EVAL),
-    one("R2-write-only", "R2 holds a row until the write ends, not the compute", EVAL,
-        "en = idx.end[idx.wstep[sel]]", "en = st + hw.write_latency_cycles", T_EVAL),
+    Mutant("R2-write-only", "R2 holds a row until the write ends, not the compute", [
+        [(EVAL, "e_s = idx.end[idx.wstep[i_s]]", "e_s = w.start[i_s] + hw.write_latency_cycles")],
+        [(EVAL, "en = idx.end[idx.wstep[sel]]", "en = st + hw.write_latency_cycles")]], T_EVAL),
     # ----- R3 -----
     # (since the check per write looks only into runs found late per run, both comparisons
     # change together; older trees have the per-write one alone)
@@ -143,10 +144,15 @@ MUTANTS: list[Mutant] = [
         "return int(math.floor(self.memory_bandwidth_bytes_s",
         "return int(math.ceil(self.memory_bandwidth_bytes_s", T_EVAL),
     # ----- R7 -----
-    one("R7-pe", "R7 accepts pe == pes", EVAL, "(w.pe < hw.pes)", "(w.pe <= hw.pes)", T_EVAL),
-    one("R7-row", "R7 accepts row == apu_rows_per_pe", EVAL,
-        "(w.row < per)", "(w.row <= per)", T_EVAL),
-    one("R7-pe-neg", "R7 accepts pe == -1", EVAL, "(w.pe >= 0)", "(w.pe >= -1)", T_EVAL),
+    Mutant("R7-pe", "R7 accepts pe == pes", [
+        [(EVAL, "valid_row &= w.pe < hw.pes", "valid_row &= w.pe <= hw.pes")],
+        [(EVAL, "(w.pe < hw.pes)", "(w.pe <= hw.pes)")]], T_EVAL),
+    Mutant("R7-row", "R7 accepts row == apu_rows_per_pe", [
+        [(EVAL, "valid_row &= w.row < per", "valid_row &= w.row <= per")],
+        [(EVAL, "(w.row < per)", "(w.row <= per)")]], T_EVAL),
+    Mutant("R7-pe-neg", "R7 accepts pe == -1", [
+        [(EVAL, "valid_row = w.pe >= 0", "valid_row = w.pe >= -1")],
+        [(EVAL, "(w.pe >= 0)", "(w.pe >= -1)")]], T_EVAL),
     one("R7-write-neg", "R7 accepts a write at -1", EVAL,
         "for j in np.flatnonzero(w.start < 0).tolist():",
         "for j in np.flatnonzero(w.start < -1).tolist():", T_EVAL),
