@@ -79,8 +79,10 @@ class _Index:
         hw = self.problem.hardware
         per = hw.apu_rows_per_pe
         st = w.start
-        if sel is None and hw.total_apu_rows < 2**31:
-            # every row id is in range (the caller checked): int32 halves the sorted copy
+        if sel is None and hw.total_apu_rows < 2**31 and len(w) and (
+                int(w.pe.min()) >= 0 and int(w.pe.max()) < hw.pes
+                and int(w.row.min()) >= 0 and int(w.row.max()) < per):
+            # every row id is in range: int32 halves the sorted copy
             rowid = w.pe.astype(np.int32)
             rowid *= per
             rowid += w.row
