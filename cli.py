@@ -29,6 +29,7 @@ from aras.model.errors import InputError
 from aras.model.files import check_output_dir, check_output_file
 from aras.model.hardware import Hardware, load_hardware
 from aras.model.mapping import Problem, map_network
+from aras.model.memory import keep_freed_memory
 from aras.model.network import Network
 from aras.model.schedule import Schedule
 from aras.views.terminal import SolveProgress, print_markdown, print_table, say
@@ -261,6 +262,7 @@ def solve(
     ] = False,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
+    keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
     if cfg is not None:
@@ -320,6 +322,7 @@ def evaluate(
     json_: JsonOpt = False,
 ) -> None:
     """Validate a schedule against R1-R8 and cost it; exit 1 listing every violation."""
+    keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
                           phase=phase, context=context)
     rep = run_evaluate(p, s, weights=weights_for(p.network))

@@ -39,6 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 EVAL = "aras/evaluation/evaluator.py"
+#: Where the evaluator's code lives since it was split (rules, pulses): an ``EVAL`` edit
+#: applies to whichever of these holds its text (older trees: evaluator.py alone).
+EVAL_PARTS = ("aras/evaluation/rules.py", "aras/evaluation/pulses.py")
 MAPPING = "aras/model/mapping.py"
 HARDWARE = "aras/model/hardware.py"
 WEIGHTS = "aras/model/weights.py"
@@ -91,15 +94,26 @@ MUTANTS: list[Mutant] = [
         "(s_s[1:] < e_s[:-1])", "(s_s[1:] + 1 < e_s[:-1])", T_EVAL),
     one("R2-strict", "R2 rejects holds that only touch (< -> <=)", EVAL,
         "(s_s[1:] < e_s[:-1])", "(s_s[1:] <= e_s[:-1])", T_EVAL),
-    one("R2-write-only", "R2 holds a row until the write ends, not the compute", EVAL,
-        "en = idx.end[idx.wstep[sel]]", "en = st + hw.write_latency_cycles", T_EVAL),
+    Mutant("R2-write-only", "R2 holds a row until the write ends, not the compute", [
+        [(EVAL, "e_s = idx.end[idx.wstep[i_s]]", "e_s = w.start[i_s] + hw.write_latency_cycles")],
+        [(EVAL, "en = idx.end[idx.wstep[sel]]", "en = st + hw.write_latency_cycles")]], T_EVAL),
     # ----- R3 -----
-    one("R3-late", "R3 lets a write end 1 cycle after its compute starts", EVAL,
-        "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
-        "late = sel[w.start[sel] + T - 1 > idx.start[idx.wstep[sel]]]", T_EVAL),
-    one("R3-strict", "R3 rejects a write ending exactly at the compute start (> -> >=)", EVAL,
-        "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
-        "late = sel[w.start[sel] + T >= idx.start[idx.wstep[sel]]]", T_EVAL),
+    # (since the check per write looks only into runs found late per run, both comparisons
+    # change together; older trees have the per-write one alone)
+    Mutant("R3-late", "R3 lets a write end 1 cycle after its compute starts", [
+        [(EVAL, "idx.run_heads) + T > idx.start[idx.run_step]",
+          "idx.run_heads) + T - 1 > idx.start[idx.run_step]"),
+         (EVAL, "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
+          "late = sel[w.start[sel] + T - 1 > idx.start[idx.wstep[sel]]]")],
+        [(EVAL, "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
+          "late = sel[w.start[sel] + T - 1 > idx.start[idx.wstep[sel]]]")]], T_EVAL),
+    Mutant("R3-strict", "R3 rejects a write ending exactly at the compute start (> -> >=)", [
+        [(EVAL, "idx.run_heads) + T > idx.start[idx.run_step]",
+          "idx.run_heads) + T >= idx.start[idx.run_step]"),
+         (EVAL, "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
+          "late = sel[w.start[sel] + T >= idx.start[idx.wstep[sel]]]")],
+        [(EVAL, "late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]",
+          "late = sel[w.start[sel] + T >= idx.start[idx.wstep[sel]]]")]], T_EVAL),
     # ----- R4 -----
     one("R4-overlap", "R4 lets consecutive computes overlap by 1 cycle", EVAL,
         "if steps[i].start < steps[i - 1].end:", "if steps[i].start + 1 < steps[i - 1].end:",
@@ -130,10 +144,15 @@ MUTANTS: list[Mutant] = [
         "return int(math.floor(self.memory_bandwidth_bytes_s",
         "return int(math.ceil(self.memory_bandwidth_bytes_s", T_EVAL),
     # ----- R7 -----
-    one("R7-pe", "R7 accepts pe == pes", EVAL, "(w.pe < hw.pes)", "(w.pe <= hw.pes)", T_EVAL),
-    one("R7-row", "R7 accepts row == apu_rows_per_pe", EVAL,
-        "(w.row < per)", "(w.row <= per)", T_EVAL),
-    one("R7-pe-neg", "R7 accepts pe == -1", EVAL, "(w.pe >= 0)", "(w.pe >= -1)", T_EVAL),
+    Mutant("R7-pe", "R7 accepts pe == pes", [
+        [(EVAL, "valid_row &= w.pe < hw.pes", "valid_row &= w.pe <= hw.pes")],
+        [(EVAL, "(w.pe < hw.pes)", "(w.pe <= hw.pes)")]], T_EVAL),
+    Mutant("R7-row", "R7 accepts row == apu_rows_per_pe", [
+        [(EVAL, "valid_row &= w.row < per", "valid_row &= w.row <= per")],
+        [(EVAL, "(w.row < per)", "(w.row <= per)")]], T_EVAL),
+    Mutant("R7-pe-neg", "R7 accepts pe == -1", [
+        [(EVAL, "valid_row = w.pe >= 0", "valid_row = w.pe >= -1")],
+        [(EVAL, "(w.pe >= 0)", "(w.pe >= -1)")]], T_EVAL),
     one("R7-write-neg", "R7 accepts a write at -1", EVAL,
         "for j in np.flatnonzero(w.start < 0).tolist():",
         "for j in np.flatnonzero(w.start < -1).tolist():", T_EVAL),
@@ -270,9 +289,20 @@ def copy_tree(rev: str | None, dest: Path) -> None:
             shutil.copy2(src, dest / f)
 
 
+def _locate(tree: Path, f: str, old: str) -> str:
+    """The file of ``tree`` an edit of ``f`` applies to (see ``EVAL_PARTS``)."""
+    if f != EVAL or ((tree / f).is_file() and old in (tree / f).read_text()):
+        return f
+    for part in EVAL_PARTS:
+        if (tree / part).is_file() and old in (tree / part).read_text():
+            return part
+    return f
+
+
 def apply(m: Mutant, tree: Path) -> bool:
     """Apply the first alternative whose every old text occurs exactly once."""
     for alt in m.edits:
+        alt = [(_locate(tree, f, old), old, new) for f, old, new in alt]
         texts = {f: (tree / f).read_text() for f, _, _ in alt if (tree / f).is_file()}
         if len(texts) < len({f for f, _, _ in alt}):
             continue

@@ -4,7 +4,8 @@ Builds a GPT-style decoder of ``--blocks`` blocks (hidden 768, 13 ops a block: 4
 5,721 ops) and a BERT encoder of ``--bert-blocks`` blocks (768 blocks: 9,985 ops), then times
 each bound, the method and the evaluation, and the whole ``solve``, in wall and CPU seconds.
 
-    python benchmarks/solve_speed.py [--blocks 440] [--bert-blocks 768] [--methods baseline aras]
+    python benchmarks/solve_speed.py [--blocks 440] [--bert-blocks 768]
+                                     [--methods baseline aras jit]
 
 Machine-dependent: on a shared 2-core machine wall time can be 2-3x the CPU time.
 """
@@ -59,7 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--blocks", type=int, default=440)
     ap.add_argument("--bert-blocks", type=int, default=768)
-    ap.add_argument("--methods", nargs="+", default=["baseline", "aras"])
+    ap.add_argument("--methods", nargs="+", default=["baseline", "aras", "jit"])
     args = ap.parse_args()
     if args.blocks:
         run(decoder(f"gpt-{args.blocks}", DecoderShape(hidden=768, layers=args.blocks, heads=12,

@@ -35,3 +35,19 @@ class Bandwidth:
             t = max(t, heapq.heappop(self.ends))
         heapq.heappush(self.ends, t + self.length)
         return t
+
+    def requests(self, t: int, n: int) -> list[int]:
+        """The starts of ``n`` requests at ``t``: the same as ``n`` calls of :meth:`request`."""
+        ends, length = self.ends, self.length
+        while ends and ends[0] <= t:
+            heapq.heappop(ends)
+        k = min(n, self.limit - len(ends))  # free slots: these start at t
+        for _ in range(k):
+            heapq.heappush(ends, t + length)
+        out = [t] * k
+        for _ in range(n - k):  # then each waits for the earliest end (later than t)
+            e = ends[0]
+            start = max(t, e)
+            heapq.heapreplace(ends, start + length)
+            out.append(start)
+        return out

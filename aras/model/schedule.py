@@ -59,16 +59,94 @@ class ScheduledStep:
                 "banks_out": list(self.banks_out), "center": self.center}
 
 
-@dataclass
 class Writes:
-    """All APU-row writes, column-wise. ``tile`` is -1 where the file gives none."""
+    """All APU-row writes, column-wise. ``tile`` is -1 where the file gives none.
 
-    layer: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
-    part: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
-    pe: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
-    row: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
-    start: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
-    tile: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    The layer and part of each write (``layer``, ``part``) may be held as runs of
+    consecutive writes of one part (:meth:`from_runs`: schedule files and the schedulers
+    give them so) and are then only expanded to one entry per write when asked for; once
+    expanded, the arrays are the writes' layers and parts (they may be edited in place).
+    """
+
+    def __init__(self, layer: np.ndarray | None = None, part: np.ndarray | None = None,
+                 pe: np.ndarray | None = None, row: np.ndarray | None = None,
+                 start: np.ndarray | None = None, tile: np.ndarray | None = None):
+        def col(a: np.ndarray | None, dtype: Any) -> np.ndarray:
+            return np.array([], dtype=dtype) if a is None else a
+
+        self._layer: np.ndarray | None = col(layer, object)
+        self._part: np.ndarray | None = col(part, np.int64)
+        #: (layer names, parts, counts) of the runs, while layer and part are not expanded
+        self._runs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.pe = col(pe, np.int64)
+        self.row = col(row, np.int64)
+        self.start = col(start, np.int64)
+        self.tile = col(tile, np.int64)
+
+    @classmethod
+    def from_runs(cls, names: np.ndarray, parts: np.ndarray, counts: np.ndarray,
+                  pe: np.ndarray, row: np.ndarray, start: np.ndarray, tile: np.ndarray
+                  ) -> Writes:
+        """Writes whose layers and parts are ``counts`` repeats of ``names`` and ``parts``
+        (object and int64 arrays, one entry per run)."""
+        w = cls(pe=pe, row=row, start=start, tile=tile)
+        keep = counts > 0
+        names, parts, counts = names[keep], parts[keep], counts[keep]
+        # adjacent runs of one part are one run (as the arrays would show it)
+        head = np.ones(len(names), dtype=bool)
+        head[1:] = (names[1:] != names[:-1]) | (parts[1:] != parts[:-1])
+        if not head.all():
+            at = np.flatnonzero(head)
+            names, parts, counts = names[at], parts[at], np.add.reduceat(counts, at)
+        w._layer = w._part = None
+        w._runs = (names, parts, counts)
+        return w
+
+    def _expand(self) -> None:
+        if self._runs is not None:
+            names, parts, counts = self._runs
+            self._layer, self._part = np.repeat(names, counts), np.repeat(parts, counts)
+            self._runs = None
+
+    @property
+    def layer(self) -> np.ndarray:
+        """The layer of every write (object array of str)."""
+        self._expand()
+        assert self._layer is not None
+        return self._layer
+
+    @layer.setter
+    def layer(self, value: np.ndarray) -> None:
+        self._expand()
+        self._layer = value
+
+    @property
+    def part(self) -> np.ndarray:
+        """The part of every write."""
+        self._expand()
+        assert self._part is not None
+        return self._part
+
+    @part.setter
+    def part(self, value: np.ndarray) -> None:
+        self._expand()
+        self._part = value
+
+    def run_table(self) -> tuple[np.ndarray, list[str], list[int], np.ndarray]:
+        """The runs of consecutive writes of one part: first write of each, its layer and
+        part, and the writes in it."""
+        n = len(self)
+        if self._runs is not None:
+            names, parts, counts = self._runs
+            heads = np.zeros(len(counts), dtype=np.int64)
+            np.cumsum(counts[:-1], out=heads[1:])
+            return heads, names.tolist(), parts.tolist(), counts
+        layer, part = self.layer, self.part
+        head = np.ones(n, dtype=bool)
+        if n > 1:
+            head[1:] = (layer[1:] != layer[:-1]) | (part[1:] != part[:-1])
+        heads = np.flatnonzero(head)
+        return heads, layer[heads].tolist(), part[heads].tolist(), np.diff(np.r_[heads, n])
 
     def __len__(self) -> int:
         return len(self.start)
@@ -103,14 +181,9 @@ class Writes:
 
     def runs(self) -> list[list[Any]]:
         """``[layer, part, count]`` for every run of consecutive writes of one part."""
-        n = len(self)
-        head = np.ones(n, dtype=bool)
-        if n > 1:
-            head[1:] = (self.layer[1:] != self.layer[:-1]) | (self.part[1:] != self.part[:-1])
-        heads = np.flatnonzero(head)
-        counts = np.diff(np.r_[heads, n]).tolist()
-        return [[str(a), int(b), c] for a, b, c in zip(
-            self.layer[heads].tolist(), self.part[heads].tolist(), counts, strict=True)]
+        _, names, parts, counts = self.run_table()
+        return [[str(a), int(b), c] for a, b, c in zip(names, parts, counts.tolist(),
+                                                          strict=True)]
 
     def records(self) -> list[dict[str, Any]]:
         """JSON records (``tile`` only where it was given)."""
@@ -129,31 +202,57 @@ class WriteLog:
     """Append-only builder of :class:`Writes` used by the schedulers.
 
     The integers go to typed arrays (8 bytes each, not a list slot and an int object: a
-    Llama-2-70B solve logs 4 million writes).
+    Llama-2-70B solve logs 4 million writes), and the layer and part of consecutive writes
+    as runs; :meth:`freeze` hands the arrays' memory to NumPy without copying it.
     """
 
     def __init__(self) -> None:
-        self.layer: list[str] = []
-        self.part = array("q")
+        self.runs: list[tuple[str, int]] = []  # (layer, part) of each run
+        self.counts: list[int] = []  # writes in each run
         self.pe = array("q")
         self.row = array("q")
         self.start = array("q")
 
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def _run(self, layer: str, part: int, n: int) -> None:
+        if self.runs and self.runs[-1][1] == part and self.runs[-1][0] == layer:
+            self.counts[-1] += n
+        else:
+            self.runs.append((layer, part))
+            self.counts.append(n)
+
     def add(self, layer: str, part: int, pe: int, row: int, start: int) -> None:
         """Record one write."""
-        self.layer.append(layer)
-        self.part.append(part)
+        self._run(layer, part, 1)
         self.pe.append(pe)
         self.row.append(row)
         self.start.append(start)
 
+    def extend(self, layer: str, part: int, pe: list[int], row: list[int],
+               start: list[int]) -> None:
+        """Record writes of one part (parallel lists)."""
+        if not pe:
+            return
+        self._run(layer, part, len(pe))
+        self.pe.extend(pe)
+        self.row.extend(row)
+        self.start.extend(start)
+
     def freeze(self) -> Writes:
-        """The writes as arrays."""
-        n = len(self.layer)
-        return Writes(layer=np.array(self.layer, dtype=object),
-                      **{k: np.frombuffer(getattr(self, k), dtype=np.int64).copy()
-                         for k in ("part", "pe", "row", "start")},
-                      tile=np.full(n, -1, dtype=np.int64))
+        """The writes as arrays (the log is not to be extended afterwards: the integer
+        arrays share its memory)."""
+        n = len(self)
+        names = np.empty(len(self.runs), dtype=object)
+        names[:] = [r[0] for r in self.runs]
+        def col(a: array) -> np.ndarray:
+            return np.frombuffer(a, dtype=np.int64) if n else np.zeros(0, dtype=np.int64)
+
+        return Writes.from_runs(
+            names, np.array([r[1] for r in self.runs], dtype=np.int64),
+            np.array(self.counts, dtype=np.int64), pe=col(self.pe), row=col(self.row),
+            start=col(self.start), tile=np.full(n, -1, dtype=np.int64))
 
 
 @dataclass
@@ -333,10 +432,11 @@ def _writes_v2(data: dict[str, Any], where: str, check_bools: bool) -> Writes:
         cols[k] = _decode(v, f"{where}.{k}", check_bools, nulls=k == "tile")
         if len(cols[k]) != n:
             raise InputError(f"{where}.{k}: {len(cols[k])} values, the runs hold {n} writes")
-    rep = np.array(counts, dtype=np.int64)
-    return Writes(layer=np.repeat(np.array(names, dtype=object), rep),
-                  part=np.repeat(np.array(parts, dtype=np.int64), rep), pe=cols["pe"],
-                  row=cols["row"], start=cols["start"], tile=cols["tile"])
+    layers = np.empty(len(names), dtype=object)
+    layers[:] = names
+    return Writes.from_runs(layers, np.array(parts, dtype=np.int64),
+                            np.array(counts, dtype=np.int64), pe=cols["pe"], row=cols["row"],
+                            start=cols["start"], tile=cols["tile"])
 
 
 def _encode(a: np.ndarray, nulls: bool = False) -> Any:

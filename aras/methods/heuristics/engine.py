@@ -56,6 +56,12 @@ class Builder:
         pe, row = divmod(rowid, self.problem.hardware.apu_rows_per_pe)
         self.writes.add(step.layer, step.part, pe, row, start)
 
+    def write_many(self, step: Step, rowids: list[int], starts: list[int]) -> None:
+        """Record writes of tiles of ``step`` on physical rows (as :meth:`write` row by row)."""
+        per = self.problem.hardware.apu_rows_per_pe
+        self.writes.extend(step.layer, step.part, [r // per for r in rowids],
+                           [r % per for r in rowids], starts)
+
     def banks(self, step: Step) -> tuple[list[int], list[int]]:
         """Banks for a step by the builder's bank mode (cached by byte sizes).
 
@@ -112,16 +118,63 @@ class RowWriter:
 
     def write(self, step: Step, n: int, t: int) -> None:
         """Write ``n`` tiles of ``step`` into the lowest free rows, starting at or after ``t``."""
-        for rowid in self.pool.take(n):
-            start = self.bw.request(t)
-            self.builder.write(step, rowid, start)
-            self.held.setdefault(step.index, []).append(rowid)
-            self.ready[step.index] = max(self.ready.get(step.index, 0),
-                                         start + self.write_latency)
+        if n <= 0:
+            return
+        rowids = self.pool.take(n)
+        starts = self.bw.requests(t, len(rowids))
+        self.builder.write_many(step, rowids, starts)
+        self.held.setdefault(step.index, []).extend(rowids)
+        self.ready[step.index] = max(self.ready.get(step.index, 0),
+                                     max(starts) + self.write_latency)
 
     def release(self, step: Step) -> None:
         """Free the rows of a part that has computed."""
         self.pool.give_back(self.held.pop(step.index))
+
+    def held_rows(self, index: int) -> int:
+        """Rows the part of step ``index`` holds."""
+        return len(self.held[index])
+
+
+class _FreeCount:
+    """How many rows are free (what a policy sees of the pool)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class RowCounter:
+    """:class:`RowWriter` keeping counts instead of rows and writes: the decisions of a list
+    scheduler (when, how many rows, which replication) depend on nothing else."""
+
+    def __init__(self, problem: Problem):
+        self.pool = _FreeCount(problem.total_apu_rows)
+        self.bw = Bandwidth(problem)
+        self.write_latency = problem.hardware.write_latency_cycles
+        self.held: dict[int, int] = {}
+        self.ready: dict[int, int] = {}
+
+    def write(self, step: Step, n: int, t: int) -> None:
+        """As :meth:`RowWriter.write`."""
+        assert n <= self.pool.n, "the list scheduler asks for free rows only"
+        if n <= 0:
+            return
+        starts = self.bw.requests(t, n)
+        self.pool.n -= n
+        self.held[step.index] = self.held.get(step.index, 0) + n
+        self.ready[step.index] = max(self.ready.get(step.index, 0),
+                                     max(starts) + self.write_latency)
+
+    def release(self, step: Step) -> None:
+        """As :meth:`RowWriter.release`."""
+        self.pool.n += self.held.pop(step.index)
+
+    def held_rows(self, index: int) -> int:
+        """Rows the part of step ``index`` holds."""
+        return self.held[index]
 
 
 #: A write policy: given the free rows and the parts not yet started (in compute order),
@@ -141,8 +194,23 @@ def list_schedule(problem: Problem, policy: Policy, method: str, banks: str = "g
     rows.
     """
     b = Builder(problem, method, bank_mode=banks)
-    rows = RowWriter(b)
-    pool, write, held, ready = rows.pool, rows.write, rows.held, rows.ready
+    _simulate(problem, policy, method, RowWriter(b), b.compute)
+    return b.build()
+
+
+def list_replication(problem: Problem, policy: Policy, method: str) -> dict[int, int]:
+    """The replication :func:`list_schedule` gives every weight-bearing part (by step
+    index), from the same simulation without its rows and writes."""
+    def compute(step: Step, start: int, replication: int) -> int:
+        return start + problem.compute_cycles(step, replication)
+
+    return _simulate(problem, policy, method, RowCounter(problem), compute)
+
+
+def _simulate(problem: Problem, policy: Policy, method: str, rows: RowWriter | RowCounter,
+              compute: Callable[[Step, int, int], int]) -> dict[int, int]:
+    """The simulation of :func:`list_schedule`; returns the replication of every part."""
+    pool, write, ready = rows.pool, rows.write, rows.ready
     upcoming = deque(problem.weighted_steps)
     partial: list[tuple[Step, int]] = []  # (part, tiles still to write), at most one
     rep: dict[int, int] = {}
@@ -179,14 +247,14 @@ def list_schedule(problem: Problem, policy: Policy, method: str, banks: str = "g
     t = 0
     for step in problem.steps:
         if not step.weighted:
-            t = b.compute(step, t, 0)
+            t = compute(step, t, 0)
             continue
         # Parts are started in compute order and a partial part is always finished first,
         # so when a part's turn comes only its own rows can be held and it is complete.
         assert step.index in ready and not (partial and partial[0][0] is step), step
         r = rep[step.index]
-        assert len(held[step.index]) == r * step.apu_rows
-        t = b.compute(step, max(t, ready[step.index]), r)
+        assert rows.held_rows(step.index) == r * step.apu_rows
+        t = compute(step, max(t, ready[step.index]), r)
         rows.release(step)
         allocate(t)
-    return b.build()
+    return rep

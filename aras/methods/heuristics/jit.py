@@ -22,8 +22,10 @@ from __future__ import annotations
 import heapq
 import random
 from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import chain
 
-from aras.methods.heuristics.engine import Builder
+from aras.methods.heuristics.engine import Builder, list_replication
 from aras.model.errors import InputError
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -92,9 +94,9 @@ def jit_schedule(problem: Problem, reps: dict[int, int], method: str = "jit",
         t = start[s.index] - T
         while busy and busy[0][0] <= t:
             heapq.heappush(free, heapq.heappop(busy)[1])
-        for _ in range(reps[s.index] * s.apu_rows):
-            row = heapq.heappop(free)
-            b.write(s, row, t)
+        rows = [heapq.heappop(free) for _ in range(reps[s.index] * s.apu_rows)]
+        b.write_many(s, rows, [t] * len(rows))
+        for row in rows:
             heapq.heappush(busy, (end[s.index], row))
     for s in problem.steps:
         b.compute(s, start[s.index], reps.get(s.index, 0) if s.weighted else 0)
@@ -176,6 +178,18 @@ class _Timing:
 
     def makespan(self, order: list[int], reps: dict[int, int], lo: int, hi: int) -> int:
         """Makespan of ``order``/``reps``, equal to the current ones outside ``lo..hi``."""
+        return self._retime(map(order.__getitem__, range(lo, len(order))), reps, lo, hi)
+
+    def makespan_moved(self, seg: list[int], reps: dict[int, int], lo: int) -> int:
+        """Makespan of the current order with positions ``lo..lo+len(seg)-1`` replaced by
+        ``seg`` (a move within them), without building the whole candidate order."""
+        hi = lo + len(seg) - 1
+        order = self.order
+        return self._retime(chain(seg, map(order.__getitem__, range(hi + 1, len(order)))),
+                            reps, lo, hi)
+
+    def _retime(self, items: Iterator[int], reps: dict[int, int], lo: int, hi: int) -> int:
+        """Makespan of the steps ``items`` from position ``lo`` on (see :meth:`makespan`)."""
         N = self.N
         k = self.nheld[lo]
         cum0 = self.cum
@@ -190,9 +204,8 @@ class _Timing:
         # The latest parts that equal the old ones shifted by `shift`, and their rows: once
         # they cover N rows, nothing later can see a difference but the shift.
         shift, run = 0, 0
-        n = len(order)
-        for j in range(lo, n):
-            i = order[j]
+        n = len(self.order)
+        for j, i in enumerate(items, lo):
             before = len(ends)
             prev = self._step(i, reps.get(i, 0), prev, starts, ends, cum)
             if len(ends) > before:
@@ -238,9 +251,11 @@ def _step_dag(problem: Problem) -> tuple[list[list[int]], list[list[int]]]:
 def _order_moves(timing: _Timing, pred: list[list[int]], succ: list[list[int]]) -> bool:
     """Move every step to its best position between its predecessors and successors."""
     improved = False
+    # Positions are kept up to date move by move (only the moved span changes), and the
+    # candidates are timed from the moved span on: no pass over the whole order per move.
+    pos = {x: j for j, x in enumerate(timing.order)}
     for i in list(timing.order):
         order = timing.order
-        pos = {x: j for j, x in enumerate(order)}
         p = pos[i]
         lo = max((pos[q] for q in pred[i]), default=-1) + 1
         hi = min((pos[q] for q in succ[i]), default=len(order)) - 1
@@ -249,17 +264,22 @@ def _order_moves(timing: _Timing, pred: list[list[int]], succ: list[list[int]]) 
         lo, hi = max(lo, p - 8), min(hi, p + 8)
         if timing.spent:
             break
-        best, best_order = timing.value, None
-        rest = order[:p] + order[p + 1:]
+        best, best_q = timing.value, None
         for q in range(lo, hi + 1):
             if q == p:
                 continue
-            cand = rest[:q] + [i] + rest[q:]
-            v = timing.makespan(cand, timing.reps, min(p, q), max(p, q))
+            # positions min(p, q)..max(p, q) of the order with i moved from p to q
+            seg = [i] + order[q:p] if q < p else order[p + 1:q + 1] + [i]
+            v = timing.makespan_moved(seg, timing.reps, min(p, q))
             if v < best:
-                best, best_order = v, cand
-        if best_order is not None:
-            timing.commit(best_order, timing.reps)
+                best, best_q = v, q
+        if best_q is not None:
+            q = best_q
+            a = min(p, q)
+            seg = [i] + order[q:p] if q < p else order[p + 1:q + 1] + [i]
+            timing.commit(order[:a] + seg + order[a + len(seg):], timing.reps)
+            for j, x in enumerate(seg, a):
+                pos[x] = j
             improved = True
     return improved
 
@@ -293,26 +313,28 @@ def _pair_moves(timing: _Timing, rmax: dict[int, int], only: set[int] | None = N
     change finds."""
     improved = False
     parts = [k for k in timing.order if k in rmax]
+    pos = {x: j for j, x in enumerate(timing.order)}  # the order does not change here
+    reps = dict(timing.reps)  # the candidates change two entries of it, then restore them
     for a, b in zip(parts, parts[1:], strict=False):
         if only is not None and a not in only and b not in only:
             continue
         if timing.spent:
             break
-        pos = {x: j for j, x in enumerate(timing.order)}
-        best, best_reps = timing.value, None
+        best, best_ab = timing.value, None
+        ra0, rb0 = reps[a], reps[b]
+        lo, hi = min(pos[a], pos[b]), max(pos[a], pos[b])
         for da in (-1, 0, 1):
             for db in (-1, 0, 1):
-                ra, rb = timing.reps[a] + da, timing.reps[b] + db
+                ra, rb = ra0 + da, rb0 + db
                 if (da == 0 and db == 0) or not (1 <= ra <= rmax[a] and 1 <= rb <= rmax[b]):
                     continue
-                reps = dict(timing.reps)
                 reps[a], reps[b] = ra, rb
-                v = timing.makespan(timing.order, reps, min(pos[a], pos[b]),
-                                    max(pos[a], pos[b]))
+                v = timing.makespan(timing.order, reps, lo, hi)
                 if v < best:
-                    best, best_reps = v, reps
-        if best_reps is not None:
-            timing.commit(timing.order, best_reps)
+                    best, best_ab = v, (ra, rb)
+        reps[a], reps[b] = best_ab if best_ab is not None else (ra0, rb0)
+        if best_ab is not None:
+            timing.commit(timing.order, reps)
             improved = True
     return improved
 
@@ -439,7 +461,7 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
         When the memory bandwidth cannot write one part's rows at once (the just-in-time
         form does not exist then).
     """
-    from aras.methods.heuristics.replication import aras
+    from aras.methods.heuristics.replication import aras_policy
 
     hw = problem.hardware
     S = hw.write_slots
@@ -455,8 +477,8 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     if not problem.steps:
         return jit_schedule(problem, {}, banks=banks)
     seeds = [{s.index: 1 for s in weighted}]
-    from_aras = {problem.by_key[(st.layer, st.part)].index: st.replication
-                 for st in aras(problem).steps if st.apu_rows}
+    # ARAS's replication (its list scheduler's decisions, without building its writes)
+    from_aras = list_replication(problem, aras_policy(problem), "aras")
     seeds.append({k: min(r, rmax[k]) for k, r in from_aras.items()})
     pred, succ = _step_dag(problem)
     base = [s.index for s in problem.steps]

@@ -1,0 +1,358 @@
+"""Rules R1-R8 (MODEL.md section 4): every violation of a schedule, with its rule, op/part,
+APU row and cycles.
+
+:class:`_Index` holds the per-schedule lookups (writes mapped to steps, writes sorted by row)
+that the checks here and the costing (:mod:`aras.evaluation.pulses`) share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from aras.evaluation.liveness import check as check_liveness
+from aras.model.mapping import Problem, Step
+from aras.model.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+def _row_desc(problem: Problem, rowid: int) -> str:
+    per = problem.hardware.apu_rows_per_pe
+    return f"APU row (pe {rowid // per}, row {rowid % per})"
+
+
+class _Index:
+    """Per-schedule lookups shared by validation and costing."""
+
+    def __init__(self, problem: Problem, sched: Schedule):
+        self.problem = problem
+        self.sched = sched
+        self.pos: dict[tuple[str, int], int] = {}
+        self.dups: list[tuple[str, int]] = []
+        self.unknown: list[int] = []
+        for i, s in enumerate(sched.steps):
+            key = (s.layer, s.part)
+            if key not in problem.by_key:
+                self.unknown.append(i)
+            elif key in self.pos:
+                self.dups.append(key)
+            else:
+                self.pos[key] = i
+        n = len(sched.steps)
+        self.start = np.array([s.start for s in sched.steps], dtype=np.int64).reshape(n)
+        self.end = np.array([s.end for s in sched.steps], dtype=np.int64).reshape(n)
+        w = sched.writes
+        # Map every write to its schedule step (-1 when the step does not exist). The writes of
+        # a part usually come in one run, so the (layer, part) keys are looked up once per run.
+        heads, names, parts, self.run_count = w.run_table()  # (run_count: writes in each)
+        step_of_run = np.array([self.pos.get((a, b), -1) for a, b in zip(
+            names, parts, strict=True)], dtype=np.int64)
+        #: The schedule step of every write (-1: none); int32 (steps are far fewer than 2^31).
+        self.wstep = np.repeat(step_of_run.astype(np.int32), self.run_count)
+        #: Whether every write names a computed part (then no mask is needed).
+        self.all_known = bool((step_of_run >= 0).all())
+        #: First write of every run of one (layer, part), and the run's step (-1: none).
+        self.run_heads, self.run_step = heads, step_of_run
+        self._by_row: tuple[np.ndarray, np.ndarray] | None = None
+
+    def by_row(self, sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Writes (all, or those of ``sel``) sorted by APU row, then start (stable), with
+        their row ids and starts in that order.
+
+        The same permutation as ``np.lexsort((start, rowid))`` (see :func:`_lex_order`); the
+        one of all writes is kept for reuse (:meth:`row_order`).
+        """
+        w = self.sched.writes
+        if sel is None and self._by_row is not None:
+            return (*self._by_row, w.start[self._by_row[0]])
+        hw = self.problem.hardware
+        per = hw.apu_rows_per_pe
+        st = w.start
+        if sel is None and hw.total_apu_rows < 2**31 and len(w) and (
+                int(w.pe.min()) >= 0 and int(w.pe.max()) < hw.pes
+                and int(w.row.min()) >= 0 and int(w.row.max()) < per):
+            # every row id is in range: int32 halves the sorted copy
+            rowid = w.pe.astype(np.int32)
+            rowid *= per
+            rowid += w.row
+        else:
+            rowid = w.pe * per
+            rowid += w.row
+        if sel is not None:
+            rowid, st = rowid[sel], st[sel]
+        out = _lex_order(st, rowid)
+        if sel is None:
+            self._by_row = out[:2]  # (the starts are only needed once, by R2)
+        return out
+
+    def row_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """The order and the row ids of :meth:`by_row` of all writes."""
+        if self._by_row is None:
+            self.by_row()
+        assert self._by_row is not None
+        return self._by_row
+
+
+def _lex_order(minor: np.ndarray, major: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``order = np.lexsort((minor, major))`` (the stable order by ``major``, then
+    ``minor``), with ``major[order]`` and ``minor[order]``.
+
+    With few ``major`` values (APU rows), a radix sort on them alone, kept when ``minor``
+    already increases within each (writes listed in time order); else one argsort of a
+    combined key when it fits int64; else lexsort.
+    """
+    if len(major) == 0:
+        return np.zeros(0, dtype=np.int64), major, minor
+    lo_a, hi_a = int(major.min()), int(major.max())
+    if hi_a - lo_a < 2**16:
+        order = np.argsort((major - lo_a).astype(np.uint16), kind="stable")  # radix sort
+        a, b = major[order], minor[order]
+        if not ((b[1:] < b[:-1]) & (a[1:] == a[:-1])).any():
+            return order, a, b
+    lo_b, hi_b = int(minor.min()), int(minor.max())
+    span = hi_b - lo_b + 1
+    if (hi_a - lo_a + 1) * span < 2**62:
+        key = major.astype(np.int64)  # (int32 row ids: the key needs 64 bits)
+        key -= lo_a
+        key *= span
+        key += minor
+        key -= lo_b
+        order = np.argsort(key, kind="stable")
+        del key
+    else:
+        order = np.lexsort((minor, major))
+    return order, major[order], minor[order]
+
+
+def _peak_writes(start: np.ndarray, T: int) -> int:
+    """Most writes in flight at once, ends before starts at equal times (as R6 counts).
+
+    The level peaks right after the last write starting at some time ``t``: the writes
+    started by then less those ended by then (start <= t - T).
+    """
+    s = start if not (start[1:] < start[:-1]).any() else np.sort(start)  # often in order
+    last = np.flatnonzero(np.r_[s[1:] != s[:-1], True])  # last write of each start time
+    return int((last + 1 - np.searchsorted(s, s[last] - T, "right")).max())
+
+
+def _problem_step(idx: _Index, i: int) -> Step:
+    s = idx.sched.steps[i]
+    return idx.problem.by_key[(s.layer, s.part)]
+
+
+def validate(problem: Problem, sched: Schedule) -> list[Violation]:
+    """Every violation of rules R1-R8 (MODEL.md section 4), in rule order."""
+    return _validate(_Index(problem, sched))
+
+
+def _validate(idx: _Index) -> list[Violation]:
+    problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
+    out: list[Violation] = []
+    add = out.append
+    steps = sched.steps
+    # ----- which steps exist (R4: every op computed exactly once) -----
+    for i in idx.unknown:
+        s = steps[i]
+        add(Violation("R4", f"steps[{i}] {s.layer}/{s.part}: no such op/part in the network"))
+    for key in idx.dups:
+        add(Violation("R4", f"{key[0]}/{key[1]}: computed more than once"))
+    for key in problem.by_key:
+        if key not in idx.pos:
+            add(Violation("R4", f"{key[0]}/{key[1]}: never computed"))
+    # ----- R1 replication and write counts -----
+    w = sched.writes
+    counts = np.bincount(idx.wstep if idx.all_known else idx.wstep[idx.wstep >= 0],
+                         minlength=len(steps))
+    for i in ([] if idx.all_known else np.flatnonzero(idx.wstep < 0)[:1]):
+        bad = idx.wstep < 0
+        add(Violation("R1", f"{int(bad.sum())} write(s) name no computed weight part, first "
+                            f"writes[{int(i)}] {w.layer[i]}/{int(w.part[i])}"))
+    for key, i in idx.pos.items():
+        s, ps = steps[i], problem.by_key[key]
+        name = f"{key[0]}/{key[1]}"
+        if ps.weighted:
+            if s.replication < 1:
+                add(Violation("R1", f"{name}: replication {s.replication} must be >= 1"))
+            if s.apu_rows != ps.apu_rows:
+                add(Violation("R1", f"{name}: apu_rows {s.apu_rows}, the mapping gives "
+                                    f"{ps.apu_rows}"))
+            need = max(s.replication, 0) * ps.apu_rows
+            if counts[i] != need:
+                add(Violation("R1", f"{name}: {int(counts[i])} writes, replication "
+                                    f"{s.replication} x {ps.apu_rows} APU rows needs {need}"))
+        else:
+            if s.replication != 0 or s.apu_rows != 0 or counts[i]:
+                add(Violation("R1", f"{name}: a weightless op has apu_rows 0, replication 0 "
+                                    f"and no writes (got {s.apu_rows}, {s.replication}, "
+                                    f"{int(counts[i])})"))
+        if s.windows != ps.windows:
+            add(Violation("R5", f"{name}: windows {s.windows}, the mapping gives {ps.windows}"))
+    # Explicit tiles: each of the part's tiles exactly r times.
+    has_tile = (w.tile >= 0) & (idx.wstep >= 0)
+    tiled = np.unique(idx.wstep[has_tile])
+    if len(tiled):  # the tiles of each such part, in file order
+        mine = np.flatnonzero(np.isin(idx.wstep, tiled))
+        mine = mine[np.argsort(idx.wstep[mine], kind="stable")]
+        cut = np.searchsorted(idx.wstep[mine], tiled)
+        groups = np.split(w.tile[mine], cut[1:])
+    for i, tiles in zip(tiled.tolist(), groups if len(tiled) else [], strict=True):
+        s = steps[i]
+        ps = _problem_step(idx, i)
+        if (tiles < 0).any() or (tiles >= ps.apu_rows).any() or not np.array_equal(
+                np.bincount(tiles.clip(0), minlength=ps.apu_rows),
+                np.full(ps.apu_rows, max(s.replication, 0))):
+            add(Violation("R1", f"{s.layer}/{s.part}: tiles must each be written "
+                                f"{s.replication} time(s), got {sorted(tiles.tolist())[:8]}..."))
+    # ----- R2 row occupancy -----
+    ok = idx.wstep >= 0
+    per = hw.apu_rows_per_pe
+    valid_row = w.pe >= 0
+    valid_row &= w.pe < hw.pes
+    valid_row &= w.row >= 0
+    valid_row &= w.row < per
+    # (sel None: every write, the common case, without an index array)
+    sel = None if idx.all_known and valid_row.all() else np.flatnonzero(ok & valid_row)
+    if sel is None or len(sel):
+        order, r_s, s_s = idx.by_row(sel)
+        i_s = order if sel is None else sel[order]
+        e_s = idx.end[idx.wstep[i_s]]
+        clash = np.flatnonzero((r_s[1:] == r_s[:-1]) & (s_s[1:] < e_s[:-1]))
+        for j in clash.tolist():
+            a, b = int(i_s[j]), int(i_s[j + 1])
+            add(Violation("R2", f"{_row_desc(problem, int(r_s[j]))}: write of "
+                                f"{w.layer[a]}/{int(w.part[a])} holds it over [{int(s_s[j])}, "
+                                f"{int(e_s[j])}) but {w.layer[b]}/{int(w.part[b])} is written "
+                                f"at {int(s_s[j + 1])}"))
+    # ----- R3 writes end before compute -----
+    T = hw.write_latency_cycles
+    if idx.all_known and len(w):
+        # A run's writes share their compute start: look only at the runs whose latest
+        # write ends after it
+        run_late = np.maximum.reduceat(w.start, idx.run_heads) + T > idx.start[idx.run_step]
+        sel = np.flatnonzero(np.repeat(run_late, idx.run_count)) if run_late.any() else (
+            np.zeros(0, dtype=np.int64))
+    else:
+        sel = np.flatnonzero(ok)
+    late = sel[w.start[sel] + T > idx.start[idx.wstep[sel]]]
+    for j in late.tolist():
+        i = int(idx.wstep[j])
+        add(Violation("R3", f"{w.layer[j]}/{int(w.part[j])}: write on (pe {int(w.pe[j])}, row "
+                            f"{int(w.row[j])}) ends at {int(w.start[j]) + T}, after the compute "
+                            f"starts at {int(idx.start[i])}"))
+    # ----- R4 one compute at a time, DAG order -----
+    for i in range(1, len(steps)):
+        if steps[i].start < steps[i - 1].end:
+            add(Violation("R4", f"{steps[i].layer}/{steps[i].part} starts at {steps[i].start}, "
+                                f"before {steps[i - 1].layer}/{steps[i - 1].part} (listed "
+                                f"before it) ends at {steps[i - 1].end}"))
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    ends: dict[str, int] = {}    # latest compute end of each op's parts
+    starts: dict[str, int] = {}  # earliest compute start of each op's parts
+    for key, i in idx.pos.items():
+        first[key[0]] = min(first.get(key[0], i), i)
+        last[key[0]] = max(last.get(key[0], i), i)
+        ends[key[0]] = max(ends.get(key[0], steps[i].end), steps[i].end)
+        starts[key[0]] = min(starts.get(key[0], steps[i].start), steps[i].start)
+    for op in problem.network.ops:
+        if op.name not in first:
+            continue
+        for src in set(op.inputs):
+            if src not in last:
+                continue
+            p_end, c_start = ends[src], starts[op.name]
+            if last[src] > first[op.name] or p_end > c_start:
+                add(Violation("R4", f"{op.name} reads {src} but starts at {c_start} (position "
+                                    f"{first[op.name]}) before {src} ends at {p_end} "
+                                    f"(position {last[src]})"))
+    # ----- R5 compute durations -----
+    for key, i in idx.pos.items():
+        s, ps = steps[i], problem.by_key[key]
+        r = max(s.replication, 1)
+        need = problem.compute_cycles(ps, r)
+        if s.end - s.start != need:
+            add(Violation("R5", f"{key[0]}/{key[1]}: compute [{s.start}, {s.end}) lasts "
+                                f"{s.end - s.start} cycles, replication {s.replication} needs "
+                                f"{need}"))
+    # ----- R6 write bandwidth -----
+    if len(w) and _peak_writes(w.start, T) > hw.max_concurrent_row_writes:
+        t = np.concatenate([w.start, w.start + T])
+        d = np.concatenate([np.ones(len(w), np.int64), -np.ones(len(w), np.int64)])
+        order = np.lexsort((d, t))  # at equal times ends (-1) come before starts
+        level = np.cumsum(d[order])
+        limit = hw.max_concurrent_row_writes
+        over = level > limit
+        if over.any():
+            ts = t[order]
+            # Report each maximal interval where too many APUs are being written.
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], over.astype(np.int8), [0]])))
+            for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                peak = int(level[a:b].max())
+                add(Violation("R6", f"over [{int(ts[a])}, {int(ts[b])}) {peak * hw.apus_per_row}"
+                                    f" APUs are written at once, the memory bandwidth allows "
+                                    f"{hw.max_concurrent_apu_writes}"))
+    # ----- R7 ranges -----
+    for j in np.flatnonzero(~valid_row).tolist():
+        add(Violation("R7", f"writes[{j}] {w.layer[j]}/{int(w.part[j])}: (pe {int(w.pe[j])}, "
+                            f"row {int(w.row[j])}) outside {hw.pes} PEs x {per} rows"))
+    for j in np.flatnonzero(w.start < 0).tolist():
+        add(Violation("R7", f"writes[{j}] {w.layer[j]}/{int(w.part[j])}: start {int(w.start[j])}"
+                            " < 0"))
+    for i, s in enumerate(steps):
+        if s.start < 0 or s.end < 0:
+            add(Violation("R7", f"steps[{i}] {s.layer}/{s.part}: negative time "
+                                f"[{s.start}, {s.end})"))
+    # ----- reuse centers: a shifted layer's mean is a weight code (docs/model.md) -----
+    top = (1 << hw.weight_bits) - 1
+    for i, s in enumerate(steps):
+        if s.center is not None and not 0 <= s.center <= top:
+            add(Violation("center", f"steps[{i}] {s.layer}/{s.part}: center {s.center} outside "
+                                    f"the weight codes 0..{top}"))
+    # ----- R8 Gbuffer banks -----
+    sizes = hw.gbuffer_banks
+    for key, i in idx.pos.items():
+        s, ps = steps[i], problem.by_key[key]
+        name = f"{key[0]}/{key[1]}"
+        bad_banks = [b for b in s.banks_in + s.banks_out if not 0 <= b < len(sizes)]
+        if bad_banks:
+            add(Violation("R8", f"{name}: bank index {bad_banks[0]} outside 0..{len(sizes) - 1}"))
+            continue
+        if len(set(s.banks_in)) != len(s.banks_in) or len(set(s.banks_out)) != len(s.banks_out):
+            add(Violation("R8", f"{name}: a bank is listed twice"))
+        both = sorted(set(s.banks_in) & set(s.banks_out))
+        if both:
+            add(Violation("R8", f"{name}: banks {both} hold both input and output"))
+        cap_in = sum(sizes[b] for b in set(s.banks_in))
+        cap_out = sum(sizes[b] for b in set(s.banks_out))
+        per_pass = f" per pass ({ps.passes} passes)" if ps.passes > 1 else ""
+        if cap_in < ps.in_need:
+            add(Violation("R8", f"{name}: input banks hold {cap_in} bytes, the input needs "
+                                f"{ps.in_need}{per_pass}"))
+        if cap_out < ps.out_need:
+            add(Violation("R8", f"{name}: output banks hold {cap_out} bytes, the output needs "
+                                f"{ps.out_need}{per_pass}"))
+    # Liveness mode (bank_mode "liveness", docs/model.md): tensors also keep their banks from
+    # producer to last consumer; nothing is added in the default per-step mode.
+    out += [Violation("R8", m) for m in check_liveness(problem, sched)]
+    # ----- the file's own makespan -----
+    if steps:
+        real = int(idx.end.max())
+        if sched.makespan != real:
+            add(Violation("makespan", f"the file says {sched.makespan}, the last compute ends "
+                                      f"at {real}"))
+    return out
+
+
+__all__ = ["Violation", "validate"]
