@@ -361,27 +361,73 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
 
 
 @app.command()
+def tpu(network: NetArg, tokens: TokensOpt = None, input_shape: ShapeOpt = None,
+        phase: PhaseOpt = None, context: ContextOpt = None, json_: JsonOpt = False) -> None:
+    """Latency, throughput and energy of the TPU-like accelerator (SCALE-Sim; aras[tpu])."""
+    from aras.evaluation.tpu import ENERGY_PARTS, scalesim_version, tpu_cost
+
+    scalesim_version()  # missing SCALE-Sim: one line and exit 2 before any work
+    net = _network(network, tokens=tokens, input_shape=input_shape, phase=phase,
+                   context=context)
+
+    def shown_progress(op: str, i: int, n: int) -> None:
+        if not json_ and err.is_terminal:
+            err.print(f"SCALE-Sim {i + 1}/{n}: {op}", highlight=False, markup=False)
+
+    r = tpu_cost(net, progress=shown_progress)
+    if json_:
+        print(json.dumps(r.to_dict(), indent=1))
+        return
+    e = r.energy
+    print_table(out, f"{net.name} on the TPU-like accelerator (64x64 WS, 4.5 MB, 1 GHz)",
+                [("quantity", "l"), ("value", "r")],
+                [["latency (ms)", f"{r.latency_s * 1e3:.3f}"],
+                 ["throughput (inf/s)", f"{r.throughput_inf_s:.1f}"],
+                 ["cycles", f"{r.cycles:,}"],
+                 ["compute cycles (SCALE-Sim)", f"{r.compute_cycles:,}"],
+                 *[[f"energy {k} (mJ)", f"{e[k] * 1e3:.3f}"] for k in ENERGY_PARTS],
+                 ["energy total (mJ)", f"{e['total'] * 1e3:.3f}"]], header=False)
+    bound = sum(1 for lay in r.layers if lay["bound"] == "dram")
+    say(err, f"{len(r.layers)} layers with systolic work ({bound} bound by DRAM); "
+             f"SCALE-Sim {r.scalesim_version}: {r.simulated} shape(s) simulated in "
+             f"{r.scalesim_s:.1f} s, {r.cached} cached")
+    if r.skipped:
+        say(err, "no time or energy (not systolic work, as the SFU in the ARAS model): "
+                 + ", ".join(f"{n} {k}" for k, n in sorted(r.skipped.items())))
+
+
+@app.command()
 def paper(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for CSV, Markdown "
                                                                 "and plots.")
                       ] = Path("runs/paper"),
     minilm: Annotated[bool, typer.Option("--minilm/--no-minilm",
                                          help="Include MiniLM-L6 when installed.")] = True,
+    tpu: Annotated[bool, typer.Option("--tpu/--no-tpu",
+                                      help="Add Figs. 16-17, the TPU-like comparison "
+                                           "(SCALE-Sim, aras[tpu]; skipped without it).")
+                   ] = True,
 ) -> None:
     """Reproduce the paper's evaluation: four configurations on the five networks."""
     from rich.progress import Progress
 
+    from aras.evaluation.tpu import INSTALL_HINT
+    from aras.evaluation.tpu import available as tpu_available
     from aras.methods.configs import CONFIGS
     from aras.studies.paper import networks_for_paper, run_paper
 
     check_output_dir(output, "--output")
 
-    total = len(networks_for_paper(minilm)) * len(CONFIGS)
+    with_tpu = tpu and tpu_available()
+    nets = len(networks_for_paper(minilm))
+    total = nets * len(CONFIGS) + (nets if with_tpu else 0)
     with Progress(console=err) as prog:
         task = prog.add_task("paper", total=total)
-        run_paper(output, include_minilm=minilm,
+        run_paper(output, include_minilm=minilm, tpu=tpu,
                   progress=lambda what: prog.update(task, advance=1, description=what))
     err.print(f"wrote {output}/results.csv, summary.md and plots")
+    if tpu and not with_tpu:
+        say(err, f"TPU-like figures (Figs. 16-17) skipped: {INSTALL_HINT}")
     print_markdown(out, (output / "summary.md").read_text())
 
 

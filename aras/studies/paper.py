@@ -36,6 +36,10 @@ PAPER: dict[str, Any] = {
     "pulse_reduction_reuse": 0.17,
     "extra_weights_replication": 0.064,
     "max_speedup": 2.2,
+    # Figs. 16-17, ARAS over the TPU-like accelerator (MODEL.md section 8).
+    "tpu_max_speedup": 1.5,
+    "tpu_max_saving": 0.61,
+    "tpu_mean_saving": 0.33,
 }
 #: Endurance for the real-time and the maximum-throughput lifespans. The paper's values were
 #: lost from its text; 1e10 and 1e12 are the ends of the range it cites (docs/energy.md).
@@ -189,10 +193,84 @@ def summary_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+TPU_FIELDS = ["network", "tpu_cycles", "tpu_latency_s", "tpu_throughput_inf_s",
+              "tpu_energy_mac_j", "tpu_energy_sram_j", "tpu_energy_dram_j",
+              "tpu_energy_static_j", "tpu_energy_total_j", "tpu_dram_bound_layers",
+              "aras_latency_s", "aras_energy_total_j", "speedup", "energy_norm",
+              "scalesim_shapes", "scalesim_runtime_s"]
+
+
+def tpu_rows(rows: list[dict[str, Any]], nets: dict[str, Callable[[], Network]],
+             progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Figs. 16-17: ARAS (+All) against the TPU-like accelerator, one row per network.
+
+    ``speedup`` is the TPU-like latency over ARAS's, ``energy_norm`` ARAS's energy over the
+    TPU-like one's (below 1: ARAS saves energy).
+
+    Raises
+    ------
+    InputError
+        When SCALE-Sim is not installed.
+    """
+    from aras.evaluation.tpu import tpu_cost
+
+    by = {(r["network"], r["config"]): r for r in rows}
+    out = []
+    for name, build in nets.items():
+        if progress:
+            progress(f"{name} / TPU-like (SCALE-Sim)")
+        t = tpu_cost(build())
+        a = by[name, "all"]
+        out.append({
+            "network": name, "tpu_cycles": t.cycles, "tpu_latency_s": t.latency_s,
+            "tpu_throughput_inf_s": t.throughput_inf_s,
+            **{f"tpu_energy_{k}_j": v for k, v in t.energy.items()},
+            "tpu_dram_bound_layers": sum(1 for x in t.layers if x["bound"] == "dram"),
+            "aras_latency_s": a["latency_s"], "aras_energy_total_j": a["energy_total_j"],
+            "speedup": t.latency_s / a["latency_s"],
+            "energy_norm": a["energy_total_j"] / t.energy["total"],
+            "scalesim_shapes": t.simulated + t.cached, "scalesim_runtime_s": t.scalesim_s})
+    return out
+
+
+def tpu_markdown(trows: list[dict[str, Any]] | None, reason: str = "") -> str:
+    """The summary.md section of Figs. 16-17 (or why it was skipped)."""
+    head = ["## ARAS (+All) over the TPU-like accelerator (Figs. 16-17)", ""]
+    if not trows:
+        return "\n".join(head + [f"Skipped: {reason}", ""])
+    five = [r for r in trows if r["network"] in PAPER["throughput_inf_s"]] or trows
+    sp = [r["speedup"] for r in five]
+    sv = [1 - r["energy_norm"] for r in five]
+    over = "the five paper networks" if len(five) < len(trows) else "all"
+    lines = head + [
+        "TPU-like: SCALE-Sim, 64x64 MACs weight stationary, 4.5 MB buffer, 1 GHz, 19.2 GB/s "
+        "(docs/energy.md). Speedup = TPU latency / ARAS latency; energy = ARAS / TPU.", "",
+        "| network | TPU ms | ARAS ms | speedup | TPU mJ (MAC / SRAM / DRAM / static) | "
+        "ARAS mJ | ARAS energy / TPU |", "|---|---|---|---|---|---|---|"]
+    for r in trows:
+        parts = " / ".join(f"{r[f'tpu_energy_{k}_j'] * 1e3:.2f}"
+                           for k in ("mac", "sram", "dram", "static"))
+        lines.append(f"| {r['network']} | {r['tpu_latency_s'] * 1e3:.3f} | "
+                     f"{r['aras_latency_s'] * 1e3:.3f} | {r['speedup']:.2f}x | "
+                     f"{r['tpu_energy_total_j'] * 1e3:.2f} ({parts}) | "
+                     f"{r['aras_energy_total_j'] * 1e3:.2f} | {r['energy_norm']:.3f} |")
+    lines += [f"| max / mean of {over} | | | {max(sp):.2f}x / {_mean(sp):.2f}x | | | saving max "
+              f"{max(sv):.0%}, mean {_mean(sv):.0%} |",
+              f"| paper | | | up to {PAPER['tpu_max_speedup']}x | | | saving max "
+              f"{PAPER['tpu_max_saving']:.0%}, mean {PAPER['tpu_mean_saving']:.0%} |", ""]
+    return "\n".join(lines)
+
+
 def run_paper(output: Path, *, include_minilm: bool = True,
-              progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """Run every network under every configuration and write CSV, Markdown and plots."""
-    from aras.views.plots import paper_plots
+              progress: Callable[[str], None] | None = None,
+              tpu: bool = False) -> list[dict[str, Any]]:
+    """Run every network under every configuration and write CSV, Markdown and plots.
+
+    With ``tpu`` the TPU-like comparison (Figs. 16-17) is added: ``tpu.csv``, a section of
+    ``summary.md`` and two plots; without SCALE-Sim the section says it was skipped.
+    """
+    from aras.model.errors import InputError
+    from aras.views.plots import paper_plots, tpu_plots
 
     output.mkdir(parents=True, exist_ok=True)
     nets = networks_for_paper(include_minilm)
@@ -204,6 +282,21 @@ def run_paper(output: Path, *, include_minilm: bool = True,
                 progress(f"{name} / {config}")
     normalise(rows)
     write_csv(rows, output / "results.csv")
-    atomic_write_text(output / "summary.md", summary_markdown(rows))
+    text = summary_markdown(rows)
+    if tpu:
+        try:
+            trows: list[dict[str, Any]] | None = tpu_rows(rows, nets, progress)
+            reason = ""
+        except InputError as exc:  # SCALE-Sim missing: the rest of the paper still runs
+            trows, reason = None, str(exc)
+        if trows:
+            with atomic_path(output / "tpu.csv") as tmp, tmp.open("w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=TPU_FIELDS)
+                w.writeheader()
+                for r in trows:
+                    w.writerow({k: r.get(k) for k in TPU_FIELDS})
+            tpu_plots(trows, output, paper=PAPER)
+        text += "\n" + tpu_markdown(trows, reason)
+    atomic_write_text(output / "summary.md", text)
     paper_plots(rows, output, endurance=(ENDURANCE_REALTIME, ENDURANCE_MAX))
     return rows

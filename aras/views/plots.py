@@ -147,3 +147,51 @@ def paper_plots(rows: list[dict[str, Any]], out: Path,
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     save(fig, "lifespan.png")
     return paths
+
+
+def tpu_plots(trows: list[dict[str, Any]], out: Path, paper: dict[str, Any]) -> list[Path]:
+    """Figs. 16 and 17: speedup and normalised energy of ARAS (+All) over the TPU-like model.
+
+    ``trows`` are :func:`aras.studies.paper.tpu_rows`; ``paper`` holds the paper's
+    ``tpu_max_speedup``, ``tpu_max_saving`` and ``tpu_mean_saving``.
+    """
+    nets = [r["network"] for r in trows]
+    paths = []
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+    def save(fig: Any, name: str) -> None:
+        fig.tight_layout()
+        p = out / name
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, dpi=120)
+        plt.close(fig)
+        paths.append(p)
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    vals = [r["speedup"] for r in trows]
+    drawn = _grouped(ax, nets, {"ARAS (+All) over TPU-like": vals}, "speedup (TPU latency / ARAS)")
+    for b in drawn:
+        ax.bar_label(b, fmt="%.2fx", fontsize=8, padding=1)
+    ax.axhline(1.0, c="black", lw=0.8)
+    ax.axhline(paper["tpu_max_speedup"], ls="--", c="gray", lw=1,
+               label=f"paper: up to {paper['tpu_max_speedup']}x")
+    ax.set_ylim(0, max(vals + [paper["tpu_max_speedup"]]) * 1.2)
+    ax.set_title("Fig. 16: speedup of ARAS (+All) over the TPU-like accelerator")
+    _legend(ax)
+    save(fig, "tpu_speedup.png")
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    vals = [r["energy_norm"] for r in trows]
+    drawn = _grouped(ax, nets, {"ARAS (+All) / TPU-like": vals}, "energy, normalised to TPU-like")
+    for b in drawn:
+        ax.bar_label(b, fmt="%.2f", fontsize=8, padding=1)
+    ax.axhline(1.0, c="black", lw=0.8)
+    mean, best = paper["tpu_mean_saving"], paper["tpu_max_saving"]
+    ax.axhline(1 - mean, ls="--", c="gray", lw=1, label=f"paper mean ({1 - mean:.2f}: -{mean:.0%})")
+    ax.axhline(1 - best, ls=":", c=colors[3], lw=1,
+               label=f"paper best ({1 - best:.2f}: -{best:.0%})")
+    ax.set_ylim(0, max(vals + [1.0]) * 1.2)
+    ax.set_title("Fig. 17: energy of ARAS (+All) normalised to the TPU-like accelerator")
+    _legend(ax)
+    save(fig, "tpu_energy.png")
+    return paths
