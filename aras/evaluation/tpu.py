@@ -39,6 +39,7 @@ How a network becomes SCALE-Sim work, and what aras adds around it:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -390,6 +391,24 @@ def _key(shape: Shape, cfg: TpuConfig, version: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+#: SCALE-Sim results shipped with the package (``benchmarks/tpu_seed.py`` regenerates them):
+#: the layers of the paper's networks at the default configuration, so that ``aras paper``
+#: does not spend 9 minutes in SCALE-Sim on a fresh install. Keyed like the cache, so a
+#: different SCALE-Sim version or configuration never reads them.
+SEED_FILE = Path(__file__).with_name("tpu_seed.json")
+
+
+@functools.cache
+def _seed() -> dict[str, dict[str, Any]]:
+    if os.environ.get(CACHE_ENV + "_NO_SEED"):
+        return {}
+    try:
+        data = json.loads(SEED_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def simulate(shape: Shape, cfg: TpuConfig, cache: Path | None = None
              ) -> tuple[dict[str, Any], bool]:
     """One layer's SCALE-Sim counts from the cache, else simulated and cached.
@@ -409,6 +428,9 @@ def simulate(shape: Shape, cfg: TpuConfig, cache: Path | None = None
                 return entry["counts"], True
         except (OSError, ValueError, KeyError):
             pass  # a damaged entry is simulated again
+    seed = _seed().get(path.stem)
+    if seed is not None and seed.get("shape") == list(shape):
+        return seed["counts"], True
     counts = run_scalesim(shape, cfg)
     try:
         folder.mkdir(parents=True, exist_ok=True)
