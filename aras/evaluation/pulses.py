@@ -9,11 +9,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from aras.evaluation.rules import _Index, _problem_step
-from aras.model.errors import InputError
 from aras.model.weights import (
     LayerStats,
     cell_levels,
-    layer_matrix,
+    centred_matrices,
     pair_costs,
     step_distributions,
     tile_values,
@@ -153,19 +152,9 @@ def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarra
     problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
     w = sched.writes
     R, K, C = hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight
-    top = (1 << hw.weight_bits) - 1
-    matrices: dict[tuple[str, int | None], np.ndarray] = {}
-    for s in sched.steps:
-        key = (s.layer, s.center)
-        if s.apu_rows and key not in matrices:
-            op = problem.network.op(s.layer)
-            if s.layer not in weights:
-                raise InputError(f"weights: no values for layer '{s.layer}'")
-            m = layer_matrix(weights[s.layer], *op.matrix, name=s.layer)
-            if s.center is not None:
-                # Shift the layer's mean to the center, clipping at the code range (section V-C).
-                m = np.clip(m + int(round(s.center - m.mean())), 0, top)
-            matrices[key] = m
+    matrices = centred_matrices(problem.network,
+                                [(s.layer, s.center) for s in sched.steps if s.apu_rows],
+                                weights, hw.weight_bits)
     rowid = w.pe * hw.apu_rows_per_pe + w.row
     order = np.lexsort((w.start, rowid))
     bounds_ = np.r_[0, np.flatnonzero(np.diff(rowid[order])) + 1, len(order)]

@@ -37,7 +37,7 @@ from aras.model.files import atomic_write_text, read_json
 from aras.model.limits import INT_LIMIT, integer
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule, ScheduledStep, Writes
-from aras.model.weights import cell_levels, layer_matrix, tile_values
+from aras.model.weights import cell_levels, centred_matrices, tile_values
 
 #: The format written and read.
 FORMAT = "aras-program/1"
@@ -463,19 +463,11 @@ def _cell_deltas(problem: Problem, sched: Schedule, wstep: np.ndarray, tile: np.
     """
     hw = problem.hardware
     R, K, C = hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight
-    top = (1 << hw.weight_bits) - 1
     fill = zero_code if zero_code is not None else 1 << (hw.weight_bits - 1)
-    matrices: dict[tuple[str, int | None], np.ndarray] = {}
-    for s in sched.steps:
-        key = (s.layer, s.center)
-        if problem.by_key[(s.layer, s.part)].weighted and key not in matrices:
-            op = problem.network.op(s.layer)
-            if s.layer not in weights:
-                raise InputError(f"weights: no values for layer '{s.layer}'")
-            m = layer_matrix(weights[s.layer], *op.matrix, name=s.layer)
-            if s.center is not None:
-                m = np.clip(m + int(round(s.center - m.mean())), 0, top)
-            matrices[key] = m
+    matrices = centred_matrices(
+        problem.network,
+        [(s.layer, s.center) for s in sched.steps if problem.by_key[(s.layer, s.part)].weighted],
+        weights, hw.weight_bits)
     out: dict[int, np.ndarray] = {}
     heads = np.flatnonzero(first).tolist() + [len(order)]
     for a, b in zip(heads[:-1], heads[1:], strict=True):

@@ -17,12 +17,13 @@ gives sigma near 28; asymmetric min/max moves the mean off 128). See
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from aras.model.hardware import Hardware
+from aras.model.network import Network
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,30 @@ def layer_matrix(values: np.ndarray, groups: int, rows_g: int, cols_g: int,
     if not np.issubdtype(v.dtype, np.integer):
         raise InputError(f"weights of '{name}': must be unsigned integer codes")
     return v.astype(np.int64)
+
+
+def centred_matrices(network: Network, keys: Iterable[tuple[str, int | None]],
+                     weights: Mapping[str, np.ndarray], weight_bits: int
+                     ) -> dict[tuple[str, int | None], np.ndarray]:
+    """The weight matrix of every ``(layer, center)`` in ``keys`` (:func:`layer_matrix`).
+
+    A layer with a reuse center has its mean shifted to the center, clipped at the code
+    range (paper section V-C). Raises InputError for a layer without values.
+    """
+    from aras.model.errors import InputError
+
+    top = (1 << weight_bits) - 1
+    out: dict[tuple[str, int | None], np.ndarray] = {}
+    for layer, center in keys:
+        if (layer, center) in out:
+            continue
+        if layer not in weights:
+            raise InputError(f"weights: no values for layer '{layer}'")
+        m = layer_matrix(weights[layer], *network.op(layer).matrix, name=layer)
+        if center is not None:
+            m = np.clip(m + int(round(center - m.mean())), 0, top)
+        out[(layer, center)] = m
+    return out
 
 
 def tile_values(matrix: np.ndarray, tile: int, crossbar_rows: int, kernels: int,

@@ -17,6 +17,15 @@ from aras.methods.configs import CONFIGS  # noqa: E402
 from aras.model.files import atomic_path  # noqa: E402
 
 
+def _save(fig: Any, path: Path) -> Path:
+    """Lay out, write atomically (a run cut short leaves no half-written PNG) and close."""
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def _grouped(ax: Any, nets: list[str], series: dict[str, list[float]], ylabel: str) -> list[Any]:
     width = 0.8 / max(1, len(series))
     x = np.arange(len(nets))
@@ -57,12 +66,7 @@ def paper_plots(rows: list[dict[str, Any]], out: Path,
     paths = []
 
     def save(fig: Any, name: str) -> None:
-        fig.tight_layout()
-        p = out / name
-        with atomic_path(p) as tmp:
-            fig.savefig(tmp, dpi=120)
-        plt.close(fig)
-        paths.append(p)
+        paths.append(_save(fig, out / name))
 
     def bars(series: dict[str, list[float]], ylabel: str, title: str,
              lines: tuple[tuple[float, str], ...] = (), log: bool = False,
@@ -160,12 +164,7 @@ def tpu_plots(trows: list[dict[str, Any]], out: Path, paper: dict[str, Any]) -> 
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
     def save(fig: Any, name: str) -> None:
-        fig.tight_layout()
-        p = out / name
-        with atomic_path(p) as tmp:
-            fig.savefig(tmp, dpi=120)
-        plt.close(fig)
-        paths.append(p)
+        paths.append(_save(fig, out / name))
 
     fig, ax = plt.subplots(figsize=(8, 4))
     vals = [r["speedup"] for r in trows]
