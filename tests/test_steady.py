@@ -1,0 +1,254 @@
+"""Periodic (steady-state) schedules: the file, the rules R4p, R2p, R6p, R9 at their
+boundaries, the steady-state costs, the methods and the periodic bound (docs/model.md,
+"Periodic schedules"; docs/bounds.md, "Periodic bound").
+
+The hand-built schedules use :func:`tests.helpers.tiny_hardware` (write latency T = 1000
+cycles, 96 cycles per window) and the numbers they are checked against come from the
+arithmetic in the comments.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from aras.evaluation.periodic import evaluate_periodic, validate_periodic
+from aras.model.errors import InputError
+from aras.model.hardware import Hardware
+from aras.model.mapping import map_network
+from aras.model.network import Network, NetworkBuilder
+from aras.model.periodic import FORMAT_PERIODIC, PeriodicSchedule
+from aras.model.schedule import Schedule, ScheduledStep, Writes
+from tests.helpers import tiny_hardware, tiny_network
+
+T = 1000
+C = 16 * 96  # 1536: one tiny_network conv at replication 1
+
+
+def _sched(hw: Hardware, steps: list[ScheduledStep], writes: list[tuple[str, int, int, int]]
+           ) -> Schedule:
+    """``writes``: (layer, pe, row, start) of part 0."""
+    w = Writes.from_lists([x[0] for x in writes], [0] * len(writes), [x[1] for x in writes],
+                          [x[2] for x in writes], [x[3] for x in writes])
+    return Schedule("t", "hand", hw.to_dict(), steps, w, max(s.end for s in steps))
+
+
+def two_rows() -> Schedule:
+    """c1 on row 0 written at 0, computing [1000, 2536); c2 on row 1 written at 1536 (just in
+    time), computing [2536, 4072). Computes span 3072 cycles; row 0 is held [0, 2536) (2536
+    cycles), row 1 [1536, 4072) (2536): valid for every period >= 3072."""
+    hw = tiny_hardware()
+    return _sched(hw, [ScheduledStep("c1", 0, 1, 1, 16, 1000, 2536, (0,), (1,)),
+                       ScheduledStep("c2", 0, 1, 1, 16, 2536, 4072, (1,), (2,))],
+                  [("c1", 0, 0, 0), ("c2", 0, 1, 1536)])
+
+
+def one_row() -> Schedule:
+    """Both layers on row 0: c1 written at 0, computing [1000, 2536); c2 written at 2536
+    (when c1 releases the row), computing [3536, 5072). Row 0 is held [0, 5072) per
+    inference: valid for periods >= 5072 (the computes span 4072)."""
+    hw = tiny_hardware()
+    return _sched(hw, [ScheduledStep("c1", 0, 1, 1, 16, 1000, 2536, (0,), (1,)),
+                       ScheduledStep("c2", 0, 1, 1, 16, 3536, 5072, (1,), (2,))],
+                  [("c1", 0, 0, 0), ("c2", 0, 0, 2536)])
+
+
+def rules(s: Schedule, period: int, resident: tuple[str, ...] = (),
+          net: Network | None = None, hw: Hardware | None = None) -> list[str]:
+    p = map_network(net or tiny_network(), hw or tiny_hardware())
+    return [f"{v.rule}: {v.message}" for v in validate_periodic(p, PeriodicSchedule(
+        s, period, resident))]
+
+
+def only(msgs: list[str], rule: str, *needles: str) -> None:
+    assert msgs, "the schedule should be invalid"
+    assert {m.split(":")[0] for m in msgs} == {rule}, msgs
+    assert any(all(n in m for n in needles) for m in msgs), msgs
+
+
+# ----- R4p: consecutive inferences' computes do not overlap -----
+
+def test_r4p_boundary() -> None:
+    assert rules(two_rows(), 3072) == []
+    only(rules(two_rows(), 3071), "R4p", "3072 cycles", "period 3071")
+
+
+# ----- R2p: occupancies of a row disjoint modulo the period -----
+
+def test_r2p_rows_across_inferences_boundary() -> None:
+    assert rules(one_row(), 5072) == []
+    # at 5071 inference 1 writes c1 on row 0 at 5071, before c2 of inference 0 releases it
+    only(rules(one_row(), 5071), "R2p", "inference 1", "written at 5071", "[2536, 5072)")
+
+
+def test_r2p_one_occupancy_longer_than_the_period() -> None:
+    s = two_rows()
+    s.writes.start[1] = 0  # row 1 now held [0, 4072): 4072 cycles
+    assert rules(s, 4072) == []
+    only(rules(s, 4071), "R2p", "4072 cycles", "longer than the period 4071")
+
+
+# ----- R9: resident rows hold one tile for good -----
+
+def test_resident_layer_valid_and_costs_nothing_per_inference() -> None:
+    p = map_network(tiny_network(), tiny_hardware())
+    streamed = evaluate_periodic(p, PeriodicSchedule(two_rows(), 3072))
+    pinned = evaluate_periodic(p, PeriodicSchedule(two_rows(), 3072, ("c1",)))
+    assert streamed.valid and pinned.valid
+    assert (streamed.row_writes, pinned.row_writes, pinned.resident_rows) == (2, 1, 1)
+    # a row rewritten with the same tile every inference costs no pulses; DRAM counts writes
+    hw = p.hardware
+    per_row = hw.apus_per_row * hw.bytes_per_apu_write * hw.dram_energy_j_per_byte
+    assert streamed.energy.dram - pinned.energy.dram == pytest.approx(per_row)
+    assert pinned.throughput_inf_s == pytest.approx(1e9 / 3072)
+    assert pinned.latency_cycles == 4072
+
+
+def test_r9_resident_row_rewritten() -> None:
+    # c1 resident on row 0, c2 streamed on the same row
+    only(rules(one_row(), 5072, ("c1",)), "R9", "(pe 0, row 0) is resident", "c2/0")
+    # two resident layers on one row
+    only(rules(one_row(), 5072, ("c1", "c2")), "R9", "c1/0, c2/0")
+
+
+def test_unknown_or_repeated_resident_is_bad_input() -> None:
+    p = map_network(tiny_network(), tiny_hardware())
+    with pytest.raises(InputError, match=r"resident\[0\]: no weight-bearing layer 'nope'"):
+        evaluate_periodic(p, PeriodicSchedule(two_rows(), 3072, ("nope",)))
+    with pytest.raises(InputError, match=r"resident\[1\]: layer 'c1' listed twice"):
+        validate_periodic(p, PeriodicSchedule(two_rows(), 3072, ("c1", "c1")))
+
+
+# ----- R6p: bandwidth modulo the period -----
+
+def four_layers() -> tuple[Network, Hardware, Schedule]:
+    """x (4, 1, 1) -> a -> b -> c -> d, 1x1 convs of one window (96 cycles) and one APU row
+    each, on 2 PEs x 2 rows with 2 rows written at once (8 APUs). Writes: a [0, 1000),
+    b [96, 1096), c [1000, 2000), d [1096, 2096): at most 2 at once in one inference. Computes
+    a [1000, 1096), b [1096, 1192), c [2000, 2096), d [2096, 2192): span 1192. Inference 1
+    writes a from P on: with c and d of inference 0 still in flight until 2000 and 2096, three
+    writes at once unless P >= 2000 (c ends at 2000, ends before starts; b of inference 1
+    starts at P + 96 >= 2096, when d ends)."""
+    b = NetworkBuilder("four", {"x": (4, 1, 1)})
+    y = b.conv("a", "x", 4, 8, 1)
+    for name in "bcd":
+        y = b.conv(name, y, 8, 8, 1)
+    net = b.build()
+    hw = tiny_hardware(pes=2, memory_bandwidth_bytes_s=2 * 4 * 4096 / 1e-6 + 1.0)
+    assert hw.max_concurrent_row_writes == 2
+    banks = [((0,), (1,)), ((1,), (2,)), ((2,), (0,)), ((0,), (1,))]
+    times = [(1000, 1096), (1096, 1192), (2000, 2096), (2096, 2192)]
+    steps = [ScheduledStep(n, 0, 1, 1, 1, t0, t1, bi, bo)
+             for n, (t0, t1), (bi, bo) in zip("abcd", times, banks, strict=True)]
+    s = _sched(hw, steps, [("a", 0, 0, 0), ("b", 0, 1, 96), ("c", 1, 0, 1000),
+                           ("d", 1, 1, 1096)])
+    return net, hw, s
+
+
+def test_r6p_boundary() -> None:
+    net, hw, s = four_layers()
+    assert rules(s, 2000, net=net, hw=hw) == []
+    only(rules(s, 1999, net=net, hw=hw), "R6p", "12 APUs", "allows 8", "inference 1")
+    # at 1192, b of inference 1 also starts (at 1288) before c and d end: 4 rows at once
+    msgs = rules(s, 1192, net=net, hw=hw)
+    only(msgs, "R6p", "over [1192, 2096)", "16 APUs")
+    assert len(msgs) == 1, msgs  # the steady state repeats it every period: reported once
+
+
+def test_r6p_prologue_counts_resident_writes_once() -> None:
+    net, hw, s = four_layers()
+    # c and d resident: in the steady state only a and b are written (2 at once at most), but
+    # the prologue writes c and d over [1000, 2096) once, while inference 1 writes a and b
+    # from 1192 on: 4 rows at once, in inference 1 only
+    msgs = rules(s, 1192, ("c", "d"), net=net, hw=hw)
+    only(msgs, "R6p", "over [1192, 2096) (inference 1", "16 APUs")
+    assert len(msgs) == 1, msgs
+    p = map_network(net, hw)
+    rep = evaluate_periodic(p, PeriodicSchedule(s, 2000, ("c", "d")))
+    assert rep.valid, rep.violations
+    assert (rep.row_writes, rep.resident_rows, rep.resident_layers) == (2, 2, 2)
+
+
+def test_isolated_rules_still_apply() -> None:
+    s = two_rows()
+    s.steps[1] = ScheduledStep("c2", 0, 1, 1, 16, 2536, 4000, (1,), (2,))  # wrong duration
+    s.makespan = 4000
+    msgs = rules(s, 5000)
+    assert {m.split(":")[0] for m in msgs} == {"R5"}, msgs
+
+
+# ----- costs -----
+
+def test_steady_costs_match_isolated_when_nothing_overlaps() -> None:
+    """With a period as long as the latency and no resident layer, a periodic schedule is the
+    isolated one repeated: the same pulses, DRAM, compute and Gbuffer access energy."""
+    from aras.evaluation.evaluator import evaluate
+
+    p = map_network(tiny_network(), tiny_hardware())
+    s = one_row()
+    iso = evaluate(p, s)
+    per = evaluate_periodic(p, PeriodicSchedule(s, s.makespan))
+    assert per.valid
+    assert per.write_pulses == pytest.approx(iso.write_pulses) and iso.write_pulses > 0
+    for k in ("dram", "compute", "gbuffer_dynamic", "rram_write"):
+        assert getattr(per.energy, k) == pytest.approx(getattr(iso.energy, k)), k
+    assert per.max_cell_writes == iso.max_cell_writes == 2
+    assert per.lifespan_max_throughput_years == pytest.approx(iso.lifespan_max_throughput_years)
+
+
+def test_cyclic_order_of_pulses() -> None:
+    """Steady-state order on a row is by start modulo P: here c2 (start 2536) overwrites c1,
+    c1 of the next inference overwrites c2, as in the isolated convention; with real
+    weights the count is exact and does not depend on where the frame starts."""
+    import numpy as np
+
+    net = tiny_network()
+    rng = np.random.default_rng(1)
+    weights = {"c1": rng.integers(0, 256, (4, 8)), "c2": rng.integers(0, 256, (8, 8))}
+    p = map_network(net, tiny_hardware())
+    a = evaluate_periodic(p, PeriodicSchedule(one_row(), 5072), weights=weights)
+    s = one_row()  # the same schedule one period later in the frame: the same steady state
+    for st in s.steps:
+        st.start += 5072
+        st.end += 5072
+    s.writes.start += 5072
+    s.makespan += 5072
+    b = evaluate_periodic(p, PeriodicSchedule(s, 5072), weights=weights)
+    assert a.valid and b.valid and a.pulse_model == "weights"
+    assert a.level_steps == b.level_steps > 0
+
+
+# ----- the file -----
+
+def test_file_round_trip_and_isolated_reader_refuses(tmp_path) -> None:
+    ps = PeriodicSchedule(two_rows(), 3072, ("c1",))
+    path = tmp_path / "p.json"
+    ps.save(path)
+    data = json.loads(path.read_text())
+    assert data["format"] == FORMAT_PERIODIC and data["period"] == 3072
+    back = PeriodicSchedule.load(path)
+    assert back.to_dict() == ps.to_dict()
+    with pytest.raises(InputError, match="format must be"):
+        Schedule.load(path)
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"period": float("nan")}, "period"), ({"period": 0}, "period"),
+    ({"period": 1.5}, "period"), ({"period": True}, "period"), ({"period": 2**60}, "period"),
+    ({"resident": "c1"}, "resident"), ({"resident": [3]}, r"resident\[0\]"),
+    ({"resident": ["c1", "c1"]}, r"resident\[1\]"), ({"format": "aras-schedule/2"}, "format"),
+])
+def test_malformed_file(tmp_path, change, field) -> None:
+    d = PeriodicSchedule(two_rows(), 3072).to_dict()
+    d.update(change)
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(InputError, match=field):
+        PeriodicSchedule.load(path)
+    d = PeriodicSchedule(two_rows(), 3072).to_dict()
+    del d["period"]
+    with pytest.raises(InputError, match="'period' missing"):
+        PeriodicSchedule.from_dict(d)
+    assert not math.isnan(3072)
