@@ -259,8 +259,21 @@ def solve(
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No live progress on stderr (none under --json either).")
     ] = False,
+    steady_state: Annotated[bool, typer.Option(
+        "--steady-state", help="A periodic schedule, one inference per period, writes of the "
+                               "next inference overlapping this one's computes (methods "
+                               "baseline, aras, jit).")] = False,
+    resident: Annotated[str, typer.Option(
+        "--resident", help="--steady-state: resident layers (written once): none, auto (the "
+                           "shortest period) or the share of the rows they may take (0..1)."
+    )] = "none",
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
+    if steady_state:
+        _solve_steady(network, hardware, dict(tokens=tokens, input_shape=input_shape,
+                                              phase=phase, context=context),
+                      method, resident, banks, output, json_, reuse, config)
+        return
     # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
     if cfg is not None:
@@ -308,9 +321,126 @@ def solve(
         raise typer.Exit(1)
 
 
+def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], method: str,
+                  resident: str, banks: str, output: Path | None, json_: bool, reuse: bool,
+                  config: str | None) -> None:
+    """``aras solve --steady-state``: options first, then the periodic solve and report."""
+    from aras.methods.steady import STEADY_METHODS, check_resident_option, solve_steady
+
+    if method not in STEADY_METHODS:
+        raise InputError(f"--method: no steady-state version of '{method}' (known: "
+                         f"{', '.join(STEADY_METHODS)})")
+    if config is not None or reuse:
+        raise InputError(f"{'--config' if config is not None else '--reuse'}: not available "
+                         "with --steady-state")
+    if banks not in ("greedy", "exact", "ilp"):
+        raise InputError(f"--banks: --steady-state takes greedy, exact or ilp, got {banks!r}")
+    res = check_resident_option(resident)
+    if output is not None:
+        check_output_file(output, "--output")
+    p = _problem(network, hardware, **net_opts)
+    r = solve_steady(p, method, res, banks=banks, weights=weights_for(p.network))
+    if output is not None:
+        r.schedule.save(output)
+    d = r.to_dict(p)
+    if json_:
+        print(json.dumps(d, indent=2))
+    else:
+        _print_periodic(f"{p.network.name} / {method} steady state on '{p.hardware.name}': "
+                        f"{'valid' if r.report.valid else 'invalid'}", d, p.hardware)
+        if output is not None:
+            err.print(f"schedule written to {output}")
+    if not r.report.valid:
+        if not json_:
+            for v in r.report.violations:
+                err.print(f"  {v}")
+        raise typer.Exit(1)
+
+
+def _print_periodic(title: str, d: dict[str, Any], hw: Hardware) -> None:
+    T = hw.write_latency_cycles
+    rows = [["period", f"{d['period_cycles']:,} cycles = {_ms(d['period_cycles'], hw)} ms "
+                       f"({d['period_cycles'] / T:.2f} write latencies)"],
+            ["latency of one inference", f"{d['latency_cycles']:,} cycles = "
+                                         f"{_ms(d['latency_cycles'], hw)} ms"],
+            ["throughput", f"{d['throughput_inf_s']:.1f} inf/s"]]
+    if d.get("isolated_makespan_cycles"):
+        rows.append(["isolated makespan (same method)",
+                     f"{d['isolated_makespan_cycles']:,} cycles = "
+                     f"{_ms(d['isolated_makespan_cycles'], hw)} ms"])
+    if d.get("lower_bound_cycles") is not None:
+        b = d["bounds_cycles"]
+        rows.append(["periodic lower bound", f"{d['lower_bound_cycles']:,} cycles = "
+                                             f"{_ms(d['lower_bound_cycles'], hw)} ms"])
+        rows.append(["  compute / area / rows / bandwidth",
+                     f"{b['compute']:,} / {b['area']:,} / {b['rows']:,} / {b['bandwidth']:,}"])
+        rows.append(["  unrounded write rounds", f"{b['write_rounds'] / T:.2f} write latencies"])
+    if d.get("gap") is not None:
+        rows.append(["gap to periodic bound", f"{d['gap'] * 100:.1f}%"])
+    rows.append(["resident", f"{d['resident_layers']} layers, {d['resident_rows']} APU rows"])
+    if d.get("valid"):
+        e = d["energy_j"]
+        rows.append(["energy per inference", f"{e['total'] * 1e3:.3f} mJ"])
+        for k in ENERGY_COMPONENTS:
+            rows.append([f"  {k}", f"{e[k] * 1e3:.3f} mJ"])
+        rows.append(["write pulses per inference", f"{d['write_pulses']:,.0f}"])
+        rows.append(["APU-row writes per inference", f"{d['row_writes']:,}"])
+        rows.append(["max writes of a row per inference", str(d["max_cell_writes"])])
+        for key, label in (("lifespan_realtime_years", f"at {d['realtime_inf_s']:.0f} inf/s"),
+                           ("lifespan_max_throughput_years", "at max throughput")):
+            v = d[key]
+            rows.append([f"lifespan {label}", "unbounded" if v is None else f"{v:.1f} years"])
+    if "runtime_s" in d:
+        rows.append(["runtime", f"{d['runtime_s']:.3f} s"])
+    print_table(out, title, [("", "l"), ("", "r")], rows, header=False)
+
+
+def _periodic_file(path: Path) -> bool:
+    """Whether a schedule file is ``aras-schedule-periodic/1`` (its head names the format;
+    the writers put it first)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False  # the reader says what is wrong with it
+    return re.search(rb'"format"\s*:\s*"aras-schedule-periodic/1"', head) is not None
+
+
+def _evaluate_periodic(path: Path, network: str | None, hardware: str | None, json_: bool,
+                       **opts: Any) -> None:
+    from aras.evaluation.periodic import evaluate_periodic
+    from aras.model.periodic import PeriodicSchedule
+
+    ps = PeriodicSchedule.load(path)
+    s = ps.schedule
+    hw = load_hardware(hardware) if hardware else Hardware.from_dict(
+        s.hardware, source=f"{path}: hardware")
+    net = None
+    if network is None and "network_source" in s.extra:
+        net = network_from_source(s.extra["network_source"], f"{path}: network_source")
+    if net is None:
+        net = _network(network or s.network, **opts)
+    p = map_network(net, hw)
+    rep = evaluate_periodic(p, ps, weights=weights_for(p.network))
+    d = rep.to_dict()
+    d.update({"network": p.network.name, "method": s.method, "resident": list(ps.resident),
+              "isolated_makespan_cycles": None})
+    if json_:
+        print(json.dumps(d, indent=2))
+    elif rep.valid:
+        _print_periodic(f"{s.network} / {s.method} (periodic): valid", d, p.hardware)
+    else:
+        err.print(f"[red]invalid schedule[/]: {len(rep.violations)} violation(s)")
+        for v in rep.violations:
+            print(f"  {v}")
+    if not rep.valid:
+        raise typer.Exit(1)
+
+
 @app.command()
 def evaluate(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
+    schedule: Annotated[Path, typer.Argument(
+        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
     tokens: TokensOpt = None,
@@ -320,6 +450,10 @@ def evaluate(
     json_: JsonOpt = False,
 ) -> None:
     """Validate a schedule against R1-R8 and cost it; exit 1 listing every violation."""
+    if _periodic_file(schedule):
+        _evaluate_periodic(schedule, network, hardware, json_, tokens=tokens,
+                           input_shape=input_shape, phase=phase, context=context)
+        return
     s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
                           phase=phase, context=context)
     rep = run_evaluate(p, s, weights=weights_for(p.network))
@@ -384,7 +518,8 @@ def paper(
 
 @app.command()
 def plot(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
+    schedule: Annotated[Path, typer.Argument(
+        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="PNG file (default: the schedule's name with .png).")] = None,
     max_rows: Annotated[int | None, typer.Option(
@@ -407,7 +542,8 @@ def plot(
 
 @app.command()
 def trace(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
+    schedule: Annotated[Path, typer.Argument(
+        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Chrome trace-event JSON for Perfetto (default: the schedule's "
                                "name with .trace.json).", show_default=False)] = None,

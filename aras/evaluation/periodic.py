@@ -296,9 +296,11 @@ def _statistical(problem: Problem, ps: PeriodicSchedule, wr: _Writes, tile: np.n
         return 0.0, 0.0, 0
     hw = problem.hardware
     steps = ps.schedule.steps
-    ids, pmfs = step_distributions([(s.layer, s.center) for s in steps], stats,
-                                   1 << hw.weight_bits) if steps else ([], [])
-    dist = np.array(ids, dtype=np.int64)
+    wsteps = [i for i, s in enumerate(steps) if s.apu_rows]
+    ids, pmfs = step_distributions([(steps[i].layer, steps[i].center) for i in wsteps], stats,
+                                   1 << hw.weight_bits)
+    dist = np.zeros(len(steps), dtype=np.int64)
+    dist[wsteps] = ids
     order, heads, last = _cyclic_rows(wr, sel, ps.period)
     n = len(order)
     prev = np.empty(n, dtype=np.int64)  # position of the write each one overwrites

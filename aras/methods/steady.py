@@ -1,0 +1,140 @@
+"""``solve_steady``: a steady-state (periodic) schedule by one method, evaluated by the
+periodic evaluator, with the periodic bounds and the isolated schedule of the same method
+beside it (``aras solve NET --steady-state``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aras.evaluation.evaluator import evaluate
+from aras.evaluation.periodic import PeriodicReport, evaluate_periodic
+from aras.evaluation.periodic_bounds import PeriodicBounds, periodic_bounds
+from aras.methods.heuristics import aras, baseline, jit
+from aras.methods.heuristics.steady import steady
+from aras.model.errors import InputError
+from aras.model.limits import number
+from aras.model.mapping import Problem
+from aras.model.periodic import PeriodicSchedule
+
+#: Methods with a steady-state version.
+STEADY_METHODS = ("baseline", "aras", "jit")
+
+
+def check_resident_option(value: Any, where: str = "--resident") -> str | float:
+    """``none``, ``auto`` or a share of the rows in 0..1 (a string from the command line is
+    read as a number when it is one).
+
+    Raises
+    ------
+    InputError
+        Naming ``where`` for anything else (NaN and infinities included).
+    """
+    if value in ("none", "auto"):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise InputError(f"{where}: none, auto or a share of the rows in 0..1, got "
+                             f"{value!r}") from None
+    return number(value, where, lo=0, hi=1)
+
+
+@dataclass
+class SteadyResult:
+    """A steady-state solve.
+
+    Attributes
+    ----------
+    method
+        The method.
+    schedule, report
+        The periodic schedule and its evaluation.
+    bounds
+        The periodic bounds.
+    isolated_makespan
+        Makespan of the same method's isolated schedule (cycles).
+    runtime_s
+        Wall time of the method.
+    tried
+        The resident choices tried (share, rows, period, latency).
+    """
+
+    method: str
+    schedule: PeriodicSchedule
+    report: PeriodicReport
+    bounds: PeriodicBounds
+    isolated_makespan: int
+    runtime_s: float
+    tried: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self, problem: Problem) -> dict[str, Any]:
+        """The JSON report of ``aras solve --steady-state --json``."""
+        hw = problem.hardware
+        rep = self.report
+        T = hw.write_latency_cycles
+        d: dict[str, Any] = {
+            "network": problem.network.name, "hardware": hw.name, "method": self.method,
+            "steady_state": True, "valid": rep.valid,
+            "period_cycles": self.schedule.period, "latency_cycles": self.schedule.latency,
+            "period_write_latencies": self.schedule.period / T,
+            "isolated_makespan_cycles": self.isolated_makespan,
+            "period_vs_isolated": self.schedule.period / self.isolated_makespan - 1
+            if self.isolated_makespan else None,
+            "lower_bound_cycles": self.bounds.lower, "bounds_cycles": self.bounds.to_dict(),
+            "gap": self.schedule.period / self.bounds.lower - 1 if self.bounds.lower else None,
+            "resident": list(self.schedule.resident), "runtime_s": self.runtime_s,
+            "tried": self.tried,
+        }
+        d.update({k: v for k, v in rep.to_dict().items() if k not in d})
+        return d
+
+
+def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "none", *,
+                 banks: str = "greedy", weights: Any = None) -> SteadyResult:
+    """Schedule one inference per period with a method's steady-state version.
+
+    Parameters
+    ----------
+    problem
+        The mapped network.
+    method
+        One of :data:`STEADY_METHODS`.
+    resident
+        ``none``, ``auto`` or a share of the rows for resident layers
+        (:func:`aras.methods.heuristics.steady.steady`).
+    banks
+        Gbuffer bank choice per step (``greedy``, ``exact``, ``ilp``).
+    weights
+        Real weight codes per layer (default: the network's, else the statistical model).
+
+    Raises
+    ------
+    InputError
+        An unknown method, resident choice or bank mode, before any work.
+    """
+    if method not in STEADY_METHODS:
+        raise InputError(f"--method: no steady-state version of '{method}' (known: "
+                         f"{', '.join(STEADY_METHODS)})")
+    if banks not in ("greedy", "exact", "ilp"):
+        raise InputError(f"--banks: steady-state schedules take greedy, exact or ilp banks, "
+                         f"got {banks!r}")
+    res = check_resident_option(resident)
+    if weights is None:
+        weights = problem.network.codes
+    b = periodic_bounds(problem)
+    t0 = time.perf_counter()
+    ps = steady(problem, method, res, banks=banks, lower=b.lower)
+    runtime = time.perf_counter() - t0
+    if problem.network.source is not None:
+        ps.schedule.extra.setdefault("network_source", problem.network.source)
+    rep = evaluate_periodic(problem, ps, weights=weights)
+    iso = {"baseline": baseline, "aras": aras, "jit": jit}[method](problem, banks=banks)
+    iso_rep = evaluate(problem, iso)
+    return SteadyResult(method, ps, rep, b, iso_rep.makespan_cycles if iso_rep.valid else 0,
+                        runtime, list(ps.runtime_info.get("tried", [])))
+
+
+__all__ = ["STEADY_METHODS", "SteadyResult", "solve_steady", "check_resident_option"]
