@@ -26,7 +26,7 @@ import numpy as np
 
 from aras.methods.heuristics.engine import Builder
 from aras.model.errors import InputError
-from aras.model.mapping import Problem, Step
+from aras.model.mapping import Problem
 from aras.model.periodic import PeriodicSchedule
 
 _INF = 1 << 62
