@@ -13,15 +13,19 @@ import json
 import math
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aras.evaluation.periodic import evaluate_periodic, validate_periodic
+from aras.evaluation.periodic_bounds import periodic_bounds
+from aras.methods.heuristics.steady import steady
 from aras.model.errors import InputError
 from aras.model.hardware import Hardware
 from aras.model.mapping import map_network
 from aras.model.network import Network, NetworkBuilder
 from aras.model.periodic import FORMAT_PERIODIC, PeriodicSchedule
 from aras.model.schedule import Schedule, ScheduledStep, Writes
-from tests.helpers import tiny_hardware, tiny_network
+from tests.helpers import sized_instances, tiny_hardware, tiny_network
 
 T = 1000
 C = 16 * 96  # 1536: one tiny_network conv at replication 1
@@ -210,9 +214,9 @@ def test_cyclic_order_of_pulses() -> None:
     p = map_network(net, tiny_hardware())
     a = evaluate_periodic(p, PeriodicSchedule(one_row(), 5072), weights=weights)
     s = one_row()  # the same schedule one period later in the frame: the same steady state
-    for st in s.steps:
-        st.start += 5072
-        st.end += 5072
+    for x in s.steps:
+        x.start += 5072
+        x.end += 5072
     s.writes.start += 5072
     s.makespan += 5072
     b = evaluate_periodic(p, PeriodicSchedule(s, 5072), weights=weights)
@@ -252,3 +256,129 @@ def test_malformed_file(tmp_path, change, field) -> None:
     with pytest.raises(InputError, match="'period' missing"):
         PeriodicSchedule.from_dict(d)
     assert not math.isnan(3072)
+
+
+# ----- methods, bounds, and the unrolled rules against a direct oracle -----
+
+def _oracle(p, ps: PeriodicSchedule) -> set[str]:
+    """R4p, R2p and R6p decided directly (pairs of writes over a generous range of inference
+    distances, concurrency at every write start of many inferences), not by the evaluator's
+    unrolling."""
+    hw = p.hardware
+    s, P, T = ps.schedule, ps.period, hw.write_latency_cycles
+    out = set()
+    if max(x.end for x in s.steps) - min(x.start for x in s.steps) > P:
+        out.add("R4p")
+    ends = {(x.layer, x.part): x.end for x in s.steps}
+    w = s.writes
+    res = set(ps.resident)
+    occ = [(int(w.pe[i]) * hw.apu_rows_per_pe + int(w.row[i]), int(w.start[i]),
+            ends[(str(w.layer[i]), int(w.part[i]))], str(w.layer[i]) in res)
+           for i in range(len(w))]
+    span = max(e for _, _, e, _ in occ) - min(st for _, st, _, _ in occ) if occ else 0
+    K = span // P + 3
+    for ra, sa, ea, res_a in occ:
+        if res_a:
+            continue
+        for rb, sb, eb, res_b in occ:
+            if res_b or ra != rb:
+                continue
+            for k in range(1, K):  # b of inference k against a of inference 0
+                if sb + k * P < ea and sa < eb + k * P:
+                    out.add("R2p")
+    # concurrency: streamed writes of inferences 0 .. 2K, residents once
+    starts = [st + k * P for _, st, _, r in occ if not r for k in range(2 * K)]
+    starts += [st for _, st, _, r in occ if r]
+    limit = hw.max_concurrent_row_writes
+    horizon = min(starts, default=0) + K * P
+    for t in starts:
+        if t < horizon and sum(1 for u in starts if u <= t < u + T) > limit:
+            out.add("R6p")
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sized_instances(max_weighted_steps=4), st.sampled_from(["baseline", "aras", "jit"]),
+       st.sampled_from(["none", "auto", 0.5]), st.integers(1, 10**6))
+def test_steady_methods_valid_above_bound_and_oracle(inst, method, resident, cut) -> None:
+    """Every steady-state method's schedule validates and no period beats the periodic bound;
+    the evaluator's R4p, R2p and R6p agree with the direct oracle at that period, one cycle
+    less and a random shorter one."""
+    net, hw = inst
+    p = map_network(net, hw)
+    b = periodic_bounds(p)
+    try:
+        ps = steady(p, method, resident, lower=b.lower)
+    except InputError as exc:  # a part too big for the bandwidth: refused, as jit does
+        assert "bandwidth" in str(exc) or "rows" in str(exc), exc
+        return
+    rep = evaluate_periodic(p, ps)
+    assert rep.valid, [str(v) for v in rep.violations]
+    assert ps.period >= b.lower, (ps.period, b.to_dict())
+    assert rep.throughput_inf_s == pytest.approx(1e9 / ps.period)
+    for period in {ps.period, max(1, ps.period - 1), max(1, ps.period - cut % ps.period)}:
+        other = PeriodicSchedule(ps.schedule, period, ps.resident)
+        got = {v.rule for v in validate_periodic(p, other)} & {"R4p", "R2p", "R6p"}
+        assert got == _oracle(p, other), (period, got)
+
+
+# ----- the command line -----
+
+@pytest.fixture()
+def files(tmp_path):
+    from tests.helpers import run_cli
+
+    net = tmp_path / "tiny.json"
+    tiny_network().save(net)
+    hw = tmp_path / "hw.toml"
+    tiny_hardware().save(hw)
+
+    def write(name: str, period: object, resident: list[str]) -> str:
+        d = PeriodicSchedule(two_rows(), 3072).to_dict()
+        d.update(period=period, resident=resident)
+        (tmp_path / name).write_text(json.dumps(d))
+        return str(tmp_path / name)
+
+    return run_cli, str(net), str(hw), write, tmp_path
+
+
+@pytest.mark.parametrize("args, code, needle", [
+    (["--steady-state", "--method", "naive"], 2, "--method: no steady-state version"),
+    (["--steady-state", "--resident", "nan"], 2, "--resident"),
+    (["--steady-state", "--resident", "1.5"], 2, "--resident"),
+    (["--steady-state", "--banks", "liveness"], 2, "--banks"),
+])
+def test_cli_solve_bad_options(files, args, code, needle) -> None:
+    run_cli, net, hw, _, _ = files
+    r = run_cli("solve", net, "--hardware", hw, *args)
+    assert r.returncode == code, r.stderr
+    assert needle in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_evaluate_periodic_files(files) -> None:
+    run_cli, net, hw, write, tmp = files
+    r = run_cli("evaluate", write("nan.json", float("nan"), []), "--network", net)
+    assert r.returncode == 2 and "period" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("evaluate", write("res.json", 3072, ["nope"]), "--network", net)
+    assert r.returncode == 2 and "resident[0]" in r.stderr, r.stderr
+    r = run_cli("evaluate", write("short.json", 3000, ["c1"]), "--network", net)
+    assert r.returncode == 1 and "R4p" in r.stdout, r.stdout + r.stderr
+    r = run_cli("evaluate", write("ok.json", 3072, ["c1"]), "--network", net, "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["valid"] and d["period_cycles"] == 3072 and d["resident_rows"] == 1
+
+
+def test_cli_solve_steady_state(files) -> None:
+    run_cli, net, hw, _, tmp = files
+    out = tmp / "s.json"
+    r = run_cli("solve", net, "--hardware", hw, "--steady-state", "--method", "jit",
+                "--resident", "auto", "--output", str(out), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["valid"] and d["steady_state"] and d["period_cycles"] >= d["lower_bound_cycles"]
+    assert d["isolated_makespan_cycles"] > 0
+    r = run_cli("evaluate", str(out), "--network", net)
+    assert r.returncode == 0, r.stderr
+    assert "period" in r.stdout

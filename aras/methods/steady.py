@@ -131,7 +131,8 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
     if problem.network.source is not None:
         ps.schedule.extra.setdefault("network_source", problem.network.source)
     rep = evaluate_periodic(problem, ps, weights=weights)
-    iso = {"baseline": baseline, "aras": aras, "jit": jit}[method](problem, banks=banks)
+    iso = (baseline(problem, banks=banks) if method == "baseline" else
+           aras(problem, banks=banks) if method == "aras" else jit(problem, banks=banks))
     iso_rep = evaluate(problem, iso)
     return SteadyResult(method, ps, rep, b, iso_rep.makespan_cycles if iso_rep.valid else 0,
                         runtime, list(ps.runtime_info.get("tried", [])))

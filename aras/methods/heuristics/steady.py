@@ -22,6 +22,8 @@ the replication (compute bound against row-area bound).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from aras.methods.heuristics.engine import Builder
@@ -163,7 +165,7 @@ def modular_schedule(problem: Problem, reps: dict[int, int], period: int,
     return PeriodicSchedule(sched, period, tuple(sorted(resident, key=_order(problem))))
 
 
-def _order(problem: Problem):  # type: ignore[no-untyped-def]
+def _order(problem: Problem) -> Callable[[str], int]:
     pos = {s.layer: s.index for s in reversed(problem.steps)}
     return lambda name: pos[name]
 
