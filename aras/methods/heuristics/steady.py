@@ -281,13 +281,19 @@ def pick_resident(problem: Problem, reps: dict[int, int], share: float) -> froze
     """Layers pinned greedily in :func:`resident_order` while their rows stay within
     ``share`` of the accelerator's rows."""
     rows: dict[str, int] = {}
+    widest: dict[str, int] = {}  # the most rows of one of the layer's parts
     for s in problem.weighted_steps:
-        rows[s.layer] = rows.get(s.layer, 0) + reps[s.index] * s.apu_rows
-    budget = int(share * problem.total_apu_rows)
+        n = reps[s.index] * s.apu_rows
+        rows[s.layer] = rows.get(s.layer, 0) + n
+        widest[s.layer] = max(widest.get(s.layer, 0), n)
+    N = problem.total_apu_rows
+    budget = int(share * N)
     out: set[str] = set()
     used = 0
     for name in resident_order(problem, reps):
-        if used + rows[name] <= budget and used + rows[name] < problem.total_apu_rows:
+        # the streamed parts left must still fit the rows left
+        need = max((widest[x] for x in rows if x not in out and x != name), default=0)
+        if used + rows[name] <= budget and used + rows[name] + need <= N:
             out.add(name)
             used += rows[name]
     return frozenset(out)
