@@ -267,12 +267,17 @@ def solve(
         "--resident", help="--steady-state: resident layers (written once): none, auto (the "
                            "shortest period) or the share of the rows they may take (0..1)."
     )] = "none",
+    write_weight: Annotated[float, typer.Option(
+        "--write-weight", help="--steady-state --method milp: cycles of period one written "
+                               "APU row is worth (trades throughput for write energy).")
+    ] = 1e-3,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     if steady_state:
         _solve_steady(network, hardware, dict(tokens=tokens, input_shape=input_shape,
                                               phase=phase, context=context),
-                      method, resident, banks, output, json_, reuse, config)
+                      method, resident, banks, output, json_, reuse, config,
+                      dict(omega=write_weight, time_limit=time_limit, seed=seed))
         return
     # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
@@ -323,9 +328,10 @@ def solve(
 
 def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], method: str,
                   resident: str, banks: str, output: Path | None, json_: bool, reuse: bool,
-                  config: str | None) -> None:
+                  config: str | None, milp: dict[str, Any]) -> None:
     """``aras solve --steady-state``: options first, then the periodic solve and report."""
     from aras.methods.steady import STEADY_METHODS, check_resident_option, solve_steady
+    from aras.model.limits import number
 
     if method not in STEADY_METHODS:
         raise InputError(f"--method: no steady-state version of '{method}' (known: "
@@ -336,10 +342,12 @@ def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], 
     if banks not in ("greedy", "exact", "ilp"):
         raise InputError(f"--banks: --steady-state takes greedy, exact or ilp, got {banks!r}")
     res = check_resident_option(resident)
+    check_options(None, dict(time_limit=milp["time_limit"], seed=milp["seed"]))
+    number(milp["omega"], "--write-weight", lo=0)
     if output is not None:
         check_output_file(output, "--output")
     p = _problem(network, hardware, **net_opts)
-    r = solve_steady(p, method, res, banks=banks, weights=weights_for(p.network))
+    r = solve_steady(p, method, res, banks=banks, weights=weights_for(p.network), **milp)
     if output is not None:
         r.schedule.save(output)
     d = r.to_dict(p)
@@ -365,7 +373,7 @@ def _print_periodic(title: str, d: dict[str, Any], hw: Hardware) -> None:
                                          f"{_ms(d['latency_cycles'], hw)} ms"],
             ["throughput", f"{d['throughput_inf_s']:.1f} inf/s"]]
     if d.get("isolated_makespan_cycles"):
-        rows.append(["isolated makespan (same method)",
+        rows.append([f"isolated makespan ({d.get('isolated_method', 'same method')})",
                      f"{d['isolated_makespan_cycles']:,} cycles = "
                      f"{_ms(d['isolated_makespan_cycles'], hw)} ms"])
     if d.get("lower_bound_cycles") is not None:

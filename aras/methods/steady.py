@@ -12,14 +12,15 @@ from aras.evaluation.evaluator import evaluate
 from aras.evaluation.periodic import PeriodicReport, evaluate_periodic
 from aras.evaluation.periodic_bounds import PeriodicBounds, periodic_bounds
 from aras.methods.heuristics import aras, baseline, jit
-from aras.methods.heuristics.steady import steady
+from aras.methods.heuristics.steady import shortest_period, steady
 from aras.model.errors import InputError
 from aras.model.limits import number
 from aras.model.mapping import Problem
 from aras.model.periodic import PeriodicSchedule
 
-#: Methods with a steady-state version.
-STEADY_METHODS = ("baseline", "aras", "jit")
+#: Methods with a steady-state version (``milp``: resident layers and replication chosen by
+#: the MILP of :mod:`formulations.resident`, from the ``jit`` steady state).
+STEADY_METHODS = ("baseline", "aras", "jit", "milp")
 
 
 def check_resident_option(value: Any, where: str = "--resident") -> str | float:
@@ -60,6 +61,8 @@ class SteadyResult:
         Wall time of the method.
     tried
         The resident choices tried (share, rows, period, latency).
+    stats
+        ``milp``: the solve's status, objective, bound, model size, what was kept.
     """
 
     method: str
@@ -69,6 +72,7 @@ class SteadyResult:
     isolated_makespan: int
     runtime_s: float
     tried: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self, problem: Problem) -> dict[str, Any]:
         """The JSON report of ``aras solve --steady-state --json``."""
@@ -81,19 +85,54 @@ class SteadyResult:
             "period_cycles": self.schedule.period, "latency_cycles": self.schedule.latency,
             "period_write_latencies": self.schedule.period / T,
             "isolated_makespan_cycles": self.isolated_makespan,
+            "isolated_method": "jit" if self.method == "milp" else self.method,
             "period_vs_isolated": self.schedule.period / self.isolated_makespan - 1
             if self.isolated_makespan else None,
             "lower_bound_cycles": self.bounds.lower, "bounds_cycles": self.bounds.to_dict(),
             "gap": self.schedule.period / self.bounds.lower - 1 if self.bounds.lower else None,
             "resident": list(self.schedule.resident), "runtime_s": self.runtime_s,
-            "tried": self.tried,
+            "tried": self.tried, **self.stats,
         }
         d.update({k: v for k, v in rep.to_dict().items() if k not in d})
         return d
 
 
+def _milp(problem: Problem, resident: str | float, banks: str, lower: int, omega: float,
+          time_limit: float, seed: int) -> PeriodicSchedule:
+    """The ``jit`` steady state, then the MILP's resident layers and factors placed by the
+    same scheduler; the better by the MILP's own objective (period + omega T x rows written)
+    as the evaluator-side figures give it."""
+    from formulations.resident import choose
+
+    T = problem.hardware.write_latency_cycles
+    start = steady(problem, "jit", resident, banks=banks, lower=lower)
+
+    def value(ps: PeriodicSchedule) -> float:
+        res = set(ps.resident)
+        written = sum(1 for x in ps.schedule.writes.layer.tolist() if x not in res)
+        return ps.period + omega * T * written
+
+    choice = choose(problem, omega=omega, time_limit=time_limit, seed=seed,
+                    p_hi=int(value(start)) + 1)
+    info = {k: v for k, v in choice.__dict__.items() if k not in ("reps", "resident")}
+    info["resident_layers"] = len(choice.resident)
+    best = start
+    if choice.reps:
+        got = shortest_period(problem, choice.reps, lower, choice.resident, "milp", banks)
+        if got is not None and value(got) < value(start):
+            best = got
+            info["kept"] = "milp"
+        else:
+            info["kept"] = "jit start"
+    best.schedule.method = "milp"
+    best.runtime_info["tried"] = list(start.runtime_info.get("tried", []))
+    best.runtime_info["milp"] = info
+    return best
+
+
 def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "none", *,
-                 banks: str = "greedy", weights: Any = None) -> SteadyResult:
+                 banks: str = "greedy", weights: Any = None, omega: float = 1e-3,
+                 time_limit: float = 10.0, seed: int = 0) -> SteadyResult:
     """Schedule one inference per period with a method's steady-state version.
 
     Parameters
@@ -109,6 +148,9 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
         Gbuffer bank choice per step (``greedy``, ``exact``, ``ilp``).
     weights
         Real weight codes per layer (default: the network's, else the statistical model).
+    omega, time_limit, seed
+        ``milp`` only: cycles of period worth one written row (the write-energy weight), the
+        HiGHS time limit and seed.
 
     Raises
     ------
@@ -126,16 +168,22 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
         weights = problem.network.codes
     b = periodic_bounds(problem)
     t0 = time.perf_counter()
-    ps = steady(problem, method, res, banks=banks, lower=b.lower)
+    number(omega, "--write-weight", lo=0)
+    number(time_limit, "--time-limit", lo=0, lo_open=True)
+    if method == "milp":
+        ps = _milp(problem, res, banks, b.lower, omega, time_limit, seed)
+    else:
+        ps = steady(problem, method, res, banks=banks, lower=b.lower)
     runtime = time.perf_counter() - t0
     if problem.network.source is not None:
         ps.schedule.extra.setdefault("network_source", problem.network.source)
     rep = evaluate_periodic(problem, ps, weights=weights)
     iso = (baseline(problem, banks=banks) if method == "baseline" else
            aras(problem, banks=banks) if method == "aras" else jit(problem, banks=banks))
+    extra = {"milp": ps.runtime_info["milp"]} if "milp" in ps.runtime_info else {}
     iso_rep = evaluate(problem, iso)
     return SteadyResult(method, ps, rep, b, iso_rep.makespan_cycles if iso_rep.valid else 0,
-                        runtime, list(ps.runtime_info.get("tried", [])))
+                        runtime, list(ps.runtime_info.get("tried", [])), extra)
 
 
 __all__ = ["STEADY_METHODS", "SteadyResult", "solve_steady", "check_resident_option"]
