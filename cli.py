@@ -480,6 +480,46 @@ def evaluate(
 
 
 @app.command()
+def serve(
+    mix: Annotated[Path, typer.Argument(help="Request mix (TOML): models and their shares.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Serve a stream of requests of several models: one schedule, no cold start between
+    requests, validated as a whole; throughput per model, latency percentiles, energy, and
+    the same requests in isolation."""
+    from aras.studies.serve import load_mix
+    from aras.studies.serve import serve as run_serve
+
+    d = run_serve(load_mix(mix))
+    if json_:
+        print(json.dumps(d, indent=2))
+    elif d["valid"]:
+        rows = [[name, str(m["requests"]), f"{m['throughput_inf_s']:.1f}",
+                 f"{m['latency_ms']['p50']:.3f}", f"{m['latency_ms']['p90']:.3f}",
+                 f"{m['latency_ms']['p99']:.3f}", f"{m['isolated_latency_ms']:.3f}"]
+                for name, m in d["models"].items()]
+        print_table(out, f"{d['requests']} requests ({d['order']} order), {d['method']} on "
+                         f"'{d['hardware']}': valid",
+                    [("model", "l"), ("requests", "r"), ("inf/s", "r"), ("p50 ms", "r"),
+                     ("p90 ms", "r"), ("p99 ms", "r"), ("isolated ms", "r")], rows)
+        print(f"stream: {d['makespan_s'] * 1e3:.3f} ms, {d['throughput_inf_s']:.1f} inf/s, "
+              f"{d['energy_per_inference_mj']:.3f} mJ per inference (write "
+              f"{d['write_energy_per_inference_mj']:.3f}); latency p50/p90/p99 "
+              f"{d['latency_ms']['p50']:.3f}/{d['latency_ms']['p90']:.3f}/"
+              f"{d['latency_ms']['p99']:.3f} ms")
+        print(f"isolated: {d['isolated_makespan_s'] * 1e3:.3f} ms, "
+              f"{d['isolated_throughput_inf_s']:.1f} inf/s, "
+              f"{d['isolated_energy_per_inference_mj']:.3f} mJ per inference; stream speedup "
+              f"{d['speedup_vs_isolated']:.3f}x")
+    else:
+        err.print(f"[red]invalid stream schedule[/]: {len(d['violations'])} violation(s)")
+        for v in d["violations"]:
+            print(f"  {v}")
+    if not d["valid"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = None,
           input_shape: ShapeOpt = None, phase: PhaseOpt = None, context: ContextOpt = None,
           json_: JsonOpt = False) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -410,3 +411,62 @@ def test_milp_resident_choice_is_costed_and_never_worse_than_its_start() -> None
         assert r.stats["milp"]["variables"] > 0
     # a write weight high enough pins layers: fewer writes per inference
     assert r.report.row_writes < j.report.row_writes, (r.report.row_writes, j.report.row_writes)
+
+
+# ----- a stream of models (aras serve) -----
+
+def _mix(tmp_path, body: str):
+    net = tmp_path / "tiny.json"
+    tiny_network().save(net)
+    b = NetworkBuilder("other", {"x": (8, 2, 2)})
+    b.conv("k", b.conv("j", "x", 8, 200, 1), 200, 16, 1)
+    b.build().save(tmp_path / "other.json")
+    tiny_hardware(pes=2).save(tmp_path / "hw.toml")
+    f = tmp_path / "mix.toml"
+    f.write_text(body)
+    return f
+
+
+def test_serve_two_models_valid_and_transitions_checked(tmp_path) -> None:
+    from aras.evaluation.evaluator import validate
+    from aras.methods.heuristics import aras
+    from aras.studies.serve import load_mix, request_order, serve, stream_network
+
+    f = _mix(tmp_path, 'requests = 6\norder = "fixed"\nhardware = "hw.toml"\n'
+                       '[models]\n"tiny.json" = 2\n"other.json" = 1\n')
+    mix = load_mix(f)
+    assert request_order(mix) == ["tiny.json", "other.json", "tiny.json", "tiny.json",
+                                  "other.json", "tiny.json"]
+    d = serve(mix)
+    assert d["valid"], d["violations"]
+    assert d["models"]["tiny.json"]["requests"] == 4 and d["models"]["other.json"]["requests"] == 2
+    assert d["throughput_inf_s"] == pytest.approx(6 / d["makespan_s"])
+    assert d["isolated_makespan_s"] > 0 and d["latency_ms"]["p99"] >= d["latency_ms"]["p50"]
+    # the stream is one schedule: a transition that reuses a row too early is an R2 violation
+    from aras.frontends import load_network
+
+    nets = {n: load_network(tmp_path / n) for n in mix.models}
+    p = map_network(stream_network(nets, request_order(mix)), tiny_hardware(pes=2))
+    s = aras(p)
+    assert validate(p, s) == []
+    w = s.writes
+    j = int(np.flatnonzero(np.char.startswith(w.layer.astype(str), "r1:"))[0])
+    held = [i for i in range(len(w)) if str(w.layer[i]).startswith("r0:")]
+    w.pe[j], w.row[j] = w.pe[held[-1]], w.row[held[-1]]
+    w.start[j] = 0
+    assert "R2" in {v.rule for v in validate(p, s)}
+
+
+@pytest.mark.parametrize("body, field", [
+    ('requests = 0\n[models]\nresnet50 = 1\n', "requests"),
+    ('[models]\nresnet50 = nan\n', "models.resnet50"),
+    ('[models]\nresnet50 = -1\n', "models.resnet50"),
+    ('order = "zigzag"\n[models]\nresnet50 = 1\n', "order"),
+    ('bogus = 1\n[models]\nresnet50 = 1\n', "unknown field 'bogus'"),
+    ('requests = 3\n', "models"),
+])
+def test_serve_bad_mix(tmp_path, body, field) -> None:
+    from aras.studies.serve import load_mix
+
+    with pytest.raises(InputError, match=field):
+        load_mix(_mix(tmp_path, body))
