@@ -158,7 +158,11 @@ def serve(mix: Mix) -> dict[str, Any]:
         f = mix.base / name
         nets[name] = load_network(f if f.is_file() else name)
     seq = request_order(mix)
-    fn = {"baseline": baseline, "aras": aras, "jit": jit}[mix.method]
+    def fn(problem: Any) -> Any:
+        if mix.method == "baseline":
+            return baseline(problem)
+        return aras(problem) if mix.method == "aras" else jit(problem)
+
     # each model alone
     alone: dict[str, Report] = {}
     for name, net in nets.items():
