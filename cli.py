@@ -273,6 +273,9 @@ def solve(
     ] = 1e-3,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
+    if not steady_state and (resident != "none" or write_weight != 1e-3):
+        raise InputError(f"{'--resident' if resident != 'none' else '--write-weight'}: only "
+                         "with --steady-state")
     if steady_state:
         _solve_steady(network, hardware, dict(tokens=tokens, input_shape=input_shape,
                                               phase=phase, context=context),

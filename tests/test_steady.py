@@ -348,6 +348,7 @@ def files(tmp_path):
     (["--steady-state", "--resident", "nan"], 2, "--resident"),
     (["--steady-state", "--resident", "1.5"], 2, "--resident"),
     (["--steady-state", "--banks", "liveness"], 2, "--banks"),
+    (["--resident", "auto"], 2, "--resident: only with --steady-state"),
 ])
 def test_cli_solve_bad_options(files, args, code, needle) -> None:
     run_cli, net, hw, _, _ = files
