@@ -16,8 +16,9 @@ one period (computes span at most ``P``, R4p) is found by bisection between the 
 bound and the span of the schedule built with an unbounded period.
 
 The methods differ in the replication they schedule: ``baseline`` all ones, ``aras`` that of
-Algorithm 1, ``jit`` that of the just-in-time search, then a descent on the periodic bound of
-the replication (compute bound against row-area bound).
+Algorithm 1, ``jit`` the best of the just-in-time search's order and replication, the same
+after a descent on the periodic estimate of the replication (compute against row-area), and
+no replication.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class _Windows:
 
 def modular_schedule(problem: Problem, reps: dict[int, int], period: int,
                      resident: frozenset[str] = frozenset(), method: str = "steady",
-                     banks: str = "greedy") -> PeriodicSchedule | None:
+                     banks: str = "greedy", policy: str = "fit") -> PeriodicSchedule | None:
     """The just-in-time periodic schedule of ``problem``'s compute order, or None when the
     parts do not fit one period of ``period`` cycles.
 
@@ -100,6 +101,9 @@ def modular_schedule(problem: Problem, reps: dict[int, int], period: int,
         Layers written once (their rows are set aside for good).
     method, banks
         Name recorded in the schedule; Gbuffer bank choice.
+    policy
+        Which free rows a part takes: ``fit`` (in use, last hold ended latest first) or
+        ``first`` (in use, first hold earliest first); empty rows come last either way.
     """
     hw = problem.hardware
     T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.max_concurrent_row_writes
@@ -108,7 +112,7 @@ def modular_schedule(problem: Problem, reps: dict[int, int], period: int,
                    if s.layer in resident)
     if res_rows > N:
         return None
-    rows = _Windows(N - res_rows)  # streamed rows 0 .. N - res_rows - 1
+    rows = _Windows(N - res_rows, policy)  # streamed rows 0 .. N - res_rows - 1
     bandwidth = S < N
     chans = _Windows(S) if bandwidth else None
     next_res = N - res_rows
@@ -174,15 +178,26 @@ def shortest_period(problem: Problem, reps: dict[int, int], lower: int,
                     resident: frozenset[str] = frozenset(), method: str = "steady",
                     banks: str = "greedy") -> PeriodicSchedule | None:
     """The periodic schedule of :func:`modular_schedule` with the shortest period found by
-    bisection between ``lower`` and the spans of the schedule with an unbounded period."""
-    free = modular_schedule(problem, reps, _INF // 4, resident, method, banks)
+    bisection between ``lower`` and the spans of the schedule with an unbounded period, for
+    each row policy; the shorter kept (ties: ``fit``)."""
+    best: PeriodicSchedule | None = None
+    for policy in ("fit", "first"):
+        got = _bisect(problem, reps, lower, resident, method, banks, policy)
+        if got is not None and (best is None or got.period < best.period):
+            best = got
+    return best
+
+
+def _bisect(problem: Problem, reps: dict[int, int], lower: int, resident: frozenset[str],
+            method: str, banks: str, policy: str) -> PeriodicSchedule | None:
+    free = modular_schedule(problem, reps, _INF // 4, resident, method, banks, policy)
     if free is None:
         return None
     best = _tight(problem, free)
     lo, hi = max(1, lower), best.period
     while lo < hi:
         mid = (lo + hi) // 2
-        got = modular_schedule(problem, reps, mid, resident, method, banks)
+        got = modular_schedule(problem, reps, mid, resident, method, banks, policy)
         if got is None:
             lo = mid + 1
         else:
@@ -313,8 +328,8 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
         The mapped network.
     method
         ``baseline`` (no replication), ``aras`` (Algorithm 1's replication) or ``jit`` (the
-        just-in-time search's order and replication, then :func:`rep_descent`; the better of
-        the two is kept).
+        just-in-time search's order and replication, the same after :func:`rep_descent`, and
+        no replication in the network's order; the best of the three is kept).
     resident
         ``none``; a share of the rows (0..1) that resident layers may take, filled in
         :func:`resident_order`; or ``auto``: the shares of :data:`AUTO_SHARES` tried, the
@@ -344,7 +359,8 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
         moved = problem.reordered([(x.layer, x.part) for x in got.steps])
         r = {moved.by_key[(x.layer, x.part)].index: x.replication for x in got.steps
              if x.apu_rows}
-        cands = [(moved, r), (moved, rep_descent(moved, dict(r)))]
+        cands = [(moved, r), (moved, rep_descent(moved, dict(r))),
+                 (problem, {s.index: 1 for s in problem.weighted_steps})]
     else:
         raise InputError(f"--method: no steady-state version of '{method}' (known: baseline, "
                          "aras, jit)")
