@@ -271,16 +271,23 @@ def solve(
         "--write-weight", help="--steady-state --method milp: cycles of period one written "
                                "APU row is worth (trades throughput for write energy).")
     ] = 1e-3,
+    inferences_per_period: Annotated[int, typer.Option(
+        "--inferences-per-period", help="--steady-state: inferences in one period (1..64); "
+                                        "more than one lets write rounds span inferences.")
+    ] = 1,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
-    if not steady_state and (resident != "none" or write_weight != 1e-3):
-        raise InputError(f"{'--resident' if resident != 'none' else '--write-weight'}: only "
-                         "with --steady-state")
+    if not steady_state and (resident != "none" or write_weight != 1e-3
+                             or inferences_per_period != 1):
+        flag = ("--resident" if resident != "none" else "--write-weight"
+                if write_weight != 1e-3 else "--inferences-per-period")
+        raise InputError(f"{flag}: only with --steady-state")
     if steady_state:
         _solve_steady(network, hardware, dict(tokens=tokens, input_shape=input_shape,
                                               phase=phase, context=context),
                       method, resident, banks, output, json_, reuse, config,
-                      dict(omega=write_weight, time_limit=time_limit, seed=seed))
+                      dict(omega=write_weight, time_limit=time_limit, seed=seed,
+                           inferences=inferences_per_period))
         return
     # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
@@ -334,7 +341,7 @@ def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], 
                   config: str | None, milp: dict[str, Any]) -> None:
     """``aras solve --steady-state``: options first, then the periodic solve and report."""
     from aras.methods.steady import STEADY_METHODS, check_resident_option, solve_steady
-    from aras.model.limits import number
+    from aras.model.limits import integer, number
 
     if method not in STEADY_METHODS:
         raise InputError(f"--method: no steady-state version of '{method}' (known: "
@@ -346,6 +353,10 @@ def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], 
         raise InputError(f"--banks: --steady-state takes greedy, exact or ilp, got {banks!r}")
     res = check_resident_option(resident)
     check_options(None, dict(time_limit=milp["time_limit"], seed=milp["seed"]))
+    integer(milp["inferences"], "--inferences-per-period", lo=1, hi=64)
+    if milp["inferences"] > 1 and res != "none":
+        raise InputError("--resident: resident layers are only defined with one inference "
+                         "per period")
     number(milp["omega"], "--write-weight", lo=0)
     if output is not None:
         check_output_file(output, "--output")
@@ -370,8 +381,11 @@ def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], 
 
 def _print_periodic(title: str, d: dict[str, Any], hw: Hardware) -> None:
     T = hw.write_latency_cycles
-    rows = [["period", f"{d['period_cycles']:,} cycles = {_ms(d['period_cycles'], hw)} ms "
-                       f"({d['period_cycles'] / T:.2f} write latencies)"],
+    m = d.get("inferences", 1)
+    each = d["period_cycles"] / m
+    rows = [["period", f"{d['period_cycles']:,} cycles = {_ms(d['period_cycles'], hw)} ms"
+                       + (f" for {m} inferences" if m > 1 else "")],
+            ["period per inference", f"{_ms(each, hw)} ms ({each / T:.2f} write latencies)"],
             ["latency of one inference", f"{d['latency_cycles']:,} cycles = "
                                          f"{_ms(d['latency_cycles'], hw)} ms"],
             ["throughput", f"{d['throughput_inf_s']:.1f} inf/s"]]
@@ -381,8 +395,9 @@ def _print_periodic(title: str, d: dict[str, Any], hw: Hardware) -> None:
                      f"{_ms(d['isolated_makespan_cycles'], hw)} ms"])
     if d.get("lower_bound_cycles") is not None:
         b = d["bounds_cycles"]
-        rows.append(["periodic lower bound", f"{d['lower_bound_cycles']:,} cycles = "
-                                             f"{_ms(d['lower_bound_cycles'], hw)} ms"])
+        rows.append(["periodic lower bound" + (f" ({m} inferences)" if m > 1 else ""),
+                     f"{d['lower_bound_cycles']:,} cycles = "
+                     f"{_ms(d['lower_bound_cycles'], hw)} ms"])
         rows.append(["  compute / area / rows / bandwidth",
                      f"{b['compute']:,} / {b['area']:,} / {b['rows']:,} / {b['bandwidth']:,}"])
         rows.append(["  unrounded write rounds", f"{b['write_rounds'] / T:.2f} write latencies"])
@@ -395,8 +410,9 @@ def _print_periodic(title: str, d: dict[str, Any], hw: Hardware) -> None:
         for k in ENERGY_COMPONENTS:
             rows.append([f"  {k}", f"{e[k] * 1e3:.3f} mJ"])
         rows.append(["write pulses per inference", f"{d['write_pulses']:,.0f}"])
-        rows.append(["APU-row writes per inference", f"{d['row_writes']:,}"])
-        rows.append(["max writes of a row per inference", str(d["max_cell_writes"])])
+        rows.append(["APU-row writes per inference", f"{d['row_writes']:,.6g}"])
+        rows.append([f"max writes of a row per {'period' if m > 1 else 'inference'}",
+                     str(d["max_cell_writes"])])
         for key, label in (("lifespan_realtime_years", f"at {d['realtime_inf_s']:.0f} inf/s"),
                            ("lifespan_max_throughput_years", "at max throughput")):
             v = d[key]

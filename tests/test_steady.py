@@ -24,7 +24,7 @@ from aras.model.errors import InputError
 from aras.model.hardware import Hardware
 from aras.model.mapping import map_network
 from aras.model.network import Network, NetworkBuilder
-from aras.model.periodic import FORMAT_PERIODIC, PeriodicSchedule
+from aras.model.periodic import FORMAT_PERIODIC, PeriodicSchedule, repeat_network
 from aras.model.schedule import Schedule, ScheduledStep, Writes
 from tests.helpers import sized_instances, tiny_hardware, tiny_network
 
@@ -300,27 +300,60 @@ def _oracle(p, ps: PeriodicSchedule) -> set[str]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sized_instances(max_weighted_steps=4), st.sampled_from(["baseline", "aras", "jit"]),
-       st.sampled_from(["none", "auto", 0.5]), st.integers(1, 10**6))
+       st.sampled_from(["none", "auto", 0.5, 2]), st.integers(1, 10**6))
 def test_steady_methods_valid_above_bound_and_oracle(inst, method, resident, cut) -> None:
-    """Every steady-state method's schedule validates and no period beats the periodic bound;
-    the evaluator's R4p, R2p and R6p agree with the direct oracle at that period, one cycle
-    less and a random shorter one."""
+    """Every steady-state method's schedule validates and no period beats the periodic bound
+    (``resident`` 2: no residents, two inferences per period); the evaluator's R4p, R2p and
+    R6p agree with the direct oracle at that period, one cycle less and a random shorter
+    one."""
     net, hw = inst
     p = map_network(net, hw)
-    b = periodic_bounds(p)
+    m = 2 if resident == 2 else 1
+    pm = map_network(repeat_network(net, m), hw) if m > 1 else p
+    b = periodic_bounds(pm)
     try:
-        ps = steady(p, method, resident, lower=b.lower)
+        ps = steady(pm, method, "none" if m > 1 else resident, lower=b.lower)
     except InputError as exc:  # a part too big for the bandwidth: refused, as jit does
         assert "bandwidth" in str(exc) or "rows" in str(exc), exc
         return
+    ps = PeriodicSchedule(ps.schedule, ps.period, ps.resident, m)
     rep = evaluate_periodic(p, ps)
     assert rep.valid, [str(v) for v in rep.violations]
     assert ps.period >= b.lower, (ps.period, b.to_dict())
-    assert rep.throughput_inf_s == pytest.approx(1e9 / ps.period)
+    assert rep.throughput_inf_s == pytest.approx(m * 1e9 / ps.period)
     for period in {ps.period, max(1, ps.period - 1), max(1, ps.period - cut % ps.period)}:
-        other = PeriodicSchedule(ps.schedule, period, ps.resident)
+        other = PeriodicSchedule(ps.schedule, period, ps.resident, m)
         got = {v.rule for v in validate_periodic(p, other)} & {"R4p", "R2p", "R6p"}
-        assert got == _oracle(p, other), (period, got)
+        assert got == _oracle(pm, other), (period, got)
+
+
+def test_two_inferences_per_period(tmp_path) -> None:
+    """Two inferences per period: the file says so, the evaluator repeats the network, costs
+    are per inference (the same writes per inference as one per period) and the throughput
+    is 2 / P; residents and bad counts are refused."""
+    from aras.methods.steady import solve_steady
+
+    p = map_network(tiny_network(), tiny_hardware())
+    one = solve_steady(p, "baseline")
+    two = solve_steady(p, "baseline", inferences=2)
+    assert one.report.valid and two.report.valid
+    assert two.schedule.inferences == 2 and two.report.inferences == 2
+    assert two.report.row_writes == one.report.row_writes == 2
+    assert two.report.throughput_inf_s == pytest.approx(2e9 / two.schedule.period)
+    assert two.schedule.period >= two.bounds.lower
+    path = tmp_path / "two.json"
+    two.schedule.save(path)
+    back = PeriodicSchedule.load(path)
+    assert back.inferences == 2 and back.schedule.network == "tiny"
+    assert evaluate_periodic(p, back).valid
+    d = json.loads(path.read_text())
+    for bad, field in ((0, "inferences"), (65, "inferences"), (1.5, "inferences")):
+        with pytest.raises(InputError, match=field):
+            PeriodicSchedule.from_dict({**d, "inferences": bad})
+    with pytest.raises(InputError, match="resident"):
+        PeriodicSchedule.from_dict({**d, "resident": ["c1"]})
+    with pytest.raises(InputError, match="--resident"):
+        solve_steady(p, "baseline", "auto", inferences=2)
 
 
 # ----- the command line -----

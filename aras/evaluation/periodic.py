@@ -26,8 +26,8 @@ import numpy as np
 
 from aras.evaluation.evaluator import SECONDS_PER_YEAR, Energy, Violation, evaluate
 from aras.model.errors import InputError
-from aras.model.mapping import Problem
-from aras.model.periodic import PeriodicSchedule, check_resident
+from aras.model.mapping import Problem, map_network
+from aras.model.periodic import PeriodicSchedule, base_layer, check_resident, repeat_network
 from aras.model.weights import (
     LayerStats,
     cell_levels,
@@ -62,7 +62,11 @@ class PeriodicReport:
     resident_rows
         APU rows held by resident layers (written once, before the stream).
     max_cell_writes
-        Most writes of one APU row per inference (real weights: most updates of one cell).
+        Most writes of one APU row per period (real weights: most updates of one cell); per
+        inference with one inference per period.
+    inferences
+        Inferences per period: energies, pulses and writes are per inference, the latency the
+        longest of one inference in the frame, the throughput ``inferences / period``.
     unrolled
         Inferences unrolled to check R2p and R6p.
     """
@@ -78,8 +82,8 @@ class PeriodicReport:
     level_steps: float = 0.0
     write_pulses: float = 0.0
     cells_written: float = 0.0
-    row_writes: int = 0
-    weights_written: int = 0
+    row_writes: float = 0
+    weights_written: float = 0
     resident_rows: int = 0
     resident_layers: int = 0
     max_cell_writes: int = 0
@@ -89,6 +93,7 @@ class PeriodicReport:
     lifespan_max_throughput_years: float = 0.0
     pulse_model: str = "statistical"
     unrolled: int = 0
+    inferences: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (infinite lifespans as None)."""
@@ -151,7 +156,23 @@ def validate_periodic(problem: Problem, ps: PeriodicSchedule) -> list[Violation]
         A resident name that is no weight-bearing layer of the network (or listed twice), or
         a liveness bank mode (not defined for periodic schedules).
     """
+    problem = _repeated(problem, ps.inferences, None, None)[0]
     return _validate(problem, ps, list(_base_report(problem, ps, None).violations))[0]
+
+
+def _repeated(problem: Problem, m: int, stats: dict[str, LayerStats] | None, weights: Any
+              ) -> tuple[Problem, Any, Any]:
+    """The problem of ``m`` inferences per period (:func:`repeat_network`), with every copy of
+    a layer given the layer's weight statistics and codes."""
+    if m == 1:
+        return problem, stats, weights
+    rep = map_network(repeat_network(problem.network, m), problem.hardware)
+    names = [o.name for o in rep.network.weighted_ops]
+    if stats is not None:
+        stats = {n: stats[base_layer(n)] for n in names}
+    if weights is not None:
+        weights = {n: weights[base_layer(n)] for n in names if base_layer(n) in weights}
+    return rep, stats, weights
 
 
 def _base_report(problem: Problem, ps: PeriodicSchedule, stats: Any) -> Any:
@@ -256,6 +277,26 @@ def _validate(problem: Problem, ps: PeriodicSchedule, out: list[Violation]
                                      f"APUs are written at once, the memory bandwidth allows "
                                      f"{hw.max_concurrent_apu_writes}"))
     return out, K
+
+
+def _per(total: int, m: int) -> float:
+    """A per-period count per inference (an integer when it divides)."""
+    return total // m if total % m == 0 else total / m
+
+
+def _copy_latency(ps: PeriodicSchedule) -> int:
+    """The longest span of one inference of the frame (``r<i>:`` copies)."""
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for s in ps.schedule.steps:
+        c = s.layer.partition(":")[0]
+        first[c] = min(first.get(c, s.start), s.start)
+        last[c] = max(last.get(c, s.end), s.end)
+    w = ps.schedule.writes
+    for name, st in zip(w.layer.tolist(), w.start.tolist(), strict=True):
+        c = name.partition(":")[0]
+        first[c] = min(first.get(c, st), st)
+    return max((last[c] - first[c] for c in last), default=0)
 
 
 def _tiles(problem: Problem, ps: PeriodicSchedule, wr: _Writes) -> np.ndarray:
@@ -391,6 +432,13 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
     InputError
         An unknown or repeated resident layer, a liveness bank mode, missing real weights.
     """
+    m = ps.inferences
+    if weights is None:
+        weights = problem.network.codes
+    if stats is None:
+        stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
+    has_conv = any(o.kind == "conv2d" for o in problem.network.ops)
+    problem, stats, weights = _repeated(problem, m, stats, weights)
     base = _base_report(problem, ps, stats)
     violations, K = _validate(problem, ps, list(base.violations))
     rep = PeriodicReport(valid=not violations, violations=violations, unrolled=K)
@@ -400,7 +448,10 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
     sched, P = ps.schedule, ps.period
     rep.period_cycles, rep.latency_cycles = P, int(sched.makespan)
     rep.period_s, rep.latency_s = hw.seconds(P), hw.seconds(sched.makespan)
-    rep.throughput_inf_s = 1.0 / rep.period_s
+    rep.throughput_inf_s = m / rep.period_s
+    if m > 1:  # the longest of the copies, from its first write to its last compute end
+        rep.latency_cycles = _copy_latency(ps)
+        rep.latency_s = hw.seconds(rep.latency_cycles)
     wr = _Writes(problem, ps)
     tile = _tiles(problem, ps, wr)
     used = np.zeros(len(tile), dtype=np.int64)
@@ -411,20 +462,18 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
             g = problem.tiles(st)
             used[j] = (g.rows_used * g.cols_used)[tile[j]]
     sel = np.flatnonzero(~wr.resident)
-    if weights is None:
-        weights = problem.network.codes
     if weights is not None:
         fill = zero_code if zero_code is not None else 1 << (hw.weight_bits - 1)
         lev, cells, most = _exact(problem, ps, wr, tile, sel, weights, fill)
         rep.pulse_model = "weights"
     else:
-        if stats is None:
-            stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
+        assert stats is not None
         lev, cells, most = _statistical(problem, ps, wr, tile, used, sel, stats)
-    rep.level_steps, rep.cells_written, rep.max_cell_writes = lev, cells, most
-    rep.write_pulses = lev * hw.pulses_per_level_step
-    rep.row_writes = len(sel)
-    rep.weights_written = int(used[sel].sum())
+    rep.inferences = m
+    rep.level_steps, rep.cells_written, rep.max_cell_writes = lev / m, cells / m, most
+    rep.write_pulses = lev * hw.pulses_per_level_step / m
+    rep.row_writes = _per(len(sel), m)
+    rep.weights_written = _per(int(used[sel].sum()), m)
     rep.resident_rows = int(wr.resident.sum())
     rep.resident_layers = len(ps.resident)
     e = rep.energy
@@ -439,14 +488,17 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
         power = sum(leak[b] for b in set(s.banks_in) | set(s.banks_out))
         e.gbuffer_static += power * hw.seconds(nxt - s.start)
     spill = sum(problem.by_key[(s.layer, s.part)].spill_bytes for s in steps)
-    e.dram = (rep.row_writes * hw.apus_per_row * hw.bytes_per_apu_write + spill
+    e.dram = (len(sel) * hw.apus_per_row * hw.bytes_per_apu_write + spill
               ) * hw.dram_energy_j_per_byte
+    for comp in ("gbuffer_static", "gbuffer_dynamic", "dram", "compute"):
+        setattr(e, comp, getattr(e, comp) / m)
     rep.endurance_cycles = endurance if endurance is not None else hw.cell_endurance_cycles
-    rep.realtime_inf_s = realtime_inf_s if realtime_inf_s is not None else base.realtime_inf_s
-    if most:
-        rep.lifespan_realtime_years = (rep.endurance_cycles / (most * rep.realtime_inf_s)
+    rep.realtime_inf_s = (realtime_inf_s if realtime_inf_s is not None
+                          else 30.0 if has_conv else 100.0)
+    if most:  # `most` writes of a row per period of m inferences
+        rep.lifespan_realtime_years = (rep.endurance_cycles / (most / m * rep.realtime_inf_s)
                                        / SECONDS_PER_YEAR)
-        rep.lifespan_max_throughput_years = (rep.endurance_cycles / (most * rep.throughput_inf_s)
+        rep.lifespan_max_throughput_years = (rep.endurance_cycles / (most / rep.period_s)
                                              / SECONDS_PER_YEAR)
     else:
         rep.lifespan_realtime_years = rep.lifespan_max_throughput_years = math.inf

@@ -14,9 +14,9 @@ from aras.evaluation.periodic_bounds import PeriodicBounds, periodic_bounds
 from aras.methods.heuristics import aras, baseline, jit
 from aras.methods.heuristics.steady import shortest_period, steady
 from aras.model.errors import InputError
-from aras.model.limits import number
-from aras.model.mapping import Problem
-from aras.model.periodic import PeriodicSchedule
+from aras.model.limits import integer, number
+from aras.model.mapping import Problem, map_network
+from aras.model.periodic import MAX_INFERENCES, PeriodicSchedule, repeat_network
 
 #: Methods with a steady-state version (``milp``: resident layers and replication chosen by
 #: the MILP of :mod:`formulations.resident`, from the ``jit`` steady state).
@@ -82,12 +82,14 @@ class SteadyResult:
         d: dict[str, Any] = {
             "network": problem.network.name, "hardware": hw.name, "method": self.method,
             "steady_state": True, "valid": rep.valid,
-            "period_cycles": self.schedule.period, "latency_cycles": self.schedule.latency,
-            "period_write_latencies": self.schedule.period / T,
+            "period_cycles": self.schedule.period, "inferences": self.schedule.inferences,
+            "period_per_inference_cycles": self.schedule.period / self.schedule.inferences,
+            "latency_cycles": rep.latency_cycles if rep.valid else self.schedule.latency,
+            "period_write_latencies": self.schedule.period / self.schedule.inferences / T,
             "isolated_makespan_cycles": self.isolated_makespan,
             "isolated_method": "jit" if self.method == "milp" else self.method,
-            "period_vs_isolated": self.schedule.period / self.isolated_makespan - 1
-            if self.isolated_makespan else None,
+            "period_vs_isolated": self.schedule.period / self.schedule.inferences
+            / self.isolated_makespan - 1 if self.isolated_makespan else None,
             "lower_bound_cycles": self.bounds.lower, "bounds_cycles": self.bounds.to_dict(),
             "gap": self.schedule.period / self.bounds.lower - 1 if self.bounds.lower else None,
             "resident": list(self.schedule.resident), "runtime_s": self.runtime_s,
@@ -132,7 +134,8 @@ def _milp(problem: Problem, resident: str | float, banks: str, lower: int, omega
 
 def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "none", *,
                  banks: str = "greedy", weights: Any = None, omega: float = 1e-3,
-                 time_limit: float = 10.0, seed: int = 0) -> SteadyResult:
+                 time_limit: float = 10.0, seed: int = 0, inferences: int = 1
+                 ) -> SteadyResult:
     """Schedule one inference per period with a method's steady-state version.
 
     Parameters
@@ -151,6 +154,9 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
     omega, time_limit, seed
         ``milp`` only: cycles of period worth one written row (the write-energy weight), the
         HiGHS time limit and seed.
+    inferences
+        Inferences per period (1 .. 64): the network repeated that many times is scheduled
+        as one period; bounds and the period are then per ``inferences`` inferences.
 
     Raises
     ------
@@ -164,8 +170,15 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
         raise InputError(f"--banks: steady-state schedules take greedy, exact or ilp banks, "
                          f"got {banks!r}")
     res = check_resident_option(resident)
+    m = integer(inferences, "--inferences-per-period", lo=1, hi=MAX_INFERENCES)
+    if m > 1 and res != "none":
+        raise InputError("--resident: resident layers are only defined with one inference "
+                         "per period")
     if weights is None:
         weights = problem.network.codes
+    base_problem = problem
+    if m > 1:
+        problem = map_network(repeat_network(problem.network, m), problem.hardware)
     b = periodic_bounds(problem)
     t0 = time.perf_counter()
     number(omega, "--write-weight", lo=0)
@@ -175,6 +188,10 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
     else:
         ps = steady(problem, method, res, banks=banks, lower=b.lower)
     runtime = time.perf_counter() - t0
+    if m > 1:
+        ps = PeriodicSchedule(ps.schedule, ps.period, (), m, ps.runtime_info)
+        ps.schedule.network = base_problem.network.name
+    problem = base_problem
     if problem.network.source is not None:
         ps.schedule.extra.setdefault("network_source", problem.network.source)
     rep = evaluate_periodic(problem, ps, weights=weights)

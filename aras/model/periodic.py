@@ -16,17 +16,20 @@ that knows only isolated schedules never mistakes a periodic one for an isolated
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from aras.model.errors import InputError
 from aras.model.files import atomic_write_text, parse_json, read_text
 from aras.model.limits import INT_LIMIT, integer
+from aras.model.network import Network
 from aras.model.schedule import FORMAT, Schedule
 
 #: The periodic schedule format.
 FORMAT_PERIODIC = "aras-schedule-periodic/1"
+#: Most inferences in one period (the schedule holds that many copies of the network).
+MAX_INFERENCES = 64
 
 
 @dataclass
@@ -42,11 +45,17 @@ class PeriodicSchedule:
         Cycles between the starts of consecutive inferences (>= 1).
     resident
         Names of the layers whose rows are written once and never rewritten.
+    inferences
+        Inferences per period (default 1). With ``m > 1`` the schedule is one of the network
+        repeated ``m`` times (:func:`repeat_network`: ops renamed ``r<i>:<op>``), and the
+        file still names the network itself.
     """
 
     schedule: Schedule
     period: int
     resident: tuple[str, ...] = ()
+    #: Inferences per period (their ops renamed ``r<i>:<op>``, :func:`repeat_network`).
+    inferences: int = 1
     #: Facts of the method (candidates tried, timings): reported, not written to the file.
     runtime_info: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -61,6 +70,8 @@ class PeriodicSchedule:
         d["format"] = FORMAT_PERIODIC
         d["period"] = int(self.period)
         d["resident"] = list(self.resident)
+        if self.inferences != 1:
+            d["inferences"] = int(self.inferences)
         return d
 
     def save(self, path: str | Path) -> None:
@@ -104,16 +115,49 @@ class PeriodicSchedule:
                 raise InputError(f"{source}: resident[{i}]: must be a layer name, got {x!r}")
             if x in res[:i]:
                 raise InputError(f"{source}: resident[{i}]: layer '{x}' listed twice")
-        body = {k: v for k, v in data.items() if k not in ("period", "resident")}
+        m = data.get("inferences", 1)
+        if isinstance(m, float):
+            raise InputError(f"{source}: inferences: must be an integer, got {m!r}")
+        m = integer(m, f"{source}: inferences", lo=1, hi=MAX_INFERENCES)
+        if m > 1 and res:
+            raise InputError(f"{source}: resident: resident layers are only defined with one "
+                             f"inference per period (inferences is {m})")
+        body = {k: v for k, v in data.items() if k not in ("period", "resident", "inferences")}
         body["format"] = FORMAT
         sched = Schedule.from_dict(body, source=source)
-        return cls(sched, period, tuple(res))
+        return cls(sched, period, tuple(res), m)
 
     @classmethod
     def load(cls, path: str | Path) -> PeriodicSchedule:
         """Read an ``aras-schedule-periodic/1`` file (one-line errors, see :meth:`from_dict`)."""
         text = read_text(Path(path), "schedule", "JSON")
         return cls.from_dict(parse_json(text, str(path)), source=str(path))
+
+
+def repeat_network(net: Network, m: int) -> Network:
+    """The network ``m`` times over, ops and inputs renamed ``r<i>:<name>``, copies independent
+    and listed in turn (so the default compute order runs them one after the other); real
+    weight codes are shared by the copies."""
+    if m == 1:
+        return net
+    ops = []
+    inputs: dict[str, tuple[int, ...]] = {}
+    for i in range(m):
+        pre = f"r{i}:"
+        for k, shape in net.inputs.items():
+            inputs[pre + k] = shape
+        for op in net.ops:
+            ops.append(replace(op, name=pre + op.name, inputs=tuple(pre + x for x in op.inputs)))
+    out = Network(f"{net.name} x{m}", inputs, ops)
+    if net.codes:
+        out.codes = {f"r{i}:{k}": v for i in range(m) for k, v in net.codes.items()}
+    return out
+
+
+def base_layer(name: str) -> str:
+    """The network's own name of a layer of :func:`repeat_network` (``r3:fc`` -> ``fc``)."""
+    head, sep, rest = name.partition(":")
+    return rest if sep and head[:1] == "r" and head[1:].isdigit() else name
 
 
 def is_periodic(data: Any) -> bool:
@@ -137,4 +181,5 @@ def check_resident(resident: tuple[str, ...], weighted: set[str], where: str = "
             raise InputError(f"{where}[{i}]: layer '{name}' listed twice")
 
 
-__all__ = ["FORMAT_PERIODIC", "PeriodicSchedule", "is_periodic", "check_resident"]
+__all__ = ["FORMAT_PERIODIC", "MAX_INFERENCES", "PeriodicSchedule", "is_periodic",
+           "check_resident", "repeat_network", "base_layer"]
