@@ -8,7 +8,8 @@ in ``resident`` are written once, before the stream (their writes are those of i
 and never again; every other write repeats in every period.
 
 The file is an ``aras-schedule/2`` document with another ``format`` and two more keys,
-``period`` and ``resident``. The other formats are read unchanged by
+``period`` and ``resident`` (and ``inferences`` when a period holds several inferences: the
+schedule is then one of the network repeated, :func:`repeat_network`). The other formats are read unchanged by
 :meth:`Schedule.load <aras.model.schedule.Schedule.load>`, which refuses this one, so a tool
 that knows only isolated schedules never mistakes a periodic one for an isolated schedule.
 """
