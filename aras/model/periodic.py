@@ -9,9 +9,10 @@ and never again; every other write repeats in every period.
 
 The file is an ``aras-schedule/2`` document with another ``format`` and two more keys,
 ``period`` and ``resident`` (and ``inferences`` when a period holds several inferences: the
-schedule is then one of the network repeated, :func:`repeat_network`). The other formats are read unchanged by
-:meth:`Schedule.load <aras.model.schedule.Schedule.load>`, which refuses this one, so a tool
-that knows only isolated schedules never mistakes a periodic one for an isolated schedule.
+schedule is then one of the network repeated, :func:`repeat_network`). The other formats
+are read unchanged by :meth:`Schedule.load <aras.model.schedule.Schedule.load>`, which
+refuses this one, so a tool that knows only isolated schedules never mistakes a periodic one
+for an isolated schedule.
 """
 
 from __future__ import annotations
