@@ -530,6 +530,16 @@ def serve(
               f"{d['isolated_throughput_inf_s']:.1f} inf/s, "
               f"{d['isolated_energy_per_inference_mj']:.3f} mJ per inference; stream speedup "
               f"{d['speedup_vs_isolated']:.3f}x")
+        st = d.get("steady")
+        if st and st["valid"]:
+            print(f"steady (the mix repeated): period {st['period_s'] * 1e3:.3f} ms, "
+                  f"{st['throughput_inf_s']:.1f} inf/s, {st['energy_per_inference_mj']:.3f} mJ "
+                  f"per inference; periodic bound {st['lower_bound_s'] * 1e3:.3f} ms")
+        elif st:
+            d["valid"] = False
+            err.print(f"[red]invalid steady stream[/]: {len(st['violations'])} violation(s)")
+            for v in st["violations"]:
+                print(f"  {v}")
     else:
         err.print(f"[red]invalid stream schedule[/]: {len(d['violations'])} violation(s)")
         for v in d["violations"]:

@@ -466,7 +466,7 @@ def test_serve_two_models_valid_and_transitions_checked(tmp_path) -> None:
     from aras.methods.heuristics import aras
     from aras.studies.serve import load_mix, request_order, serve, stream_network
 
-    f = _mix(tmp_path, 'requests = 6\norder = "fixed"\nhardware = "hw.toml"\n'
+    f = _mix(tmp_path, 'requests = 6\norder = "fixed"\nhardware = "hw.toml"\nsteady = true\n'
                        '[models]\n"tiny.json" = 2\n"other.json" = 1\n')
     mix = load_mix(f)
     assert request_order(mix) == ["tiny.json", "other.json", "tiny.json", "tiny.json",
@@ -476,6 +476,9 @@ def test_serve_two_models_valid_and_transitions_checked(tmp_path) -> None:
     assert d["models"]["tiny.json"]["requests"] == 4 and d["models"]["other.json"]["requests"] == 2
     assert d["throughput_inf_s"] == pytest.approx(6 / d["makespan_s"])
     assert d["isolated_makespan_s"] > 0 and d["latency_ms"]["p99"] >= d["latency_ms"]["p50"]
+    st = d["steady"]  # the mix repeated: one periodic schedule, the wrap validated too
+    assert st["valid"], st["violations"]
+    assert st["period_s"] >= st["lower_bound_s"] > 0
     # the stream is one schedule: a transition that reuses a row too early is an R2 violation
     from aras.frontends import load_network
 
@@ -498,6 +501,7 @@ def test_serve_two_models_valid_and_transitions_checked(tmp_path) -> None:
     ('order = "zigzag"\n[models]\nresnet50 = 1\n', "order"),
     ('bogus = 1\n[models]\nresnet50 = 1\n', "unknown field 'bogus'"),
     ('requests = 3\n', "models"),
+    ('steady = "yes"\n[models]\nresnet50 = 1\n', "steady"),
 ])
 def test_serve_bad_mix(tmp_path, body, field) -> None:
     from aras.studies.serve import load_mix

@@ -7,6 +7,7 @@ A mix file (TOML) names the models and their shares of the requests::
     seed = 0                 #  weighted round robin: the shares spread evenly)
     method = "aras"          # scheduler of the whole stream: "baseline", "aras" or "jit"
     hardware = "aras"        # built-in name or TOML file (relative to the mix file)
+    steady = false           # also the mix repeated forever as one periodic schedule
     [models]                 # built-in names or network files, with their shares
     bert-base = 0.5
     resnet50 = 0.3
@@ -20,7 +21,9 @@ and the first write of each row overwrites what the end of the stream left, the 
 steady-state convention). The isolated evaluator validates the whole stream, so every
 transition between two models is checked against R1-R8 at once. Each request's latency is
 from its first write to its last compute end; the comparison is every request run in
-isolation, one after the other, by the same method.
+isolation, one after the other, by the same method. With ``steady = true`` the whole mix,
+repeated forever, is also scheduled as one periodic schedule (its period holds every request;
+the periodic evaluator validates the wrap from the last request back to the first as well).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class Mix:
     seed: int = 0
     method: str = "aras"
     hardware: str = "aras"
+    steady: bool = False
     base: Path = field(default_factory=Path)
 
 
@@ -66,7 +70,7 @@ def load_mix(path: str | Path) -> Mix:
     p = Path(path)
     d = read_toml(p, "mix")
     src = str(p)
-    known = {"requests", "order", "seed", "method", "hardware", "models"}
+    known = {"requests", "order", "seed", "method", "hardware", "models", "steady"}
     for k in d:
         if k not in known:
             raise InputError(f"{src}: unknown field '{k}' (known: {', '.join(sorted(known))})")
@@ -81,6 +85,9 @@ def load_mix(path: str | Path) -> Mix:
     method = d.get("method", "aras")
     if method not in SERVE_METHODS:
         raise InputError(f"{src}: method: one of {', '.join(SERVE_METHODS)}, got {method!r}")
+    steady = d.get("steady", False)
+    if not isinstance(steady, bool):
+        raise InputError(f"{src}: steady: true or false, got {steady!r}")
     hardware = d.get("hardware", "aras")
     if not isinstance(hardware, str):
         raise InputError(f"{src}: hardware: a built-in name or a TOML file, got {hardware!r}")
@@ -88,7 +95,7 @@ def load_mix(path: str | Path) -> Mix:
                requests=integer(d.get("requests", 12), f"{src}: requests", lo=1,
                                 hi=MAX_REQUESTS),
                order=order, seed=integer(d.get("seed", 0), f"{src}: seed", lo=0, hi=2**31 - 1),
-               method=method, hardware=hardware, base=p.parent)
+               method=method, hardware=hardware, steady=steady, base=p.parent)
 
 
 def request_order(mix: Mix) -> list[str]:
@@ -223,7 +230,29 @@ def serve(mix: Mix) -> dict[str, Any]:
         "speedup_vs_isolated": iso_time / make if make else math.inf,
         "row_writes": rep.row_writes,
     })
+    if mix.steady:
+        out["steady"] = _steady_stream(p, mix.method, stats, stream.codes, len(seq))
     return out
+
+
+def _steady_stream(p: Any, method: str, stats: Any, codes: Any, n: int) -> dict[str, Any]:
+    """The whole mix repeated forever: one periodic schedule of the stream (docs/model.md,
+    "Periodic schedules"), validated and costed by the periodic evaluator."""
+    from aras.evaluation.periodic import evaluate_periodic
+    from aras.evaluation.periodic_bounds import periodic_bounds
+    from aras.methods.heuristics.steady import steady
+
+    b = periodic_bounds(p)
+    ps = steady(p, method, "none", lower=b.lower)
+    r = evaluate_periodic(p, ps, stats=stats, weights=codes)
+    hz = p.hardware.frequency_hz
+    d: dict[str, Any] = {"valid": r.valid, "violations": [str(v) for v in r.violations],
+                         "period_s": ps.period / hz, "lower_bound_s": b.lower / hz}
+    if r.valid:
+        d.update({"throughput_inf_s": n / (ps.period / hz),
+                  "energy_per_inference_mj": r.energy.total / n * 1e3,
+                  "write_energy_per_inference_mj": r.energy.rram_write / n * 1e3})
+    return d
 
 
 __all__ = ["Mix", "load_mix", "request_order", "stream_network", "serve", "MAX_REQUESTS"]
