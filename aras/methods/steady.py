@@ -12,7 +12,7 @@ from aras.evaluation.evaluator import evaluate
 from aras.evaluation.periodic import PeriodicReport, evaluate_periodic
 from aras.evaluation.periodic_bounds import PeriodicBounds, periodic_bounds
 from aras.methods.heuristics import aras, baseline, jit
-from aras.methods.heuristics.steady import shortest_period, steady
+from aras.methods.heuristics.steady import shortest_period, steady, tile
 from aras.model.errors import InputError
 from aras.model.limits import integer, number
 from aras.model.mapping import Problem, map_network
@@ -176,22 +176,27 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
                          "per period")
     if weights is None:
         weights = problem.network.codes
-    base_problem = problem
-    if m > 1:
-        problem = map_network(repeat_network(problem.network, m), problem.hardware)
-    b = periodic_bounds(problem)
-    t0 = time.perf_counter()
     number(omega, "--write-weight", lo=0)
     number(time_limit, "--time-limit", lo=0, lo_open=True)
+    if method == "milp" and m > 1:
+        raise InputError("--inferences-per-period: milp schedules one inference per period")
+    repeated = (map_network(repeat_network(problem.network, m), problem.hardware) if m > 1
+                else problem)
+    b = periodic_bounds(repeated)
+    t0 = time.perf_counter()
     if method == "milp":
         ps = _milp(problem, res, banks, b.lower, omega, time_limit, seed)
     else:
-        ps = steady(problem, method, res, banks=banks, lower=b.lower)
+        ps = steady(problem, method, res, banks=banks, lower=b.lower, repeated=repeated,
+                    copies=m)
+        if m > 1:  # never worse than one inference per period, tiled
+            one = steady(problem, method, res, banks=banks,
+                         lower=periodic_bounds(problem).lower)
+            if m * one.period < ps.period:
+                ps = tile(one, m)
+            ps = PeriodicSchedule(ps.schedule, ps.period, (), m, ps.runtime_info)
+            ps.schedule.network = problem.network.name
     runtime = time.perf_counter() - t0
-    if m > 1:
-        ps = PeriodicSchedule(ps.schedule, ps.period, (), m, ps.runtime_info)
-        ps.schedule.network = base_problem.network.name
-    problem = base_problem
     if problem.network.source is not None:
         ps.schedule.extra.setdefault("network_source", problem.network.source)
     rep = evaluate_periodic(problem, ps, weights=weights)

@@ -318,8 +318,43 @@ def pick_resident(problem: Problem, reps: dict[int, int], share: float) -> froze
 AUTO_SHARES = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0)
 
 
+def _copies(repeated: Problem, prob: Problem, reps: dict[int, int], m: int
+            ) -> tuple[Problem, dict[int, int]]:
+    """A candidate (order and factors of one inference) for ``m`` inferences per period:
+    every copy in that order and with those factors, the copies one after the other."""
+    keys = [(f"r{i}:{s.layer}", s.part) for i in range(m) for s in prob.steps]
+    pm = repeated.reordered(keys)
+    out = {pm.by_key[(f"r{i}:{s.layer}", s.part)].index: reps[s.index]
+           for i in range(m) for s in prob.weighted_steps}
+    return pm, out
+
+
+def tile(ps: PeriodicSchedule, m: int) -> PeriodicSchedule:
+    """A one-inference periodic schedule as one of ``m`` inferences per period: copy ``i``
+    (ops renamed ``r<i>:``) is the schedule shifted by ``i P``, the period ``m P``. It repeats
+    exactly what the original does, so it is valid when the original is."""
+    from dataclasses import replace as dc_replace
+
+    from aras.model.schedule import Schedule, Writes
+
+    s, P = ps.schedule, ps.period
+    steps = [dc_replace(x, layer=f"r{i}:{x.layer}", start=x.start + i * P, end=x.end + i * P)
+             for i in range(m) for x in s.steps]
+    w = s.writes
+    layer = np.concatenate([np.array([f"r{i}:{x}" for x in w.layer.tolist()], dtype=object)
+                            for i in range(m)]) if len(w) else w.layer
+    writes = Writes(layer=layer, part=np.tile(w.part, m), pe=np.tile(w.pe, m),
+                    row=np.tile(w.row, m),
+                    start=np.concatenate([w.start + i * P for i in range(m)]),
+                    tile=np.tile(w.tile, m))
+    out = Schedule(s.network, s.method, s.hardware, steps, writes,
+                   max((x.end for x in steps), default=0), dict(s.extra))
+    return PeriodicSchedule(out, m * P, (), m, dict(ps.runtime_info))
+
+
 def steady(problem: Problem, method: str = "baseline", resident: str | float = "none",
-           banks: str = "greedy", lower: int = 1) -> PeriodicSchedule:
+           banks: str = "greedy", lower: int = 1, repeated: Problem | None = None,
+           copies: int = 1) -> PeriodicSchedule:
     """A steady-state schedule by one of the methods.
 
     Parameters
@@ -338,6 +373,11 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
         Gbuffer bank choice.
     lower
         A lower bound on the period (the bisection starts there).
+    repeated, copies
+        Several inferences per period: ``repeated`` is the problem of the network repeated
+        ``copies`` times (:func:`aras.model.periodic.repeat_network`); each candidate's order
+        and factors, chosen on ``problem`` (one inference), are given to every copy. No
+        resident layers then.
 
     Raises
     ------
@@ -374,6 +414,11 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
     else:
         raise InputError(f"--resident: none, auto or a share of the rows in 0..1, got "
                          f"{resident!r}")
+    if copies > 1:
+        if repeated is None or shares != (0.0,):
+            raise InputError("steady state: several inferences per period need the repeated "
+                             "problem and no resident layers")
+        cands = [_copies(repeated, prob, reps, copies) for prob, reps in cands]
     best: PeriodicSchedule | None = None
     tried = []
     for prob, reps in cands:
@@ -400,5 +445,6 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
     return best
 
 
-__all__ = ["steady", "modular_schedule", "shortest_period", "rep_descent", "pick_resident",
+__all__ = ["steady", "tile", "modular_schedule", "shortest_period", "rep_descent",
+           "pick_resident",
            "resident_order", "AUTO_SHARES"]
