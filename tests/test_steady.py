@@ -506,3 +506,30 @@ def test_serve_bad_mix(tmp_path, body, field) -> None:
 
     with pytest.raises(InputError, match=field):
         load_mix(_mix(tmp_path, body))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sized_instances(max_weighted_steps=4), st.data())
+def test_random_periodic_schedules_never_beat_the_bound(inst, data) -> None:
+    """Random replication and random resident layers, placed by the modular scheduler at its
+    shortest period: whatever validates is at least the periodic bound (the bound must hold
+    at any replication and any resident choice, not only the methods')."""
+    from aras.methods.heuristics.steady import shortest_period
+
+    net, hw = inst
+    p = map_network(net, hw)
+    b = periodic_bounds(p)
+    reps = {s.index: data.draw(st.integers(1, p.max_replication(s)), label=s.layer)
+            for s in p.weighted_steps}
+    layers = sorted({s.layer for s in p.weighted_steps})
+    res = frozenset(data.draw(st.lists(st.sampled_from(layers), unique=True), label="resident")
+                    ) if layers else frozenset()
+    try:
+        ps = shortest_period(p, reps, 1, res)
+    except InputError:
+        return  # a part wider than the bandwidth's slots
+    if ps is None:
+        return
+    rep = evaluate_periodic(p, ps)
+    assert rep.valid, [str(v) for v in rep.violations]
+    assert ps.period >= b.lower, (ps.period, b.to_dict())
