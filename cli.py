@@ -260,9 +260,37 @@ def solve(
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No live progress on stderr (none under --json either).")
     ] = False,
+    steady_state: Annotated[bool, typer.Option(
+        "--steady-state", help="A periodic schedule, one inference per period, writes of the "
+                               "next inference overlapping this one's computes (methods "
+                               "baseline, aras, jit).")] = False,
+    resident: Annotated[str, typer.Option(
+        "--resident", help="--steady-state: resident layers (written once): none, auto (the "
+                           "shortest period) or the share of the rows they may take (0..1)."
+    )] = "none",
+    write_weight: Annotated[float, typer.Option(
+        "--write-weight", help="--steady-state --method milp: cycles of period one written "
+                               "APU row is worth (trades throughput for write energy).")
+    ] = 1e-3,
+    inferences_per_period: Annotated[int, typer.Option(
+        "--inferences-per-period", help="--steady-state: inferences in one period (1..64); "
+                                        "more than one lets write rounds span inferences.")
+    ] = 1,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
+    if not steady_state and (resident != "none" or write_weight != 1e-3
+                             or inferences_per_period != 1):
+        flag = ("--resident" if resident != "none" else "--write-weight"
+                if write_weight != 1e-3 else "--inferences-per-period")
+        raise InputError(f"{flag}: only with --steady-state")
+    if steady_state:
+        _solve_steady(network, hardware, dict(tokens=tokens, input_shape=input_shape,
+                                              phase=phase, context=context),
+                      method, resident, banks, output, json_, reuse, config,
+                      dict(omega=write_weight, time_limit=time_limit, seed=seed,
+                           inferences=inferences_per_period))
+        return
     # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
     if cfg is not None:
@@ -310,9 +338,138 @@ def solve(
         raise typer.Exit(1)
 
 
+def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], method: str,
+                  resident: str, banks: str, output: Path | None, json_: bool, reuse: bool,
+                  config: str | None, milp: dict[str, Any]) -> None:
+    """``aras solve --steady-state``: options first, then the periodic solve and report."""
+    from aras.methods.steady import STEADY_METHODS, check_resident_option, solve_steady
+    from aras.model.limits import integer, number
+
+    if method not in STEADY_METHODS:
+        raise InputError(f"--method: no steady-state version of '{method}' (known: "
+                         f"{', '.join(STEADY_METHODS)})")
+    if config is not None or reuse:
+        raise InputError(f"{'--config' if config is not None else '--reuse'}: not available "
+                         "with --steady-state")
+    if banks not in ("greedy", "exact", "ilp"):
+        raise InputError(f"--banks: --steady-state takes greedy, exact or ilp, got {banks!r}")
+    res = check_resident_option(resident)
+    check_options(None, dict(time_limit=milp["time_limit"], seed=milp["seed"]))
+    integer(milp["inferences"], "--inferences-per-period", lo=1, hi=64)
+    if milp["inferences"] > 1 and res != "none":
+        raise InputError("--resident: resident layers are only defined with one inference "
+                         "per period")
+    number(milp["omega"], "--write-weight", lo=0)
+    if output is not None:
+        check_output_file(output, "--output")
+    p = _problem(network, hardware, **net_opts)
+    r = solve_steady(p, method, res, banks=banks, weights=weights_for(p.network), **milp)
+    if output is not None:
+        r.schedule.save(output)
+    d = r.to_dict(p)
+    if json_:
+        print(json.dumps(d, indent=2))
+    else:
+        _print_periodic(f"{p.network.name} / {method} steady state on '{p.hardware.name}': "
+                        f"{'valid' if r.report.valid else 'invalid'}", d, p.hardware)
+        if output is not None:
+            err.print(f"schedule written to {output}")
+    if not r.report.valid:
+        if not json_:
+            for v in r.report.violations:
+                err.print(f"  {v}")
+        raise typer.Exit(1)
+
+
+def _print_periodic(title: str, d: dict[str, Any], hw: Hardware) -> None:
+    T = hw.write_latency_cycles
+    m = d.get("inferences", 1)
+    each = d["period_cycles"] / m
+    rows = [["period", f"{d['period_cycles']:,} cycles = {_ms(d['period_cycles'], hw)} ms"
+                       + (f" for {m} inferences" if m > 1 else "")],
+            ["period per inference", f"{_ms(each, hw)} ms ({each / T:.2f} write latencies)"],
+            ["latency of one inference", f"{d['latency_cycles']:,} cycles = "
+                                         f"{_ms(d['latency_cycles'], hw)} ms"],
+            ["throughput", f"{d['throughput_inf_s']:.1f} inf/s"]]
+    if d.get("isolated_makespan_cycles"):
+        rows.append([f"isolated makespan ({d.get('isolated_method', 'same method')})",
+                     f"{d['isolated_makespan_cycles']:,} cycles = "
+                     f"{_ms(d['isolated_makespan_cycles'], hw)} ms"])
+    if d.get("lower_bound_cycles") is not None:
+        b = d["bounds_cycles"]
+        rows.append(["periodic lower bound" + (f" ({m} inferences)" if m > 1 else ""),
+                     f"{d['lower_bound_cycles']:,} cycles = "
+                     f"{_ms(d['lower_bound_cycles'], hw)} ms"])
+        rows.append(["  compute / area / rows / bandwidth",
+                     f"{b['compute']:,} / {b['area']:,} / {b['rows']:,} / {b['bandwidth']:,}"])
+        rows.append(["  unrounded write rounds", f"{b['write_rounds'] / T:.2f} write latencies"])
+    if d.get("gap") is not None:
+        rows.append(["gap to periodic bound", f"{d['gap'] * 100:.1f}%"])
+    rows.append(["resident", f"{d['resident_layers']} layers, {d['resident_rows']} APU rows"])
+    if d.get("valid"):
+        e = d["energy_j"]
+        rows.append(["energy per inference", f"{e['total'] * 1e3:.3f} mJ"])
+        for k in ENERGY_COMPONENTS:
+            rows.append([f"  {k}", f"{e[k] * 1e3:.3f} mJ"])
+        rows.append(["write pulses per inference", f"{d['write_pulses']:,.0f}"])
+        rows.append(["APU-row writes per inference", f"{d['row_writes']:,.6g}"])
+        rows.append([f"max writes of a row per {'period' if m > 1 else 'inference'}",
+                     str(d["max_cell_writes"])])
+        for key, label in (("lifespan_realtime_years", f"at {d['realtime_inf_s']:.0f} inf/s"),
+                           ("lifespan_max_throughput_years", "at max throughput")):
+            v = d[key]
+            rows.append([f"lifespan {label}", "unbounded" if v is None else f"{v:.1f} years"])
+    if "runtime_s" in d:
+        rows.append(["runtime", f"{d['runtime_s']:.3f} s"])
+    print_table(out, title, [("", "l"), ("", "r")], rows, header=False)
+
+
+def _periodic_file(path: Path) -> bool:
+    """Whether a schedule file is ``aras-schedule-periodic/1`` (its head names the format;
+    the writers put it first)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False  # the reader says what is wrong with it
+    return re.search(rb'"format"\s*:\s*"aras-schedule-periodic/1"', head) is not None
+
+
+def _evaluate_periodic(path: Path, network: str | None, hardware: str | None, json_: bool,
+                       **opts: Any) -> None:
+    from aras.evaluation.periodic import evaluate_periodic
+    from aras.model.periodic import PeriodicSchedule
+
+    ps = PeriodicSchedule.load(path)
+    s = ps.schedule
+    hw = load_hardware(hardware) if hardware else Hardware.from_dict(
+        s.hardware, source=f"{path}: hardware")
+    net = None
+    if network is None and "network_source" in s.extra:
+        net = network_from_source(s.extra["network_source"], f"{path}: network_source")
+    if net is None:
+        net = _network(network or s.network, **opts)
+    p = map_network(net, hw)
+    rep = evaluate_periodic(p, ps, weights=weights_for(p.network))
+    d = rep.to_dict()
+    d.update({"network": p.network.name, "method": s.method, "resident": list(ps.resident),
+              "isolated_makespan_cycles": None})
+    if json_:
+        print(json.dumps(d, indent=2))
+    elif rep.valid:
+        _print_periodic(f"{s.network} / {s.method} (periodic): valid", d, p.hardware)
+    else:
+        err.print(f"[red]invalid schedule[/]: {len(rep.violations)} violation(s)")
+        for v in rep.violations:
+            print(f"  {v}")
+    if not rep.valid:
+        raise typer.Exit(1)
+
+
 @app.command()
 def evaluate(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
+    schedule: Annotated[Path, typer.Argument(
+        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
     tokens: TokensOpt = None,
@@ -323,6 +480,10 @@ def evaluate(
 ) -> None:
     """Validate a schedule against R1-R8 and cost it; exit 1 listing every violation."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
+    if _periodic_file(schedule):
+        _evaluate_periodic(schedule, network, hardware, json_, tokens=tokens,
+                           input_shape=input_shape, phase=phase, context=context)
+        return
     s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
                           phase=phase, context=context)
     rep = run_evaluate(p, s, weights=weights_for(p.network))
@@ -337,6 +498,56 @@ def evaluate(
         for v in rep.violations:
             print(f"  {v}")
     if not rep.valid:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    mix: Annotated[Path, typer.Argument(help="Request mix (TOML): models and their shares.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Serve a stream of requests of several models: one schedule, no cold start between
+    requests, validated as a whole; throughput per model, latency percentiles, energy, and
+    the same requests in isolation."""
+    from aras.studies.serve import load_mix
+    from aras.studies.serve import serve as run_serve
+
+    d = run_serve(load_mix(mix))
+    if json_:
+        print(json.dumps(d, indent=2))
+    elif d["valid"]:
+        rows = [[name, str(m["requests"]), f"{m['throughput_inf_s']:.1f}",
+                 f"{m['latency_ms']['p50']:.3f}", f"{m['latency_ms']['p90']:.3f}",
+                 f"{m['latency_ms']['p99']:.3f}", f"{m['isolated_latency_ms']:.3f}"]
+                for name, m in d["models"].items()]
+        print_table(out, f"{d['requests']} requests ({d['order']} order), {d['method']} on "
+                         f"'{d['hardware']}': valid",
+                    [("model", "l"), ("requests", "r"), ("inf/s", "r"), ("p50 ms", "r"),
+                     ("p90 ms", "r"), ("p99 ms", "r"), ("isolated ms", "r")], rows)
+        print(f"stream: {d['makespan_s'] * 1e3:.3f} ms, {d['throughput_inf_s']:.1f} inf/s, "
+              f"{d['energy_per_inference_mj']:.3f} mJ per inference (write "
+              f"{d['write_energy_per_inference_mj']:.3f}); latency p50/p90/p99 "
+              f"{d['latency_ms']['p50']:.3f}/{d['latency_ms']['p90']:.3f}/"
+              f"{d['latency_ms']['p99']:.3f} ms")
+        print(f"isolated: {d['isolated_makespan_s'] * 1e3:.3f} ms, "
+              f"{d['isolated_throughput_inf_s']:.1f} inf/s, "
+              f"{d['isolated_energy_per_inference_mj']:.3f} mJ per inference; stream speedup "
+              f"{d['speedup_vs_isolated']:.3f}x")
+        st = d.get("steady")
+        if st and st["valid"]:
+            print(f"steady (the mix repeated): period {st['period_s'] * 1e3:.3f} ms, "
+                  f"{st['throughput_inf_s']:.1f} inf/s, {st['energy_per_inference_mj']:.3f} mJ "
+                  f"per inference; periodic bound {st['lower_bound_s'] * 1e3:.3f} ms")
+        elif st:
+            d["valid"] = False
+            err.print(f"[red]invalid steady stream[/]: {len(st['violations'])} violation(s)")
+            for v in st["violations"]:
+                print(f"  {v}")
+    else:
+        err.print(f"[red]invalid stream schedule[/]: {len(d['violations'])} violation(s)")
+        for v in d["violations"]:
+            print(f"  {v}")
+    if not d["valid"]:
         raise typer.Exit(1)
 
 
@@ -433,7 +644,8 @@ def paper(
 
 @app.command()
 def plot(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
+    schedule: Annotated[Path, typer.Argument(
+        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="PNG file (default: the schedule's name with .png).")] = None,
     max_rows: Annotated[int | None, typer.Option(
@@ -456,7 +668,8 @@ def plot(
 
 @app.command()
 def trace(
-    schedule: Annotated[Path, typer.Argument(help="Schedule file (aras-schedule/2 or /1).")],
+    schedule: Annotated[Path, typer.Argument(
+        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Chrome trace-event JSON for Perfetto (default: the schedule's "
                                "name with .trace.json).", show_default=False)] = None,
