@@ -327,6 +327,9 @@ def load_study(path: str | Path) -> Study:
     p = Path(path)
     data = read_toml(p, "study")
     w = p.name
+    if data.get("kind") == "steady":
+        raise InputError(f"{w}: kind = \"steady\" is a steady-state set, which `aras study` does "
+                         f"not run; run: python benchmarks/steady_table.py --set {p}")
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise InputError(f"{w}: unknown key '{unknown[0]}' (known: {', '.join(sorted(_TOP_KEYS))})")
