@@ -399,8 +399,14 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
         moved = problem.reordered([(x.layer, x.part) for x in got.steps])
         r = {moved.by_key[(x.layer, x.part)].index: x.replication for x in got.steps
              if x.apu_rows}
-        cands = [(moved, r), (moved, rep_descent(moved, dict(r))),
-                 (problem, {s.index: 1 for s in problem.weighted_steps})]
+        cands = [(moved, r), (moved, rep_descent(moved, dict(r)))]
+        # jit's local search alone (no iterated search): its replication is tuned less
+        # tightly to one isolated inference, which a period sometimes prefers
+        local = jit(problem, iterations=0)
+        lmoved = problem.reordered([(x.layer, x.part) for x in local.steps])
+        cands.append((lmoved, {lmoved.by_key[(x.layer, x.part)].index: x.replication
+                               for x in local.steps if x.apu_rows}))
+        cands.append((problem, {s.index: 1 for s in problem.weighted_steps}))
     else:
         raise InputError(f"--method: no steady-state version of '{method}' (known: baseline, "
                          "aras, jit)")
