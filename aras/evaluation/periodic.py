@@ -19,6 +19,7 @@ overwriting the tile its row held one write earlier in the cyclic order of start
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +32,9 @@ from aras.model.periodic import PeriodicSchedule, base_layer, check_resident, re
 from aras.model.weights import (
     LayerStats,
     cell_levels,
-    layer_matrix,
+    centred_matrices,
     pair_costs,
+    replay_rows,
     step_distributions,
     synthetic_stats,
     tile_values,
@@ -365,43 +367,23 @@ def _exact(problem: Problem, ps: PeriodicSchedule, wr: _Writes, tile: np.ndarray
     hw = problem.hardware
     steps = ps.schedule.steps
     R, K, C = hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight
-    top = (1 << hw.weight_bits) - 1
-    matrices: dict[tuple[str, int | None], np.ndarray] = {}
-    for s in steps:
-        key = (s.layer, s.center)
-        if s.apu_rows and key not in matrices:
-            op = problem.network.op(s.layer)
-            if s.layer not in weights:
-                raise InputError(f"weights: no values for layer '{s.layer}'")
-            m = layer_matrix(weights[s.layer], *op.matrix, name=s.layer)
-            if s.center is not None:
-                m = np.clip(m + int(round(s.center - m.mean())), 0, top)
-            matrices[key] = m
+    matrices = centred_matrices(problem.network,
+                                [(s.layer, s.center) for s in steps if s.apu_rows],
+                                weights, hw.weight_bits)
     order, heads, last = _cyclic_rows(wr, sel, ps.period)
-    level_steps = changed = 0
-    most = 0
-    for a, b in zip(heads.tolist(), (last + 1).tolist(), strict=True):
-        state = np.full((R, K, C), -1, dtype=np.int16)
-        updates = np.zeros((R, K, C), dtype=np.int32)
-        levels = []
-        for j in order[a:b].tolist():
-            s = steps[int(wr.step[j])]
-            st = problem.by_key[(s.layer, s.part)]
-            vals = tile_values(matrices[(s.layer, s.center)], st.tile_offset + int(tile[j]), R, K,
-                               fill)
-            levels.append(cell_levels(vals, hw).astype(np.int16))
-        for counting in (False, True):
-            for lv in levels:
-                r, k = lv.shape[:2]
-                old = state[:r, :k]
-                if counting:
-                    diff = np.where(old >= 0, np.abs(old - lv), 0)
-                    level_steps += int(diff.sum())
-                    moved = diff > 0
-                    changed += int(moved.sum())
-                    updates[:r, :k] += moved
-                state[:r, :k] = lv
-        most = max(most, int(updates.max()))
+
+    def rows() -> Iterator[list[np.ndarray]]:
+        for a, b in zip(heads.tolist(), (last + 1).tolist(), strict=True):
+            levels = []
+            for j in order[a:b].tolist():
+                s = steps[int(wr.step[j])]
+                st = problem.by_key[(s.layer, s.part)]
+                vals = tile_values(matrices[(s.layer, s.center)], st.tile_offset + int(tile[j]),
+                                   R, K, fill)
+                levels.append(cell_levels(vals, hw).astype(np.int16))
+            yield levels
+
+    level_steps, changed, most = replay_rows(rows(), (R, K, C))
     return float(level_steps), float(changed), most
 
 

@@ -4,7 +4,7 @@ the level steps and changed cells of the statistical or the exact pulse model
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from aras.model.weights import (
     cell_levels,
     centred_matrices,
     pair_costs,
+    replay_rows,
     step_distributions,
     tile_values,
 )
@@ -158,29 +159,16 @@ def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarra
     rowid = w.pe * hw.apu_rows_per_pe + w.row
     order = np.lexsort((w.start, rowid))
     bounds_ = np.r_[0, np.flatnonzero(np.diff(rowid[order])) + 1, len(order)]
-    level_steps = changed = 0
-    max_updates = 0
-    for a, b in zip(bounds_[:-1].tolist(), bounds_[1:].tolist(), strict=True):
-        state = np.full((R, K, C), -1, dtype=np.int16)
-        updates = np.zeros((R, K, C), dtype=np.int32)
-        levels = []
-        for j in order[a:b].tolist():
-            s = sched.steps[int(idx.wstep[j])]
-            ps = problem.by_key[(s.layer, s.part)]
-            vals = tile_values(matrices[(s.layer, s.center)], ps.tile_offset + int(tile[j]), R, K,
-                               fill)
-            levels.append(cell_levels(vals, hw).astype(np.int16))
-        for counting in (False, True):
-            for lv in levels:
-                r, k = lv.shape[:2]
-                old = state[:r, :k]
-                if counting:
-                    known = old >= 0
-                    diff = np.where(known, np.abs(old - lv), 0)
-                    level_steps += int(diff.sum())
-                    moved = diff > 0
-                    changed += int(moved.sum())
-                    updates[:r, :k] += moved
-                state[:r, :k] = lv
-        max_updates = max(max_updates, int(updates.max()))
+    def rows() -> Iterator[list[np.ndarray]]:
+        for a, b in zip(bounds_[:-1].tolist(), bounds_[1:].tolist(), strict=True):
+            levels = []
+            for j in order[a:b].tolist():
+                s = sched.steps[int(idx.wstep[j])]
+                ps = problem.by_key[(s.layer, s.part)]
+                vals = tile_values(matrices[(s.layer, s.center)], ps.tile_offset + int(tile[j]),
+                                   R, K, fill)
+                levels.append(cell_levels(vals, hw).astype(np.int16))
+            yield levels
+
+    level_steps, changed, max_updates = replay_rows(rows(), (R, K, C))
     return float(level_steps), float(changed), max_updates

@@ -187,6 +187,31 @@ def centred_matrices(network: Network, keys: Iterable[tuple[str, int | None]],
     return out
 
 
+def replay_rows(rows: Iterable[list[np.ndarray]], shape: tuple[int, int, int]
+                ) -> tuple[int, int, int]:
+    """Level steps, changed cells and most updates of one cell when each APU row replays its
+    writes (cell levels per write, in the row's order) twice: once to reach the steady state
+    the previous inference leaves, once to count. Cells no write has set yet cost nothing.
+    """
+    level_steps = changed = most = 0
+    for levels in rows:
+        state = np.full(shape, -1, dtype=np.int16)
+        updates = np.zeros(shape, dtype=np.int32)
+        for counting in (False, True):
+            for lv in levels:
+                r, k = lv.shape[:2]
+                old = state[:r, :k]
+                if counting:
+                    diff = np.where(old >= 0, np.abs(old - lv), 0)
+                    level_steps += int(diff.sum())
+                    moved = diff > 0
+                    changed += int(moved.sum())
+                    updates[:r, :k] += moved
+                state[:r, :k] = lv
+        most = max(most, int(updates.max()))
+    return level_steps, changed, most
+
+
 def tile_values(matrix: np.ndarray, tile: int, crossbar_rows: int, kernels: int,
                 fill: int) -> np.ndarray:
     """Weight codes of one tile of a layer, laid out as on its APU row.
