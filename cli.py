@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -454,15 +455,23 @@ def _evaluate_periodic(path: Path, network: str | None, hardware: str | None, js
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method, "resident": list(ps.resident),
               "isolated_makespan_cycles": None})
+    _verdict(d, rep.valid, rep.violations, json_,
+             lambda: _print_periodic(f"{s.network} / {s.method} (periodic): valid", d,
+                                     p.hardware))
+
+
+def _verdict(d: dict[str, Any], valid: bool, violations: list[Any], json_: bool,
+             show: Callable[[], None]) -> None:
+    """Print an evaluation (JSON, the report, or every violation) and exit 1 when invalid."""
     if json_:
         print(json.dumps(d, indent=2))
-    elif rep.valid:
-        _print_periodic(f"{s.network} / {s.method} (periodic): valid", d, p.hardware)
+    elif valid:
+        show()
     else:
-        err.print(f"[red]invalid schedule[/]: {len(rep.violations)} violation(s)")
-        for v in rep.violations:
+        err.print(f"[red]invalid schedule[/]: {len(violations)} violation(s)")
+        for v in violations:
             print(f"  {v}")
-    if not rep.valid:
+    if not valid:
         raise typer.Exit(1)
 
 
@@ -489,16 +498,8 @@ def evaluate(
     rep = run_evaluate(p, s, weights=weights_for(p.network))
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
-    if json_:
-        print(json.dumps(d, indent=2))
-    elif rep.valid:
-        _print_report(f"{s.network} / {s.method}: valid", d, p.hardware)
-    else:
-        err.print(f"[red]invalid schedule[/]: {len(rep.violations)} violation(s)")
-        for v in rep.violations:
-            print(f"  {v}")
-    if not rep.valid:
-        raise typer.Exit(1)
+    _verdict(d, rep.valid, rep.violations, json_,
+             lambda: _print_report(f"{s.network} / {s.method}: valid", d, p.hardware))
 
 
 @app.command()
