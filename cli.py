@@ -87,18 +87,27 @@ def _problem(network: str, hardware: str | None, **opts: Any) -> Problem:
     return map_network(_network(network, **opts), load_hardware(hardware))
 
 
+def _file_problem(path: Path, stored_hw: dict[str, Any], stored_net: str,
+                  extra: dict[str, Any], network: str | None, hardware: str | None,
+                  where: str = "network_source", **opts: Any) -> Problem:
+    """The problem a schedule or program file was made for: its stored hardware and network
+    (by ``network_source`` when recorded, else by name) unless ``--network``/``--hardware``
+    say otherwise."""
+    hw = load_hardware(hardware) if hardware else Hardware.from_dict(
+        stored_hw, source=f"{path}: hardware")
+    net = None
+    if network is None and "network_source" in extra:
+        net = network_from_source(extra["network_source"], f"{path}: {where}")
+    if net is None:
+        net = _network(network or stored_net, **opts)
+    return map_network(net, hw)
+
+
 def _load_schedule(path: Path, network: str | None, hardware: str | None, **opts: Any
                    ) -> tuple[Schedule, Problem]:
     """A schedule file and its problem (network and hardware from the file unless given)."""
     s = Schedule.load(path)
-    hw = load_hardware(hardware) if hardware else Hardware.from_dict(
-        s.hardware, source=f"{path}: hardware")
-    net = None
-    if network is None and "network_source" in s.extra:
-        net = network_from_source(s.extra["network_source"], f"{path}: network_source")
-    if net is None:
-        net = _network(network or s.network, **opts)
-    return s, map_network(net, hw)
+    return s, _file_problem(path, s.hardware, s.network, s.extra, network, hardware, **opts)
 
 
 NetworkOpt = Annotated[str | None, typer.Option(
@@ -443,14 +452,7 @@ def _evaluate_periodic(path: Path, network: str | None, hardware: str | None, js
 
     ps = PeriodicSchedule.load(path)
     s = ps.schedule
-    hw = load_hardware(hardware) if hardware else Hardware.from_dict(
-        s.hardware, source=f"{path}: hardware")
-    net = None
-    if network is None and "network_source" in s.extra:
-        net = network_from_source(s.extra["network_source"], f"{path}: network_source")
-    if net is None:
-        net = _network(network or s.network, **opts)
-    p = map_network(net, hw)
+    p = _file_problem(path, s.hardware, s.network, s.extra, network, hardware, **opts)
     rep = evaluate_periodic(p, ps, weights=weights_for(p.network))
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method, "resident": list(ps.resident),
@@ -734,15 +736,8 @@ def program(
             raise InputError("--output: --check writes nothing")
         t0 = time.perf_counter()
         prog = Program.load(check)
-        hw = load_hardware(hardware) if hardware else Hardware.from_dict(
-            prog.hardware, source=f"{check}: hardware")
-        net = None
-        if network is None and "network_source" in prog.schedule_extra:
-            net = network_from_source(prog.schedule_extra["network_source"],
-                                      f"{check}: schedule_extra.network_source")
-        if net is None:
-            net = _network(network or prog.network, **opts)
-        p = map_network(net, hw)
+        p = _file_problem(check, prog.hardware, prog.network, prog.schedule_extra, network,
+                          hardware, where="schedule_extra.network_source", **opts)
         weights = weights_for(p.network)
         sched, violations = check_program(p, prog, weights=weights)
         d = {**_program_stats(prog, check), "valid": not violations,

@@ -31,13 +31,11 @@ from aras.model.mapping import Problem, map_network
 from aras.model.periodic import PeriodicSchedule, base_layer, check_resident, repeat_network
 from aras.model.weights import (
     LayerStats,
-    cell_levels,
     centred_matrices,
     pair_costs,
     replay_rows,
     step_distributions,
     synthetic_stats,
-    tile_values,
 )
 
 #: Occupancy end of a resident write (never released).
@@ -366,24 +364,20 @@ def _exact(problem: Problem, ps: PeriodicSchedule, wr: _Writes, tile: np.ndarray
     count)."""
     hw = problem.hardware
     steps = ps.schedule.steps
-    R, K, C = hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight
     matrices = centred_matrices(problem.network,
                                 [(s.layer, s.center) for s in steps if s.apu_rows],
                                 weights, hw.weight_bits)
     order, heads, last = _cyclic_rows(wr, sel, ps.period)
 
-    def rows() -> Iterator[list[np.ndarray]]:
-        for a, b in zip(heads.tolist(), (last + 1).tolist(), strict=True):
-            levels = []
-            for j in order[a:b].tolist():
-                s = steps[int(wr.step[j])]
-                st = problem.by_key[(s.layer, s.part)]
-                vals = tile_values(matrices[(s.layer, s.center)], st.tile_offset + int(tile[j]),
-                                   R, K, fill)
-                levels.append(cell_levels(vals, hw).astype(np.int16))
-            yield levels
+    def tiles(a: int, b: int) -> Iterator[tuple[np.ndarray, int]]:
+        for j in order[a:b].tolist():
+            s = steps[int(wr.step[j])]
+            yield (matrices[(s.layer, s.center)],
+                   problem.by_key[(s.layer, s.part)].tile_offset + int(tile[j]))
 
-    level_steps, changed, most = replay_rows(rows(), (R, K, C))
+    level_steps, changed, most = replay_rows(
+        (tiles(a, b) for a, b in zip(heads.tolist(), (last + 1).tolist(), strict=True)),
+        hw, fill)
     return float(level_steps), float(changed), most
 
 

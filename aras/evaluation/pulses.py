@@ -11,12 +11,10 @@ import numpy as np
 from aras.evaluation.rules import _Index, _problem_step
 from aras.model.weights import (
     LayerStats,
-    cell_levels,
     centred_matrices,
     pair_costs,
     replay_rows,
     step_distributions,
-    tile_values,
 )
 
 
@@ -152,23 +150,19 @@ def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarra
     """
     problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
     w = sched.writes
-    R, K, C = hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight
     matrices = centred_matrices(problem.network,
                                 [(s.layer, s.center) for s in sched.steps if s.apu_rows],
                                 weights, hw.weight_bits)
     rowid = w.pe * hw.apu_rows_per_pe + w.row
     order = np.lexsort((w.start, rowid))
     bounds_ = np.r_[0, np.flatnonzero(np.diff(rowid[order])) + 1, len(order)]
-    def rows() -> Iterator[list[np.ndarray]]:
-        for a, b in zip(bounds_[:-1].tolist(), bounds_[1:].tolist(), strict=True):
-            levels = []
-            for j in order[a:b].tolist():
-                s = sched.steps[int(idx.wstep[j])]
-                ps = problem.by_key[(s.layer, s.part)]
-                vals = tile_values(matrices[(s.layer, s.center)], ps.tile_offset + int(tile[j]),
-                                   R, K, fill)
-                levels.append(cell_levels(vals, hw).astype(np.int16))
-            yield levels
+    def tiles(a: int, b: int) -> Iterator[tuple[np.ndarray, int]]:
+        for j in order[a:b].tolist():
+            s = sched.steps[int(idx.wstep[j])]
+            yield (matrices[(s.layer, s.center)],
+                   problem.by_key[(s.layer, s.part)].tile_offset + int(tile[j]))
 
-    level_steps, changed, max_updates = replay_rows(rows(), (R, K, C))
+    level_steps, changed, max_updates = replay_rows(
+        (tiles(a, b) for a, b in zip(bounds_[:-1].tolist(), bounds_[1:].tolist(), strict=True)),
+        hw, fill)
     return float(level_steps), float(changed), max_updates

@@ -187,14 +187,20 @@ def centred_matrices(network: Network, keys: Iterable[tuple[str, int | None]],
     return out
 
 
-def replay_rows(rows: Iterable[list[np.ndarray]], shape: tuple[int, int, int]
+def replay_rows(rows: Iterable[Iterable[tuple[np.ndarray, int]]], hw: Hardware, fill: int
                 ) -> tuple[int, int, int]:
     """Level steps, changed cells and most updates of one cell when each APU row replays its
-    writes (cell levels per write, in the row's order) twice: once to reach the steady state
-    the previous inference leaves, once to count. Cells no write has set yet cost nothing.
+    writes twice: once to reach the steady state the previous inference leaves, once to count.
+
+    ``rows`` gives, per APU row in its write order, each write's layer matrix
+    (:func:`centred_matrices`) and tile index (:func:`tile_values`; ``fill`` for block-diagonal
+    padding). Cells no write has set yet cost nothing.
     """
+    shape = (hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight)
     level_steps = changed = most = 0
-    for levels in rows:
+    for writes in rows:
+        levels = [cell_levels(tile_values(m, t, shape[0], shape[1], fill), hw).astype(np.int16)
+                  for m, t in writes]
         state = np.full(shape, -1, dtype=np.int16)
         updates = np.zeros(shape, dtype=np.int32)
         for counting in (False, True):
@@ -210,7 +216,6 @@ def replay_rows(rows: Iterable[list[np.ndarray]], shape: tuple[int, int, int]
                 state[:r, :k] = lv
         most = max(most, int(updates.max()))
     return level_steps, changed, most
-
 
 def tile_values(matrix: np.ndarray, tile: int, crossbar_rows: int, kernels: int,
                 fill: int) -> np.ndarray:
