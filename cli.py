@@ -17,7 +17,6 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from aras.evaluation.bounds import bounds as compute_bounds
-from aras.evaluation.evaluator import ENERGY_COMPONENTS
 from aras.evaluation.evaluator import evaluate as run_evaluate
 from aras.frontends import load_network, network_from_source
 from aras.frontends.onnx_static import parse_shape
@@ -33,6 +32,7 @@ from aras.model.mapping import Problem, map_network
 from aras.model.memory import keep_freed_memory
 from aras.model.network import Network
 from aras.model.schedule import Schedule
+from aras.views.reports import ms, print_periodic, print_report
 from aras.views.terminal import SolveProgress, print_markdown, print_table, say
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -117,10 +117,6 @@ NetArg = Annotated[str, typer.Argument(
                             "aras-network/1 JSON file.")]
 
 
-def _ms(cycles: float, hw: Hardware) -> str:
-    return f"{hw.seconds(cycles) * 1e3:.3f}"
-
-
 @networks_app.callback(invoke_without_command=True)
 def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = False) -> None:
     """List the built-in networks: family, layers, weights, APU rows, fills of the accelerator."""
@@ -182,42 +178,6 @@ def networks_show(name: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt 
                 else "the statistical weight model"))
     if net.folded:
         say(out, "folded away: " + ", ".join(f"{k} x{v}" for k, v in net.folded.items()))
-
-
-def _print_report(title: str, d: dict[str, Any], hw: Hardware) -> None:
-    rows: list[list[str]] = []
-
-    def row(label: str, value: str) -> None:
-        rows.append([label, value])
-
-    mk = d.get("makespan_cycles")
-    if mk is not None:
-        row("makespan", f"{mk:,} cycles = {_ms(mk, hw)} ms")
-        row("throughput", f"{d['throughput_inf_s']:.1f} inf/s")
-    if "lower_bound_cycles" in d:
-        row("lower bound", f"{d['lower_bound_cycles']:,} cycles = "
-                           f"{_ms(d['lower_bound_cycles'], hw)} ms")
-        row("write bound", f"{d['write_bound_cycles']:,} cycles = "
-                           f"{_ms(d['write_bound_cycles'], hw)} ms")
-    if d.get("gap") is not None:
-        row("gap to lower bound", f"{d['gap'] * 100:.1f}%")
-    if d.get("energy_j"):
-        e = d["energy_j"]
-        row("energy", f"{e['total'] * 1e3:.3f} mJ")
-        for k in ENERGY_COMPONENTS:
-            row(f"  {k}", f"{e[k] * 1e3:.3f} mJ ({e[k] / e['total'] * 100:.0f}%)")
-        row("write pulses", f"{d['write_pulses']:,.0f}")
-        row("APU-row writes", f"{d['row_writes']:,}")
-        row("max writes of a cell", str(d["max_cell_writes"]))
-        rt = d["lifespan_realtime_years"]
-        row(f"lifespan at {d['realtime_inf_s']:.0f} inf/s",
-            "unbounded" if rt is None else f"{rt:.1f} years")
-        mx = d["lifespan_max_throughput_years"]
-        row("lifespan at max throughput", "unbounded" if mx is None else f"{mx:.1f} years")
-    if "runtime_s" in d:
-        row("runtime", f"{d['runtime_s']:.3f} s")
-    print_table(out, title, [("", "l"), ("", "r")], rows, header=False)
-
 
 
 @app.command("methods")
@@ -335,7 +295,7 @@ def solve(
     if json_:
         print(json.dumps(d, indent=2))
     else:
-        _print_report(f"{p.network.name} / {method} on '{p.hardware.name}': {res.status.value}",
+        print_report(out, f"{p.network.name} / {method} on '{p.hardware.name}': {res.status.value}",
                       d, p.hardware)
         for m in res.messages:
             err.print(f"[yellow]note:[/] {m}")
@@ -380,7 +340,7 @@ def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], 
     if json_:
         print(json.dumps(d, indent=2))
     else:
-        _print_periodic(f"{p.network.name} / {method} steady state on '{p.hardware.name}': "
+        print_periodic(out, f"{p.network.name} / {method} steady state on '{p.hardware.name}': "
                         f"{'valid' if r.report.valid else 'invalid'}", d, p.hardware)
         if output is not None:
             err.print(f"schedule written to {output}")
@@ -389,49 +349,6 @@ def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], 
             for v in r.report.violations:
                 err.print(f"  {v}")
         raise typer.Exit(1)
-
-
-def _print_periodic(title: str, d: dict[str, Any], hw: Hardware) -> None:
-    T = hw.write_latency_cycles
-    m = d.get("inferences", 1)
-    each = d["period_cycles"] / m
-    rows = [["period", f"{d['period_cycles']:,} cycles = {_ms(d['period_cycles'], hw)} ms"
-                       + (f" for {m} inferences" if m > 1 else "")],
-            ["period per inference", f"{_ms(each, hw)} ms ({each / T:.2f} write latencies)"],
-            ["latency of one inference", f"{d['latency_cycles']:,} cycles = "
-                                         f"{_ms(d['latency_cycles'], hw)} ms"],
-            ["throughput", f"{d['throughput_inf_s']:.1f} inf/s"]]
-    if d.get("isolated_makespan_cycles"):
-        rows.append([f"isolated makespan ({d.get('isolated_method', 'same method')})",
-                     f"{d['isolated_makespan_cycles']:,} cycles = "
-                     f"{_ms(d['isolated_makespan_cycles'], hw)} ms"])
-    if d.get("lower_bound_cycles") is not None:
-        b = d["bounds_cycles"]
-        rows.append(["periodic lower bound" + (f" ({m} inferences)" if m > 1 else ""),
-                     f"{d['lower_bound_cycles']:,} cycles = "
-                     f"{_ms(d['lower_bound_cycles'], hw)} ms"])
-        rows.append(["  compute / area / rows / bandwidth",
-                     f"{b['compute']:,} / {b['area']:,} / {b['rows']:,} / {b['bandwidth']:,}"])
-        rows.append(["  unrounded write rounds", f"{b['write_rounds'] / T:.2f} write latencies"])
-    if d.get("gap") is not None:
-        rows.append(["gap to periodic bound", f"{d['gap'] * 100:.1f}%"])
-    rows.append(["resident", f"{d['resident_layers']} layers, {d['resident_rows']} APU rows"])
-    if d.get("valid"):
-        e = d["energy_j"]
-        rows.append(["energy per inference", f"{e['total'] * 1e3:.3f} mJ"])
-        for k in ENERGY_COMPONENTS:
-            rows.append([f"  {k}", f"{e[k] * 1e3:.3f} mJ"])
-        rows.append(["write pulses per inference", f"{d['write_pulses']:,.0f}"])
-        rows.append(["APU-row writes per inference", f"{d['row_writes']:,.6g}"])
-        rows.append([f"max writes of a row per {'period' if m > 1 else 'inference'}",
-                     str(d["max_cell_writes"])])
-        for key, label in (("lifespan_realtime_years", f"at {d['realtime_inf_s']:.0f} inf/s"),
-                           ("lifespan_max_throughput_years", "at max throughput")):
-            v = d[key]
-            rows.append([f"lifespan {label}", "unbounded" if v is None else f"{v:.1f} years"])
-    if "runtime_s" in d:
-        rows.append(["runtime", f"{d['runtime_s']:.3f} s"])
-    print_table(out, title, [("", "l"), ("", "r")], rows, header=False)
 
 
 def _periodic_file(path: Path) -> bool:
@@ -458,7 +375,7 @@ def _evaluate_periodic(path: Path, network: str | None, hardware: str | None, js
     d.update({"network": p.network.name, "method": s.method, "resident": list(ps.resident),
               "isolated_makespan_cycles": None})
     _verdict(d, rep.valid, rep.violations, json_,
-             lambda: _print_periodic(f"{s.network} / {s.method} (periodic): valid", d,
+             lambda: print_periodic(out, f"{s.network} / {s.method} (periodic): valid", d,
                                      p.hardware))
 
 
@@ -501,7 +418,7 @@ def evaluate(
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
     _verdict(d, rep.valid, rep.violations, json_,
-             lambda: _print_report(f"{s.network} / {s.method}: valid", d, p.hardware))
+             lambda: print_report(out, f"{s.network} / {s.method}: valid", d, p.hardware))
 
 
 @app.command()
@@ -569,7 +486,7 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
         return
     print_table(out, f"Bounds of {p.network.name} on '{p.hardware.name}'",
                 [("bound", "l"), ("cycles", "r"), ("ms", "r")],
-                [[k, f"{v:,}", _ms(v, p.hardware)] for k, v in b.to_dict().items()])
+                [[k, f"{v:,}", ms(v, p.hardware)] for k, v in b.to_dict().items()])
     for note in b.notes:
         err.print(f"[yellow]note:[/] {note}")
 
@@ -751,7 +668,7 @@ def program(
                 print(f"  {v}")
         else:
             rep = run_evaluate(p, sched, weights=weights)
-            _print_report(f"{check}: valid program of {prog.network} / {prog.method} "
+            print_report(out, f"{check}: valid program of {prog.network} / {prog.method} "
                           f"({d['compute_steps']} steps, {d['writes']:,} writes on "
                           f"{d['rows']} APU rows)", rep.to_dict(), p.hardware)
         if violations:
