@@ -409,8 +409,8 @@ def _seed() -> dict[str, dict[str, Any]]:
     return data if isinstance(data, dict) else {}
 
 
-def simulate(shape: Shape, cfg: TpuConfig, cache: Path | None = None
-             ) -> tuple[dict[str, Any], bool]:
+def simulate(shape: Shape, cfg: TpuConfig, cache: Path | None = None,
+             version: str | None = None) -> tuple[dict[str, Any], bool]:
     """One layer's SCALE-Sim counts from the cache, else simulated and cached.
 
     Returns
@@ -418,7 +418,7 @@ def simulate(shape: Shape, cfg: TpuConfig, cache: Path | None = None
     (counts, cached)
         The counts of :func:`run_scalesim` and whether they came from the cache.
     """
-    version = scalesim_version()
+    version = version or scalesim_version()  # callers looping over shapes pass it once
     folder = cache if cache is not None else cache_dir()
     path = folder / f"{_key(shape, cfg, version)}.json"
     if path.is_file():
@@ -524,7 +524,7 @@ def tpu_cost(net: Network, cfg: TpuConfig | None = None, *, cache: Path | None =
     for i, s in enumerate(shapes):
         if progress:
             progress(owner[s], i, len(shapes))
-        counts, hit = simulate(s, cfg, cache)
+        counts, hit = simulate(s, cfg, cache, version)
         results[s] = counts
         if not hit:
             fresh += 1
