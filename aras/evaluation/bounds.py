@@ -273,6 +273,8 @@ class _Relaxed:
     g: np.ndarray         # (n, len(_LAM)): min_r lam c(r) + (1 - lam) r a (T + c(r)) / N
     mu: np.ndarray        # row prices (cycles per row) of the Lagrangian compute bounds
     h: np.ndarray         # (n, len(mu)): min_r c(r) + mu r a
+    opt_rows: np.ndarray  # (n, B): least rows of each replication bucket (0 if weightless)
+    opt_c: np.ndarray     # (n, B): least compute of each replication bucket
 
 
 def _relaxed(problem: Problem) -> _Relaxed:
@@ -330,7 +332,38 @@ def _relaxed(problem: Problem) -> _Relaxed:
         elif not free[s.index]:
             g[s.index] = _LAM * s.fixed_cycles
     sink = np.array([graph.out_degree(s.layer) == 0 for s in steps], dtype=bool)
-    return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, g, mu, h)
+    opt_rows, opt_c = _buckets(options, _BUCKETS if n <= _MAX_PATH_STEPS // 2 else 4)
+    return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, g, mu, h, opt_rows, opt_c)
+
+
+#: Replication buckets per step in the path bound's replication states.
+_BUCKETS = 8
+
+
+def _buckets(options: list[tuple[np.ndarray, np.ndarray]], count: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Split each step's replications (in increasing order) into at most ``count`` runs,
+    geometric in ``r``, and give each run its least rows and least compute.
+
+    A run's pair is at most the rows and the compute of every replication in it, so a bound
+    that is monotone in both (the path bound's states) stays valid for each of them.
+    """
+    n = len(options)
+    rows = np.zeros((n, count))
+    comp = np.zeros((n, count))
+    for k, (rho, c) in enumerate(options):
+        m = len(rho)
+        cuts = np.unique(np.round(np.geomspace(1, m + 1, count + 1)).astype(int) - 1)
+        cuts = np.unique(np.clip(cuts, 0, m))
+        firsts = [int(x) for x in cuts[:-1]]
+        lasts = [int(x) - 1 for x in cuts[1:]]
+        r_run = [float(rho[f]) for f in firsts]
+        c_run = [float(c[f:z + 1].min()) for f, z in zip(firsts, lasts, strict=True)]
+        # pad by repeating the last run: duplicates change neither a min nor a max
+        r_run += [r_run[-1]] * (count - len(r_run))
+        c_run += [c_run[-1]] * (count - len(c_run))
+        rows[k], comp[k] = r_run, c_run
+    return rows, comp
 
 
 def _ceil(x: float) -> int:
@@ -381,16 +414,65 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
     end = np.maximum(end, np.where(np.isfinite(rounds) & (prefix_rows > 0), rounds, 0.0))
     for j in range(n):  # the index order is a topological order of prec
         end[j] = max(end[j], float((end + edge[:, j]).max()))
+    state = _replication_states(rx, T, N, end, between_rows, between_c)
     # After step j: every descendant computes, and the descendants' rows beyond N - a_j are
     # written after j ends, S at a time; the part written last computes, then the last sink.
+    # With j's replication bucket known, its own rows are at least that bucket's.
     desc_rows = P @ a
     desc_c = P @ c
     finish = c + np.where(rx.sink, 0.0, c[rx.sink].min())
     last = np.where(rx.prec, finish[None, :], np.inf).min(axis=1)
-    extra = desc_rows - (N - a)
+    extra = desc_rows[:, None] - (N - np.maximum(rx.opt_rows, a[:, None]))
     rounds = np.ceil(np.maximum(extra, 0.0) / S)
-    tail = np.where(extra > 0, np.maximum(desc_c, rounds * T + last), desc_c)
-    return _ceil(float((end + tail).max())), end
+    tail = np.where(extra > 0, np.maximum(desc_c[:, None], rounds * T + last[:, None]),
+                    desc_c[:, None])
+    return _ceil(float((state + tail).min(axis=1).max())), state.min(axis=1)
+
+
+def _replication_states(rx: _Relaxed, T: int, N: int, end: np.ndarray,
+                        between_rows: np.ndarray, between_c: np.ndarray) -> np.ndarray:
+    """Lower bounds on each step's end for each of its replication buckets.
+
+    The pairwise argument of the path bound, with the replications of both ends of a pair
+    fixed to a bucket (its least rows and least compute): ``e_j >= e_i + w`` for the buckets
+    the schedule uses, so ``E_j[b] = max_i min_b' E_i[b'] + w(i, b', j, b)``. Fixing them
+    ties the row budget of the steps between ``i`` and ``j`` to the rows ``i`` and ``j``
+    themselves hold, which the bucket-free bound prices independently per pair.
+    """
+    n, B = rx.opt_rows.shape
+    rho, cc = rx.opt_rows, rx.opt_c
+    state = np.maximum(end[:, None], np.where(rx.weighted[:, None], T + cc, 0.0))
+    # float64: whole cycles stay exact up to 2^53, far beyond any makespan
+    cj_all = cc[None, :, None, :]
+    bc_all = between_c[:, :, None, None]
+    wmat = np.where(rx.weighted[None, :, None, None], np.maximum(T, bc_all) + cj_all,
+                    bc_all + cj_all) * np.ones((1, 1, B, 1))
+    wmat = np.where(rx.prec[:, :, None, None], wmat, -np.inf)  # [i, j, b_i, b_j]
+    # Pairs whose rows fit at their fewest (the others can only jump): i, j and the steps
+    # between them may all be held at once, and then the between steps compute in sequence
+    # with at most N - rows_i - rows_j rows (a Lagrangian bound at every price).
+    fits = rx.prec & rx.weighted[None, :] & (rx.rows[:, None] + between_rows
+                                             + rx.rows[None, :] <= N)
+    pi, pj = np.nonzero(fits)
+    chunk = max(1, 2 * _PAIR_CHUNK // (B * B))
+    for lo in range(0, len(pi), chunk):
+        ii, jj = pi[lo:lo + chunk], pj[lo:lo + chunk]
+        bc = between_c[ii, jj][:, None, None]
+        cj = cc[jj][:, None, :]
+        inside = (rx.prec[ii] & rx.prec[:, jj].T).astype(float)
+        F = inside @ rx.h - rx.mu[None, :] * N  # (P, M)
+        x = rho[ii][:, :, None] + rho[jj][:, None, :]  # (P, B, B)
+        dual = (F[:, None, None, :] + rx.mu[None, None, None, :] * x[..., None]).max(axis=3)
+        cheap = np.maximum(bc + cj, cj + dual)
+        ok = x + between_rows[ii, jj][:, None, None] <= N
+        wmat[ii, jj] = np.where(ok, np.minimum(wmat[ii, jj], cheap), wmat[ii, jj])
+    for j in range(n):  # index order is topological
+        ins = np.nonzero(rx.prec[:, j])[0]
+        if len(ins) == 0:
+            continue
+        cand = (state[ins][:, :, None] + wmat[ins, j]).min(axis=1)  # (|ins|, B)
+        state[j] = np.maximum(state[j], cand.max(axis=0))
+    return state
 
 
 def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
