@@ -365,3 +365,21 @@ def test_capped_bounds_say_so_and_stay_fast() -> None:
     assert time.perf_counter() - t0 < 10
     assert b.window == 0 and any(n.startswith("window bound skipped") for n in b.notes)
     assert not bounds(map_network(load_network("resnet50"), aras_hardware())).notes
+
+
+@pytest.mark.parametrize("spec, rows, T", [
+    ([(8, 6)] * 4, 2, 2000),
+    ([(8, 8)] * 4, 4, 1000),
+    ([(16, 10), (8, 10), (16, 10)], 6, 800),
+])
+def test_replication_states_meet_chain_optima(spec, rows, T, monkeypatch):
+    """On these chains the path bound with replication states equals the optimum found by the
+    MILP tests' enumeration (every replication and release event, costed by the evaluator);
+    with one replication run per step (no states) it stays below it."""
+    import aras.evaluation.bounds as bounds_module
+
+    p = _chain(spec, rows, T)
+    opt = _enumerate(p)
+    assert path_bound(p) == opt
+    monkeypatch.setattr(bounds_module, "_BUCKETS", (1,))
+    assert path_bound(p) < opt
