@@ -238,11 +238,18 @@ class SolveProgress:
         self.enabled = enabled and console.is_terminal
         self._progress: Any = None
         self._task: Any = None
+        self._file: Any = None
 
     def __enter__(self) -> SolveProgress:
         if self.enabled:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+            # Pin the console to the stream it writes to now: a console without a file looks
+            # sys.stderr up at every write, and while HiGHS runs, pyomo swaps sys.stderr for a
+            # tee stream that it closes afterwards, so the refresh thread could write the line
+            # into the solver's captured output, or into a closed stream and die.
+            self._file = getattr(self.console, "_file", None)
+            self.console.file = self.console.file
             self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
                                       TimeElapsedColumn(), console=self.console,
                                       transient=True)
@@ -256,6 +263,7 @@ class SolveProgress:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+            self.console.file = self._file
 
     def describe(self, d: dict[str, Any]) -> str:
         """The line for one progress report."""
