@@ -393,12 +393,15 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
     fits = rx.prec & rx.weighted[None, :] & (a[:, None] + between_rows + a[None, :] <= N)
     cheapest = np.full((n, n), np.inf)
     pairs_i, pairs_j = np.nonzero(fits)
+    states = _States(rx, T, between_c, len(pairs_i))
     for lo in range(0, len(pairs_i), _PAIR_CHUNK):
         # Few large products: many small BLAS calls are slow when the cores are shared.
         ii, jj = pairs_i[lo:lo + _PAIR_CHUNK], pairs_j[lo:lo + _PAIR_CHUNK]
         inside = (rx.prec[ii] & rx.prec[:, jj].T).astype(float)
-        dual = (inside @ rx.h + rx.h[jj] - rx.mu[None, :] * (N - a[ii])[:, None]).max(axis=1)
+        between_h = inside @ rx.h  # the between steps' Lagrangian terms, at every price
+        dual = (between_h + rx.h[jj] - rx.mu[None, :] * (N - a[ii])[:, None]).max(axis=1)
         cheapest[ii, jj] = np.maximum(dual, between_c[ii, jj] + c[jj])
+        states.price(ii, jj, between_h, between_rows, between_c, N)
     # Otherwise j's write starts after i ends (its rows cannot all be held with i's).
     jump = np.maximum(T, between_c) + c[None, :]
     edge = np.where(rx.weighted[None, :], np.minimum(jump, cheapest), between_c + c[None, :])
@@ -417,7 +420,7 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
     end = np.maximum(end, np.where(np.isfinite(rounds) & (prefix_rows > 0), rounds, 0.0))
     for j in range(n):  # the index order is a topological order of prec
         end[j] = max(end[j], float((end + edge[:, j]).max()))
-    state, held = _replication_states(rx, T, N, end, between_rows, between_c)
+    state, held = states.solve(end), states.rho
     # After step j: every descendant computes, and the descendants' rows beyond N - a_j are
     # written after j ends, S at a time; the part written last computes, then the last sink.
     # With j's replication bucket known, its own rows are at least that bucket's.
@@ -432,54 +435,60 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
     return _ceil(float((state + tail).min(axis=1).max())), state.min(axis=1)
 
 
-def _replication_states(rx: _Relaxed, T: int, N: int, end: np.ndarray,
-                        between_rows: np.ndarray, between_c: np.ndarray
-                        ) -> tuple[np.ndarray, np.ndarray]:
+class _States:
     """Lower bounds on each step's end for each of its replication buckets.
 
     The pairwise argument of the path bound, with the replications of both ends of a pair
     fixed to a bucket (its least rows and least compute): ``e_j >= e_i + w`` for the buckets
     the schedule uses, so ``E_j[b] = max_i min_b' E_i[b'] + w(i, b', j, b)``. Fixing them
     ties the row budget of the steps between ``i`` and ``j`` to the rows ``i`` and ``j``
-    themselves hold, which the bucket-free bound prices independently per pair. Returns the
-    states and each bucket's least rows.
+    themselves hold, which the bucket-free bound prices independently per pair. The edges
+    start as jumps (``j`` writes after ``i`` ends); :meth:`price` lowers those of the pairs
+    whose fewest rows fit to the Lagrangian bound of the steps between them, and
+    :meth:`solve` runs the longest-path recursion.
     """
-    n = len(rx.rows)
-    # Pairs whose rows fit at their fewest (the others can only jump): i, j and the steps
-    # between them may all be held at once, and then the between steps compute in sequence
-    # with at most N - rows_i - rows_j rows (a Lagrangian bound at every price).
-    fits = rx.prec & rx.weighted[None, :] & (rx.rows[:, None] + between_rows
-                                             + rx.rows[None, :] <= N)
-    pi, pj = np.nonzero(fits)
-    B = next((b for b in _BUCKETS if len(pi) * b * b <= _STATE_WORK
-              and n * n * b * b <= _STATE_CELLS), 1)
-    rho, cc = _buckets(rx.options, B)
-    state = np.maximum(end[:, None], np.where(rx.weighted[:, None], T + cc, 0.0))
-    # float64: whole cycles stay exact up to 2^53, far beyond any makespan
-    cj_all = cc[None, :, None, :]
-    bc_all = between_c[:, :, None, None]
-    wmat = np.where(rx.weighted[None, :, None, None], np.maximum(T, bc_all) + cj_all,
-                    bc_all + cj_all) * np.ones((1, 1, B, 1))
-    wmat = np.where(rx.prec[:, :, None, None], wmat, -np.inf)  # [i, j, b_i, b_j]
-    chunk = max(1, 2 * _PAIR_CHUNK // (B * B))
-    for lo in range(0, len(pi), chunk):
-        ii, jj = pi[lo:lo + chunk], pj[lo:lo + chunk]
-        bc = between_c[ii, jj][:, None, None]
-        cj = cc[jj][:, None, :]
-        inside = (rx.prec[ii] & rx.prec[:, jj].T).astype(float)
-        F = inside @ rx.h - rx.mu[None, :] * N  # (P, M)
-        x = rho[ii][:, :, None] + rho[jj][:, None, :]  # (P, B, B)
-        dual = (F[:, None, None, :] + rx.mu[None, None, None, :] * x[..., None]).max(axis=3)
-        cheap = np.maximum(bc + cj, cj + dual)
-        ok = x + between_rows[ii, jj][:, None, None] <= N
-        wmat[ii, jj] = np.where(ok, np.minimum(wmat[ii, jj], cheap), wmat[ii, jj])
-    for j in range(n):  # index order is topological
-        ins = np.nonzero(rx.prec[:, j])[0]
-        if len(ins) == 0:
-            continue
-        cand = (state[ins][:, :, None] + wmat[ins, j]).min(axis=1)  # (|ins|, B)
-        state[j] = np.maximum(state[j], cand.max(axis=0))
-    return state, rho
+
+    def __init__(self, rx: _Relaxed, T: int, between_c: np.ndarray, pairs: int):
+        n = len(rx.rows)
+        B = next((b for b in _BUCKETS if pairs * b * b <= _STATE_WORK
+                  and n * n * b * b <= _STATE_CELLS), 1)
+        self.rx, self.T, self.B = rx, T, B
+        self.rho, self.cc = _buckets(rx.options, B)
+        # float64: whole cycles stay exact up to 2^53, far beyond any makespan
+        cj = self.cc[None, :, None, :]
+        bc = between_c[:, :, None, None]
+        jump = np.where(rx.weighted[None, :, None, None], np.maximum(T, bc) + cj, bc + cj)
+        self.w = np.where(rx.prec[:, :, None, None],
+                          np.broadcast_to(jump, (n, n, B, B)), -np.inf)  # [i, j, b_i, b_j]
+
+    def price(self, ii: np.ndarray, jj: np.ndarray, between_h: np.ndarray,
+              between_rows: np.ndarray, between_c: np.ndarray, N: int) -> None:
+        """Lower the edges of pairs ``(ii, jj)`` whose fewest rows fit: ``i``, ``j`` and the
+        steps between them may all be held at once, and then those steps compute in
+        sequence with at most ``N - rows_i - rows_j`` rows (``between_h``: their summed
+        ``h`` at every price)."""
+        mu, rho, B = self.rx.mu, self.rho, self.B
+        step = max(1, 2 * _PAIR_CHUNK // (B * B))  # bounds the (pairs, B, B, prices) array
+        for lo in range(0, len(ii), step):
+            i, j = ii[lo:lo + step], jj[lo:lo + step]
+            F = between_h[lo:lo + step] - mu[None, :] * N
+            x = rho[i][:, :, None] + rho[j][:, None, :]  # (P, B, B) rows of both ends
+            dual = (F[:, None, None, :] + mu[None, None, None, :] * x[..., None]).max(axis=3)
+            cj = self.cc[j][:, None, :]
+            cheap = np.maximum(between_c[i, j][:, None, None] + cj, cj + dual)
+            ok = x + between_rows[i, j][:, None, None] <= N
+            self.w[i, j] = np.where(ok, np.minimum(self.w[i, j], cheap), self.w[i, j])
+
+    def solve(self, end: np.ndarray) -> np.ndarray:
+        """``E_j[b]`` for every step and bucket, from the bucket-free ends ``end``."""
+        rx = self.rx
+        state = np.maximum(end[:, None], np.where(rx.weighted[:, None], self.T + self.cc, 0.0))
+        for j in range(len(rx.rows)):  # index order is topological
+            ins = np.nonzero(rx.prec[:, j])[0]
+            if len(ins):
+                cand = (state[ins][:, :, None] + self.w[ins, j]).min(axis=1)  # (|ins|, B)
+                state[j] = np.maximum(state[j], cand.max(axis=0))
+        return state
 
 
 def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
