@@ -376,7 +376,7 @@ def test_replication_states_meet_chain_optima(spec, rows, T, monkeypatch):
     """On these chains the path bound with replication states equals the optimum found by the
     MILP tests' enumeration (every replication and release event, costed by the evaluator);
     with one replication run per step (no states) it stays below it."""
-    import aras.evaluation.bounds as bounds_module
+    import aras.evaluation.relaxed_bounds as bounds_module
 
     p = _chain(spec, rows, T)
     opt = _enumerate(p)

@@ -1,6 +1,7 @@
 """Bounds on the makespan (MODEL.md section 7); derivations in ``docs/bounds.md``.
 
-Every bound here holds for every schedule that satisfies R1-R8, at any
+The path and window bounds live in :mod:`aras.evaluation.relaxed_bounds`. Every bound here
+holds for every schedule that satisfies R1-R8, at any
 replication factors and in any compute order that respects the DAG.
 """
 
@@ -8,9 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-import networkx as nx
 import numpy as np
 
+from aras.evaluation.relaxed_bounds import (
+    _after_weight,
+    _path,
+    _relaxed,
+    _window,
+    path_bound,
+    window_bound,
+)
 from aras.model.mapping import Problem, ceil_div
 
 
@@ -93,16 +101,6 @@ def area_bound(problem: Problem) -> int:
     area = sum(s.apu_rows * (hw.write_latency_cycles + problem.compute_cycles(s, 1))
                for s in problem.steps if s.weighted)
     return ceil_div(area, hw.total_apu_rows)
-
-
-def _after_weight(problem: Problem, weighted: set[str]) -> set[str]:
-    """The ``weighted`` layers and their descendants (one pass in topological order)."""
-    g = problem.network.graph
-    after: set[str] = set()
-    for op in problem.network.ops:  # topological order
-        if op.name in weighted or any(p in after for p in g.predecessors(op.name)):
-            after.add(op.name)
-    return after
 
 
 def _bits(x: int, lo: int, hi: int) -> np.ndarray:
@@ -237,394 +235,6 @@ def cut_bound(problem: Problem, grid: int = 101) -> int:
     return int(np.ceil(float((head + tail).max(initial=0.0)) - 1e-6))
 
 
-# ----- the relaxed instance shared by the path and window bounds -----
-
-#: Mixing weights of the chain and row-time arguments (any value in [0, 1] gives a valid bound).
-_LAM = np.linspace(0.0, 1.0, 101)
-#: Steps beyond which the path bound is skipped (reported as 0): it builds (steps x steps)
-#: matrices. The built-in networks have at most 313 steps.
-_MAX_PATH_STEPS = 600
-#: Ideals (order prefixes) and DP transitions beyond which the window bound is skipped.
-_MAX_IDEALS = 20000
-#: (About 10 us a transition: 300,000 is 3 s. Inception-v1 needs more than 2,000,000 and
-#: took 20 s to give up at that old cap; the built-in networks need far fewer.)
-_MAX_TRANSITIONS = 300_000
-#: Step pairs per matrix product in the path bound (bounds memory to ~100 MB at the limit).
-_PAIR_CHUNK = 2048
-
-
-@dataclass
-class _Relaxed:
-    """The problem as the path and window bounds see it (docs/bounds.md, "relaxed instance").
-
-    Every part of a layer gets the smallest part size of that layer and the parts of a layer
-    are chained in index order: parts of one layer then differ in nothing, so any schedule can
-    be relabelled so that its k-th computed part of a layer is part k. A part keeps every
-    replication some part of its layer can use, with rows counted at the small size.
-    """
-
-    rows: np.ndarray      # rows at r = 1 (0 for weightless steps)
-    cmin: np.ndarray      # shortest compute over every replication
-    weighted: np.ndarray  # bool
-    free: np.ndarray      # weightless steps with no weight-bearing ancestor
-    prec: np.ndarray      # bool (n, n): prec[i, j] when i computes before j in every order
-    preds: list[int]      # bitmask of the direct predecessors of each step
-    sink: np.ndarray      # bool: steps of ops without consumers
-    g: np.ndarray         # (n, len(_LAM)): min_r lam c(r) + (1 - lam) r a (T + c(r)) / N
-    mu: np.ndarray        # row prices (cycles per row) of the Lagrangian compute bounds
-    h: np.ndarray         # (n, len(mu)): min_r c(r) + mu r a
-    options: list[tuple[np.ndarray, np.ndarray]]  # per step: rows and compute of every r
-
-
-def _relaxed(problem: Problem) -> _Relaxed:
-    hw = problem.hardware
-    T, N, L = hw.write_latency_cycles, hw.total_apu_rows, hw.compute_latency_cycles
-    steps = problem.steps
-    n = len(steps)
-    graph = problem.network.graph
-    by_layer: dict[str, list[int]] = {}
-    for s in steps:
-        by_layer.setdefault(s.layer, []).append(s.index)
-    # The (steps x steps) order matrix only serves the path bound, skipped on larger networks.
-    big = n > _MAX_PATH_STEPS
-    prec = np.zeros((0, 0) if big else (n, n), dtype=bool)
-    preds = [0] * n
-    for name, idx in by_layer.items():
-        if big:
-            break
-        desc = [i for d in nx.descendants(graph, name) for i in by_layer[d]]
-        for k, i in enumerate(idx):
-            prec[i, desc] = True
-            prec[i, idx[k + 1:]] = True
-    for s in steps:
-        mask = 1 << (s.index - 1) if s.part > 0 else 0
-        for q in graph.predecessors(s.layer):
-            mask |= 1 << by_layer[q][-1]
-        preds[s.index] = mask
-    weighted = np.array([s.weighted for s in steps], dtype=bool)
-    after_weight = _after_weight(problem, {s.layer for s in steps if s.weighted})
-    free = np.array([s.layer not in after_weight for s in steps], dtype=bool)
-    rows = np.zeros(n)
-    cmin = np.zeros(n)
-    options: list[tuple[np.ndarray, np.ndarray]] = []
-    smallest = {name: min(steps[i].apu_rows for i in idx) for name, idx in by_layer.items()}
-    for s in steps:
-        if s.weighted:
-            a = smallest[s.layer]
-            r = np.arange(1, max(1, min(s.windows, N // a)) + 1)
-            c = -(-s.windows // r) * L
-            rows[s.index], cmin[s.index] = a, c.min()
-            options.append((r * a, c))
-        else:
-            cmin[s.index] = s.fixed_cycles
-            options.append((np.zeros(1), np.array([s.fixed_cycles])))
-    # Prices beyond the largest compute a row can save change nothing: r = 1 is then cheapest.
-    top = max([float(c[0]) / max(1.0, float(rho[0])) for rho, c in options] + [1.0])
-    mu = np.concatenate([[0.0], np.geomspace(1e-5 * top, 2.0 * top, 128)])
-    g = np.zeros((n, len(_LAM)))
-    h = np.zeros((n, len(mu)))
-    for s, (rho, c) in zip(steps, options, strict=True):
-        h[s.index] = (c[None, :] + mu[:, None] * rho[None, :]).min(axis=1)
-        if s.weighted:
-            g[s.index] = (_LAM[:, None] * c[None, :]
-                          + (1 - _LAM)[:, None] * (rho * (T + c))[None, :] / N).min(axis=1)
-        elif not free[s.index]:
-            g[s.index] = _LAM * s.fixed_cycles
-    sink = np.array([graph.out_degree(s.layer) == 0 for s in steps], dtype=bool)
-    return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, g, mu, h, options)
-
-
-#: Replication buckets per step in the path bound's replication states: the most of
-#: _BUCKETS whose (pairs x buckets^2) Lagrangian evaluations stay within _STATE_WORK and whose
-#: (steps x steps x buckets^2) edge array within _STATE_CELLS (64 MB). More buckets only raise
-#: the bound (ResNet-50: 3.290 ms at 8, 3.302 at 16, 3.309 at 32, 3.312 at 64).
-_BUCKETS = (32, 16, 8, 4)
-_STATE_WORK = 1 << 21
-_STATE_CELLS = 1 << 23
-
-
-def _buckets(options: list[tuple[np.ndarray, np.ndarray]], count: int
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Split each step's replications (in increasing order) into at most ``count`` runs,
-    geometric in ``r``, and give each run its least rows and least compute.
-
-    A run's pair is at most the rows and the compute of every replication in it, so a bound
-    that is monotone in both (the path bound's states) stays valid for each of them.
-    """
-    n = len(options)
-    rows = np.zeros((n, count))
-    comp = np.zeros((n, count))
-    for k, (rho, c) in enumerate(options):
-        m = len(rho)
-        cuts = np.unique(np.round(np.geomspace(1, m + 1, count + 1)).astype(int) - 1)
-        cuts = np.unique(np.clip(cuts, 0, m))
-        firsts = [int(x) for x in cuts[:-1]]
-        lasts = [int(x) - 1 for x in cuts[1:]]
-        r_run = [float(rho[f]) for f in firsts]
-        c_run = [float(c[f:z + 1].min()) for f, z in zip(firsts, lasts, strict=True)]
-        # pad by repeating the last run: duplicates change neither a min nor a max
-        r_run += [r_run[-1]] * (count - len(r_run))
-        c_run += [c_run[-1]] * (count - len(c_run))
-        rows[k], comp[k] = r_run, c_run
-    return rows, comp
-
-
-def _ceil(x: float) -> int:
-    """Round a bound up to whole cycles, after a margin for float error."""
-    return int(np.ceil(x - 1e-3 - 1e-10 * abs(x)))
-
-
-def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
-          ) -> tuple[int, np.ndarray]:
-    """The path bound and, per step, a lower bound on the end of its compute."""
-    hw = problem.hardware
-    T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
-    n = len(rx.rows)
-    if n > _MAX_PATH_STEPS and notes is not None:
-        notes.append(f"path bound skipped: {n} steps, more than its cap of {_MAX_PATH_STEPS}")
-    if n == 0 or n > _MAX_PATH_STEPS:
-        return 0, np.zeros(n)
-    a, c = rx.rows, rx.cmin
-    P = rx.prec.astype(float)
-    between_rows = P @ (a[:, None] * P)  # rows of the steps between i and j in every order
-    between_c = P @ (c[:, None] * P)
-    # If i, j and the steps between them fit the accelerator, j may follow i within T; the
-    # steps after i then compute in sequence with at most N - a_i rows between them.
-    fits = rx.prec & rx.weighted[None, :] & (a[:, None] + between_rows + a[None, :] <= N)
-    cheapest = np.full((n, n), np.inf)
-    pairs_i, pairs_j = np.nonzero(fits)
-    states = _States(rx, T, between_c, len(pairs_i))
-    for lo in range(0, len(pairs_i), _PAIR_CHUNK):
-        # Few large products: many small BLAS calls are slow when the cores are shared.
-        ii, jj = pairs_i[lo:lo + _PAIR_CHUNK], pairs_j[lo:lo + _PAIR_CHUNK]
-        inside = (rx.prec[ii] & rx.prec[:, jj].T).astype(float)
-        between_h = inside @ rx.h  # the between steps' Lagrangian terms, at every price
-        dual = (between_h + rx.h[jj] - rx.mu[None, :] * (N - a[ii])[:, None]).max(axis=1)
-        cheapest[ii, jj] = np.maximum(dual, between_c[ii, jj] + c[jj])
-        states.price(ii, jj, between_h, between_rows, between_c, N)
-    # Otherwise j's write starts after i ends (its rows cannot all be held with i's).
-    jump = np.maximum(T, between_c) + c[None, :]
-    edge = np.where(rx.weighted[None, :], np.minimum(jump, cheapest), between_c + c[None, :])
-    edge = np.where(rx.prec, edge, -np.inf)
-    anc = P.T
-    has_weight = (anc @ rx.weighted + rx.weighted) > 0
-    head = (anc @ rx.g + rx.g + np.where(has_weight[:, None], _LAM[None, :] * T, 0.0))
-    end = head.max(axis=1)
-    # Write rounds of the prefix: the rows of j and of every step before it are all written
-    # before j ends, S at a time, so the last of those writes ends no earlier than
-    # ceil(rows / S) T; its part computes after it and, unless it is j, so does j.
-    prefix_rows = anc @ a + a
-    before = np.where((P.T > 0) & rx.weighted[None, :], c[None, :], np.inf).min(axis=1)
-    last = np.minimum(np.where(rx.weighted, c, np.inf), before + c)
-    rounds = np.ceil(prefix_rows / S - 1e-9) * T + last
-    end = np.maximum(end, np.where(np.isfinite(rounds) & (prefix_rows > 0), rounds, 0.0))
-    for j in range(n):  # the index order is a topological order of prec
-        end[j] = max(end[j], float((end + edge[:, j]).max()))
-    state, held = states.solve(end), states.rho
-    # After step j: every descendant computes, and the descendants' rows beyond N - a_j are
-    # written after j ends, S at a time; the part written last computes, then the last sink.
-    # With j's replication bucket known, its own rows are at least that bucket's.
-    desc_rows = P @ a
-    desc_c = P @ c
-    finish = c + np.where(rx.sink, 0.0, c[rx.sink].min())
-    last = np.where(rx.prec, finish[None, :], np.inf).min(axis=1)
-    extra = desc_rows[:, None] - (N - np.maximum(held, a[:, None]))
-    rounds = np.ceil(np.maximum(extra, 0.0) / S)
-    tail = np.where(extra > 0, np.maximum(desc_c[:, None], rounds * T + last[:, None]),
-                    desc_c[:, None])
-    return _ceil(float((state + tail).min(axis=1).max())), state.min(axis=1)
-
-
-class _States:
-    """Lower bounds on each step's end for each of its replication buckets.
-
-    The pairwise argument of the path bound, with the replications of both ends of a pair
-    fixed to a bucket (its least rows and least compute): ``e_j >= e_i + w`` for the buckets
-    the schedule uses, so ``E_j[b] = max_i min_b' E_i[b'] + w(i, b', j, b)``. Fixing them
-    ties the row budget of the steps between ``i`` and ``j`` to the rows ``i`` and ``j``
-    themselves hold, which the bucket-free bound prices independently per pair. The edges
-    start as jumps (``j`` writes after ``i`` ends); :meth:`price` lowers those of the pairs
-    whose fewest rows fit to the Lagrangian bound of the steps between them, and
-    :meth:`solve` runs the longest-path recursion.
-    """
-
-    def __init__(self, rx: _Relaxed, T: int, between_c: np.ndarray, pairs: int):
-        n = len(rx.rows)
-        B = next((b for b in _BUCKETS if pairs * b * b <= _STATE_WORK
-                  and n * n * b * b <= _STATE_CELLS), 1)
-        self.rx, self.T, self.B = rx, T, B
-        self.rho, self.cc = _buckets(rx.options, B)
-        # float64: whole cycles stay exact up to 2^53, far beyond any makespan
-        cj = self.cc[None, :, None, :]
-        bc = between_c[:, :, None, None]
-        jump = np.where(rx.weighted[None, :, None, None], np.maximum(T, bc) + cj, bc + cj)
-        self.w = np.where(rx.prec[:, :, None, None],
-                          np.broadcast_to(jump, (n, n, B, B)), -np.inf)  # [i, j, b_i, b_j]
-
-    def price(self, ii: np.ndarray, jj: np.ndarray, between_h: np.ndarray,
-              between_rows: np.ndarray, between_c: np.ndarray, N: int) -> None:
-        """Lower the edges of pairs ``(ii, jj)`` whose fewest rows fit: ``i``, ``j`` and the
-        steps between them may all be held at once, and then those steps compute in
-        sequence with at most ``N - rows_i - rows_j`` rows (``between_h``: their summed
-        ``h`` at every price)."""
-        mu, rho, B = self.rx.mu, self.rho, self.B
-        step = max(1, 2 * _PAIR_CHUNK // (B * B))  # bounds the (pairs, B, B, prices) array
-        for lo in range(0, len(ii), step):
-            i, j = ii[lo:lo + step], jj[lo:lo + step]
-            F = between_h[lo:lo + step] - mu[None, :] * N
-            x = rho[i][:, :, None] + rho[j][:, None, :]  # (P, B, B) rows of both ends
-            dual = (F[:, None, None, :] + mu[None, None, None, :] * x[..., None]).max(axis=3)
-            cj = self.cc[j][:, None, :]
-            cheap = np.maximum(between_c[i, j][:, None, None] + cj, cj + dual)
-            ok = x + between_rows[i, j][:, None, None] <= N
-            self.w[i, j] = np.where(ok, np.minimum(self.w[i, j], cheap), self.w[i, j])
-
-    def solve(self, end: np.ndarray) -> np.ndarray:
-        """``E_j[b]`` for every step and bucket, from the bucket-free ends ``end``."""
-        rx = self.rx
-        state = np.maximum(end[:, None], np.where(rx.weighted[:, None], self.T + self.cc, 0.0))
-        for j in range(len(rx.rows)):  # index order is topological
-            ins = np.nonzero(rx.prec[:, j])[0]
-            if len(ins):
-                cand = (state[ins][:, :, None] + self.w[ins, j]).min(axis=1)  # (|ins|, B)
-                state[j] = np.maximum(state[j], cand.max(axis=0))
-        return state
-
-
-def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
-            notes: list[str] | None = None) -> int:
-    """The window bound: DP over order prefixes (ideals) grouped by windows of T."""
-    def capped(why: str) -> int:
-        if notes is not None:
-            notes.append(f"window bound skipped: {why}")
-        return 0
-
-    hw = problem.hardware
-    T, N = hw.write_latency_cycles, hw.total_apu_rows
-    if not rx.weighted.any():
-        return 0
-    # Weightless steps without a weight-bearing ancestor are left out (they cost nothing here).
-    keep = [int(i) for i in np.nonzero(~rx.free)[0]]
-    pos = {i: k for k, i in enumerate(keep)}
-    m = len(keep)
-    if m >= _MAX_IDEALS:  # a network has more ideals than steps
-        return capped(f"{m} steps, more order prefixes than its cap of {_MAX_IDEALS:,}")
-    preds = [0] * m
-    for k, i in enumerate(keep):
-        mask, b = rx.preds[i], 0
-        while mask:
-            low = mask & -mask
-            j = low.bit_length() - 1
-            if j in pos:
-                b |= 1 << pos[j]
-            mask ^= low
-        preds[k] = b
-    succs: list[list[int]] = [[] for _ in range(m)]
-    for w in range(m):
-        mask = preds[w]
-        while mask:
-            low = mask & -mask
-            succs[low.bit_length() - 1].append(w)
-            mask ^= low
-    lb = end[keep] if end is not None and len(end) else np.zeros(m)
-    # Ideals by breadth-first search: a prefix of some compute order, found with its sums and
-    # the steps that may come next.
-    ids: dict[int, int] = {0: 0}
-    masks = [0]
-    ready: list[list[int]] = [[v for v in range(m) if preds[v] == 0]]
-    ext: list[list[tuple[int, int]]] = [[]]
-    rows, comp, low_end = [0.0], [0.0], [0.0]
-    H = [np.zeros(len(rx.mu))]
-    G = [np.zeros(len(_LAM))]
-    frontier = [0]
-    while frontier:
-        nxt = []
-        for prefix in frontier:
-            k = ids[prefix]
-            for v in ready[k]:
-                J = prefix | (1 << v)
-                if J not in ids:
-                    if len(masks) >= _MAX_IDEALS:
-                        return capped(f"more than {_MAX_IDEALS:,} order prefixes")
-                    ids[J] = len(masks)
-                    masks.append(J)
-                    ready.append([u for u in ready[k] if u != v]
-                                 + [w for w in succs[v] if preds[w] & ~J == 0])
-                    ext.append([])
-                    i = keep[v]
-                    rows.append(rows[k] + rx.rows[i])
-                    comp.append(comp[k] + rx.cmin[i])
-                    low_end.append(max(low_end[k], float(lb[v])))
-                    H.append(H[k] + rx.h[i])
-                    G.append(G[k] + rx.g[i])
-                    nxt.append(J)
-                ext[k].append((v, ids[J]))
-        frontier = nxt
-    Hm, Gm = np.array(H), np.array(G)
-    head = (_LAM[None, :] * T + Gm).max(axis=1)
-    head[0] = 0.0
-    a = [rx.rows[i] for i in keep]
-
-    def compute(k0: int, k1: int, budget: float) -> float:
-        """Least compute of the steps in ideal k1 but not k0 when they hold <= budget rows."""
-        dual = float((Hm[k1] - Hm[k0] - rx.mu * budget).max())
-        return max(dual, comp[k1] - comp[k0])
-
-    full = len(masks) - 1
-    dp = np.full(len(masks), np.inf)
-    dp[0] = float(T)  # the first step in any order bears weights: it starts at T or later
-    best = np.inf
-    work = 0
-    for k in range(len(masks)):
-        if not np.isfinite(dp[k]):
-            continue
-        start = max(float(dp[k]), float(head[k]), low_end[k])
-        seen = {k}
-        stack = [k]
-        while stack:
-            x = stack.pop()
-            for v, y in ext[x]:
-                work += 1
-                if y in seen or rows[y] - rows[k] > N:
-                    continue
-                # The group's steps other than its last one (v) compute before the last starts,
-                # which is within T of the group's first start.
-                if compute(k, x, N - a[v]) >= T:
-                    continue
-                seen.add(y)
-                stack.append(y)
-                cost = compute(k, y, N)
-                if y == full:
-                    best = min(best, start + cost)
-                else:
-                    dp[y] = min(dp[y], start + max(T, cost))
-            if work > _MAX_TRANSITIONS:
-                return capped(f"more than {_MAX_TRANSITIONS:,} DP transitions")
-    return _ceil(best) if np.isfinite(best) else 0
-
-
-def path_bound(problem: Problem) -> int:
-    """Longest path over pairwise row-window and chain arguments (docs/bounds.md, "path bound").
-
-    For steps ``i`` before ``j`` in every order: if ``i``, ``j`` and the steps between them
-    need more than N rows, ``j``'s writes start after ``i`` ends (``e_j >= e_i + T + c_j``);
-    otherwise they all compute in sequence with at most ``N - a_i`` rows, which a Lagrangian
-    bound on a knapsack prices. Starts from the cut bound's head, ends with its write tail.
-    """
-    return _path(problem, _relaxed(problem))[0]
-
-
-def window_bound(problem: Problem) -> int:
-    """Windows of T over compute starts (docs/bounds.md, "window bound").
-
-    The steps whose computes start within T of the first of them are all held at once, so they
-    fit N rows; the next such window starts T later. A dynamic programme over order prefixes
-    finds the cheapest split of the network into windows, every order considered.
-    """
-    rx = _relaxed(problem)
-    return _window(problem, rx, _path(problem, rx)[1])
-
-
 def bounds(problem: Problem) -> Bounds:
     """All bounds of a problem."""
     rx = _relaxed(problem)
@@ -638,3 +248,7 @@ def bounds(problem: Problem) -> Bounds:
 def lower_bound(problem: Problem) -> int:
     """The best certified lower bound on the makespan."""
     return bounds(problem).lower
+
+
+__all__ = ["Bounds", "area_bound", "bounds", "chain_bound", "cut_bound", "lower_bound",
+           "path_bound", "window_bound", "write_bound"]
