@@ -49,12 +49,22 @@ def main() -> None:
                                                                              ""),
                          "below_bound": res.stats.get("milp", {}).get("below_bound", "")})
             print(name, m, res.objective, f"{res.gap:.3f}", f"{wall:.1f}s", flush=True)
+    # Every run's bound is certified for its network (milp-full's MILP bound included, where
+    # it holds for every order), so each method's gap is taken to the best of them.
+    best = {}
+    for r in rows:
+        best[r["network"]] = max(best.get(r["network"], 0), r["lower_bound_cycles"])
+    for r in rows:
+        r["certified_bound_cycles"] = best[r["network"]]
+        r["gap"] = r["makespan_cycles"] / best[r["network"]] - 1
     with args.output.with_suffix(".csv").open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
     lines = [f"Hardware `{hw.name}`, time limit {args.time_limit:.0f} s per MILP solve. "
-             "Makespan in ms; gap = makespan / certified lower bound - 1.", "",
+             "Makespan in ms; gap = makespan / certified lower bound - 1, where the bound is "
+             "the best any run certified for the network (the combinatorial bounds, and "
+             "milp-full's MILP bound where it covers every compute order).", "",
              "| network | lower bound | " + " | ".join(METHODS + ["milp-full"]) +
              " | milp runtime (s) | milp model (vars / cons) |",
              "|---|---|" + "---|" * (len(METHODS) + 3)]
@@ -67,7 +77,7 @@ def main() -> None:
             cells.append("-" if r is None else
                          f"{r['makespan_cycles'] / 1e6:.3f} ({r['gap'] * 100:.1f}%)")
         mr = by[n, "milp"]
-        lines.append(f"| {n} | {by[n, 'baseline']['lower_bound_cycles'] / 1e6:.3f} | "
+        lines.append(f"| {n} | {best[n] / 1e6:.3f} | "
                      + " | ".join(cells) + f" | {mr['runtime_s']} | {mr['variables']} / "
                      f"{mr['constraints']} |")
     geo = []

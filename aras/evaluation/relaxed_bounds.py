@@ -125,12 +125,12 @@ def _relaxed(problem: Problem) -> _Relaxed:
 
 
 #: Replication buckets per step in the path bound's replication states: the most of
-#: _BUCKETS whose (pairs x buckets^2) Lagrangian evaluations stay within _STATE_WORK and whose
-#: (steps x steps x buckets^2) edge array within _STATE_CELLS (64 MB). More buckets only raise
-#: the bound (ResNet-50: 3.290 ms at 8, 3.302 at 16, 3.309 at 32, 3.312 at 64).
+#: _BUCKETS whose (pairs x buckets^2) Lagrangian evaluations stay within _STATE_WORK (the
+#: edges of the pairs whose fewest rows fit are stored per bucket pair, the others per bucket
+#: of their head only). More buckets only raise the bound (ResNet-50: 3.290 ms at 8, 3.302 at
+#: 16, 3.309 at 32, 3.312 at 64).
 _BUCKETS = (32, 16, 8, 4)
 _STATE_WORK = 1 << 21
-_STATE_CELLS = 1 << 23
 
 
 def _buckets(options: list[tuple[np.ndarray, np.ndarray]], count: int
@@ -183,7 +183,7 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
     fits = rx.prec & rx.weighted[None, :] & (a[:, None] + between_rows + a[None, :] <= N)
     cheapest = np.full((n, n), np.inf)
     pairs_i, pairs_j = np.nonzero(fits)
-    states = _States(rx, T, between_c, len(pairs_i))
+    states = _States(rx, T, between_c, pairs_i, pairs_j)
     for lo in range(0, len(pairs_i), _PAIR_CHUNK):
         # Few large products: many small BLAS calls are slow when the cores are shared.
         ii, jj = pairs_i[lo:lo + _PAIR_CHUNK], pairs_j[lo:lo + _PAIR_CHUNK]
@@ -191,7 +191,7 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
         between_h = inside @ rx.h  # the between steps' Lagrangian terms, at every price
         dual = (between_h + rx.h[jj] - rx.mu[None, :] * (N - a[ii])[:, None]).max(axis=1)
         cheapest[ii, jj] = np.maximum(dual, between_c[ii, jj] + c[jj])
-        states.price(ii, jj, between_h, between_rows, between_c, N)
+        states.price(lo, ii, jj, between_h, between_rows, between_c, N)
     # Otherwise j's write starts after i ends (its rows cannot all be held with i's).
     jump = np.maximum(T, between_c) + c[None, :]
     edge = np.where(rx.weighted[None, :], np.minimum(jump, cheapest), between_c + c[None, :])
@@ -233,51 +233,64 @@ class _States:
     the schedule uses, so ``E_j[b] = max_i min_b' E_i[b'] + w(i, b', j, b)``. Fixing them
     ties the row budget of the steps between ``i`` and ``j`` to the rows ``i`` and ``j``
     themselves hold, which the bucket-free bound prices independently per pair. The edges
-    start as jumps (``j`` writes after ``i`` ends); :meth:`price` lowers those of the pairs
-    whose fewest rows fit to the Lagrangian bound of the steps between them, and
-    :meth:`solve` runs the longest-path recursion.
+    start as jumps (``j`` writes after ``i`` ends), which depend on ``j``'s bucket only;
+    :meth:`price` lowers those of the pairs whose fewest rows fit (stored per bucket pair) to
+    the Lagrangian bound of the steps between them, and :meth:`solve` runs the longest-path
+    recursion.
     """
 
-    def __init__(self, rx: _Relaxed, T: int, between_c: np.ndarray, pairs: int):
-        n = len(rx.rows)
-        B = next((b for b in _BUCKETS if pairs * b * b <= _STATE_WORK
-                  and n * n * b * b <= _STATE_CELLS), 1)
+    def __init__(self, rx: _Relaxed, T: int, between_c: np.ndarray, ii: np.ndarray,
+                 jj: np.ndarray):
+        B = next((b for b in _BUCKETS if len(ii) * b * b <= _STATE_WORK), 1)
         self.rx, self.T, self.B = rx, T, B
         self.rho, self.cc = _buckets(rx.options, B)
         # float64: whole cycles stay exact up to 2^53, far beyond any makespan
-        cj = self.cc[None, :, None, :]
-        bc = between_c[:, :, None, None]
-        jump = np.where(rx.weighted[None, :, None, None], np.maximum(T, bc) + cj, bc + cj)
-        self.w = np.where(rx.prec[:, :, None, None],
-                          np.broadcast_to(jump, (n, n, B, B)), -np.inf)  # [i, j, b_i, b_j]
+        jump = np.where(rx.weighted[None, :], np.maximum(T, between_c), between_c)
+        self.jump = np.where(rx.prec, jump, -np.inf)  # [i, j], plus cc[j, b_j]
+        self.ii, self.jj = ii, jj
+        # [pair, b_i, b_j] for the pairs whose fewest rows fit
+        self.w = np.broadcast_to(self.jump[ii, jj][:, None, None] + self.cc[jj][:, None, :],
+                                 (len(ii), B, B)).copy()
 
-    def price(self, ii: np.ndarray, jj: np.ndarray, between_h: np.ndarray,
+    def price(self, lo: int, ii: np.ndarray, jj: np.ndarray, between_h: np.ndarray,
               between_rows: np.ndarray, between_c: np.ndarray, N: int) -> None:
-        """Lower the edges of pairs ``(ii, jj)`` whose fewest rows fit: ``i``, ``j`` and the
-        steps between them may all be held at once, and then those steps compute in
-        sequence with at most ``N - rows_i - rows_j`` rows (``between_h``: their summed
-        ``h`` at every price)."""
+        """Lower the edges of pairs ``lo, lo + 1, ...`` (``(ii, jj)``), whose fewest rows fit:
+        ``i``, ``j`` and the steps between them may all be held at once, and then those
+        steps compute in sequence with at most ``N - rows_i - rows_j`` rows
+        (``between_h``: their summed ``h`` at every price)."""
         mu, rho, B = self.rx.mu, self.rho, self.B
         step = max(1, 2 * _PAIR_CHUNK // (B * B))  # bounds the (pairs, B, B, prices) array
-        for lo in range(0, len(ii), step):
-            i, j = ii[lo:lo + step], jj[lo:lo + step]
-            F = between_h[lo:lo + step] - mu[None, :] * N
+        for at in range(0, len(ii), step):
+            i, j = ii[at:at + step], jj[at:at + step]
+            F = between_h[at:at + step] - mu[None, :] * N
             x = rho[i][:, :, None] + rho[j][:, None, :]  # (P, B, B) rows of both ends
             dual = (F[:, None, None, :] + mu[None, None, None, :] * x[..., None]).max(axis=3)
             cj = self.cc[j][:, None, :]
             cheap = np.maximum(between_c[i, j][:, None, None] + cj, cj + dual)
             ok = x + between_rows[i, j][:, None, None] <= N
-            self.w[i, j] = np.where(ok, np.minimum(self.w[i, j], cheap), self.w[i, j])
+            w = self.w[lo + at:lo + at + len(i)]
+            w[...] = np.where(ok, np.minimum(w, cheap), w)
 
     def solve(self, end: np.ndarray) -> np.ndarray:
         """``E_j[b]`` for every step and bucket, from the bucket-free ends ``end``."""
         rx = self.rx
+        n = len(rx.rows)
         state = np.maximum(end[:, None], np.where(rx.weighted[:, None], self.T + self.cc, 0.0))
-        for j in range(len(rx.rows)):  # index order is topological
+        low = np.zeros(n)  # min over buckets of state, final once its step is done
+        jump = self.jump.copy()
+        jump[self.ii, self.jj] = -np.inf  # the fitting pairs' edges are per bucket pair
+        order = np.argsort(self.jj, kind="stable")
+        by_j = np.split(order, np.searchsorted(self.jj[order], np.arange(1, n)))
+        for j in range(n):  # index order is topological
             ins = np.nonzero(rx.prec[:, j])[0]
             if len(ins):
-                cand = (state[ins][:, :, None] + self.w[ins, j]).min(axis=1)  # (|ins|, B)
+                far = float((low[ins] + jump[ins, j]).max())
+                state[j] = np.maximum(state[j], far + self.cc[j])
+            fit = by_j[j]
+            if len(fit):
+                cand = (state[self.ii[fit]][:, :, None] + self.w[fit]).min(axis=1)
                 state[j] = np.maximum(state[j], cand.max(axis=0))
+            low[j] = state[j].min()
         return state
 
 
@@ -323,6 +336,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
     masks = [0]
     ready: list[list[int]] = [[v for v in range(m) if preds[v] == 0]]
     ext: list[list[tuple[int, int]]] = [[]]
+    parent, added = [0], [-1]  # the ideal each was first reached from, and the step added
     rows, comp, low_end = [0.0], [0.0], [0.0]
     H = [np.zeros(len(rx.mu))]
     G = [np.zeros(len(_LAM))]
@@ -341,6 +355,8 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                     ready.append([u for u in ready[k] if u != v]
                                  + [w for w in succs[v] if preds[w] & ~J == 0])
                     ext.append([])
+                    parent.append(k)
+                    added.append(v)
                     i = keep[v]
                     rows.append(rows[k] + rx.rows[i])
                     comp.append(comp[k] + rx.cmin[i])
@@ -354,6 +370,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
     head = (_LAM[None, :] * T + Gm).max(axis=1)
     head[0] = 0.0
     a = [rx.rows[i] for i in keep]
+    release = _Release(rx, keep, masks, ready, parent, added, N)
 
     def compute(k0: int, k1: int, budget: float) -> float:
         """Least compute of the steps in ideal k1 but not k0 when they hold <= budget rows."""
@@ -377,20 +394,86 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                 work += 1
                 if y in seen or rows[y] - rows[k] > N:
                     continue
-                # The group's steps other than its last one (v) compute before the last starts,
-                # which is within T of the group's first start.
-                if compute(k, x, N - a[v]) >= T:
+                # The group's steps before its last weight-bearing one (v) compute before v
+                # starts, which is within T of the group's first start; weightless steps
+                # after it may start later (the next group begins with a weight-bearing step).
+                if a[v] > 0 and compute(k, x, N - a[v]) >= T:
                     continue
                 seen.add(y)
                 stack.append(y)
                 cost = compute(k, y, N)
                 if y == full:
                     best = min(best, start + cost)
-                else:
-                    dp[y] = min(dp[y], start + max(T, cost))
+                elif release.next_rows[y] > 0:  # the next group's first step bears weights
+                    dp[y] = min(dp[y], start + max(T, cost, T + release.cost(k, y)))
             if work > _MAX_TRANSITIONS:
                 return capped(f"more than {_MAX_TRANSITIONS:,} DP transitions")
     return _ceil(best) if np.isfinite(best) else 0
+
+
+class _Release:
+    """What a window must release before the next one's first writes (docs/bounds.md,
+    "Window bound", fact 4).
+
+    The next group's first step ``j`` bears weights and holds its rows from
+    ``u' - T``; the steps of this group ``G`` still computing then hold theirs, so the steps
+    ``Q`` of ``G`` that end by ``u' - T`` must leave ``N - a_j`` rows to the others, and
+    ``u' - u >= T + C(Q)``. :meth:`cost` takes the larger of two lower bounds on
+    ``min C(Q)``: weak duality with two prices (``mu`` on all of ``G``'s rows at ``u - 1``, at
+    most ``N``, and ``nu`` on the rows of ``G \\ Q``, at most ``N - a_j``), and the exact
+    cheapest cover of the rows to release (a knapsack over rows; the prices alone would let
+    ``Q`` release a fraction of a step), each step at its shortest compute with the rows ``G``
+    leaves free at ``r = 1`` (every copy beyond the first must fit in them).
+    """
+
+    #: Floats of the per-ideal price sums (32 MB); the ``nu`` grid shrinks to fit.
+    CELLS = 1 << 22
+
+    def __init__(self, rx: _Relaxed, keep: list[int], masks: list[int],
+                 ready: list[list[int]], parent: list[int], added: list[int], N: int):
+        self.N = N
+        self.mu = rx.mu
+        self.masks = masks
+        self.rows = rx.rows[keep]
+        self.options = [rx.options[i] for i in keep]
+        # the fewest rows the next group's first (weight-bearing) step can hold; 0 when no
+        # weight-bearing step can come next, so no group can end there
+        self.next_rows = np.array([min([rx.rows[keep[u]] for u in r if rx.weighted[keep[u]]],
+                                       default=0.0) for r in ready])
+        nnu = int(max(2, min(33, self.CELLS // max(1, len(masks) * len(rx.mu)))))
+        top = float(rx.mu[-1])
+        self.nu = np.concatenate([[0.0], np.geomspace(1e-5 * top, 2.0 * top, nnu - 1)])
+        # a step of G either ends by u' - T (in Q: compute and rows priced by mu) or holds its
+        # r = 1 rows then (priced by mu and nu); a weightless one costs nothing out of Q
+        rows = rx.rows[keep]
+        phi = np.minimum((self.mu[None, :, None] + self.nu[None, None, :])
+                         * rows[:, None, None], rx.h[keep][:, :, None])
+        self.sums = np.zeros((len(masks), len(self.mu), nnu))
+        for k in range(1, len(masks)):  # a parent is found before its children
+            self.sums[k] = self.sums[parent[k]] + phi[added[k]]
+
+    def cost(self, k0: int, k1: int) -> float:
+        """Least compute of the steps of ideal ``k1`` not in ``k0`` that must end before the
+        next group's first writes start."""
+        group = self.masks[k1] & ~self.masks[k0]
+        members = [b for b in range(group.bit_length()) if group >> b & 1]
+        held = sum(self.rows[b] for b in members)
+        need = int(round(held - (self.N - self.next_rows[k1])))
+        if need <= 0:  # all of G may still hold its rows
+            return 0.0
+        spare = self.N - held  # rows G leaves free at r = 1, for the copies of Q's steps
+        dual = (self.sums[k1] - self.sums[k0] - self.mu[:, None] * self.N
+                - self.nu[None, :] * (self.N - self.next_rows[k1])).max()
+        # cover[m]: least shortest-compute of steps releasing at least m rows
+        cover = np.full(need + 1, np.inf)
+        cover[0] = 0.0
+        at = np.arange(need + 1)
+        for b in members:
+            if self.rows[b] > 0:
+                rho, c = self.options[b]
+                fast = float(c[rho <= self.rows[b] + spare + 1e-9].min())
+                cover = np.minimum(cover, cover[np.maximum(at - int(self.rows[b]), 0)] + fast)
+        return max(0.0, float(dual), float(cover[need]))
 
 
 def path_bound(problem: Problem) -> int:
