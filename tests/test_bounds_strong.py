@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aras.evaluation import relaxed_bounds
 from aras.evaluation.bounds import bounds, lower_bound, path_bound, window_bound
 from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
@@ -238,6 +239,20 @@ def test_window_bound_charges_the_release_before_each_round():
     assert [s.apu_rows for s in p.steps] == [2] * 6
     opt = exhaustive_jit(p, r_max=8)
     assert bounds(p).window == opt == 4920
+
+
+def test_window_bound_releases_a_prefix_of_the_round(monkeypatch):
+    """Two 1-row and two 3-row linears (17 tokens) on 4 rows: the rows the next round needs
+    are freed by the round's first computes, not by whichever of its layers computes fastest.
+    With the release a prefix of the round the window bound meets the enumerated optimum,
+    where the path bound and the release as any subset stay below it."""
+    p = _linear_chain([128, 128, 128, 384, 384], 4, 3000, tokens=17)
+    assert [s.apu_rows for s in p.steps] == [1, 1, 3, 3, 3, 3]
+    opt = exhaustive_jit(p, r_max=8)
+    b = bounds(p)
+    assert b.window == opt == 22104 > b.path
+    monkeypatch.setattr(relaxed_bounds, "_MAX_PREFIXES", 0)
+    assert bounds(p).window < opt
 
 
 def test_window_bound_counts_next_fit_rounds_in_any_order():

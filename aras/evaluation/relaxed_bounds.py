@@ -39,6 +39,9 @@ _MAX_IDEALS = 20000
 #: (About 10 us a transition: 300,000 is 3 s. Inception-v1 needs more than 2,000,000 and
 #: took 20 s to give up at that old cap; the built-in networks need far fewer.)
 _MAX_TRANSITIONS = 300_000
+#: Groups from one ideal beyond which the window bound's release takes any subset of the
+#: group, not only its prefixes (the prefixes cost groups^2 tests).
+_MAX_PREFIXES = 400
 #: Step pairs per matrix product in the path bound (bounds memory to ~100 MB at the limit).
 _PAIR_CHUNK = 2048
 
@@ -377,6 +380,16 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
         dual = float((Hm[k1] - Hm[k0] - rx.mu * budget).max())
         return max(dual, comp[k1] - comp[k0])
 
+    def prefix_release(k: int, y: int, prefixes: list[int]) -> float:
+        """Least compute of a prefix of group ``y \\ k`` after which the rest of the group
+        leaves the next group's first step its rows (fact 4, with ``Q`` a prefix)."""
+        keep_rows = N - release.next_rows[y]
+        low = np.inf
+        for x in prefixes:
+            if masks[x] & ~masks[y] == 0 and rows[y] - rows[x] <= keep_rows:
+                low = min(low, compute(k, x, N - (rows[y] - rows[x])))
+        return float(low)
+
     full = len(masks) - 1
     dp = np.full(len(masks), np.inf)
     dp[0] = float(T)  # the first step in any order bears weights: it starts at T or later
@@ -401,13 +414,21 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                     continue
                 seen.add(y)
                 stack.append(y)
-                cost = compute(k, y, N)
-                if y == full:
-                    best = min(best, start + cost)
-                elif release.next_rows[y] > 0:  # the next group's first step bears weights
-                    dp[y] = min(dp[y], start + max(T, cost, T + release.cost(k, y)))
             if work > _MAX_TRANSITIONS:
                 return capped(f"more than {_MAX_TRANSITIONS:,} DP transitions")
+        groups = [y for y in seen if y != k]
+        # The steps a group releases first are a prefix of its compute order: the ideals
+        # between k and y (every one is reached: the schedule's own order reaches it).
+        prefixes = groups if len(groups) <= _MAX_PREFIXES else []
+        for y in groups:
+            cost = compute(k, y, N)
+            if y == full:
+                best = min(best, start + cost)
+            elif release.next_rows[y] > 0:  # the next group's first step bears weights
+                free = release.cost(k, y)
+                if free > 0 and prefixes:
+                    free = max(free, prefix_release(k, y, prefixes))
+                dp[y] = min(dp[y], start + max(T, cost, T + free))
     return _ceil(best) if np.isfinite(best) else 0
 
 
