@@ -42,6 +42,8 @@ _MAX_TRANSITIONS = 300_000
 #: Groups from one ideal beyond which the window bound's release takes any subset of the
 #: group, not only its prefixes (the prefixes cost groups^2 tests).
 _MAX_PREFIXES = 400
+#: (group, prefix) tests of the whole window bound beyond which it stops using prefixes.
+_MAX_PREFIX_PAIRS = 2_000_000
 #: Step pairs per matrix product in the path bound (bounds memory to ~100 MB at the limit).
 _PAIR_CHUNK = 2048
 
@@ -394,7 +396,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
     dp = np.full(len(masks), np.inf)
     dp[0] = float(T)  # the first step in any order bears weights: it starts at T or later
     best = np.inf
-    work = 0
+    work = pairs = 0
     for k in range(len(masks)):
         if not np.isfinite(dp[k]):
             continue
@@ -419,7 +421,9 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
         groups = [y for y in seen if y != k]
         # The steps a group releases first are a prefix of its compute order: the ideals
         # between k and y (every one is reached: the schedule's own order reaches it).
-        prefixes = groups if len(groups) <= _MAX_PREFIXES else []
+        # Without them (too many) the release takes any subset, which is weaker but valid.
+        prefixes = groups if len(groups) <= _MAX_PREFIXES and pairs < _MAX_PREFIX_PAIRS else []
+        pairs += len(prefixes) * len(groups)
         for y in groups:
             cost = compute(k, y, N)
             if y == full:
@@ -477,7 +481,11 @@ class _Release:
         """Least compute of the steps of ideal ``k1`` not in ``k0`` that must end before the
         next group's first writes start."""
         group = self.masks[k1] & ~self.masks[k0]
-        members = [b for b in range(group.bit_length()) if group >> b & 1]
+        members = []
+        while group:  # the set bits, lowest first (a group is small, a mask may be long)
+            low = group & -group
+            members.append(low.bit_length() - 1)
+            group ^= low
         held = sum(self.rows[b] for b in members)
         need = int(round(held - (self.N - self.next_rows[k1])))
         if need <= 0:  # all of G may still hold its rows
