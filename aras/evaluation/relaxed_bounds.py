@@ -429,7 +429,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             if y == full:
                 best = min(best, start + cost)
             elif release.next_rows[y] > 0:  # the next group's first step bears weights
-                free = release.cost(k, y)
+                free = release.cost(k, y, rows[y] - rows[k])
                 if free > 0 and prefixes:
                     free = max(free, prefix_release(k, y, prefixes))
                 dp[y] = min(dp[y], start + max(T, cost, T + free))
@@ -451,13 +451,16 @@ class _Release:
     leaves free at ``r = 1`` (every copy beyond the first must fit in them).
     """
 
-    #: Floats of the per-ideal price sums (32 MB); the ``nu`` grid shrinks to fit.
-    CELLS = 1 << 22
+    #: Floats of the per-ideal price sums (16 MB); the ``nu`` grid shrinks to fit.
+    CELLS = 1 << 21
+    #: Every how many of the compute bounds' row prices the release keeps (any grid is valid;
+    #: the cover and prefix bounds do most of the work).
+    MU_STRIDE = 4
 
     def __init__(self, rx: _Relaxed, keep: list[int], masks: list[int],
                  ready: list[list[int]], parent: list[int], added: list[int], N: int):
         self.N = N
-        self.mu = rx.mu
+        self.mu = rx.mu[::self.MU_STRIDE]
         self.masks = masks
         self.rows = rx.rows[keep]
         self.options = [rx.options[i] for i in keep]
@@ -465,31 +468,30 @@ class _Release:
         # weight-bearing step can come next, so no group can end there
         self.next_rows = np.array([min([rx.rows[keep[u]] for u in r if rx.weighted[keep[u]]],
                                        default=0.0) for r in ready])
-        nnu = int(max(2, min(33, self.CELLS // max(1, len(masks) * len(rx.mu)))))
+        nnu = int(max(2, min(33, self.CELLS // max(1, len(masks) * len(self.mu)))))
         top = float(rx.mu[-1])
         self.nu = np.concatenate([[0.0], np.geomspace(1e-5 * top, 2.0 * top, nnu - 1)])
         # a step of G either ends by u' - T (in Q: compute and rows priced by mu) or holds its
         # r = 1 rows then (priced by mu and nu); a weightless one costs nothing out of Q
         rows = rx.rows[keep]
         phi = np.minimum((self.mu[None, :, None] + self.nu[None, None, :])
-                         * rows[:, None, None], rx.h[keep][:, :, None])
+                         * rows[:, None, None], rx.h[keep][:, ::self.MU_STRIDE, None])
         self.sums = np.zeros((len(masks), len(self.mu), nnu))
         for k in range(1, len(masks)):  # a parent is found before its children
             self.sums[k] = self.sums[parent[k]] + phi[added[k]]
 
-    def cost(self, k0: int, k1: int) -> float:
-        """Least compute of the steps of ideal ``k1`` not in ``k0`` that must end before the
-        next group's first writes start."""
+    def cost(self, k0: int, k1: int, held: float) -> float:
+        """Least compute of the steps of ideal ``k1`` not in ``k0`` (``held`` rows at
+        ``r = 1``) that must end before the next group's first writes start."""
+        need = int(round(held - (self.N - self.next_rows[k1])))
+        if need <= 0:  # all of G may still hold its rows
+            return 0.0
         group = self.masks[k1] & ~self.masks[k0]
         members = []
         while group:  # the set bits, lowest first (a group is small, a mask may be long)
             low = group & -group
             members.append(low.bit_length() - 1)
             group ^= low
-        held = sum(self.rows[b] for b in members)
-        need = int(round(held - (self.N - self.next_rows[k1])))
-        if need <= 0:  # all of G may still hold its rows
-            return 0.0
         spare = self.N - held  # rows G leaves free at r = 1, for the copies of Q's steps
         dual = (self.sums[k1] - self.sums[k0] - self.mu[:, None] * self.N
                 - self.nu[None, :] * (self.N - self.next_rows[k1])).max()
