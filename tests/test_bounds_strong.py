@@ -409,5 +409,5 @@ def test_replication_states_meet_chain_optima(spec, rows, T, monkeypatch):
     p = _chain(spec, rows, T)
     opt = _enumerate(p)
     assert path_bound(p) == opt
-    monkeypatch.setattr(bounds_module, "_BUCKETS", (1,))
+    monkeypatch.setattr(bounds_module, "_STATE_GRIDS", ((1, 1),))
     assert path_bound(p) < opt

@@ -129,13 +129,18 @@ def _relaxed(problem: Problem) -> _Relaxed:
     return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, g, mu, h, options)
 
 
-#: Replication buckets per step in the path bound's replication states: the most of
-#: _BUCKETS whose (pairs x buckets^2) Lagrangian evaluations stay within _STATE_WORK (the
-#: edges of the pairs whose fewest rows fit are stored per bucket pair, the others per bucket
-#: of their head only). More buckets only raise the bound (ResNet-50: 3.290 ms at 8, 3.302 at
-#: 16, 3.309 at 32, 3.312 at 64).
-_BUCKETS = (32, 16, 8, 4)
-_STATE_WORK = 1 << 21
+#: Replication buckets per step in the path bound's replication states, and every how many
+#: row prices their Lagrangian bounds keep: the first (buckets, stride) of _STATE_GRIDS whose
+#: (pairs x points x prices) evaluations (points: the fewer of buckets^2 and N + 1) stay
+#: within _STATE_WORK and whose per-bucket-pair edges (only the pairs whose fewest rows fit
+#: store them; the others depend on the bucket of their head alone) within _STATE_CELLS
+#: (64 MB). More buckets only raise the bound, and raise it more than finer prices
+#: (ResNet-50: 3.290 ms at 8 buckets, 3.302 at 16, 3.309 at 32, 3.312 at 64 with every price;
+#: 3.3117 at 64 with every 4th).
+_STATE_GRIDS = ((64, 1), (64, 2), (64, 4), (32, 1), (32, 2), (32, 4), (16, 1), (16, 2),
+                (16, 4), (8, 1), (8, 4), (4, 1), (4, 4))
+_STATE_WORK = 129 << 21
+_STATE_CELLS = 1 << 23
 
 
 def _buckets(options: list[tuple[np.ndarray, np.ndarray]], count: int
@@ -188,7 +193,7 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
     fits = rx.prec & rx.weighted[None, :] & (a[:, None] + between_rows + a[None, :] <= N)
     cheapest = np.full((n, n), np.inf)
     pairs_i, pairs_j = np.nonzero(fits)
-    states = _States(rx, T, between_c, pairs_i, pairs_j)
+    states = _States(rx, T, N, between_c, pairs_i, pairs_j)
     for lo in range(0, len(pairs_i), _PAIR_CHUNK):
         # Few large products: many small BLAS calls are slow when the cores are shared.
         ii, jj = pairs_i[lo:lo + _PAIR_CHUNK], pairs_j[lo:lo + _PAIR_CHUNK]
@@ -244,10 +249,16 @@ class _States:
     recursion.
     """
 
-    def __init__(self, rx: _Relaxed, T: int, between_c: np.ndarray, ii: np.ndarray,
+    def __init__(self, rx: _Relaxed, T: int, N: int, between_c: np.ndarray, ii: np.ndarray,
                  jj: np.ndarray):
-        B = next((b for b in _BUCKETS if len(ii) * b * b <= _STATE_WORK), 1)
-        self.rx, self.T, self.B = rx, T, B
+        prices = len(rx.mu)
+        # A pair's bound is a function of the rows x its two ends hold; it is evaluated either
+        # at its B^2 values of x or, when fewer, at every x = 0..N (rows are whole numbers).
+        B, stride = next(((b, k) for b, k in _STATE_GRIDS
+                          if len(ii) * min(b * b, N + 1) * -(-prices // k) <= _STATE_WORK
+                          and len(ii) * b * b <= _STATE_CELLS), (1, 1))
+        self.rx, self.T, self.B, self.stride = rx, T, B, stride
+        self.every_x = N + 1 < B * B
         self.rho, self.cc = _buckets(rx.options, B)
         # float64: whole cycles stay exact up to 2^53, far beyond any makespan
         jump = np.where(rx.weighted[None, :], np.maximum(T, between_c), between_c)
@@ -263,13 +274,21 @@ class _States:
         ``i``, ``j`` and the steps between them may all be held at once, and then those
         steps compute in sequence with at most ``N - rows_i - rows_j`` rows
         (``between_h``: their summed ``h`` at every price)."""
-        mu, rho, B = self.rx.mu, self.rho, self.B
-        step = max(1, 2 * _PAIR_CHUNK // (B * B))  # bounds the (pairs, B, B, prices) array
+        mu, rho, B, k = self.rx.mu[::self.stride], self.rho, self.B, self.stride
+        points = N + 1 if self.every_x else B * B
+        # bounds the (pairs, points, prices) array to about 2 * _PAIR_CHUNK * 129 floats
+        step = max(1, 2 * _PAIR_CHUNK * k // points)
+        every = np.arange(N + 1, dtype=float)
         for at in range(0, len(ii), step):
             i, j = ii[at:at + step], jj[at:at + step]
-            F = between_h[at:at + step] - mu[None, :] * N
+            F = between_h[at:at + step, ::k] - mu[None, :] * N
             x = rho[i][:, :, None] + rho[j][:, None, :]  # (P, B, B) rows of both ends
-            dual = (F[:, None, None, :] + mu[None, None, None, :] * x[..., None]).max(axis=3)
+            if self.every_x:
+                dual_at = (F[:, None, :] + mu[None, None, :] * every[None, :, None]).max(axis=2)
+                at_x = np.minimum(x, N).astype(np.int64).reshape(len(i), -1)
+                dual = np.take_along_axis(dual_at, at_x, axis=1).reshape(x.shape)
+            else:
+                dual = (F[:, None, None, :] + mu[None, None, None, :] * x[..., None]).max(axis=3)
             cj = self.cc[j][:, None, :]
             cheap = np.maximum(between_c[i, j][:, None, None] + cj, cj + dual)
             ok = x + between_rows[i, j][:, None, None] <= N
