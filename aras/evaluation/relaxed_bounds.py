@@ -438,9 +438,10 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             if work > _MAX_TRANSITIONS:
                 return capped(f"more than {_MAX_TRANSITIONS:,} DP transitions")
         groups = [y for y in seen if y != k]
-        # The steps a group releases first are a prefix of its compute order: the ideals
-        # between k and y (every one is reached: the schedule's own order reaches it).
-        # Without them (too many) the release takes any subset, which is weaker but valid.
+        # The steps a group releases first are a prefix of its compute order: an ideal
+        # between k and y. Every such ideal is reached (an order reaching y, restricted to it,
+        # passes the same tests, whose compute bounds only fall on a subset). Without them
+        # (too many) the release takes any subset, which is weaker but valid.
         prefixes = groups if len(groups) <= _MAX_PREFIXES and pairs < _MAX_PREFIX_PAIRS else []
         pairs += len(prefixes) * len(groups)
         for y in groups:
@@ -467,7 +468,8 @@ class _Release:
     most ``N``, and ``nu`` on the rows of ``G \\ Q``, at most ``N - a_j``), and the exact
     cheapest cover of the rows to release (a knapsack over rows; the prices alone would let
     ``Q`` release a fraction of a step), each step at its shortest compute with the rows ``G``
-    leaves free at ``r = 1`` (every copy beyond the first must fit in them).
+    leaves free at ``r = 1`` (every copy beyond the first must fit in them). :func:`_window`
+    adds a third: ``Q`` is a prefix of the group's compute order.
     """
 
     #: Floats of the per-ideal price sums (16 MB); the ``nu`` grid shrinks to fit.
