@@ -251,9 +251,11 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
     return got
 
 
-#: jit work (timed steps) per second of MILP time limit given to the starting search: a third
-#: of the limit at about 1M steps/s, measured on the project's 2-core machine
-_JIT_WORK_PER_S = 300_000
+#: jit work (timed steps) per second of MILP time limit given to the starting search: about a
+#: third of the limit at the 6-14 M steps/s that jit now times on the project's 2-core machine
+#: (30 M steps took 2.2-5.3 s on the five built-in networks; the 1 M steps/s this constant was
+#: first set for predates jit's incremental timing)
+_JIT_WORK_PER_S = 2_000_000
 
 
 def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
@@ -262,11 +264,14 @@ def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
 
     best = None
     work = max(WORK, int(time_limit * _JIT_WORK_PER_S))
+    # a third of the limit at most, also where timing a step is slow (networks of many steps)
+    deadline = time.perf_counter() + time_limit / 3 if time_limit > 0 else None
     for name, fn in (("jit", jit), ("aras", aras), ("greedy-replication", greedy_replication),
                      ("baseline", baseline)):
         try:
             s = (jit(problem, banks=banks, reorder=not keep_order, work=work,
-                     iterations=work // 1000, patience=max(PATIENCE, work // 15_000))
+                     iterations=work // 1000, patience=max(PATIENCE, work // 15_000),
+                     deadline=deadline)
                  if name == "jit"
                  else fn(problem, banks=banks))
         except InputError:  # jit does not exist when bandwidth cannot write a whole part

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import chain
@@ -127,12 +128,15 @@ class _Timing:
         #: after the same work on every machine (results do not depend on speed)
         self.work = 0
         self.budget = 1 << 62
+        #: wall-clock end of the search (``time.perf_counter()``), if the caller has one
+        self.deadline: float | None = None
         self.commit(order, reps)
 
     @property
     def spent(self) -> bool:
-        """True once the work budget is used up."""
-        return self.work >= self.budget
+        """True once the work budget is used up (or the deadline, if any, has passed)."""
+        return self.work >= self.budget or (self.deadline is not None
+                                            and time.perf_counter() >= self.deadline)
 
     def commit(self, order: list[int], reps: dict[int, int]) -> None:
         """Make ``order`` and ``reps`` current and time them from scratch."""
@@ -426,7 +430,7 @@ def _balanced(problem: Problem, order: list[int], rmax: dict[int, int],
 
 def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool = True,
         iterations: int = 3000, seed: int = 0, work: int = WORK,
-        patience: int = PATIENCE) -> Schedule:
+        patience: int = PATIENCE, deadline: float | None = None) -> Schedule:
     """Just-in-time schedule with replication and compute order chosen by local search.
 
     Parameters
@@ -449,6 +453,10 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     work
         Steps the whole search may time (a quarter for each start, a quarter for the
         iterated search): a budget in work, not seconds, so results do not depend on the machine.
+    deadline
+        A ``time.perf_counter()`` value after which the search stops with what it has, for
+        callers with a time limit (the MILP's start). Without it (the default) the result
+        depends on ``work`` alone.
 
     Returns
     -------
@@ -486,7 +494,7 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     best: tuple[int, list[int], dict[int, int]] | None = None
     for reps in seeds:
         timing = _Timing(problem, base, reps)
-        timing.budget = work // 4
+        timing.budget, timing.deadline = work // 4, deadline
         for _ in range(sweeps):
             improved = _rep_moves(timing, rmax)
             if reorder:
@@ -499,7 +507,7 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
             best = (timing.value, timing.order, timing.reps)
     assert best is not None
     timing = _Timing(problem, best[1], best[2])
-    timing.budget = work // 4
+    timing.budget, timing.deadline = work // 4, deadline
     _pair_moves(timing, rmax)
     _perturb(timing, rmax, random.Random(seed), patience, iterations)
     if reorder and iterations:
