@@ -139,3 +139,23 @@ def test_jit_times_by_hand_and_schedule_matches():
     w = sched.writes
     for layer, part, t in zip(w.layer.tolist(), w.part.tolist(), w.start.tolist(), strict=True):
         assert t == starts[(layer, part)] - 1000
+
+
+def test_jit_deadline_stops_the_search_with_a_valid_schedule():
+    """A passed deadline ends jit's search at once: the schedule is still valid, no better
+    than the full search's, and found in a fraction of its time (the MILP's start relies on
+    it to keep to a third of the time limit)."""
+    import time
+
+    from aras.methods.heuristics.jit import jit
+
+    p = map_network(load_network("resnet50"), aras_hardware())
+    t0 = time.perf_counter()
+    full = evaluate(p, jit(p))
+    t_full = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cut = evaluate(p, jit(p, deadline=time.perf_counter()))
+    t_cut = time.perf_counter() - t0
+    assert full.valid and cut.valid
+    assert cut.makespan_cycles > full.makespan_cycles
+    assert t_cut < t_full / 2
