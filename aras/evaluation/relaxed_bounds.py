@@ -494,9 +494,8 @@ class _Release:
         self.nu = np.concatenate([[0.0], np.geomspace(1e-5 * top, 2.0 * top, nnu - 1)])
         # a step of G either ends by u' - T (in Q: compute and rows priced by mu) or holds its
         # r = 1 rows then (priced by mu and nu); a weightless one costs nothing out of Q
-        rows = rx.rows[keep]
         phi = np.minimum((self.mu[None, :, None] + self.nu[None, None, :])
-                         * rows[:, None, None], rx.h[keep][:, ::self.MU_STRIDE, None])
+                         * self.rows[:, None, None], rx.h[keep][:, ::self.MU_STRIDE, None])
         self.sums = np.zeros((len(masks), len(self.mu), nnu))
         for k in range(1, len(masks)):  # a parent is found before its children
             self.sums[k] = self.sums[parent[k]] + phi[added[k]]
@@ -522,8 +521,8 @@ class _Release:
         at = np.arange(need + 1)
         for b in members:
             if self.rows[b] > 0:
-                rho, c = self.options[b]
-                fast = float(c[rho <= self.rows[b] + spare + 1e-9].min())
+                rho, c = self.options[b]  # rows increase with r, compute does not
+                fast = float(c[np.searchsorted(rho, self.rows[b] + spare + 1e-9) - 1])
                 cover = np.minimum(cover, cover[np.maximum(at - int(self.rows[b]), 0)] + fast)
         return max(0.0, float(dual), float(cover[need]))
 
