@@ -240,7 +240,10 @@ def bounds(problem: Problem) -> Bounds:
     rx = _relaxed(problem)
     notes: list[str] = []
     path, end = _path(problem, rx, notes)
-    window = _window(problem, rx, end, notes)
+    ends = np.zeros(len(end))
+    window = _window(problem, rx, end, notes, ends)
+    if ends.any():  # the window bound's ends of the steps, through the path bound's edges
+        window = max(window, _path(problem, rx, floor=ends)[0])
     return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem),
                   cut=cut_bound(problem), path=path, window=window, notes=tuple(notes))
 

@@ -174,9 +174,10 @@ def _ceil(x: float) -> int:
     return int(np.ceil(x - 1e-3 - 1e-10 * abs(x)))
 
 
-def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
-          ) -> tuple[int, np.ndarray]:
-    """The path bound and, per step, a lower bound on the end of its compute."""
+def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None,
+          floor: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+    """The path bound and, per step, a lower bound on the end of its compute (at least
+    ``floor``, lower bounds on those ends found otherwise, e.g. by the window bound)."""
     hw = problem.hardware
     T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
     n = len(rx.rows)
@@ -218,6 +219,8 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None
     last = np.minimum(np.where(rx.weighted, c, np.inf), before + c)
     rounds = np.ceil(prefix_rows / S - 1e-9) * T + last
     end = np.maximum(end, np.where(np.isfinite(rounds) & (prefix_rows > 0), rounds, 0.0))
+    if floor is not None:
+        end = np.maximum(end, floor)
     for j in range(n):  # the index order is a topological order of prec
         end[j] = max(end[j], float((end + edge[:, j]).max()))
     state, held = states.solve(end), states.rho
@@ -319,8 +322,12 @@ class _States:
 
 
 def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
-            notes: list[str] | None = None) -> int:
-    """The window bound: DP over order prefixes (ideals) grouped by windows of T."""
+            notes: list[str] | None = None, ends: np.ndarray | None = None) -> int:
+    """The window bound: DP over order prefixes (ideals) grouped by windows of T.
+
+    With ``ends`` (one per step), also raise each step's entry to a lower bound on the end of
+    its compute: the DP's bound on the steps up to it (its ancestors and itself) alone.
+    """
     def capped(why: str) -> int:
         if notes is not None:
             notes.append(f"window bound skipped: {why}")
@@ -412,14 +419,25 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
         return float(low)
 
     full = len(masks) - 1
-    dp = np.full(len(masks), np.inf)
-    dp[0] = float(T)  # the first step in any order bears weights: it starts at T or later
+    coupled = _Coupled.build(rx, keep, parent, added, T, N)
+    if coupled is None and notes is not None:
+        notes.append(f"window bound: the two-group release skipped ({len(masks):,} order "
+                     "prefixes)")
+    # into[y]: (k, P) for every group y \ k the DP reached, P a lower bound on the start of
+    # the group after y when y \ k is the group before it (docs/bounds.md, fact 5)
+    into: list[list[tuple[int, float]]] = [[] for _ in masks]
+    start_of = np.full(len(masks), np.inf)  # U: a lower bound on the start of the group after
+    finish = np.full(len(masks), np.inf)  # the DP's bound on each ideal alone
     best = np.inf
     work = pairs = 0
     for k in range(len(masks)):
-        if not np.isfinite(dp[k]):
+        if k == 0:
+            start = float(T)  # the first step in any order bears weights: it starts at T or later
+        elif into[k]:
+            start = max(min(p for _, p in into[k]), float(head[k]), low_end[k])
+        else:
             continue
-        start = max(float(dp[k]), float(head[k]), low_end[k])
+        start_of[k] = start
         seen = {k}
         stack = [k]
         while stack:
@@ -444,15 +462,61 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
         # (too many) the release takes any subset, which is weaker but valid.
         prefixes = groups if len(groups) <= _MAX_PREFIXES and pairs < _MAX_PREFIX_PAIRS else []
         pairs += len(prefixes) * len(groups)
+        ys, single = [], []
         for y in groups:
             cost = compute(k, y, N)
             if y == full:
-                best = min(best, start + cost)
+                ys.append(y)
+                single.append(cost)
             elif release.next_rows[y] > 0:  # the next group's first step bears weights
                 free = release.cost(k, y, rows[y] - rows[k])
                 if free > 0 and prefixes:
                     free = max(free, prefix_release(k, y, prefixes))
-                dp[y] = min(dp[y], start + max(T, cost, T + free))
+                ys.append(y)
+                single.append(max(T, cost, T + free))
+        if not ys:
+            continue
+        after = start + np.array(single)
+        if coupled is not None and k > 0:
+            # Fact 5: with the group before this one known (j), the steps that group has
+            # not finished when this group's last writes start leave this group its rows.
+            least = np.full(len(ys), np.inf)
+            for j, pj in into[k]:
+                z = coupled.gain(j, k, ys)
+                least = np.minimum(least, np.maximum(max(pj, float(head[k]), low_end[k])
+                                                 + np.array(single), start_of[j] + z))
+            after = np.maximum(after, least)
+        for y, t in zip(ys, after, strict=True):
+            if y == full:
+                best = min(best, float(t))
+            else:
+                into[y].append((k, float(t)))
+        if ends is not None:
+            # y as the last group of the steps up to it (a schedule restricted to an ideal is
+            # a schedule of that ideal alone): a bound on the end of its last step
+            last = [y for y in groups if y != full]
+            done = start + np.array([compute(k, y, N) for y in last])
+            if coupled is not None and k > 0 and last:
+                least = np.full(len(last), np.inf)
+                for j, pj in into[k]:
+                    least = np.minimum(least, np.maximum(max(pj, float(head[k]), low_end[k]) + done
+                                                     - start, start_of[j]
+                                                     + coupled.gain(j, k, last)))
+                done = np.maximum(done, least)
+            for y, t in zip(last, done, strict=True):
+                finish[y] = min(finish[y], float(t))
+    if ends is not None:
+        closed = [0] * m  # each kept step with its ancestors, as an ideal
+        for v in range(m):  # keep is in index order, a topological order
+            mask, c = preds[v], 1 << v
+            while mask:
+                low = mask & -mask
+                c |= closed[low.bit_length() - 1]
+                mask ^= low
+            closed[v] = c
+            at = ids.get(c)
+            if at is not None and np.isfinite(finish[at]):
+                ends[keep[v]] = max(ends[keep[v]], finish[at])
     return _ceil(best) if np.isfinite(best) else 0
 
 
@@ -527,6 +591,76 @@ class _Release:
         return max(0.0, float(dual), float(cover[need]))
 
 
+class _Coupled:
+    """Fact 5 of the window bound (docs/bounds.md): two consecutive groups priced together.
+
+    For consecutive groups ``G`` (from ``u``) and ``G'`` and ``l`` the last weight-bearing step
+    of ``G'``: at ``s_l - T`` every weight-bearing step of ``G'`` holds its rows and so does
+    every one of ``G`` still computing, so the steps ``Q`` of ``G`` that end by then leave
+    ``N`` rows to ``(G \\ Q) + G'``, all at their own replications. The start of the group
+    after ``G'`` (or the makespan) is then at least each of ``u + T + C(Q)``,
+    ``u + C(G) + C(G')`` and ``u + T + C(G')``, so at least any convex combination
+    (``lam1``, ``lam2``, ``1 - lam1 - lam2``) of them plus ``mu (rows(G) - N)`` (fact 1) and
+    ``nu (rows(G \\ Q) + rows(G') - N)``, each ``<= 0``. That separates by step; a step of
+    ``G`` takes the cheaper of being in ``Q`` or not (``Q`` any subset: weaker than a prefix,
+    but a sum over ideals). :meth:`gain` is its maximum over a grid of the four weights.
+    """
+
+    #: lam1, lam2 on a grid of this many steps of [0, 1]; every how many of the compute
+    #: bounds' row prices ``mu`` and ``nu`` take (any grid is valid).
+    LAM_STEPS = 5
+    MU_STRIDE = 8
+    #: Floats of the per-ideal sums (32 MB) and of the (group pair, grid) evaluations of a
+    #: whole bound (about 1 s); beyond the first the fact is skipped, beyond the second the
+    #: remaining groups go without it (each only raises a valid bound).
+    CELLS = 1 << 22
+    WORK = 1 << 28
+
+    def __init__(self, sums1: np.ndarray, sums2: np.ndarray, const: np.ndarray):
+        self.sums1, self.sums2, self.const = sums1, sums2, const
+        self.work = 0
+
+    @classmethod
+    def build(cls, rx: _Relaxed, keep: list[int], parent: list[int], added: list[int],
+              T: int, N: int) -> _Coupled | None:
+        mu = rx.mu[::cls.MU_STRIDE]
+        grid = np.linspace(0.0, 1.0, cls.LAM_STEPS + 1)
+        lam = np.array([(l1, l2) for l1 in grid for l2 in grid if l1 + l2 <= 1 + 1e-9])
+        L, M = len(lam), len(mu)
+        if len(parent) * L * M * M > cls.CELLS:
+            return None
+        l1, l2 = lam[:, 0], lam[:, 1]
+        both = mu[:, None] + mu[None, :]  # mu + nu
+        sums1 = np.zeros((len(parent), L, M, M))
+        sums2 = np.zeros((len(parent), L, M))
+        one = np.zeros((len(keep), L, M, M))
+        two = np.zeros((len(keep), L, M))
+        for v, i in enumerate(keep):
+            rho, c = rx.options[i]
+            # in Q: compute in C(Q) and C(G), rows priced by mu; out: in C(G) only, rows by
+            # mu + nu; in G': compute in C(G) + C(G') and T + C(G'), rows by nu
+            inq = ((l1 + l2)[:, None, None] * c + mu[None, :, None] * rho).min(axis=2)
+            out = (l2[:, None, None, None] * c + both[None, :, :, None] * rho).min(axis=3)
+            one[v] = np.minimum(inq[:, :, None], out)
+            two[v] = ((1 - l1)[:, None, None] * c + mu[None, :, None] * rho).min(axis=2)
+        for k in range(1, len(parent)):  # a parent is found before its children
+            sums1[k] = sums1[parent[k]] + one[added[k]]
+            sums2[k] = sums2[parent[k]] + two[added[k]]
+        const = (1 - l2)[:, None, None] * T - both[None, :, :] * N
+        return cls(sums1, sums2, const)
+
+    def gain(self, j: int, k: int, ys: list[int]) -> np.ndarray:
+        """A lower bound on (start of the group after ``y``) - (start of ``k \\ j``) for each
+        ``y`` of ``ys``, when ``k \\ j`` and ``y \\ k`` are consecutive groups."""
+        self.work += self.const.size + len(ys) * self.sums2[0].size
+        if self.work > self.WORK:
+            return np.full(len(ys), -np.inf)
+        # the second group's terms do not depend on mu: maximise over it first
+        first = (self.sums1[k] - self.sums1[j] + self.const).max(axis=1)
+        second = self.sums2[ys] - self.sums2[k]
+        return (first[None] + second).reshape(len(ys), -1).max(axis=1)
+
+
 def path_bound(problem: Problem) -> int:
     """Longest path over pairwise row-window and chain arguments (docs/bounds.md, "path bound").
 
@@ -546,4 +680,8 @@ def window_bound(problem: Problem) -> int:
     finds the cheapest split of the network into windows, every order considered.
     """
     rx = _relaxed(problem)
-    return _window(problem, rx, _path(problem, rx)[1])
+    ends = np.zeros(len(rx.rows))
+    window = _window(problem, rx, _path(problem, rx)[1], ends=ends)
+    if ends.any():  # the steps' ends it bounds, through the path bound's edges
+        window = max(window, _path(problem, rx, floor=ends)[0])
+    return window
