@@ -606,15 +606,15 @@ class _Coupled:
     but a sum over ideals). :meth:`gain` is its maximum over a grid of the four weights.
     """
 
-    #: lam1, lam2 on a grid of this many steps of [0, 1]; every how many of the compute
-    #: bounds' row prices ``mu`` and ``nu`` take (any grid is valid).
-    LAM_STEPS = 5
+    #: lam1, lam2 on a grid of the first of these many steps of [0, 1] whose per-ideal sums
+    #: fit CELLS floats (32 MB; none fits: the fact is skipped); every how many of the
+    #: compute bounds' row prices ``mu`` and ``nu`` take (any grid is valid).
+    LAM_STEPS = (8, 5, 3)
     MU_STRIDE = 8
-    #: Floats of the per-ideal sums (32 MB) and of the (group pair, grid) evaluations of a
-    #: whole bound (about 1 s); beyond the first the fact is skipped, beyond the second the
-    #: remaining groups go without it (each only raises a valid bound).
     CELLS = 1 << 22
-    WORK = 1 << 28
+    #: (group pair, grid) evaluations of a whole bound (about 1 s); beyond it the remaining
+    #: groups go without the fact (it only raises a valid bound).
+    WORK = 1 << 29
 
     def __init__(self, sums1: np.ndarray, sums2: np.ndarray, const: np.ndarray):
         self.sums1, self.sums2, self.const = sums1, sums2, const
@@ -624,11 +624,14 @@ class _Coupled:
     def build(cls, rx: _Relaxed, keep: list[int], parent: list[int], added: list[int],
               T: int, N: int) -> _Coupled | None:
         mu = rx.mu[::cls.MU_STRIDE]
-        grid = np.linspace(0.0, 1.0, cls.LAM_STEPS + 1)
-        lam = np.array([(l1, l2) for l1 in grid for l2 in grid if l1 + l2 <= 1 + 1e-9])
-        L, M = len(lam), len(mu)
-        if len(parent) * L * M * M > cls.CELLS:
+        M = len(mu)
+        fits = [k for k in cls.LAM_STEPS
+                if len(parent) * (k + 1) * (k + 2) // 2 * M * M <= cls.CELLS]
+        if not fits:
             return None
+        grid = np.linspace(0.0, 1.0, fits[0] + 1)
+        lam = np.array([(l1, l2) for l1 in grid for l2 in grid if l1 + l2 <= 1 + 1e-9])
+        L = len(lam)
         l1, l2 = lam[:, 0], lam[:, 1]
         both = mu[:, None] + mu[None, :]  # mu + nu
         sums1 = np.zeros((len(parent), L, M, M))
