@@ -13,9 +13,8 @@ import numpy as np
 
 from aras.evaluation.relaxed_bounds import (
     _after_weight,
-    _path,
     _relaxed,
-    _window,
+    _window_with_path,
     path_bound,
     window_bound,
 )
@@ -239,11 +238,7 @@ def bounds(problem: Problem) -> Bounds:
     """All bounds of a problem."""
     rx = _relaxed(problem)
     notes: list[str] = []
-    path, end = _path(problem, rx, notes)
-    ends = np.zeros(len(end))
-    window = _window(problem, rx, end, notes, ends)
-    if ends.any():  # the window bound's ends of the steps, through the path bound's edges
-        window = max(window, _path(problem, rx, floor=ends)[0])
+    path, window = _window_with_path(problem, rx, notes)
     return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem),
                   cut=cut_bound(problem), path=path, window=window, notes=tuple(notes))
 

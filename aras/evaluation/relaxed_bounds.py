@@ -9,6 +9,7 @@ simple bounds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -178,13 +179,21 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None,
           floor: np.ndarray | None = None) -> tuple[int, np.ndarray]:
     """The path bound and, per step, a lower bound on the end of its compute (at least
     ``floor``, lower bounds on those ends found otherwise, e.g. by the window bound)."""
-    hw = problem.hardware
-    T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
     n = len(rx.rows)
     if n > _MAX_PATH_STEPS and notes is not None:
         notes.append(f"path bound skipped: {n} steps, more than its cap of {_MAX_PATH_STEPS}")
     if n == 0 or n > _MAX_PATH_STEPS:
         return 0, np.zeros(n)
+    return _path_model(problem, rx)(floor)
+
+
+def _path_model(problem: Problem, rx: _Relaxed
+                ) -> Callable[[np.ndarray | None], tuple[int, np.ndarray]]:
+    """The path bound's edges, priced once, as a function of lower bounds on the steps' ends
+    found otherwise (``floor``): the recursion and the tails run on each call."""
+    hw = problem.hardware
+    T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
+    n = len(rx.rows)
     a, c = rx.rows, rx.cmin
     P = rx.prec.astype(float)
     between_rows = P @ (a[:, None] * P)  # rows of the steps between i and j in every order
@@ -218,12 +227,7 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None,
     before = np.where((P.T > 0) & rx.weighted[None, :], c[None, :], np.inf).min(axis=1)
     last = np.minimum(np.where(rx.weighted, c, np.inf), before + c)
     rounds = np.ceil(prefix_rows / S - 1e-9) * T + last
-    end = np.maximum(end, np.where(np.isfinite(rounds) & (prefix_rows > 0), rounds, 0.0))
-    if floor is not None:
-        end = np.maximum(end, floor)
-    for j in range(n):  # the index order is a topological order of prec
-        end[j] = max(end[j], float((end + edge[:, j]).max()))
-    state, held = states.solve(end), states.rho
+    start = np.maximum(end, np.where(np.isfinite(rounds) & (prefix_rows > 0), rounds, 0.0))
     # After step j: every descendant computes, and the descendants' rows beyond N - a_j are
     # written after j ends, S at a time; the part written last computes, then the last sink.
     # With j's replication bucket known, its own rows are at least that bucket's.
@@ -231,11 +235,19 @@ def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None,
     desc_c = P @ c
     finish = c + np.where(rx.sink, 0.0, c[rx.sink].min())
     last = np.where(rx.prec, finish[None, :], np.inf).min(axis=1)
-    extra = desc_rows[:, None] - (N - np.maximum(held, a[:, None]))
+    extra = desc_rows[:, None] - (N - np.maximum(states.rho, a[:, None]))
     rounds = np.ceil(np.maximum(extra, 0.0) / S)
     tail = np.where(extra > 0, np.maximum(desc_c[:, None], rounds * T + last[:, None]),
                     desc_c[:, None])
-    return _ceil(float((state + tail).min(axis=1).max())), state.min(axis=1)
+
+    def run(floor: np.ndarray | None) -> tuple[int, np.ndarray]:
+        end = start.copy() if floor is None else np.maximum(start, floor)
+        for j in range(n):  # the index order is a topological order of prec
+            end[j] = max(end[j], float((end + edge[:, j]).max()))
+        state = states.solve(end)
+        return _ceil(float((state + tail).min(axis=1).max())), state.min(axis=1)
+
+    return run
 
 
 class _States:
@@ -682,9 +694,21 @@ def window_bound(problem: Problem) -> int:
     fit N rows; the next such window starts T later. A dynamic programme over order prefixes
     finds the cheapest split of the network into windows, every order considered.
     """
-    rx = _relaxed(problem)
-    ends = np.zeros(len(rx.rows))
-    window = _window(problem, rx, _path(problem, rx)[1], ends=ends)
+    return _window_with_path(problem, _relaxed(problem), None)[1]
+
+
+def _window_with_path(problem: Problem, rx: _Relaxed, notes: list[str] | None
+                      ) -> tuple[int, int]:
+    """The path bound, and the window bound with the path recursion from its step ends."""
+    n = len(rx.rows)
+    if n > _MAX_PATH_STEPS and notes is not None:
+        notes.append(f"path bound skipped: {n} steps, more than its cap of {_MAX_PATH_STEPS}")
+    if n == 0 or n > _MAX_PATH_STEPS:
+        return 0, _window(problem, rx, np.zeros(n), notes)
+    model = _path_model(problem, rx)
+    path, end = model(None)
+    ends = np.zeros(n)
+    window = _window(problem, rx, end, notes, ends)
     if ends.any():  # the steps' ends it bounds, through the path bound's edges
-        window = max(window, _path(problem, rx, floor=ends)[0])
-    return window
+        window = max(window, model(ends)[0])
+    return path, window
