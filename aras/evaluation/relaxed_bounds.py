@@ -486,10 +486,8 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                     free = max(free, prefix_release(k, y, prefixes))
                 ys.append(y)
                 single.append(max(T, cost, T + free))
-        if not ys:
-            continue
         after = start + np.array(single)
-        if coupled is not None and k > 0:
+        if coupled is not None and k > 0 and ys:
             # Fact 5: with the group before this one known (j), the steps that group has
             # not finished when this group's last writes start leave this group its rows.
             least = np.full(len(ys), np.inf)
@@ -498,7 +496,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                 least = np.minimum(least, np.maximum(max(pj, float(head[k]), low_end[k])
                                                  + np.array(single), start_of[j] + z))
             after = np.maximum(after, least)
-        for y, t in zip(ys, after, strict=True):
+        for y, t in zip(ys, after, strict=True):  # (no ys: no pair term, nothing to add)
             if y == full:
                 best = min(best, float(t))
             else:
