@@ -175,14 +175,19 @@ def _ceil(x: float) -> int:
     return int(np.ceil(x - 1e-3 - 1e-10 * abs(x)))
 
 
+def _path_skipped(n: int, notes: list[str] | None) -> bool:
+    """True when the path bound does not run on ``n`` steps (noted when over its cap)."""
+    if n > _MAX_PATH_STEPS and notes is not None:
+        notes.append(f"path bound skipped: {n} steps, more than its cap of {_MAX_PATH_STEPS}")
+    return n == 0 or n > _MAX_PATH_STEPS
+
+
 def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None,
           floor: np.ndarray | None = None) -> tuple[int, np.ndarray]:
     """The path bound and, per step, a lower bound on the end of its compute (at least
     ``floor``, lower bounds on those ends found otherwise, e.g. by the window bound)."""
     n = len(rx.rows)
-    if n > _MAX_PATH_STEPS and notes is not None:
-        notes.append(f"path bound skipped: {n} steps, more than its cap of {_MAX_PATH_STEPS}")
-    if n == 0 or n > _MAX_PATH_STEPS:
+    if _path_skipped(n, notes):
         return 0, np.zeros(n)
     return _path_model(problem, rx)(floor)
 
@@ -440,6 +445,18 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
     into: list[list[tuple[int, float]]] = [[] for _ in masks]
     start_of = np.full(len(masks), np.inf)  # U: a lower bound on the start of the group after
     finish = np.full(len(masks), np.inf)  # the DP's bound on each ideal alone
+    def paired(k: int, start: float, targets: list[int], terms: np.ndarray) -> np.ndarray:
+        """``start + terms`` for the groups ``targets`` from ideal ``k`` (``terms``: their
+        single-group terms), raised by fact 5: with the group before (from ``j``) known, the
+        steps it has not finished when a group's last writes start leave that group its rows."""
+        if coupled is None or k == 0 or not targets:
+            return start + terms
+        least = np.full(len(targets), np.inf)
+        for j, pj in into[k]:
+            least = np.minimum(least, np.maximum(max(pj, float(head[k]), low_end[k]) + terms,
+                                                 start_of[j] + coupled.gain(j, k, targets)))
+        return np.maximum(start + terms, least)
+
     best = np.inf
     work = pairs = 0
     for k in range(len(masks)):
@@ -486,16 +503,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                     free = max(free, prefix_release(k, y, prefixes))
                 ys.append(y)
                 single.append(max(T, cost, T + free))
-        after = start + np.array(single)
-        if coupled is not None and k > 0 and ys:
-            # Fact 5: with the group before this one known (j), the steps that group has
-            # not finished when this group's last writes start leave this group its rows.
-            least = np.full(len(ys), np.inf)
-            for j, pj in into[k]:
-                z = coupled.gain(j, k, ys)
-                least = np.minimum(least, np.maximum(max(pj, float(head[k]), low_end[k])
-                                                 + np.array(single), start_of[j] + z))
-            after = np.maximum(after, least)
+        after = paired(k, start, ys, np.array(single))
         for y, t in zip(ys, after, strict=True):  # (no ys: no pair term, nothing to add)
             if y == full:
                 best = min(best, float(t))
@@ -505,14 +513,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             # y as the last group of the steps up to it (a schedule restricted to an ideal is
             # a schedule of that ideal alone): a bound on the end of its last step
             last = [y for y in groups if y != full]
-            done = start + np.array([compute(k, y, N) for y in last])
-            if coupled is not None and k > 0 and last:
-                least = np.full(len(last), np.inf)
-                for j, pj in into[k]:
-                    least = np.minimum(least, np.maximum(max(pj, float(head[k]), low_end[k]) + done
-                                                     - start, start_of[j]
-                                                     + coupled.gain(j, k, last)))
-                done = np.maximum(done, least)
+            done = paired(k, start, last, np.array([compute(k, y, N) for y in last]))
             for y, t in zip(last, done, strict=True):
                 finish[y] = min(finish[y], float(t))
     if ends is not None:
@@ -699,9 +700,7 @@ def _window_with_path(problem: Problem, rx: _Relaxed, notes: list[str] | None
                       ) -> tuple[int, int]:
     """The path bound, and the window bound with the path recursion from its step ends."""
     n = len(rx.rows)
-    if n > _MAX_PATH_STEPS and notes is not None:
-        notes.append(f"path bound skipped: {n} steps, more than its cap of {_MAX_PATH_STEPS}")
-    if n == 0 or n > _MAX_PATH_STEPS:
+    if _path_skipped(n, notes):
         return 0, _window(problem, rx, np.zeros(n), notes)
     model = _path_model(problem, rx)
     path, end = model(None)
