@@ -25,7 +25,7 @@ from aras.frontends.zoo import ZOO
 from aras.methods.configs import get_config
 from aras.methods.solve import METHODS, Status, check_options
 from aras.methods.solve import solve as run_solve
-from aras.model.errors import InputError
+from aras.model.errors import InputError, flag_names
 from aras.model.files import check_output_dir, check_output_file
 from aras.model.hardware import Hardware, load_hardware
 from aras.model.mapping import Problem, map_network
@@ -69,6 +69,9 @@ ContextOpt = Annotated[int | None, typer.Option(
     "--context", help="Decode: cached tokens the new token attends over (default 128).")]
 HardwareOpt = Annotated[str | None, typer.Option(
     "--hardware", "-H", help="Hardware TOML file or built-in name (aras, baseline).")]
+METHOD_HELP = (f"One of: {', '.join(METHODS)}; or a method of one's own: "
+               "package.module:function, file.py:function or an installed plugin's name "
+               "(docs/extending.md).")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")]
 
 
@@ -183,12 +186,18 @@ def networks_show(name: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt 
 @app.command("methods")
 def methods() -> None:
     """List the scheduling methods (--method), one line each."""
-    from aras.methods.solve import DESCRIPTIONS
+    from aras.methods.solve import DESCRIPTIONS, ENTRY_POINT_GROUP
+    from aras.model.plugins import entry_points
 
-    print_table(out, None, [("method", "l"), ("what it does", "l")],
-                [[m, DESCRIPTIONS.get(m, "")] for m in METHODS], wrap=(1,))
+    rows = [[m, DESCRIPTIONS.get(m, "")] for m in METHODS]
+    for name, ep in entry_points(ENTRY_POINT_GROUP).items():
+        if name not in METHODS:
+            dist = getattr(ep.dist, "name", None)
+            rows.append([name, f"{ep.value}" + (f" (installed with {dist})" if dist else "")])
+    print_table(out, None, [("method", "l"), ("what it does", "l")], rows, wrap=(1,))
     say(err, "milp and milp-full search up to --time-limit (default 60 s); the others are "
-             "constructive and ignore it")
+             "constructive and ignore it. --method also takes a method of one's own as "
+             "\"package.module:function\" or \"file.py:function\" (docs/extending.md)")
 
 
 @app.command()
@@ -200,7 +209,7 @@ def solve(
     phase: PhaseOpt = None,
     context: ContextOpt = None,
     method: Annotated[str, typer.Option("--method", "-m",
-                                        help=f"One of: {', '.join(METHODS)}.")] = "baseline",
+                                        help=METHOD_HELP)] = "baseline",
     time_limit: Annotated[float, typer.Option(
         "--time-limit", help="Seconds for the searching methods (milp, milp-full; the others "
                              "ignore it).")] = 60.0,
@@ -802,7 +811,10 @@ def main() -> None:
     """Console-script entry point: one-line errors and exit 2 for bad input."""
     try:
         # Without standalone mode click returns the code of typer.Exit instead of exiting.
-        rc = app(standalone_mode=False)
+        # Under flag_names, error messages of the package name flags (--time-limit), not
+        # Python arguments (time_limit).
+        with flag_names():
+            rc = app(standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except InputError as exc:

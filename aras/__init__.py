@@ -7,7 +7,8 @@ HuggingFace configs) -> ``evaluation/`` (evaluator, bounds, liveness) -> ``formu
 -> ``views/`` (Gantt, traces, plots) -> ``studies/`` (study files, runs, reports, the paper).
 
 Short public paths for research code, loaded lazily: ``from aras import solve, load_network,
-load_hardware, map_network, evaluate, Network, Schedule, Result``.
+load_hardware, map_network, evaluate, Network, Schedule, Result, register``
+(:func:`aras.register` makes a method of one's own known to ``solve`` and studies).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _PUBLIC = {
     "Network": "aras.model.network",
     "Schedule": "aras.model.schedule",
     "solve": "aras.methods.solve",
+    "register": "aras.methods.solve",
     "Result": "aras.methods.solve",
 }
 __all__ = sorted(_PUBLIC)

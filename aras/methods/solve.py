@@ -16,7 +16,7 @@ from typing import Any
 from aras.evaluation.bounds import Bounds, bounds
 from aras.evaluation.evaluator import Report, evaluate
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.limits import integer, number
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -80,14 +80,16 @@ MAX_WINDOW = 1 << 16
 MAX_SEED = (1 << 31) - 1  # HiGHS's random_seed is a C int
 
 
-def check_options(method: str | None, options: Mapping[str, Any],
+def check_options(method: str | Method | None, options: Mapping[str, Any],
                   names: Mapping[str, str] | None = None) -> None:
     """Check a solve's method and search options before any work (one-line errors).
 
-    The same checks serve ``aras solve`` (messages name the flags, ``--window``) and study
-    files (``names`` maps each option to its field, ``options.milp.window``). Options that are
-    absent or None are not checked; unknown keys are the caller's concern. ``method`` None
-    checks the options alone.
+    The same checks serve :func:`solve` (messages name its arguments, ``window``), ``aras
+    solve`` (under :func:`~aras.model.errors.flag_names` they name the flags, ``--window``)
+    and study files (``names`` maps each option to its field, ``options.milp.window``).
+    Options that are absent or None are not checked; unknown keys are the caller's concern.
+    ``method`` None checks the options alone; a method is resolved as :func:`resolve_method`
+    does (importing a ``"module:function"`` spec).
 
     Raises
     ------
@@ -96,14 +98,13 @@ def check_options(method: str | None, options: Mapping[str, Any],
         range or not finite, an unknown or unavailable solver.
     """
     def name(key: str) -> str:
-        return (names or {}).get(key, "--" + key.replace("_", "-"))
+        return (names or {}).get(key) or arg_name(key)
 
     def given(key: str) -> bool:
         return options.get(key) is not None
 
-    if method is not None and method not in METHODS:
-        raise InputError(f"{name('method')}: unknown method '{method}' (known: "
-                         f"{', '.join(METHODS)})")
+    if method is not None:
+        resolve_method(method, name("method"))
     if given("banks") and options["banks"] not in BANK_MODES:
         raise InputError(f"{name('banks')}: unknown bank mode {options['banks']!r} (known: "
                          f"{', '.join(BANK_MODES)})")
@@ -130,22 +131,203 @@ def check_options(method: str | None, options: Mapping[str, Any],
         if not isinstance(options["solver"], str):
             raise InputError(f"{name('solver')}: must be a solver name, got "
                              f"{options['solver']!r}")
-        if method is not None and method.startswith("milp"):
+        if isinstance(method, str) and method.startswith("milp"):
             from aras.methods.milp import _solver
 
             try:
                 _solver(options["solver"])
             except InputError as exc:
+                # aras.methods.milp names the flag; say it the caller's way
                 raise InputError(f"{name('solver')}: "
                                  f"{str(exc).removeprefix('--solver: ')}") from None
 
 
-def register(name: str, fn: Method, description: str | None = None) -> None:
-    """Register a method under ``name`` (used by extensions and formulations); without a
-    description, the first line of its docstring describes it."""
+# --------------------------------------------------------------------------- methods of one's own
+
+#: The methods this package ships; :func:`register` replaces one only when asked to.
+BUILTIN_METHODS = frozenset(METHODS)
+#: Entry-point group of methods that installed distributions provide.
+ENTRY_POINT_GROUP = "aras.methods"
+
+
+def register(name: str, fn: Method, description: str | None = None, *,
+             replace: bool = False) -> None:
+    """Make a method of one's own known by name to :func:`solve`, studies and ``aras``.
+
+    A method is a function ``fn(problem, **options) -> Schedule``. :func:`solve` calls it as
+    ``fn(problem, time_limit=..., banks=..., **options)``: ``time_limit`` in seconds or None
+    (a method that does not search may ignore it), ``banks`` the per-step Gbuffer bank choice
+    (``greedy``, ``exact`` or ``ilp``; :class:`~aras.methods.heuristics.engine.Builder`
+    applies it), and whatever keyword options the caller gave :func:`solve` (a study adds
+    ``threads`` and ``seed`` to searching methods). Accept ``**options`` so that options
+    meant for other methods do not break yours. :func:`solve` times the call, evaluates the
+    schedule with the package's evaluator and attaches the bounds; an exception becomes a
+    result with status ``error`` (an :class:`~aras.model.errors.InputError` is raised).
+
+    A registration lives in the process that made it. Worker processes of a study (spawned
+    or on a Dask cluster) import the function instead, by its ``"module:function"`` spec,
+    so ``fn`` must be defined at the top level of a module or of the running script (not a
+    lambda or a nested function) for a study to run it; :func:`solve` takes any callable.
+
+    Parameters
+    ----------
+    name
+        The method's name: no spaces, ``/`` or ``:`` (a colon marks a spec).
+    fn
+        The method.
+    description
+        One line for ``aras methods`` (default: the first line of ``fn``'s docstring).
+    replace
+        Allow replacing a built-in method (another registration of yours is replaced
+        without it).
+
+    Raises
+    ------
+    InputError
+        A malformed name, ``fn`` not callable, or a built-in name without ``replace``.
+
+    Examples
+    --------
+    >>> import aras
+    >>> from aras.methods.heuristics import aras as aras_method, jit
+    >>> def best_of(problem, banks="greedy", **options):
+    ...     '''The shorter of the aras and jit schedules.'''
+    ...     found = [aras_method(problem, banks=banks), jit(problem, banks=banks)]
+    ...     return min(found, key=lambda s: s.makespan)
+    >>> aras.register("best-of", best_of)
+    >>> problem = aras.map_network(aras.load_network("resnet50"), aras.load_hardware("aras"))
+    >>> aras.solve(problem, method="best-of").status.value
+    'feasible'
+    """
+    if not isinstance(name, str) or not name or any(c in name for c in ":/") \
+            or any(c.isspace() for c in name):
+        raise InputError(f"name: a method name is a non-empty string without spaces, '/' or "
+                         f"':', got {name!r}")
+    if not callable(fn):
+        raise InputError(f"fn: a method is a function (problem, **options) -> Schedule, got "
+                         f"{fn!r}")
+    if name in BUILTIN_METHODS and not replace and METHODS.get(name) is not fn:
+        raise InputError(f"name: '{name}' is a built-in method (replace=True replaces it)")
     METHODS[name] = fn
     doc = (fn.__doc__ or "").strip().splitlines()
     DESCRIPTIONS[name] = description or (doc[0] if doc else "")
+
+
+def known_methods() -> list[str]:
+    """Every method name :func:`resolve_method` takes: registered, then entry points."""
+    from aras.model.plugins import entry_points
+
+    return [*METHODS, *(n for n in entry_points(ENTRY_POINT_GROUP) if n not in METHODS)]
+
+
+def _label(fn: Method) -> str:
+    """The name of an unregistered function in results: its spec (the file's name only)."""
+    from pathlib import Path
+
+    from aras.model.plugins import object_spec
+
+    spec = object_spec(fn)
+    if spec is None:
+        return str(getattr(fn, "__qualname__", None) or repr(fn))
+    left, _, attr = spec.rpartition(":")
+    return f"{Path(left).name}:{attr}" if left.endswith(".py") else spec
+
+
+def resolve_method(method: str | Method, what: str | None = None,
+                   base: str | None = None) -> tuple[str, Method]:
+    """The name and function of a method given by name, spec or function.
+
+    Looked up in this order: a registered name (:data:`METHODS`, :func:`register`); a
+    ``"package.module:function"`` or ``"file.py:function"`` spec, imported (see
+    :func:`aras.model.plugins.import_object`); an entry point of the ``aras.methods`` group
+    of an installed distribution. A function is taken as it is.
+
+    Parameters
+    ----------
+    method
+        The name, spec or function.
+    what
+        How messages name the argument (default ``method``, ``--method`` under the CLI).
+    base
+        Directory of a relative ``file.py`` spec (default: the working directory).
+
+    Returns
+    -------
+    tuple
+        ``(name, function)``: a spec's name is the spec; an unregistered function's is
+        its ``module:function`` spec.
+
+    Raises
+    ------
+    InputError
+        An unknown name, a spec that does not import, or an object that is not callable.
+    """
+    from aras.model.plugins import entry_points, import_object, is_spec, load_entry_point
+
+    what = what or arg_name("method")
+    if callable(method):
+        named = next((n for n, f in METHODS.items() if f is method), None)
+        return named or _label(method), method
+    if not isinstance(method, str):
+        raise InputError(f"{what}: a method is a name, a \"module:function\" spec or a "
+                         f"function, got {method!r}")
+    if method in METHODS:
+        return method, METHODS[method]
+    if is_spec(method):
+        fn = import_object(method, what, base)
+    else:
+        ep = entry_points(ENTRY_POINT_GROUP).get(method)
+        if ep is None:
+            raise InputError(f"{what}: unknown method '{method}' (known: "
+                             f"{', '.join(known_methods())}; or a \"module:function\" spec)")
+        fn = load_entry_point(ep, what)
+    if not callable(fn):
+        raise InputError(f"{what}: '{method}' is a {type(fn).__name__}, not a method "
+                         "(a function (problem, **options) -> Schedule)")
+    return method, fn
+
+
+def method_spec(method: str | Method, what: str | None = None, base: str | None = None
+                ) -> tuple[str, str | None]:
+    """The name of a method and what another process imports to run it.
+
+    Studies hand this spec to their workers (spawned processes, Dask workers), which
+    resolve it with :func:`resolve_method` and so need no registration of their own.
+
+    Returns
+    -------
+    tuple
+        ``(name, spec)``: spec None for the built-in methods (every worker has them), the
+        ``"module:function"`` (or absolute ``"/path/file.py:function"``) of anything else.
+
+    Raises
+    ------
+    InputError
+        As :func:`resolve_method`, and for a function no other process can import: a
+        lambda, a nested function, or one defined in a REPL or notebook.
+    """
+    from pathlib import Path
+
+    from aras.model.plugins import entry_point_spec, entry_points, is_spec, object_spec
+
+    what = what or arg_name("method")
+    name, fn = resolve_method(method, what, base)
+    if name in BUILTIN_METHODS and METHODS.get(name) is fn:
+        return name, None
+    if isinstance(method, str) and is_spec(method):
+        left, _, attr = method.rpartition(":")
+        if left.endswith(".py") or "/" in left or "\\" in left:
+            path = Path(left).expanduser()
+            return name, f"{(Path(base or Path.cwd()) / path).resolve()}:{attr}"
+        return name, method
+    if isinstance(method, str) and method not in METHODS:
+        return name, entry_point_spec(entry_points(ENTRY_POINT_GROUP)[method])
+    spec = object_spec(fn)
+    if spec is None:
+        raise InputError(f"{what}: method '{name}' cannot be imported by worker processes "
+                         "(a lambda, a nested function, or defined in a REPL or notebook): "
+                         "define it at the top level of a module or script")
+    return name, spec
 
 
 @dataclass
@@ -210,7 +392,7 @@ class Result:
         return d
 
 
-def solve(problem: Problem, method: str = "baseline", time_limit: float | None = None,
+def solve(problem: Problem, method: str | Method = "baseline", time_limit: float | None = None,
           *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
           bank_time_limit: float = 10.0,
           progress: Callable[[dict[str, Any]], None] | None = None, **options: Any) -> Result:
@@ -221,7 +403,9 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     problem
         The mapped network (see :func:`aras.model.mapping.map_network`).
     method
-        A key of :data:`METHODS`.
+        A registered name (:data:`METHODS`, :func:`register`), a ``"package.module:function"``
+        or ``"file.py:function"`` spec, the name of an ``aras.methods`` entry point, or a
+        function ``(problem, **options) -> Schedule`` (see :func:`resolve_method`).
     time_limit
         Seconds for methods that search (ignored by the constructive ones).
     banks
@@ -247,10 +431,11 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     Raises
     ------
     InputError
-        When the method is unknown.
+        When the method is unknown or an option is invalid (the message names the argument).
     """
     # before any work, not inside a method after the bounds
     check_options(method, {"banks": banks, "time_limit": time_limit, **options})
+    method, run = resolve_method(method)
     if reuse:
         from aras.methods.reuse import check_reuse
 
@@ -269,7 +454,7 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         if progress is not None:
             options["progress"] = progress
     try:
-        sched = METHODS[method](problem, time_limit=time_limit, banks=step_banks, **options)
+        sched = run(problem, time_limit=time_limit, banks=step_banks, **options)
         if reuse:
             from aras.methods.reuse import apply_reuse
 

@@ -19,11 +19,13 @@ workers need nothing but the task. The parent process alone writes files.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import math
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -33,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.hardware import Hardware
 from aras.studies.study import SEARCHING, Study, Task
 
@@ -68,8 +70,10 @@ def run_task(task: Task | dict[str, Any]) -> dict[str, Any]:
         opts: dict[str, Any] = dict(t.options)
         if t.method in SEARCHING:
             opts.update(threads=t.threads, seed=t.seed)
-        res = solve(problem, method=t.method, time_limit=t.time_limit, banks=t.banks,
-                    weights=weights_for(problem.network), **opts)
+        # a method that is not built in is imported from its spec: this process (a spawned
+        # or Dask worker) never saw the study process's registrations
+        res = solve(problem, method=t.method_spec or t.method, time_limit=t.time_limit,
+                    banks=t.banks, weights=weights_for(problem.network), **opts)
         d = res.to_dict(problem)
         d.pop("milp", None)  # the per-window trace is in the schedule's extra
         rec.update({k: v for k, v in d.items() if k not in ("network", "hardware", "method")})
@@ -236,13 +240,13 @@ def _dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[Task, dict[str, A
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise InputError("--scheduler: Dask is not installed (pip install 'aras[dask]')"
-                         ) from None
+        raise InputError(f"{arg_name('scheduler')}: Dask is not installed (pip install "
+                         "'aras[dask]')") from None
     own = not isinstance(scheduler, Client)
     try:
         client = Client(scheduler, timeout=20) if own else scheduler
     except (OSError, TimeoutError) as exc:
-        raise InputError(f"--scheduler: cannot reach {scheduler}: {exc}") from None
+        raise InputError(f"{arg_name('scheduler')}: cannot reach {scheduler}: {exc}") from None
     try:
         futs = {client.submit(run_task, asdict(t), key=f"aras-{t.filename}", pure=False): t
                 for t in tasks}
@@ -260,8 +264,11 @@ def _dask(tasks: list[Task], scheduler: Any) -> Iterator[tuple[Task, dict[str, A
 
 def _header(t: Task) -> dict[str, Any]:
     """The fields every record of a task starts with."""
-    return {"task": t.id, "network": t.network, "hardware": t.variant, "method": t.method,
+    head = {"task": t.id, "network": t.network, "hardware": t.variant, "method": t.method,
             "time_limit": t.time_limit, "seed": t.seed, "banks": t.banks}
+    if t.method_spec is not None:
+        head["method_spec"] = t.method_spec
+    return head
 
 
 def _failed(t: Task, exc: BaseException) -> dict[str, Any]:
@@ -319,9 +326,21 @@ def run_study(study: Study, out_dir: str | Path, *, workers: int = 2,
     -------
     StudyRun
         Counts; ``interrupted`` when stopped by Ctrl-C or SIGTERM (what finished is kept).
+
+    Raises
+    ------
+    InputError
+        ``workers`` below 1, no Dask or no scheduler at that address.
+    RuntimeError
+        Local workers and a call from the top level of a script that is not under
+        ``if __name__ == "__main__":``. The workers are spawned processes, and each one
+        runs the script's top level again on start (see :mod:`multiprocessing`'s "safe
+        importing of main module"), so the call must be under that guard.
     """
     if workers < 1:
-        raise InputError(f"--workers: must be >= 1, got {workers}")
+        raise InputError(f"{arg_name('workers')}: must be >= 1, got {workers}")
+    if scheduler is None:
+        _check_main_guard()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _record_spec(study, out)
@@ -353,6 +372,68 @@ def run_study(study: Study, out_dir: str | Path, *, workers: int = 2,
         writer.close()
         signal.signal(signal.SIGTERM, old)
     return run
+
+
+def _check_main_guard() -> None:
+    """Refuse, before any work, a local run that its own worker processes would repeat.
+
+    A spawned worker starts by running the parent's main script again as ``__mp_main__``;
+    a study started from the script's top level without the ``__name__`` guard would start
+    again in every worker (which multiprocessing then stops with a long error per worker,
+    and every task of the study is recorded as failed). Found here by the call stack: the
+    main script's top-level frame, and whether the statement it is executing sits under an
+    ``if`` that tests ``__name__``.
+    """
+    import inspect
+
+    frame = inspect.currentframe()
+    top = None
+    while frame is not None:
+        if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") in (
+                "__main__", "__mp_main__"):
+            top = frame
+        frame = frame.f_back
+    if top is None:
+        return
+    fix = ("put the study under `if __name__ == \"__main__\":` (spawned worker processes run "
+           "the script's top level again)")
+    script = top.f_code.co_filename
+    if top.f_globals["__name__"] == "__mp_main__":
+        # this process is a worker starting up: stop before it touches the results
+        raise RuntimeError(f"run_study: {script} runs a study at its top level; {fix}")
+    main = sys.modules.get("__main__")
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None)
+    if spec_name is not None and (spec_name == "__main__" or spec_name.endswith(".__main__")):
+        return  # multiprocessing does not run a package's __main__ again in its workers
+    main_file = getattr(main, "__file__", None)
+    if not main_file or Path(main_file).resolve() != Path(script).resolve():
+        return  # python -c, a REPL or a notebook: the workers run nothing of it
+    try:
+        tree = ast.parse(Path(script).read_text(), script)
+    except (OSError, SyntaxError, ValueError):
+        return
+    if not _under_name_guard(tree.body, top.f_lineno):
+        raise RuntimeError(f"run_study: called from the top level of {script} (line "
+                           f"{top.f_lineno}); {fix}")
+
+
+def _under_name_guard(body: list[Any], line: int) -> bool:
+    """Whether ``line`` is inside an ``if`` whose test reads ``__name__``."""
+    for node in body:
+        end = getattr(node, "end_lineno", None) or node.lineno
+        if not node.lineno <= line <= end:
+            continue
+        if isinstance(node, ast.If) and any(isinstance(n, ast.Name) and n.id == "__name__"
+                                            for n in ast.walk(node.test)):
+            return True
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list) and _under_name_guard(inner, line):
+                return True
+        for case in getattr(node, "cases", []):  # match statements
+            if _under_name_guard(case.body, line):
+                return True
+    return False
 
 
 def _term_as_interrupt() -> Any:

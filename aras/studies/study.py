@@ -12,7 +12,8 @@ Study file format::
     networks = ["resnet50", "nets/my.json",   # built-in names or files (relative to this file):
                 {network = "model.onnx", tokens = 128, name = "minilm-128"},  # with options
                 {network = "llama.config.json", phase = "decode", context = 2048}]
-    methods = ["baseline", "aras", "milp"]
+    methods = ["baseline", "aras", "milp",    # names, or methods of one's own:
+               "mypkg.heuristics:greedy2", "my_method.py:run"]  # file relative to this file
     time_limits = [30]                  # seconds, searching methods only (default [60])
     seeds = [0]                         # searching methods only (default [0])
     banks = "greedy"                    # Gbuffer bank choice for every method
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aras.model.errors import InputError
+from aras.model.errors import InputError, flag_names
 from aras.model.files import read_toml
 from aras.model.hardware import ARAS_BANKS, BASELINE_BANKS, Hardware, load_hardware
 from aras.model.limits import number
@@ -80,7 +81,11 @@ class Task:
     hardware
         Every hardware parameter of the variant (so a worker needs no file).
     method
-        A key of :data:`aras.methods.solve.METHODS`.
+        The method's name: a key of :data:`aras.methods.solve.METHODS`, an entry point's name
+        or a ``"module:function"`` spec.
+    method_spec
+        What a worker imports to run the method (:func:`aras.methods.solve.method_spec`):
+        None for the built-in methods.
     time_limit, seed
         For searching methods; None for the constructive ones.
     banks, threads
@@ -101,6 +106,7 @@ class Task:
     threads: int = 1
     options: dict[str, Any] = field(default_factory=dict)
     network_options: dict[str, Any] = field(default_factory=dict)
+    method_spec: str | None = None
 
     @property
     def filename(self) -> str:
@@ -229,7 +235,10 @@ def _networks(data: dict[str, Any], p: Path, w: str
             raise InputError(f"{where}: '{n}' is neither a built-in network "
                              f"({', '.join(known_names())}) nor a file")
         try:
-            loaded = load_network(spec, **opts)  # validates now, not in a worker an hour later
+            # validates now, not in a worker an hour later; messages name the file's keys
+            # (tokens), not the CLI's flags, even under `aras study`
+            with flag_names(False):
+                loaded = load_network(spec, **opts)
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
         shown = label or (n if builtin and not opts else loaded.name)
@@ -304,13 +313,19 @@ def _variants(data: dict[str, Any], p: Path, w: str
     return variants, base_variant, sweeps
 
 
-def load_study(path: str | Path) -> Study:
+def load_study(path: str | Path, *, methods: list[Any] | None = None) -> Study:
     """Read and validate a study file.
 
     Parameters
     ----------
     path
         A TOML study file (format in this module's docstring).
+    methods
+        Replaces the file's ``methods``: names, ``"module:function"`` specs (a relative
+        ``file.py`` from the working directory) or functions defined at the top level of a
+        module or script, as :func:`aras.methods.solve.method_spec` takes them. Worker
+        processes import every method that is not built in, so a method registered with
+        :func:`aras.register` reaches them as its function's spec.
 
     Returns
     -------
@@ -322,7 +337,7 @@ def load_study(path: str | Path) -> Study:
     InputError
         On a missing or malformed file or any invalid field (the message names it).
     """
-    from aras.methods.solve import BANK_MODES, METHODS, check_options
+    from aras.methods.solve import BANK_MODES, check_options, method_spec
 
     p = Path(path)
     data = read_toml(p, "study")
@@ -342,13 +357,18 @@ def load_study(path: str | Path) -> Study:
 
     networks = _networks(data, p, w)
 
-    methods = _list(data, "methods", w)
-    for i, m in enumerate(methods):
-        if not isinstance(m, str) or m not in METHODS:
-            raise InputError(f"{w}: methods[{i}]: unknown method {m!r} "
-                             f"(known: {', '.join(METHODS)})")
-    if len(set(methods)) != len(methods):
-        raise InputError(f"{w}: methods: a method is listed twice")
+    # Each method is resolved (a spec imported) now, and carried to the workers as a spec
+    # they import, since a registration made in this process does not reach them.
+    if methods is None:
+        specs = [method_spec(m, f"{w}: methods[{i}]", str(p.parent))
+                 for i, m in enumerate(_list(data, "methods", w))]
+    else:
+        if not isinstance(methods, (list, tuple)) or not methods:
+            raise InputError(f"methods: a non-empty list of methods, got {methods!r}")
+        specs = [method_spec(m, f"methods[{i}]") for i, m in enumerate(methods)]
+    spec_of = dict(specs)
+    if len(spec_of) != len(specs):
+        raise InputError(f"{w if methods is None else 'methods'}: a method is listed twice")
     # Every option is checked as `aras solve` checks its flags (the same function), so that
     # no task fails an hour later on a value the file could have been refused for now.
     time_limits = _list(data, "time_limits", w, [60])
@@ -381,18 +401,18 @@ def load_study(path: str | Path) -> Study:
     tasks: list[Task] = []
     for net, spec, net_opts in networks:
         for vname, params in variants.items():
-            for m in methods:
+            for m, mspec in spec_of.items():
                 opts = dict(options.get(m, {}))
                 if m in SEARCHING:
                     for t in time_limits:
                         for s in seeds:
                             tasks.append(Task(f"{net}/{vname}/{m}/t{_value_name(float(t))}/s{s}",
                                               net, spec, vname, params, m, float(t), s, banks,
-                                              threads, opts, net_opts))
+                                              threads, opts, net_opts, mspec))
                 else:
                     tasks.append(Task(f"{net}/{vname}/{m}", net, spec, vname, params, m,
                                       banks=banks, threads=threads, options=opts,
-                                      network_options=net_opts))
+                                      network_options=net_opts, method_spec=mspec))
     # Longest first: searching tasks take their whole time limit, so starting them
     # early keeps the workers busy to the end (a classic LPT order).
     tasks.sort(key=lambda t: -(t.time_limit or 0.0))
