@@ -350,7 +350,7 @@ def test_two_inferences_per_period(tmp_path) -> None:
             PeriodicSchedule.from_dict({**d, "inferences": bad})
     with pytest.raises(InputError, match="resident"):
         PeriodicSchedule.from_dict({**d, "resident": ["c1"]})
-    with pytest.raises(InputError, match="--resident"):
+    with pytest.raises(InputError, match="^resident: resident layers"):  # the argument
         solve_steady(p, "baseline", "auto", inferences=2)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name, using_flags
 from aras.model.files import read_json
 from aras.model.limits import MAX_DIM, MAX_ELEMENTS, MAX_TOKENS
 from aras.model.network import Network
@@ -28,21 +28,25 @@ def known_names() -> list[str]:
 def _check_options(what: str, allowed: tuple[str, ...], options: dict[str, Any]) -> None:
     given = sorted(k for k, v in options.items() if v is not None and k not in allowed)
     if given:
-        flag = "--" + given[0].replace("_", "-")
-        raise InputError(f"{flag}: does not apply to {what}"
-                         + (f" (it takes: {', '.join('--' + a.replace('_', '-') for a in allowed)})"
+        raise InputError(f"{_name(given[0])}: does not apply to {what}"
+                         + (f" (it takes: {', '.join(_name(a) for a in allowed)})"
                             if allowed else ""))
+
+
+def _name(key: str) -> str:
+    """An option in messages: the argument, or the flag under the CLI (``--input-shape``)."""
+    return arg_name(key, "--input-shape" if key == "input_shapes" else None)
 
 
 def check_options(tokens: Any = None, input_shapes: Any = None, phase: Any = None,
                   context: Any = None, *, names: dict[str, str] | None = None) -> None:
     """Check the shaping options' types and sizes, whatever the network (one-line errors).
 
-    ``names`` says how to call each option in messages (default: its command-line flag).
+    ``names`` says how to call each option in messages (default: the argument, or its
+    command-line flag under the CLI).
     """
     def name(key: str) -> str:
-        flag = "--input-shape" if key == "input_shapes" else "--" + key
-        return (names or {}).get(key, flag)
+        return (names or {}).get(key) or _name(key)
 
     for key, v in (("tokens", tokens), ("context", context)):
         if v is None:
@@ -172,5 +176,6 @@ def network_from_source(source: Any, where: str = "network_source") -> Network |
     if isinstance(shapes, dict):
         opts["input_shapes"] = {k: tuple(v) for k, v in shapes.items()}
     if "path" in source and not source.get("name") and not Path(spec).is_file():
-        raise InputError(f"the schedule's network file {spec} is not here: pass --network FILE")
+        raise InputError(f"the schedule's network file {spec} is not here"
+                         + (": pass --network FILE" if using_flags() else ""))
     return load_network(spec, **opts)

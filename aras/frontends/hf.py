@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aras.frontends.builders import DecoderShape, bert_encoder, decoder, linear
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.files import read_json
 from aras.model.network import Network, NetworkBuilder
 
@@ -82,9 +82,9 @@ def _arch(cfg: dict[str, Any]) -> str:
 def _length(value: int | None, key: str, default: int, limit: int | None, where: str) -> int:
     n = default if value is None else value
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise InputError(f"--{key}: must be a positive integer, got {n!r}")
+        raise InputError(f"{arg_name(key)}: must be a positive integer, got {n!r}")
     if limit is not None and n > limit:
-        raise InputError(f"--{key} {n}: {where} allows at most {limit} positions")
+        raise InputError(f"{arg_name(key)}: {where} allows at most {limit} positions, got {n}")
     return n
 
 
@@ -120,12 +120,12 @@ def from_config(cfg: Any, *, name: str, phase: str | None = None, tokens: int | 
     if not isinstance(mt, str):
         raise InputError(f"{w}: missing key 'model_type'")
     if phase not in (None, "prefill", "decode"):
-        raise InputError(f"--phase: must be 'prefill' or 'decode', got {phase!r}")
+        raise InputError(f"{arg_name('phase')}: must be 'prefill' or 'decode', got {phase!r}")
     arch = _arch(cfg)
     if mt in ENCODERS:
         if phase == "decode" or context is not None:
-            raise InputError(f"{w}: '{mt}' is an encoder: it has no decode phase (--phase, "
-                             "--context are for decoders)")
+            raise InputError(f"{w}: '{mt}' is an encoder: it has no decode phase "
+                             f"({arg_name('phase')}, {arg_name('context')} are for decoders)")
         hidden = _int(cfg, "hidden_size", w)
         heads = _int(cfg, "num_attention_heads", w)
         layers = _int(cfg, "num_hidden_layers", w)
@@ -180,11 +180,12 @@ def from_config(cfg: Any, *, name: str, phase: str | None = None, tokens: int | 
     ph = phase or "prefill"
     if ph == "prefill":
         if context is not None:
-            raise InputError("--context is for --phase decode")
+            raise InputError(f"{arg_name('context')}: only for the decode phase")
         n = _length(tokens, "tokens", DEFAULT_TOKENS, lim, w)
         return decoder(name, shape, phase="prefill", tokens=n, prefix=prefix)
     if tokens is not None:
-        raise InputError("--tokens is the prefill length; decode takes --context")
+        raise InputError(f"{arg_name('tokens')}: the prefill length; decode takes "
+                         f"{arg_name('context')}")
     ctx = _length(context, "context", DEFAULT_TOKENS, None if lim is None else lim - 1, w)
     return decoder(name, shape, phase="decode", context=ctx, prefix=prefix)
 

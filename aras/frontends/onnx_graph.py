@@ -45,7 +45,7 @@ from aras.frontends.onnx_static import (
     _static,
     parse_shape,
 )
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.network import Network, Op, infer_shape, make_op, matmul_macs
 
 __all__ = ["OPS", "VIEWS", "load_onnx", "parse_shape"]
@@ -138,7 +138,7 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
     src = str(p)
     if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int)
                                or tokens <= 0):
-        raise InputError(f"--tokens: must be a positive integer, got {tokens!r}")
+        raise InputError(f"{arg_name('tokens')}: must be a positive integer, got {tokens!r}")
     model = _read(p)
     g0 = model.graph
     init = {t.name for t in g0.initializer}

@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name, using_flags
 from aras.model.limits import MAX_ELEMENTS
 
 __all__ = ["DEFAULT_TOKENS", "parse_shape"]
@@ -41,7 +41,7 @@ def parse_shape(text: str) -> tuple[str, tuple[int, ...]]:
     except ValueError:
         shape = ()
     if not sep or not name or not shape or min(shape) <= 0:
-        raise InputError(f"--input-shape: expected NAME=DxDx... with positive integers, got "
+        raise InputError(f"{_shapes_name()}: expected NAME=DxDx... with positive integers, got "
                          f"{text!r}")
     return name, shape
 
@@ -82,6 +82,21 @@ def _read(path: Path) -> Any:
 DEFAULT_TOKENS = 128
 
 
+def _shapes_name() -> str:
+    return arg_name("input_shapes", "--input-shape")
+
+
+def _shape_hint(name: str, dims: list[str]) -> str:
+    """How to give an input's shape: ``--input-shape x=1xN`` or ``input_shapes={'x': ...}``."""
+    if using_flags():
+        return f"--input-shape {name}={'x'.join(dims)}"
+    return f"input_shapes={{'{name}': ({', '.join(dims)})}}"
+
+
+def _tokens_hint() -> str:
+    return "--tokens N" if using_flags() else "tokens=N"
+
+
 def _fix_inputs(model: Any, src: str, init: set[str],
                 input_shapes: dict[str, tuple[int, ...]], tokens: int | None,
                 notes: list[str] | None = None) -> dict[str, tuple[int, ...]]:
@@ -96,20 +111,20 @@ def _fix_inputs(model: Any, src: str, init: set[str],
     names = {i.name for i in real}
     unknown = sorted(set(input_shapes) - names)
     if unknown:
-        raise InputError(f"--input-shape: the model has no input '{unknown[0]}' (inputs: "
+        raise InputError(f"{_shapes_name()}: the model has no input '{unknown[0]}' (inputs: "
                          f"{', '.join(sorted(names))})")
     shapes: dict[str, tuple[int, ...]] = {}
     for inp in real:
         tt = inp.type.tensor_type
         if (not inp.type.HasField("tensor_type") or not tt.HasField("shape")) \
                 and inp.name not in input_shapes:
-            raise InputError(f"{src}: input '{inp.name}' has no shape: pass --input-shape "
-                             f"{inp.name}=DxD...")
+            raise InputError(f"{src}: input '{inp.name}' has no shape: pass "
+                             f"{_shape_hint(inp.name, ['D', 'D', '...'])}")
         dims = list(tt.shape.dim) if tt.HasField("shape") else []
         if inp.name in input_shapes:
             shape = input_shapes[inp.name]
             if dims and len(shape) != len(dims):
-                raise InputError(f"--input-shape {inp.name}: rank {len(shape)}, the model's "
+                raise InputError(f"{_shapes_name()} {inp.name}: rank {len(shape)}, the model's "
                                  f"input has rank {len(dims)}")
         else:
             shape_l = []
@@ -126,12 +141,12 @@ def _fix_inputs(model: Any, src: str, init: set[str],
                     if notes is not None:
                         notes.append(f"input '{inp.name}': sequence dimension "
                                      f"'{d.dim_param or '?'}' set to {DEFAULT_TOKENS} tokens "
-                                     "(--tokens N to change)")
+                                     f"({_tokens_hint()} to change)")
                 else:
                     sym = d.dim_param or "?"
                     raise InputError(f"{src}: input '{inp.name}' has a symbolic dimension "
-                                     f"{k} ('{sym}'): pass --tokens N or --input-shape "
-                                     f"{inp.name}=" + "x".join(["1"] + ["N"] * (len(dims) - 1)))
+                                     f"{k} ('{sym}'): pass {_tokens_hint()} or "
+                                     + _shape_hint(inp.name, ["1"] + ["N"] * (len(dims) - 1)))
             shape = tuple(shape_l)
         if math.prod(shape) > MAX_ELEMENTS:
             raise InputError(f"{src}: input '{inp.name}' of shape {'x'.join(map(str, shape))} "
@@ -178,7 +193,7 @@ class _Graph:
         if s is None:
             raise InputError(f"{self.src}: shape inference left tensor '{name}' (output of "
                              f"{node.op_type} node '{node.name}') without a static shape; "
-                             "fix the symbolic inputs with --input-shape")
+                             f"fix the symbolic inputs with {_shapes_name()}")
         return s
 
     def values(self, name: str) -> tuple[str, np.ndarray] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.hardware import Hardware, aras_hardware, baseline_hardware
 
 
@@ -40,6 +40,6 @@ CONFIGS: dict[str, Config] = {
 def get_config(name: str) -> Config:
     """A configuration by name, or a one-line error."""
     if name not in CONFIGS:
-        raise InputError(f"--config: unknown configuration '{name}' (known: "
+        raise InputError(f"{arg_name('config')}: unknown configuration '{name}' (known: "
                          f"{', '.join(CONFIGS)})")
     return CONFIGS[name]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.hardware import Hardware
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -115,9 +115,9 @@ def check_reuse(hw: Hardware, centers: tuple[int, ...] = CENTERS) -> None:
     """
     top = (1 << hw.weight_bits) - 1
     if max(centers) > top:
-        raise InputError(f"--reuse: the candidate centers {', '.join(map(str, centers))} are "
-                         f"INT8 codes; hardware.weight_bits = {hw.weight_bits} has codes "
-                         f"0..{top}")
+        raise InputError(f"{arg_name('reuse')}: the candidate centers "
+                         f"{', '.join(map(str, centers))} are INT8 codes; "
+                         f"hardware.weight_bits = {hw.weight_bits} has codes 0..{top}")
 
 
 def apply_reuse(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStats] | None = None,

@@ -13,7 +13,7 @@ from aras.evaluation.periodic import PeriodicReport, evaluate_periodic
 from aras.evaluation.periodic_bounds import PeriodicBounds, periodic_bounds
 from aras.methods.heuristics import aras, baseline, jit
 from aras.methods.heuristics.steady import shortest_period, steady, tile
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.limits import integer, number
 from aras.model.mapping import Problem, map_network
 from aras.model.periodic import MAX_INFERENCES, PeriodicSchedule, repeat_network
@@ -23,15 +23,17 @@ from aras.model.periodic import MAX_INFERENCES, PeriodicSchedule, repeat_network
 STEADY_METHODS = ("baseline", "aras", "jit", "milp")
 
 
-def check_resident_option(value: Any, where: str = "--resident") -> str | float:
+def check_resident_option(value: Any, where: str | None = None) -> str | float:
     """``none``, ``auto`` or a share of the rows in 0..1 (a string from the command line is
     read as a number when it is one).
 
     Raises
     ------
     InputError
-        Naming ``where`` for anything else (NaN and infinities included).
+        Naming ``where`` (default ``resident``, ``--resident`` under the CLI) for anything
+        else (NaN and infinities included).
     """
+    where = where or arg_name("resident")
     if value in ("none", "auto"):
         return str(value)
     if isinstance(value, str):
@@ -164,22 +166,24 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
         An unknown method, resident choice or bank mode, before any work.
     """
     if method not in STEADY_METHODS:
-        raise InputError(f"--method: no steady-state version of '{method}' (known: "
+        raise InputError(f"{arg_name('method')}: no steady-state version of '{method}' (known: "
                          f"{', '.join(STEADY_METHODS)})")
     if banks not in ("greedy", "exact", "ilp"):
-        raise InputError(f"--banks: steady-state schedules take greedy, exact or ilp banks, "
-                         f"got {banks!r}")
+        raise InputError(f"{arg_name('banks')}: steady-state schedules take greedy, exact or "
+                         f"ilp banks, got {banks!r}")
     res = check_resident_option(resident)
-    m = integer(inferences, "--inferences-per-period", lo=1, hi=MAX_INFERENCES)
+    m = integer(inferences, arg_name("inferences", "--inferences-per-period"), lo=1,
+                hi=MAX_INFERENCES)
     if m > 1 and res != "none":
-        raise InputError("--resident: resident layers are only defined with one inference "
-                         "per period")
+        raise InputError(f"{arg_name('resident')}: resident layers are only defined with one "
+                         "inference per period")
     if weights is None:
         weights = problem.network.codes
-    number(omega, "--write-weight", lo=0)
-    number(time_limit, "--time-limit", lo=0, lo_open=True)
+    number(omega, arg_name("omega", "--write-weight"), lo=0)
+    number(time_limit, arg_name("time_limit"), lo=0, lo_open=True)
     if method == "milp" and m > 1:
-        raise InputError("--inferences-per-period: milp schedules one inference per period")
+        raise InputError(f"{arg_name('inferences', '--inferences-per-period')}: milp schedules "
+                         "one inference per period")
     repeated = (map_network(repeat_network(problem.network, m), problem.hardware) if m > 1
                 else problem)
     b = periodic_bounds(repeated)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from aras.model.bandwidth import Bandwidth
 from aras.model.banks import min_capacity_cover, smallest_fit
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.mapping import Problem, Step
 from aras.model.schedule import Schedule, ScheduledStep, WriteLog
 
@@ -81,7 +81,7 @@ class Builder:
 
                 got = select_banks(hw, *key)
             else:
-                raise InputError(f"--banks: unknown bank mode '{self.bank_mode}' "
+                raise InputError(f"{arg_name('banks')}: unknown bank mode '{self.bank_mode}' "
                                  "(known: greedy, exact, ilp)")
             assert got is not None, "map_network checks every step fits the Gbuffer"
             self._banks[key] = got

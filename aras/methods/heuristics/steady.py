@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from aras.methods.heuristics.engine import Builder
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.mapping import Problem
 from aras.model.periodic import PeriodicSchedule
 
@@ -408,8 +408,8 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
                                for x in local.steps if x.apu_rows}))
         cands.append((problem, {s.index: 1 for s in problem.weighted_steps}))
     else:
-        raise InputError(f"--method: no steady-state version of '{method}' (known: baseline, "
-                         "aras, jit)")
+        raise InputError(f"{arg_name('method')}: no steady-state version of '{method}' (known: "
+                         "baseline, aras, jit)")
     if resident == "auto":
         shares: tuple[float, ...] = AUTO_SHARES
     elif resident == "none":
@@ -418,8 +418,8 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
             and 0 <= resident <= 1:
         shares = (float(resident),)
     else:
-        raise InputError(f"--resident: none, auto or a share of the rows in 0..1, got "
-                         f"{resident!r}")
+        raise InputError(f"{arg_name('resident')}: none, auto or a share of the rows in 0..1, "
+                         f"got {resident!r}")
     if copies > 1:
         if repeated is None or shares != (0.0,):
             raise InputError("steady state: several inferences per period need the repeated "
