@@ -106,7 +106,7 @@ class Report:
 def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStats] | None = None,
              weights: Mapping[str, np.ndarray] | None = None, zero_code: int | None = None,
              seed: int = 0, endurance: float | None = None,
-             realtime_inf_s: float | None = None) -> Report:
+             realtime_inf_s: float | None = None, rules: Any = None) -> Report:
     """Validate and cost a schedule.
 
     Parameters
@@ -141,6 +141,9 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     """
     idx = _Index(problem, sched)
     violations = _validate(idx)
+    for r in rules or []:  # TEMP (lead): replaced by the rules helper's implementation
+        for msg in r.check(problem, sched):
+            violations.append(Violation(r.name, str(msg)))
     rep = Report(valid=not violations, violations=violations)
     if violations:
         return rep
