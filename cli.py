@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from aras.evaluation.bounds import bounds as compute_bounds
@@ -34,6 +35,8 @@ from aras.model.network import Network
 from aras.model.schedule import Schedule
 from aras.views.reports import ms, print_periodic, print_report
 from aras.views.terminal import SolveProgress, print_markdown, print_table, say
+from formulations.families import families_from
+from formulations.framework import Objective
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Offline schedules of the ARAS ReRAM PIM accelerator.")
@@ -246,6 +249,15 @@ def solve(
         "--inferences-per-period", help="--steady-state: inferences in one period (1..64); "
                                         "more than one lets write rounds span inferences.")
     ] = 1,
+    family: Annotated[list[str] | None, typer.Option(
+        "--family", help="A constraint family to add, as 'NAME key=value ...' (e.g. "
+                         "'write_cap rows=100', 'replication_cap layer=conv1 "
+                         "max_replication=2', or 'package.module:factory ...'); repeatable. "
+                         "MILP methods state it, every method keeps its rule.")] = None,
+    objective: Annotated[str | None, typer.Option(
+        "--objective", help="What to minimise: 'makespan' (default), a weighted sum "
+                            "'makespan + 0.01*cells_written', or an order "
+                            "'makespan > rows_written'.")] = None,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
@@ -268,6 +280,8 @@ def solve(
     check_options(method, dict(banks=banks, time_limit=time_limit, threads=threads, seed=seed,
                                gap=gap, window=window, overlap=overlap,
                                window_time=window_time, solver=solver))
+    family_specs = [_family_spec(f) for f in family or []]
+    obj = Objective.parse(objective, "--objective") if objective is not None else None
     if output is not None:
         check_output_file(output, "--output")
     if dump_model is not None:
@@ -280,6 +294,10 @@ def solve(
     else:
         p = _problem(network, hardware, **net_opts)
     weights = weights_for(p.network)
+    try:
+        fams = families_from(family_specs, p) if family_specs else None
+    except InputError as exc:
+        raise InputError(f"--family: {str(exc).removeprefix('families: ')}") from None
     milp_opts: dict[str, Any] = {}
     if method.startswith("milp"):
         milp_opts = dict(solver=solver, threads=threads, seed=seed, gap=gap, window=window,
@@ -288,7 +306,8 @@ def solve(
     with SolveProgress(err, method, lambda c: p.hardware.seconds(c) * 1e3,
                        enabled=not (quiet or json_)) as live:
         res = run_solve(p, method=method, time_limit=time_limit, banks=banks, reuse=reuse,
-                        weights=weights, progress=live.update, **milp_opts)
+                        weights=weights, progress=live.update, families=fams,
+                        objective=obj, **milp_opts)
     if output is not None and res.schedule is not None:
         res.schedule.save(output)
     d = res.to_dict(p)
@@ -298,7 +317,7 @@ def solve(
         print_report(out, f"{p.network.name} / {method} on '{p.hardware.name}': {res.status.value}",
                       d, p.hardware)
         for m in res.messages:
-            err.print(f"[yellow]note:[/] {m}")
+            err.print(f"[yellow]note:[/] {escape(m)}")
         if output is not None and res.schedule is not None:
             err.print(f"schedule written to {output}")
     if res.status in (Status.INFEASIBLE, Status.ERROR):
@@ -306,6 +325,27 @@ def solve(
             for v in res.report.violations:
                 err.print(f"  {v}")
         raise typer.Exit(1)
+
+
+def _family_spec(text: str) -> dict[str, Any]:
+    """``--family 'NAME key=value ...'`` as a family table (values: int, float or text)."""
+    words = text.split()
+    if not words:
+        raise InputError("--family: expected 'NAME key=value ...', got an empty value")
+    spec: dict[str, Any] = {"family": words[0]}
+    for w in words[1:]:
+        key, eq, value = w.partition("=")
+        if not eq or not key:
+            raise InputError(f"--family: expected key=value after the family name, got {w!r}")
+        v: Any = value
+        for cast in (int, float):
+            try:
+                v = cast(value)
+                break
+            except ValueError:
+                continue
+        spec[key] = v
+    return spec
 
 
 def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], method: str,
@@ -488,7 +528,7 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
                 [("bound", "l"), ("cycles", "r"), ("ms", "r")],
                 [[k, f"{v:,}", ms(v, p.hardware)] for k, v in b.to_dict().items()])
     for note in b.notes:
-        err.print(f"[yellow]note:[/] {note}")
+        err.print(f"[yellow]note:[/] {escape(note)}")
 
 
 @app.command()

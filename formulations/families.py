@@ -315,7 +315,7 @@ class ReplicationCap(Family):
             raise InputError(f"max_replication: must be an integer >= 1, got "
                              f"{max_replication!r}")
         self.layer, self.max_replication = layer, max_replication
-        self.name = f"replication_cap[{layer}]"
+        self.name = f"replication_cap({layer})"
 
     def layers(self) -> list[str]:
         return [self.layer]
@@ -428,7 +428,7 @@ class WriteCap(Family):
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
             raise InputError(f"rows: must be an integer >= 1, got {rows!r}")
         self.rows = rows
-        self.name = f"write_cap[{rows}]"
+        self.name = f"write_cap({rows})"
 
     def tighten(self, problem: Problem) -> Problem:
         return hardware_with_write_cap(problem, self.rows)
@@ -461,7 +461,7 @@ class WritePowerCap(WriteCap):
             raise InputError(f"watts: must be a finite number > 0, got {watts!r}")
         self.watts, self.level_steps_per_cell = float(watts), float(level_steps_per_cell)
         self.rows = 0
-        self.name = f"write_power_cap[{watts:g} W]"
+        self.name = f"write_power_cap({watts:g} W)"
 
     def row_power_w(self, problem: Problem) -> float:
         """Power of one APU row's write in watts."""
@@ -494,7 +494,7 @@ class RowsWrittenCap(Family):
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
             raise InputError(f"rows: must be an integer >= 0, got {rows!r}")
         self.rows = rows
-        self.name = f"rows_written_cap[{rows}]"
+        self.name = f"rows_written_cap({rows})"
 
     def build(self, ctx: ModelContext) -> None:
         ctx.add("rows_written_cap", pyo.Constraint(

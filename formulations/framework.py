@@ -397,6 +397,45 @@ class Objective:
             for n in st:
                 _measure(n)
 
+    @classmethod
+    def parse(cls, text: str, name: str = "objective") -> Objective:
+        """An objective from text: ``"makespan"``, a weighted sum
+        ``"makespan + 0.01*cells_written"`` (``*`` or a space between weight and measure),
+        or a lexicographic order ``"makespan > rows_written"``.
+
+        Raises
+        ------
+        InputError
+            Naming ``name`` (a flag or a study field) for a term that does not parse.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{name}: expected a measure name or a sum of weighted measures, "
+                             f"got {text!r}")
+        if ">" in text:
+            names = [t.strip() for t in text.split(">")]
+            try:
+                return cls(lexicographic=names)
+            except InputError as exc:
+                raise InputError(f"{name}: {str(exc).removeprefix('objective: ')}") from None
+        weights: dict[str, float] = {}
+        for term in text.split("+"):
+            parts = term.replace("*", " ").split()
+            try:
+                if len(parts) == 1:
+                    w, n = 1.0, parts[0]
+                elif len(parts) == 2:
+                    w, n = float(parts[0]), parts[1]
+                else:
+                    raise ValueError(term)
+            except ValueError:
+                raise InputError(f"{name}: cannot read the term {term.strip()!r} (write "
+                                 "'measure' or 'weight*measure')") from None
+            weights[n] = weights.get(n, 0.0) + w
+        try:
+            return cls(weights)
+        except InputError as exc:
+            raise InputError(f"{name}: {str(exc).removeprefix('objective: ')}") from None
+
     @property
     def lexicographic(self) -> bool:
         """Whether stages are minimised in order."""
@@ -404,8 +443,9 @@ class Objective:
 
     @property
     def is_makespan(self) -> bool:
-        """The default objective: makespan alone."""
-        return self.stages == [{"makespan": 1.0}] or self.stages == [{"makespan": 1}]
+        """The default objective: makespan alone (any positive weight)."""
+        return (len(self.stages) == 1 and list(self.stages[0]) == ["makespan"]
+                and self.stages[0]["makespan"] > 0)
 
     def measures(self) -> list[str]:
         """Every measure the objective uses."""
@@ -604,9 +644,10 @@ class Formulation:
             # Each earlier stage keeps its value while a later one is minimised: a row per
             # stage whose right side is a mutable parameter (no bound until it is set), so a
             # persistent solver only changes a bound between stages.
-            m.lex_cap = pyo.Param(range(n - 1), mutable=True, initialize=_NO_CAP)
+            m.lex_cap = pyo.Param(range(n - 1), mutable=True, initialize=0.0)
             m.lex_keep = pyo.Constraint(range(n - 1), rule=lambda m, s: (
                 None, self.objective.expression(ctx, s), m.lex_cap[s]))
+            m.lex_keep.deactivate()
         #: the start's decisions (None without a start)
         self.start: Incumbent | None = None
         if incumbent is not None:
@@ -754,19 +795,14 @@ class Formulation:
                 result.objective = float(pyo.value(m.objective))
             if stage + 1 < stages:
                 m.lex_cap[stage] = result.objective + 1e-6 * max(1.0, abs(result.objective))
+                m.lex_keep[stage].activate()
         if result.objective is not None and result.status not in ("error", "infeasible"):
             result.schedule = self.schedule(method)
         if stages > 1:
-            for s in range(stages - 1):
-                m.lex_cap[s] = _NO_CAP
+            m.lex_keep.deactivate()
         self.set_objective_stage(0)
         result.runtime_s = time.perf_counter() - t0
         return result
-
-
-#: Right side of a lexicographic stage's row while the stage is free (solvers read values
-#: of 1e20 and more as no bound).
-_NO_CAP = 1e30
 
 
 def _value_or_zero(expr: Any) -> float:

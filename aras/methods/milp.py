@@ -1,11 +1,13 @@
 """MILP methods: full-horizon and rolling-horizon solves of the event model.
 
-``milp-full`` solves :mod:`formulations.window` over the whole network;
-``milp`` improves it window by window (fix-and-optimize: the integer
-decisions of parts outside the window stay at the incumbent's values, the
-timing of every step stays free, so the objective is always the true
-makespan and later layers cannot be starved). Both start from the best
-heuristic schedule (HiGHS MIP start) and never return anything worse.
+``milp-full`` solves the :class:`formulations.Formulation` of the problem (the event model's
+core families plus the caller's) over the whole network; ``milp`` improves it window by
+window (fix-and-optimize: the integer decisions of parts outside the window stay at the
+incumbent's values, the timing of every step stays free, so the objective is always the true
+one and later layers cannot be starved). Both start from the best heuristic schedule (or the
+caller's ``start``), whose objective value is the solver's cutoff (an objective bound, not a
+MIP start: docs/formulations.md says why), keep a solution only when the evaluator's value of
+the active objective improves, and never return anything worse than their start.
 """
 
 from __future__ import annotations
@@ -538,9 +540,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
             got = cur = one
             if stage + 1 < stages:
                 m.lex_cap[stage] = float(pyo.value(m.objective)) + 0.5
+                m.lex_keep[stage].activate()
         if stages > 1:
-            for st in range(stages - 1):
-                m.lex_cap[st] = 1e30
+            m.lex_keep.deactivate()
             form.set_objective_stage(0)
         stats.windows += 1
         if got is None:
