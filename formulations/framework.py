@@ -702,8 +702,10 @@ class Formulation:
         decisions. The schedule's compute order must be the problem's."""
         from formulations.window import incumbent_from_schedule, timing
 
-        inc = (incumbent_from_schedule(self.problem, schedule) if hasattr(schedule, "steps")
-               else schedule)
+        from formulations.window import Incumbent
+
+        inc = (schedule if isinstance(schedule, Incumbent)
+               else incumbent_from_schedule(self.problem, schedule))
         times = timing(self.problem, inc.replication, inc.rows_from, self.context.T)
         for f in self.families:
             f.start_values(self.context, inc, times)
@@ -899,8 +901,8 @@ def register_family(name: str, factory: Callable[..., Family]) -> None:
 
 def family_from_spec(spec: str, problem: Problem, **options: Any) -> Family:
     """A family from a name: a registered factory, an ``aras.families`` entry point, or a
-    ``"package.module:factory"`` spec; the factory is called with ``problem`` and
-    ``options``.
+    ``"package.module:factory"`` spec. A factory is called with ``problem`` and ``options``;
+    a :class:`Family` subclass with ``options`` alone.
 
     Raises
     ------
@@ -929,7 +931,9 @@ def family_from_spec(spec: str, problem: Problem, **options: Any) -> Family:
         raise InputError(f"families: unknown family '{spec}' (known: "
                          f"{', '.join(sorted(FAMILIES)) or 'none'}; or 'package.module:factory'"
                          ", or an 'aras.families' entry point)")
-    fam = factory(problem, **options)
+    # a Family subclass is built from the options alone; a factory also gets the problem
+    fam = (factory(**options) if isinstance(factory, type) and issubclass(factory, Family)
+           else factory(problem, **options))
     if not isinstance(fam, Family):
         raise InputError(f"families: '{spec}' made {type(fam).__name__}, not a Family")
     return fam

@@ -357,7 +357,7 @@ def _decisions_value(problem: Problem, objective: Objective, inc: Incumbent, ban
     if objective.is_makespan and not rules:
         return (float(_makespan(problem, inc)),)
     sched = schedule_from(problem, inc, "milp", banks)
-    rep = evaluate(problem, sched, **({"rules": rules} if rules else {}))
+    rep = evaluate(problem, sched, rules=rules or None)
     if not rep.valid:
         return None
     return objective.value(problem, sched, rep)
@@ -450,7 +450,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         stats.messages.append("families: " + ", ".join(f.name for f in custom))
     if full and not keep_order and problem.hardware.write_slots >= problem.total_apu_rows \
             and lookback is None and candidates is None and start is None \
-            and not custom and objective.is_makespan:
+            and all(f.exact for f in fams) and objective.is_makespan:
         # Every order when there are few (each order's dual bound is exact for it, so their
         # least bounds every schedule); otherwise the orders of the problem whose parts of a
         # layer all have the smallest size (parts then interchangeable), solved for the bound.
@@ -464,7 +464,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                                 window=window, overlap=overlap, window_time=window_time,
                                 solver=solver, threads=threads, seed=seed, gap=gap,
                                 banks=banks, dump_model=dump_model,
-                                certified_bound=certified_bound)
+                                certified_bound=certified_bound, families=custom or None)
     if start is not None:
         name, start_sched = "start", start
         rep0 = evaluate(original, start)
@@ -472,7 +472,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
             raise InputError("start: not a valid schedule of the problem: "
                              + "; ".join(str(v) for v in rep0.violations[:3]))
     else:
-        name, start_sched, _ = _best_heuristic(problem, banks, keep_order, total)
+        name, start_sched, _unused = _best_heuristic(problem, banks, keep_order, total)
     keys = [(s.layer, s.part) for s in start_sched.steps]
     if keys != [s.key for s in problem.steps]:
         # The model is stated on one compute order: the start's (jit searches orders), so
