@@ -700,9 +700,7 @@ class Formulation:
     def start_from(self, schedule: Schedule | Incumbent) -> Incumbent:
         """Load a schedule's (or decisions') values into the model as its start; returns the
         decisions. The schedule's compute order must be the problem's."""
-        from formulations.window import incumbent_from_schedule, timing
-
-        from formulations.window import Incumbent
+        from formulations.window import Incumbent, incumbent_from_schedule, timing
 
         inc = (schedule if isinstance(schedule, Incumbent)
                else incumbent_from_schedule(self.problem, schedule))

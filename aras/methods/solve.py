@@ -361,8 +361,7 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         # how to load the network again: `aras evaluate` of the file needs no --network
         sched.extra.setdefault("network_source", problem.network.source)
     problem = original
-    report = evaluate(problem, sched, weights=weights,
-                      **({"rules": family_rules} if family_rules else {}))
+    report = evaluate(problem, sched, weights=weights, rules=family_rules or None)
     if not report.valid:
         return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,
                       messages + ["the evaluator rejected the schedule"]
