@@ -81,9 +81,11 @@ def plot(points: list[dict[str, Any]], path: Path, title: str) -> Path:
     if other:
         ax.plot([p["write_energy_mj"] for p in other], [p["latency_ms"] for p in other], "o",
                 color="0.6", label="dominated")
-    for p in points:
+    for n, p in enumerate(sorted(points, key=lambda p: p["write_energy_mj"])):
+        # labels alternate above and below the curve: neighbours may sit close together
         ax.annotate(f"λ={p['lam']:g}", (p["write_energy_mj"], p["latency_ms"]),
-                    textcoords="offset points", xytext=(5, 4), fontsize=8)
+                    textcoords="offset points", xytext=(6, 6 if n % 2 else -12), fontsize=8)
+    ax.margins(x=0.08, y=0.1)
     ax.set_xlabel("RRAM write energy per inference (mJ)")
     ax.set_ylabel("latency (ms)")
     ax.set_title(title)
