@@ -235,14 +235,21 @@ def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
     work = max(WORK, int(time_limit * _JIT_WORK_PER_S))
     # a third of the limit at most, also where timing a step is slow (networks of many steps)
     deadline = time.perf_counter() + time_limit / 3 if time_limit > 0 else None
-    for name, fn in (("jit", jit), ("aras", aras), ("greedy-replication", greedy_replication),
-                     ("baseline", baseline)):
+    runs: list[tuple[str, Callable[[], Schedule]]] = [
+        # jit as `solve(method="jit")` runs it, whole: the start is never worse than that,
+        # whatever the load (the longer search below stops at a deadline, so on a loaded
+        # machine it could end below plain jit)
+        ("jit", lambda: jit(problem, banks=banks, reorder=not keep_order)),
+        ("aras", lambda: aras(problem, banks=banks)),
+        ("greedy-replication", lambda: greedy_replication(problem, banks=banks)),
+        ("baseline", lambda: baseline(problem, banks=banks))]
+    if work > WORK:
+        runs.insert(1, ("jit", lambda: jit(
+            problem, banks=banks, reorder=not keep_order, work=work, iterations=work // 1000,
+            patience=max(PATIENCE, work // 15_000), deadline=deadline)))
+    for name, run in runs:
         try:
-            s = (jit(problem, banks=banks, reorder=not keep_order, work=work,
-                     iterations=work // 1000, patience=max(PATIENCE, work // 15_000),
-                     deadline=deadline)
-                 if name == "jit"
-                 else fn(problem, banks=banks))
+            s = run()
         except InputError:  # jit does not exist when bandwidth cannot write a whole part
             continue
         rep = evaluate(problem, s)
@@ -328,7 +335,19 @@ def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
             dual = one(relaxed.reordered(keys))[0].extra["milp"]["dual_bound"]
         duals.append(dual)
     assert best is not None
+    try:  # never worse than jit as solve(method="jit") runs it (it may reorder)
+        plain = jit(problem, banks=options.get("banks", "greedy"))
+        mk = evaluate(problem, plain).makespan_cycles
+        if mk < best[0]:
+            plain.method = "milp-full"
+            best = (mk, plain)
+            stats.messages.append("no order's solve beat jit's schedule; returning it")
+    except InputError:
+        pass
     sched = best[1]
+    if "milp" not in sched.extra:
+        sched.extra["milp"] = {"model_makespan": best[0], "variables": stats.variables,
+                               "constraints": stats.constraints}
     known = [d for d in duals if d is not None]
     certified = min(known) if known and len(known) == len(duals) else None
     info = sched.extra["milp"]
