@@ -14,6 +14,7 @@ copy of a result file between ``<!-- table: PATH -->`` and ``<!-- end table -->`
   (``<!-- reference table -->`` on a line before it: tables of definitions, not of results);
 - a page names a work item by number or a commit hash (pages are for readers; the history is
   in the commit log);
+- a relative link of a page points to no file;
 - with ``--rerun``, a script run now (into a temporary directory) gives figures other than
   its result file's; columns of timings are not compared, and neither is the stamp line.
 
@@ -38,8 +39,11 @@ from pathlib import Path
 
 from doctables import ROOT, STAMP_PREFIX
 
-BLOCK = re.compile(r"<!-- table: (?P<path>\S+) -->\n(?P<body>.*?)<!-- end table -->", re.S)
+#: A table block; the path has a folder, so examples such as ``<!-- table: PATH -->`` are not.
+BLOCK = re.compile(r"<!-- table: (?P<path>[\w.-]+/[\w./-]+) -->\n(?P<body>.*?)<!-- end table -->",
+                   re.S)
 REFERENCE = "<!-- reference table -->"
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 #: Work items by number, session talk and commit hashes (a hex word with letters and digits).
 HISTORY = [re.compile(p) for p in (
     r"(?i)\b(issue|work item|PR)s? #?\d+", r"(?i)\bthis session\b", r"(?i)\bbefore this change",
@@ -112,6 +116,10 @@ def check_pages() -> list[str]:
             problems.append(f"{rel}:{n}: a table outside a '<!-- table: PATH -->' block and not "
                             f"marked '{REFERENCE}'")
         for n, line in enumerate(text.splitlines(), 1):
+            for target in LINK.findall(line):
+                path = target.split("#", 1)[0]
+                if path and not re.match(r"[a-z]+:", path) and not (page.parent / path).exists():
+                    problems.append(f"{rel}:{n}: link to a missing file: {target}")
             for pat in HISTORY:
                 if (m2 := pat.search(line)) is not None:
                     problems.append(f"{rel}:{n}: development history on a page: {m2.group(0)!r}")
@@ -130,8 +138,11 @@ def compare(name: str, fresh: str, stored: str, volatile: tuple[str, ...] = ()) 
     Table rows are compared cell by cell, except in the columns whose header is in
     ``volatile``; other lines must be equal.
     """
-    a = [x for x in fresh.strip().splitlines() if not x.startswith(STAMP_PREFIX)]
-    b = [x for x in stored.strip().splitlines() if not x.startswith(STAMP_PREFIX)]
+    def lines(text: str) -> list[str]:
+        kept = "\n".join(x for x in text.splitlines() if not x.startswith(STAMP_PREFIX))
+        return kept.strip().splitlines()
+
+    a, b = lines(fresh), lines(stored)
     if len(a) != len(b):
         return [f"{name}: {len(a)} lines now, {len(b)} in the file"]
     out = []
@@ -164,6 +175,12 @@ def _reference(_: Path) -> dict[str, str]:
     return {"benchmarks/results/reference.md": reference_table.table()}
 
 
+def _bounds(_: Path) -> dict[str, str]:
+    import bounds_table
+
+    return {"benchmarks/results/bounds.md": bounds_table.table()}
+
+
 def _liveness(_: Path) -> dict[str, str]:
     import liveness_table
 
@@ -189,6 +206,7 @@ def _paper(tmp: Path) -> dict[str, str]:
     paper_tables.run(out)
     fresh = {"benchmarks/results/paper.md": paper_tables.paper_table(out),
              "benchmarks/results/tpu.md": paper_tables.tpu_table(out),
+             "benchmarks/results/energy_base.md": paper_tables.energy_table(out),
              "docs/paper/summary.md": (out / "summary.md").read_text()}
     for name in ("results.csv", "tpu.csv"):  # as tables: the timing columns are skipped
         with (out / name).open(newline="") as f:
@@ -220,6 +238,7 @@ def _gap_heuristics(_: Path) -> dict[str, str]:
 
 RERUNS: dict[str, Rerun] = {
     "reference": Rerun("quick", _reference),
+    "bounds": Rerun("quick", _bounds, ("time (s)",)),
     "liveness": Rerun("quick", _liveness, ("MILP time (s)",)),
     "program_sizes": Rerun("quick", _program_sizes,
                            ("lower + save (s, wall / CPU)", "replay (s, wall / CPU)")),

@@ -4,8 +4,9 @@ Run: ``python benchmarks/paper_tables.py`` (about 30 s with the ``minilm`` and `
 extras installed; the TPU-like figures come from SCALE-Sim's results shipped with aras).
 It runs ``aras paper --output docs/paper`` (``results.csv``, ``tpu.csv``, ``summary.md`` and
 the plots), then writes ``benchmarks/results/paper.md`` (the four configurations: throughput,
-share of the write bound, energy) and ``benchmarks/results/tpu.md`` (ARAS against the
-TPU-like accelerator) from those CSV files. ``--from DIR`` reads another ``aras paper``
+share of the write bound, energy), ``benchmarks/results/tpu.md`` (ARAS against the
+TPU-like accelerator) and ``benchmarks/results/energy_base.md`` (energy by component under
+Base) from those CSV files. ``--from DIR`` reads another ``aras paper``
 directory instead of running it.
 """
 
@@ -121,6 +122,24 @@ def tpu_table(directory: Path = PAPER_DIR) -> str:
                               "ARAS / TPU energy"], order))
 
 
+def energy_table(directory: Path = PAPER_DIR) -> str:
+    """Energy by component under Base (baseline scheduler, homogeneous banks), largest bold."""
+    parts = ["rram_write", "gbuffer_static", "dram", "compute", "gbuffer_dynamic"]
+    rows = []
+    for r in _rows(directory / "results.csv"):
+        if r["config"] != "base":
+            continue
+        mj = {k: float(r[f"energy_{k}_j"]) * 1e3 for k in parts}  # type: ignore[arg-type]
+        top = max(mj, key=lambda k: mj[k])
+        rows.append([str(r["network"]), *[f"**{mj[k]:.2f}**" if k == top else f"{mj[k]:.2f}"
+                                          for k in parts],
+                     f"{float(r['energy_total_j']) * 1e3:.2f}"])  # type: ignore[arg-type]
+    return ("Base configuration (baseline scheduler, 15 x 256 KB banks), mJ per inference; the "
+            "largest component in bold.\n\n"
+            + markdown_table(["network", "ReRAM write", "Gbuffer static", "DRAM", "compute",
+                              "Gbuffer dynamic", "total"], rows))
+
+
 def run(directory: Path) -> None:
     """``aras paper --output DIR``, MiniLM-L6 and the TPU-like figures when installed."""
     from aras.studies.paper import run_paper
@@ -139,7 +158,8 @@ def main() -> None:
         run(directory)
     else:
         command += f" --from {args.source}"
-    for name, body in (("paper.md", paper_table(directory)), ("tpu.md", tpu_table(directory))):
+    for name, body in (("paper.md", paper_table(directory)), ("tpu.md", tpu_table(directory)),
+                       ("energy_base.md", energy_table(directory))):
         print(write_result(RESULTS / name, command, body).read_text())
 
 
