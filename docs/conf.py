@@ -64,4 +64,10 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+# The guides are single pages: no section navigation beside them (the API reference keeps it).
+html_sidebars = {page: [] for page in (
+    "index", "usage", "frontends", "extending", "studies", "steady-state", "results",
+    "performance", "model", "contract", "bounds", "heuristics", "formulations", "energy",
+    "development", "paper/summary", "studies/paper/summary", "studies/sensitivity/summary")}
