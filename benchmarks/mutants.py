@@ -1,5 +1,5 @@
 """Mutation run: single bugs put into a copy of the code, one at a time, and the tests that
-should notice run against each (issue 12, section 6).
+should notice run against each.
 
 Every mutant is a small edit (mostly one line: an off-by-one in a rule's comparison, a skipped
 check, a no-op, LSB for MSB, a dropped fsync or rename, a swapped order, a bound off by one).
@@ -12,13 +12,12 @@ test is reported. Mutants whose text is not in the copied tree (code that change
 Usage::
 
     python benchmarks/mutants.py                    # the worktree's code and tests
-    python benchmarks/mutants.py --rev f960bb2      # another commit's code and tests
+    python benchmarks/mutants.py --rev COMMIT       # another commit's code and tests
     python benchmarks/mutants.py --only R3-late R2-overlap --out table.md
 
 Runs sequentially under ``nice`` with ``CI=1`` (derandomized hypothesis). It never touches
-the working tree. ``benchmarks/mutants.md`` has the tables of the last runs: at f960bb2 (the
-tests before issue 12 section 6) 35 of the 62 mutants survived; with the new tests none does,
-and the one left, ``bind-transposed``, is equivalent (the expected level steps between two
+the working tree. ``benchmarks/mutants.md`` has the table of the last run: the one mutant
+that survives, ``bind-transposed``, is equivalent (the expected level steps between two
 independent distributions are symmetric). The timing test
 ``test_evaluator_handles_100k_writes_fast`` is deselected: a loaded machine fails it with no bug.
 """

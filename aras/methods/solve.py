@@ -214,7 +214,7 @@ class Result:
         return d
 
 
-def solve(problem: Problem, method: str = "baseline", time_limit: float | None = None,
+def solve(problem: Problem, method: str = "jit", time_limit: float | None = None,
           *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
           bank_time_limit: float = 10.0,
           progress: Callable[[dict[str, Any]], None] | None = None,
@@ -227,7 +227,8 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     problem
         The mapped network (see :func:`aras.model.mapping.map_network`).
     method
-        A key of :data:`METHODS`.
+        A key of :data:`METHODS`. The default, ``jit``, is the best of the methods that
+        finish in seconds on networks of every size (``aras methods`` states the rule).
     time_limit
         Seconds for methods that search (ignored by the constructive ones).
     banks
