@@ -444,9 +444,9 @@ class WritePowerCap(WriteCap):
 
     One APU row's write draws its cells' share of write energy over ``T``: the energy of
     ``level_steps_per_cell`` pulses on every cell of its ``apus_per_row`` crossbars (the
-    default 1.5 steps is the mean of two independent uniform 2-bit levels, |a - b| over
-    levels 0..3 averaged: 1.25, rounded up for the wider distributions of real layers; give
-    your own), so ``rows = floor(watts / row_power)``.
+    default 1.5 steps is above the mean distance of two independent uniform 2-bit levels,
+    1.25, for the wider distributions of real layers; give your own), so
+    ``rows = floor(watts / row_power)``.
 
     Parameters
     ----------
