@@ -35,7 +35,8 @@ def caps() -> str:
     r = _example("replication_cap").run("resnet-18", "conv1", 2, time_limit=20)
     rows = [
         ["ResNet-50", "none (jit)", f"{w['uncapped_jit']:,}", f"{w['uncapped_bound']:,}",
-         f"{w['uncapped_jit'] / w['uncapped_bound'] - 1:.2%}", f"{w['hardware_limit']} rows at once allowed"],
+         f"{w['uncapped_jit'] / w['uncapped_bound'] - 1:.2%}",
+         f"{w['hardware_limit']} rows at once allowed"],
         ["ResNet-50", "write_cap(100)", f"{w['makespan']:,}", f"{w['bound']:,.0f}",
          f"{w['gap']:.2%}", f"{w['most_at_once']} rows at once"],
         ["ResNet-18", "none", f"{r['free']['makespan']:,}", f"{r['free']['bound']:,.0f}",
