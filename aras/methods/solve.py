@@ -8,13 +8,14 @@ figure a Result carries comes from the same evaluator.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from aras.evaluation.bounds import Bounds, bounds
 from aras.evaluation.evaluator import Report, evaluate
+from aras.evaluation.rules import as_rules
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive
 from aras.model.errors import InputError
 from aras.model.limits import integer, number
@@ -213,7 +214,8 @@ class Result:
 def solve(problem: Problem, method: str = "baseline", time_limit: float | None = None,
           *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
           bank_time_limit: float = 10.0,
-          progress: Callable[[dict[str, Any]], None] | None = None, **options: Any) -> Result:
+          progress: Callable[[dict[str, Any]], None] | None = None,
+          rules: Iterable[Any] | None = None, **options: Any) -> Result:
     """Schedule a mapped problem with one method and evaluate the result.
 
     Parameters
@@ -241,16 +243,23 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         MILP methods: called once the model is built and after every window with a dict of
         ``window``, ``windows``, ``sweep``, ``incumbent_cycles``, ``bound_cycles`` and
         ``elapsed_s`` (see :func:`aras.methods.milp.milp`); other methods ignore it.
+    rules
+        Rules of one's own (:class:`aras.evaluation.rules.Rule` objects or functions), which
+        the evaluator checks after R1-R8: a schedule breaking one comes back with
+        :attr:`Status.ERROR`, its violations in ``report.violations``. The methods do not
+        know them.
     **options
         Passed to the method.
 
     Raises
     ------
     InputError
-        When the method is unknown.
+        When the method is unknown, ``rules[i]`` when it is no rule.
     """
     # before any work, not inside a method after the bounds
     check_options(method, {"banks": banks, "time_limit": time_limit, **options})
+    rules = list(rules) if isinstance(rules, Iterator) else rules  # (read once below)
+    as_rules(rules)
     if reuse:
         from aras.methods.reuse import check_reuse
 
@@ -295,7 +304,7 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     if problem.network.source is not None:
         # how to load the network again: `aras evaluate` of the file needs no --network
         sched.extra.setdefault("network_source", problem.network.source)
-    report = evaluate(problem, sched, weights=weights)
+    report = evaluate(problem, sched, weights=weights, rules=rules)
     if not report.valid:
         return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,
                       messages + ["the evaluator rejected the schedule"])
