@@ -250,6 +250,15 @@ def test_cli_rule_on_solve_and_evaluate(tmp_path: Path) -> None:
         line, "no_c2: c2/0 is scheduled"]
     r = cli_inprocess("evaluate", str(out), "--rule", spec, "--json")
     assert r.returncode == 1 and json.loads(r.stdout)["violations"] == [line]
+    # periodic: solve --steady-state and the evaluation of its file check the rule too
+    per = tmp_path / "per.json"
+    r = cli_inprocess("solve", net, "-H", hw, "-m", "jit", "--steady-state", "--rule", spec,
+                      "-o", str(per))
+    assert r.returncode == 1 and line in r.stderr, r.stdout + r.stderr
+    assert cli_inprocess("evaluate", str(per)).returncode == 0
+    r = cli_inprocess("evaluate", str(per), "--rule", spec)
+    assert r.returncode == 1 and [x.strip() for x in r.stdout.splitlines() if x.strip()] == [
+        line]
 
 
 @pytest.mark.parametrize("spec", ["nocolon", "no_such_module_xyz:r", "tests.test_user_rules:x"])
