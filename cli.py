@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 
 from aras.evaluation.bounds import bounds as compute_bounds
 from aras.evaluation.evaluator import evaluate as run_evaluate
+from aras.evaluation.rules import load_rules
 from aras.frontends import load_network, network_from_source
 from aras.frontends.onnx_static import parse_shape
 from aras.frontends.pretrained import weights_for
@@ -98,6 +99,10 @@ HardwareOpt = Annotated[str | None, typer.Option(
     "--hardware", "-H", metavar="HW",
     help="Hardware TOML file or built-in name (aras, baseline).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")]
+RuleOpt = Annotated[list[str] | None, typer.Option(
+    "--rule", help="A rule of one's own for the evaluator to check after R1-R8: "
+                   "package.module:name or file.py:name (repeatable; docs/model.md).",
+    show_default=False)]
 
 
 def _network(network: str, tokens: int | None = None, input_shape: list[str] | None = None,
@@ -299,9 +304,11 @@ def solve(
         "--objective", help="What to minimise: 'makespan' (default), a weighted sum "
                             "'makespan + 0.01*cells_written', or an order "
                             "'makespan > rows_written'.")] = None,
+    rule: RuleOpt = None,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
+    rules = load_rules(rule)  # before any work: a bad spec is a one-line error
     if not steady_state and (resident != "none" or write_weight != 1e-3
                              or inferences_per_period != 1):
         flag = ("--resident" if resident != "none" else "--write-weight"
@@ -312,7 +319,7 @@ def solve(
                                               phase=phase, context=context),
                       method, resident, banks, output, json_, reuse, config,
                       dict(omega=write_weight, time_limit=time_limit, seed=seed,
-                           inferences=inferences_per_period))
+                           inferences=inferences_per_period, rules=rules))
         return
     # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
@@ -348,7 +355,7 @@ def solve(
                        enabled=not (quiet or json_)) as live:
         res = run_solve(p, method=method, time_limit=time_limit, banks=banks, reuse=reuse,
                         weights=weights, progress=live.update, families=fams,
-                        objective=obj, **milp_opts)
+                        objective=obj, rules=rules, **milp_opts)
     if output is not None and res.schedule is not None:
         res.schedule.save(output)
     d = res.to_dict(p)
@@ -468,14 +475,14 @@ def _periodic_file(path: Path) -> bool:
 
 
 def _evaluate_periodic(path: Path, network: str | None, hardware: str | None, json_: bool,
-                       **opts: Any) -> None:
+                       rules: list[Any], **opts: Any) -> None:
     from aras.evaluation.periodic import evaluate_periodic
     from aras.model.periodic import PeriodicSchedule
 
     ps = PeriodicSchedule.load(path)
     s = ps.schedule
     p = _file_problem(path, s.hardware, s.network, s.extra, network, hardware, **opts)
-    rep = evaluate_periodic(p, ps, weights=weights_for(p.network))
+    rep = evaluate_periodic(p, ps, weights=weights_for(p.network), rules=rules)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method, "resident": list(ps.resident),
               "isolated_makespan_cycles": None})
@@ -510,18 +517,20 @@ def evaluate(
     phase: PhaseOpt = None,
     context: ContextOpt = None,
     json_: JsonOpt = False,
+    rule: RuleOpt = None,
 ) -> None:
-    """Validate a schedule (rules R1-R8) and cost it.
+    """Validate a schedule against R1-R8 (and any --rule) and cost it.
 
     Exit 1 listing every violation."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
+    rules = load_rules(rule)
     if _periodic_file(schedule):
-        _evaluate_periodic(schedule, network, hardware, json_, tokens=tokens,
+        _evaluate_periodic(schedule, network, hardware, json_, rules, tokens=tokens,
                            input_shape=input_shape, phase=phase, context=context)
         return
     s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
                           phase=phase, context=context)
-    rep = run_evaluate(p, s, weights=weights_for(p.network))
+    rep = run_evaluate(p, s, weights=weights_for(p.network), rules=rules)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
     _verdict(d, rep.valid, rep.violations, json_,

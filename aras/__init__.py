@@ -7,7 +7,8 @@ HuggingFace configs) -> ``evaluation/`` (evaluator, bounds, liveness) -> ``formu
 -> ``views/`` (Gantt, traces, plots) -> ``studies/`` (study files, runs, reports, the paper).
 
 Short public paths for research code, loaded lazily: ``from aras import solve, load_network,
-load_hardware, map_network, evaluate, Network, Schedule, Result``.
+load_hardware, map_network, evaluate, Network, Schedule, Result``, and for rules of one's own
+checked by the evaluator, ``Rule``, ``rule`` and ``Violation``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _PUBLIC = {
     "load_hardware": "aras.model.hardware",
     "map_network": "aras.model.mapping",
     "evaluate": "aras.evaluation.evaluator",
+    "Rule": "aras.evaluation.rules",
+    "rule": "aras.evaluation.rules",
+    "Violation": "aras.evaluation.rules",
     "Network": "aras.model.network",
     "Schedule": "aras.model.schedule",
     "solve": "aras.methods.solve",

@@ -930,8 +930,9 @@ def family_from_spec(spec: str, problem: Problem, **options: Any) -> Family:
                          f"{', '.join(sorted(FAMILIES)) or 'none'}; or 'package.module:factory'"
                          ", or an 'aras.families' entry point)")
     # a Family subclass is built from the options alone; a factory also gets the problem
-    fam = (factory(**options) if isinstance(factory, type) and issubclass(factory, Family)
-           else factory(problem, **options))
+    make: Any = factory
+    fam = (make(**options) if isinstance(make, type) and issubclass(make, Family)
+           else make(problem, **options))
     if not isinstance(fam, Family):
         raise InputError(f"families: '{spec}' made {type(fam).__name__}, not a Family")
     return fam

@@ -8,13 +8,14 @@ figure a Result carries comes from the same evaluator.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from aras.evaluation.bounds import Bounds, bounds
 from aras.evaluation.evaluator import Report, evaluate
+from aras.evaluation.rules import as_rules
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive
 from aras.model.errors import InputError
 from aras.model.limits import integer, number
@@ -219,7 +220,8 @@ def solve(problem: Problem, method: str = "jit", time_limit: float | None = None
           bank_time_limit: float = 10.0,
           progress: Callable[[dict[str, Any]], None] | None = None,
           families: Sequence[Any] | None = None, objective: Objective | None = None,
-          start: Schedule | None = None, **options: Any) -> Result:
+          start: Schedule | None = None, rules: Iterable[Any] | None = None,
+          **options: Any) -> Result:
     """Schedule a mapped problem with one method and evaluate the result.
 
     Parameters
@@ -260,6 +262,11 @@ def solve(problem: Problem, method: str = "jit", time_limit: float | None = None
         methods optimise it; every method's ``objective``, ``bound`` and ``gap`` report it.
     start
         MILP methods: a schedule to start from (repaired or refused when it breaks a family).
+    rules
+        Rules of one's own (:class:`aras.evaluation.rules.Rule` objects or functions), which
+        the evaluator checks after R1-R8: a schedule breaking one comes back with
+        :attr:`Status.ERROR`, its violations in ``report.violations``. The methods do not
+        know them.
     **options
         Passed to the method.
 
@@ -273,10 +280,12 @@ def solve(problem: Problem, method: str = "jit", time_limit: float | None = None
     Raises
     ------
     InputError
-        When the method is unknown.
+        When the method is unknown, ``rules[i]`` when it is no rule.
     """
     # before any work, not inside a method after the bounds
     check_options(method, {"banks": banks, "time_limit": time_limit, **options})
+    rules = list(rules) if isinstance(rules, Iterator) else rules  # (read once below)
+    as_rules(rules)
     from formulations.families import CORE_FAMILIES, families_from
     from formulations.framework import Infeasible, tightened
 
@@ -362,7 +371,8 @@ def solve(problem: Problem, method: str = "jit", time_limit: float | None = None
         # how to load the network again: `aras evaluate` of the file needs no --network
         sched.extra.setdefault("network_source", problem.network.source)
     problem = original
-    report = evaluate(problem, sched, weights=weights, rules=family_rules or None)
+    user_rules = list(rules or []) + family_rules
+    report = evaluate(problem, sched, weights=weights, rules=user_rules or None)
     if not report.valid:
         return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,
                       messages + ["the evaluator rejected the schedule"]
