@@ -252,7 +252,7 @@ def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
             s = run()
         except InputError:  # jit does not exist when bandwidth cannot write a whole part
             continue
-        rep = evaluate(problem, s)
+        rep = evaluate(problem, s, cost=False)
         if rep.valid and (best is None or rep.makespan_cycles < best[2]):
             best = (name, s, rep.makespan_cycles)
     assert best is not None
@@ -327,7 +327,7 @@ def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
         sched, st = one(problem.reordered(keys))
         if not stats.start_method:
             stats.start_method, stats.start_makespan = st.start_method, st.start_makespan
-        mk = evaluate(problem, sched).makespan_cycles
+        mk = evaluate(problem, sched, cost=False).makespan_cycles
         if best is None or mk < best[0]:
             best = (mk, sched)
         dual = sched.extra["milp"]["dual_bound"]
@@ -337,7 +337,7 @@ def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
     assert best is not None
     try:  # never worse than jit as solve(method="jit") runs it (it may reorder)
         plain = jit(problem, banks=options.get("banks", "greedy"))
-        mk = evaluate(problem, plain).makespan_cycles
+        mk = evaluate(problem, plain, cost=False).makespan_cycles
         if mk < best[0]:
             plain.method = "milp-full"
             best = (mk, plain)
@@ -368,6 +368,10 @@ class StartRefused(Exception):
     none could be repaired, and the model found none within its time)."""
 
 
+#: Measures the evaluator gives without costing a schedule (validity and counts suffice).
+_COUNTED = ("makespan", "rows_written", "cells_written")
+
+
 def _decisions_value(problem: Problem, objective: Objective, inc: Incumbent, banks: str,
                      rules: list[Any]) -> tuple[float, ...] | None:
     """The evaluator's value of the objective for decisions (None when the schedule they
@@ -376,7 +380,9 @@ def _decisions_value(problem: Problem, objective: Objective, inc: Incumbent, ban
     if objective.is_makespan and not rules:
         return (float(_makespan(problem, inc)),)
     sched = schedule_from(problem, inc, "milp", banks)
-    rep = evaluate(problem, sched, rules=rules or None)
+    # costs (pulses, energy) only when a measure reads them: the rest is validity and counts
+    cost = any(n not in _COUNTED for n in objective.measures())
+    rep = evaluate(problem, sched, rules=rules or None, cost=cost)
     if not rep.valid:
         return None
     return objective.value(problem, sched, rep)
@@ -486,7 +492,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                                 certified_bound=certified_bound, families=custom or None)
     if start is not None:
         name, start_sched = "start", start
-        rep0 = evaluate(original, start)
+        rep0 = evaluate(original, start, cost=False)
         if not rep0.valid:
             raise InputError("start: not a valid schedule of the problem: "
                              + "; ".join(str(v) for v in rep0.violations[:3]))
@@ -631,7 +637,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     sched = schedule_from(problem, inc, method, banks)
     sched.hardware = original.hardware.to_dict()
     if start is None and not custom:
-        got_mk = evaluate(original, sched).makespan_cycles
+        got_mk = evaluate(original, sched, cost=False).makespan_cycles
         if objective.is_makespan and got_mk > start_mk:  # never worse than the heuristic
             stats.messages.append(f"the MILP schedule was not better; returning {name}'s")
             start_sched.method = method
