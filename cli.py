@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 invalid schedule or infeasible instance, 2 bad input.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
@@ -14,15 +15,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from aras.evaluation.bounds import bounds as compute_bounds
 from aras.evaluation.evaluator import evaluate as run_evaluate
+from aras.evaluation.rules import load_rules
 from aras.frontends import load_network, network_from_source
 from aras.frontends.onnx_static import parse_shape
 from aras.frontends.pretrained import weights_for
 from aras.frontends.zoo import ZOO
 from aras.methods.configs import get_config
+from aras.methods.heuristics import aras as aras_heuristic
+from aras.methods.heuristics import baseline as baseline_heuristic
+from aras.methods.heuristics import greedy_replication
+from aras.methods.heuristics import naive as naive_heuristic
 from aras.methods.solve import METHODS, Status, check_options
 from aras.methods.solve import solve as run_solve
 from aras.model.errors import InputError, flag_names
@@ -34,14 +41,32 @@ from aras.model.network import Network
 from aras.model.schedule import Schedule
 from aras.views.reports import ms, print_periodic, print_report
 from aras.views.terminal import SolveProgress, print_markdown, print_table, say
+from formulations.families import families_from
+from formulations.framework import Objective
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Click's plain help layout (rich_markup_mode=None): one column of options with their help
+# wrapped beside it reads at 80 columns, flags show no value placeholder, and docstrings
+# are not parsed as Rich markup (which swallowed "aras[tpu]").
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Offline schedules of the ARAS ReRAM PIM accelerator.")
 networks_app = typer.Typer(help="The built-in networks and their mapping.")
 app.add_typer(networks_app, name="networks")
 
 out = Console()
 err = Console(stderr=True)
+
+#: The method ``aras solve`` runs without ``--method``: the Python API's default, so the two
+#: cannot disagree.
+DEFAULT_METHOD: str = inspect.signature(run_solve).parameters["method"].default
+
+#: Methods that schedule in one pass (a list scheduler, linear in the network): cheap enough
+#: to run beside any solve and say what they would have given.
+QUICK_METHODS: dict[str, Callable[[Problem], Schedule]] = {
+    "aras": aras_heuristic, "greedy-replication": greedy_replication,
+    "baseline": baseline_heuristic, "naive": naive_heuristic}
+#: Above this many APU rows of weights the quick methods together take seconds (four list
+#: schedulers: about 1 s on Llama-3-8B's 458,048 rows), so the hint only names them.
+QUICK_HINT_MAX_ROWS = 500_000
 
 
 def _version(value: bool) -> None:
@@ -59,20 +84,25 @@ def _main(version: Annotated[bool, typer.Option(
     """Offline schedules of the ARAS ReRAM PIM accelerator."""
 
 TokensOpt = Annotated[int | None, typer.Option(
-    "--tokens", help="Sequence length: transformer prefill tokens, the symbolic dimensions of "
-                     "an ONNX file's inputs.")]
+    "--tokens", metavar="N",
+    help="Sequence length: transformer prefill tokens, the symbolic dimensions of an ONNX "
+         "file's inputs.")]
 ShapeOpt = Annotated[list[str] | None, typer.Option(
-    "--input-shape", help="ONNX: NAME=1x3x224x224, a static input shape (repeatable).")]
+    "--input-shape", metavar="NAME=SHAPE",
+    help="ONNX: a static input shape such as input=1x3x224x224 (repeatable).")]
 PhaseOpt = Annotated[str | None, typer.Option(
-    "--phase", help="Decoders: prefill (default) or decode.")]
+    "--phase", metavar="PHASE", help="Decoders: prefill (default) or decode.")]
 ContextOpt = Annotated[int | None, typer.Option(
-    "--context", help="Decode: cached tokens the new token attends over (default 128).")]
+    "--context", metavar="N",
+    help="Decode: cached tokens the new token attends over (default 128).")]
 HardwareOpt = Annotated[str | None, typer.Option(
-    "--hardware", "-H", help="Hardware TOML file or built-in name (aras, baseline).")]
-METHOD_HELP = (f"One of: {', '.join(METHODS)}; or a method of one's own: "
-               "package.module:function, file.py:function or an installed plugin's name "
-               "(docs/extending.md).")
+    "--hardware", "-H", metavar="HW",
+    help="Hardware TOML file or built-in name (aras, baseline).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")]
+RuleOpt = Annotated[list[str] | None, typer.Option(
+    "--rule", help="A rule of one's own for the evaluator to check after R1-R8: "
+                   "package.module:name or file.py:name (repeatable; docs/model.md).",
+    show_default=False)]
 
 
 def _network(network: str, tokens: int | None = None, input_shape: list[str] | None = None,
@@ -114,10 +144,11 @@ def _load_schedule(path: Path, network: str | None, hardware: str | None, **opts
 
 
 NetworkOpt = Annotated[str | None, typer.Option(
-    "--network", "-n", help="Network name or file (default: the one the schedule names).")]
+    "--network", "-n", metavar="NETWORK",
+    help="Network name or file (default: the one the schedule names).")]
 NetArg = Annotated[str, typer.Argument(
-    metavar="NETWORK", help="Built-in name, ONNX file, HuggingFace config.json or "
-                            "aras-network/1 JSON file.")]
+    metavar="NETWORK", help="A built-in name ('aras networks' lists them) or a file: "
+                            "ONNX, HuggingFace config.json or aras-network/1 JSON.")]
 
 
 @networks_app.callback(invoke_without_command=True)
@@ -147,7 +178,10 @@ def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = 
 def networks_show(name: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = None,
                   input_shape: ShapeOpt = None, phase: PhaseOpt = None,
                   context: ContextOpt = None, json_: JsonOpt = False) -> None:
-    """Print the mapped layer table of a network and what its import folded away."""
+    """Print a network's mapped layer table.
+
+    Each step's APU rows, windows, replication limit, cycles and activation bytes, and
+    what an import folded away."""
     p = _problem(name, hardware, tokens=tokens, input_shape=input_shape, phase=phase,
                  context=context)
     hw = p.hardware
@@ -189,15 +223,20 @@ def methods() -> None:
     from aras.methods.solve import DESCRIPTIONS, ENTRY_POINT_GROUP
     from aras.model.plugins import entry_points
 
-    rows = [[m, DESCRIPTIONS.get(m, "")] for m in METHODS]
+    rows = [[m + (" (default)" if m == DEFAULT_METHOD else ""), DESCRIPTIONS.get(m, "")]
+            for m in METHODS]
     for name, ep in entry_points(ENTRY_POINT_GROUP).items():
         if name not in METHODS:
             dist = getattr(ep.dist, "name", None)
             rows.append([name, f"{ep.value}" + (f" (installed with {dist})" if dist else "")])
     print_table(out, None, [("method", "l"), ("what it does", "l")], rows, wrap=(1,))
-    say(err, "milp and milp-full search up to --time-limit (default 60 s); the others are "
-             "constructive and ignore it. --method also takes a method of one's own as "
-             "\"package.module:function\" or \"file.py:function\" (docs/extending.md)")
+    say(err, f"The default is {DEFAULT_METHOD}: of the methods that finish in seconds on "
+             "networks of every size, the one closest to the certified lower bound on the "
+             "paper's five networks. milp and milp-full search up to --time-limit (default "
+             "60 s) from the best heuristic; the others are constructive and ignore it. "
+             "--method also takes a method of one's own: \"package.module:function\", "
+             "\"file.py:function\" or an installed aras.methods entry point "
+             "(docs/extending.md).")
 
 
 @app.command()
@@ -208,33 +247,44 @@ def solve(
     input_shape: ShapeOpt = None,
     phase: PhaseOpt = None,
     context: ContextOpt = None,
-    method: Annotated[str, typer.Option("--method", "-m",
-                                        help=METHOD_HELP)] = "baseline",
+    method: Annotated[str, typer.Option(
+        "--method", "-m", metavar="NAME",
+        help="Scheduling method ('aras methods' lists them), or a method of one's own: "
+             "package.module:function, file.py:function (docs/extending.md).")
+    ] = DEFAULT_METHOD,
     time_limit: Annotated[float, typer.Option(
-        "--time-limit", help="Seconds for the searching methods (milp, milp-full; the others "
-                             "ignore it).")] = 60.0,
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write the schedule file here.")] = None,
+        "--time-limit", metavar="SECONDS",
+        help="Seconds for the searching methods (milp, milp-full; the others ignore it)."
+    )] = 60.0,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="FILE", help="Write the schedule file here.")] = None,
     banks: Annotated[str, typer.Option(
-        "--banks", help="Gbuffer bank choice: greedy, exact, ilp or liveness (tensors keep "
-                        "their banks from producer to last consumer).")] = "greedy",
+        "--banks", metavar="MODE",
+        help="Gbuffer bank choice: greedy, exact, ilp or liveness (tensors keep their banks "
+             "from producer to last consumer).")] = "greedy",
     reuse: Annotated[bool, typer.Option(
         "--reuse/--no-reuse", help="Adaptive partial weight reuse (common center).")] = False,
     config: Annotated[str | None, typer.Option(
-        "--config", "-c", help="A paper configuration (base, bank, bank-repl, all); sets the "
-                               "banks, method, bank choice and reuse.")] = None,
-    solver: Annotated[str, typer.Option("--solver", help="MILP solver (Pyomo name).")] = "highs",
-    threads: Annotated[int, typer.Option("--threads", help="Solver threads.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="Solver random seed.")] = 0,
-    gap: Annotated[float | None, typer.Option("--gap", help="Relative MIP gap to stop at.")
-                   ] = None,
-    window: Annotated[int, typer.Option("--window", help="MILP: parts per window.")] = 6,
-    overlap: Annotated[int, typer.Option("--overlap", help="MILP: parts shared by windows.")
-                       ] = 2,
-    window_time: Annotated[float, typer.Option("--window-time",
-                                               help="MILP: seconds per window at most.")] = 15.0,
+        "--config", "-c", metavar="NAME",
+        help="A paper configuration (base, bank, bank-repl, all): sets the banks, method, "
+             "bank choice and reuse.")] = None,
+    solver: Annotated[str, typer.Option(
+        "--solver", metavar="NAME", help="MILP solver (Pyomo name).")] = "highs",
+    threads: Annotated[int, typer.Option(
+        "--threads", metavar="N", help="Solver threads.")] = 1,
+    seed: Annotated[int, typer.Option(
+        "--seed", metavar="N", help="Solver random seed.")] = 0,
+    gap: Annotated[float | None, typer.Option(
+        "--gap", metavar="FRACTION", help="Relative MIP gap to stop at.")] = None,
+    window: Annotated[int, typer.Option(
+        "--window", metavar="PARTS", help="MILP: parts per window.")] = 6,
+    overlap: Annotated[int, typer.Option(
+        "--overlap", metavar="PARTS", help="MILP: parts shared by windows.")] = 2,
+    window_time: Annotated[float, typer.Option(
+        "--window-time", metavar="SECONDS", help="MILP: seconds per window at most.")] = 15.0,
     dump_model: Annotated[Path | None, typer.Option(
-        "--dump-model", help="MILP: write the last model solved (.lp or .mps).")] = None,
+        "--dump-model", metavar="FILE",
+        help="MILP: write the last model solved (.lp or .mps).")] = None,
     json_: JsonOpt = False,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="No live progress on stderr (none under --json either).")
@@ -244,20 +294,31 @@ def solve(
                                "next inference overlapping this one's computes (methods "
                                "baseline, aras, jit).")] = False,
     resident: Annotated[str, typer.Option(
-        "--resident", help="--steady-state: resident layers (written once): none, auto (the "
-                           "shortest period) or the share of the rows they may take (0..1)."
-    )] = "none",
+        "--resident", metavar="MODE",
+        help="--steady-state: resident layers (written once): none, auto (the shortest "
+             "period) or the share of the rows they may take (0..1).")] = "none",
     write_weight: Annotated[float, typer.Option(
-        "--write-weight", help="--steady-state --method milp: cycles of period one written "
-                               "APU row is worth (trades throughput for write energy).")
-    ] = 1e-3,
+        "--write-weight", metavar="W",
+        help="--steady-state --method milp: cycles of period one written APU row is worth "
+             "(trades throughput for write energy).")] = 1e-3,
     inferences_per_period: Annotated[int, typer.Option(
-        "--inferences-per-period", help="--steady-state: inferences in one period (1..64); "
-                                        "more than one lets write rounds span inferences.")
-    ] = 1,
+        "--inferences-per-period", metavar="K",
+        help="--steady-state: inferences in one period (1..64); more than one lets write "
+             "rounds span inferences.")] = 1,
+    family: Annotated[list[str] | None, typer.Option(
+        "--family", help="A constraint family to add, as 'NAME key=value ...' (e.g. "
+                         "'write_cap rows=100', 'replication_cap layer=conv1 "
+                         "max_replication=2', or 'package.module:factory ...'); repeatable. "
+                         "MILP methods state it, every method keeps its rule.")] = None,
+    objective: Annotated[str | None, typer.Option(
+        "--objective", help="What to minimise: 'makespan' (default), a weighted sum "
+                            "'makespan + 0.01*cells_written', or an order "
+                            "'makespan > rows_written'.")] = None,
+    rule: RuleOpt = None,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
+    rules = load_rules(rule)  # before any work: a bad spec is a one-line error
     if not steady_state and (resident != "none" or write_weight != 1e-3
                              or inferences_per_period != 1):
         flag = ("--resident" if resident != "none" else "--write-weight"
@@ -268,7 +329,7 @@ def solve(
                                               phase=phase, context=context),
                       method, resident, banks, output, json_, reuse, config,
                       dict(omega=write_weight, time_limit=time_limit, seed=seed,
-                           inferences=inferences_per_period))
+                           inferences=inferences_per_period, rules=rules))
         return
     # Every option, and where the results go, before any work.
     cfg = get_config(config) if config is not None else None
@@ -277,6 +338,8 @@ def solve(
     check_options(method, dict(banks=banks, time_limit=time_limit, threads=threads, seed=seed,
                                gap=gap, window=window, overlap=overlap,
                                window_time=window_time, solver=solver))
+    family_specs = [_family_spec(f) for f in family or []]
+    obj = Objective.parse(objective, "--objective") if objective is not None else None
     if output is not None:
         check_output_file(output, "--output")
     if dump_model is not None:
@@ -289,6 +352,10 @@ def solve(
     else:
         p = _problem(network, hardware, **net_opts)
     weights = weights_for(p.network)
+    try:
+        fams = families_from(family_specs, p) if family_specs else None
+    except InputError as exc:
+        raise InputError(f"--family: {str(exc).removeprefix('families: ')}") from None
     milp_opts: dict[str, Any] = {}
     if method.startswith("milp"):
         milp_opts = dict(solver=solver, threads=threads, seed=seed, gap=gap, window=window,
@@ -297,7 +364,8 @@ def solve(
     with SolveProgress(err, method, lambda c: p.hardware.seconds(c) * 1e3,
                        enabled=not (quiet or json_)) as live:
         res = run_solve(p, method=method, time_limit=time_limit, banks=banks, reuse=reuse,
-                        weights=weights, progress=live.update, **milp_opts)
+                        weights=weights, progress=live.update, families=fams,
+                        objective=obj, rules=rules, **milp_opts)
     if output is not None and res.schedule is not None:
         res.schedule.save(output)
     d = res.to_dict(p)
@@ -307,14 +375,59 @@ def solve(
         print_report(out, f"{p.network.name} / {method} on '{p.hardware.name}': {res.status.value}",
                       d, p.hardware)
         for m in res.messages:
-            err.print(f"[yellow]note:[/] {m}")
+            err.print(f"[yellow]note:[/] {escape(m)}")
         if output is not None and res.schedule is not None:
             err.print(f"schedule written to {output}")
+        say(err, _other_methods(p, method, res.bounds.lower))
     if res.status in (Status.INFEASIBLE, Status.ERROR):
         if not json_ and res.report is not None:
             for v in res.report.violations:
                 err.print(f"  {v}")
         raise typer.Exit(1)
+
+
+def _family_spec(text: str) -> dict[str, Any]:
+    """``--family 'NAME key=value ...'`` as a family table (values: int, float or text)."""
+    words = text.split()
+    if not words:
+        raise InputError("--family: expected 'NAME key=value ...', got an empty value")
+    spec: dict[str, Any] = {"family": words[0]}
+    for w in words[1:]:
+        key, eq, value = w.partition("=")
+        if not eq or not key:
+            raise InputError(f"--family: expected key=value after the family name, got {w!r}")
+        v: Any = value
+        for cast in (int, float):
+            try:
+                v = cast(value)
+                break
+            except ValueError:
+                continue
+        spec[key] = v
+    return spec
+
+
+def _other_methods(p: Problem, ran: str, bound: int) -> str:
+    """One line after a solve: which method ran, and what the quick methods give here.
+
+    The quick methods' makespans are what their schedulers claim, not evaluated (the
+    evaluator agrees with them on valid schedules; it would double the cost of a solve).
+    """
+    default = " (the default)" if ran == DEFAULT_METHOD else ""
+    better = ("jit (seconds) and milp (up to --time-limit) search"
+              if ran not in ("jit", "milp", "milp-full") else
+              "milp searches up to --time-limit" if ran == "jit" else "jit searches")
+    if p.weight_rows > QUICK_HINT_MAX_ROWS:
+        return (f"method {ran}{default}; {better} for better ('aras methods' lists them all)")
+    hw = p.hardware
+    parts = []
+    for name, scheduler in QUICK_METHODS.items():
+        if name != ran:
+            mk = scheduler(p).makespan
+            parts.append(f"{name} {ms(mk, hw)} ms"
+                         + (f" ({mk / bound - 1:.1%})" if bound > 0 else ""))
+    return (f"method {ran}{default}; quick methods here (gap to the lower bound): "
+            f"{', '.join(parts)}; {better} for better ('aras methods' lists them all)")
 
 
 def _solve_steady(network: str, hardware: str | None, net_opts: dict[str, Any], method: str,
@@ -372,14 +485,14 @@ def _periodic_file(path: Path) -> bool:
 
 
 def _evaluate_periodic(path: Path, network: str | None, hardware: str | None, json_: bool,
-                       **opts: Any) -> None:
+                       rules: list[Any], **opts: Any) -> None:
     from aras.evaluation.periodic import evaluate_periodic
     from aras.model.periodic import PeriodicSchedule
 
     ps = PeriodicSchedule.load(path)
     s = ps.schedule
     p = _file_problem(path, s.hardware, s.network, s.extra, network, hardware, **opts)
-    rep = evaluate_periodic(p, ps, weights=weights_for(p.network))
+    rep = evaluate_periodic(p, ps, weights=weights_for(p.network), rules=rules)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method, "resident": list(ps.resident),
               "isolated_makespan_cycles": None})
@@ -406,7 +519,7 @@ def _verdict(d: dict[str, Any], valid: bool, violations: list[Any], json_: bool,
 @app.command()
 def evaluate(
     schedule: Annotated[Path, typer.Argument(
-        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
+        metavar="SCHEDULE", help="Schedule file (aras solve --output); periodic ones too.")],
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
     tokens: TokensOpt = None,
@@ -414,16 +527,20 @@ def evaluate(
     phase: PhaseOpt = None,
     context: ContextOpt = None,
     json_: JsonOpt = False,
+    rule: RuleOpt = None,
 ) -> None:
-    """Validate a schedule against R1-R8 and cost it; exit 1 listing every violation."""
+    """Validate a schedule against R1-R8 (and any --rule) and cost it.
+
+    Exit 1 listing every violation."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
+    rules = load_rules(rule)
     if _periodic_file(schedule):
-        _evaluate_periodic(schedule, network, hardware, json_, tokens=tokens,
+        _evaluate_periodic(schedule, network, hardware, json_, rules, tokens=tokens,
                            input_shape=input_shape, phase=phase, context=context)
         return
     s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
                           phase=phase, context=context)
-    rep = run_evaluate(p, s, weights=weights_for(p.network))
+    rep = run_evaluate(p, s, weights=weights_for(p.network), rules=rules)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
     _verdict(d, rep.valid, rep.violations, json_,
@@ -432,12 +549,14 @@ def evaluate(
 
 @app.command()
 def serve(
-    mix: Annotated[Path, typer.Argument(help="Request mix (TOML): models and their shares.")],
+    mix: Annotated[Path, typer.Argument(
+        metavar="MIX", help="Request mix (TOML): models and their shares.")],
     json_: JsonOpt = False,
 ) -> None:
-    """Serve a stream of requests of several models: one schedule, no cold start between
-    requests, validated as a whole; throughput per model, latency percentiles, energy, and
-    the same requests in isolation."""
+    """Serve a stream of requests of several models.
+
+    One schedule, no cold start between requests, validated as a whole; throughput per
+    model, latency percentiles, energy, and the same requests in isolation."""
     from aras.studies.serve import load_mix
     from aras.studies.serve import serve as run_serve
 
@@ -484,7 +603,7 @@ def serve(
 def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = None,
           input_shape: ShapeOpt = None, phase: PhaseOpt = None, context: ContextOpt = None,
           json_: JsonOpt = False) -> None:
-    """Print the write bound and the certified lower bounds of a network."""
+    """Print a network's write bound and certified lower bounds."""
     p = _problem(network, hardware, tokens=tokens, input_shape=input_shape, phase=phase,
                  context=context)
     b = compute_bounds(p)
@@ -497,13 +616,15 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
                 [("bound", "l"), ("cycles", "r"), ("ms", "r")],
                 [[k, f"{v:,}", ms(v, p.hardware)] for k, v in b.to_dict().items()])
     for note in b.notes:
-        err.print(f"[yellow]note:[/] {note}")
+        err.print(f"[yellow]note:[/] {escape(note)}")
 
 
 @app.command()
 def tpu(network: NetArg, tokens: TokensOpt = None, input_shape: ShapeOpt = None,
         phase: PhaseOpt = None, context: ContextOpt = None, json_: JsonOpt = False) -> None:
-    """Latency, throughput and energy of the TPU-like accelerator (SCALE-Sim; aras[tpu])."""
+    """Cost a network on the paper's TPU-like accelerator.
+
+    Latency, throughput and energy from SCALE-Sim (pip install -e ".[tpu]")."""
     from aras.evaluation.tpu import ENERGY_PARTS, scalesim_version, tpu_cost
 
     scalesim_version()  # missing SCALE-Sim: one line and exit 2 before any work
@@ -538,7 +659,8 @@ def tpu(network: NetArg, tokens: TokensOpt = None, input_shape: ShapeOpt = None,
 
 @app.command()
 def paper(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for CSV, Markdown "
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR",
+                                         help="Directory for CSV, Markdown "
                                                                 "and plots.")
                       ] = Path("runs/paper"),
     minilm: Annotated[bool, typer.Option("--minilm/--no-minilm",
@@ -548,7 +670,10 @@ def paper(
                                            "(SCALE-Sim, aras[tpu]; skipped without it).")
                    ] = True,
 ) -> None:
-    """Reproduce the paper's evaluation: four configurations on the five networks."""
+    """Reproduce the paper's evaluation.
+
+    The four configurations on the five networks (and MiniLM-L6 when installed), and the
+    TPU-like comparison when SCALE-Sim is installed: CSV, Markdown and PNG plots."""
     from rich.progress import Progress
 
     from aras.evaluation.tpu import INSTALL_HINT
@@ -574,15 +699,18 @@ def paper(
 @app.command()
 def plot(
     schedule: Annotated[Path, typer.Argument(
-        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
+        metavar="SCHEDULE", help="Schedule file (aras solve --output); periodic ones too.")],
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="PNG file (default: the schedule's name with .png).")] = None,
+        "--output", "-o", metavar="FILE",
+        help="PNG file (default: the schedule's name with .png).")] = None,
     max_rows: Annotated[int | None, typer.Option(
-        "--max-rows", help="Show only the first N physical APU rows.")] = None,
+        "--max-rows", metavar="N", help="Show only the first N physical APU rows.")] = None,
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
 ) -> None:
-    """Gantt chart of APU-row occupancy (writing, holding) with Gbuffer bank power states."""
+    """Draw a schedule's Gantt chart.
+
+    APU-row occupancy (writing, holding) with the Gbuffer banks' power states."""
     from aras.views.gantt import gantt
 
     if max_rows is not None and max_rows < 1:
@@ -598,14 +726,17 @@ def plot(
 @app.command()
 def trace(
     schedule: Annotated[Path, typer.Argument(
-        help="Schedule file (aras-schedule/2 or /1, or aras-schedule-periodic/1).")],
+        metavar="SCHEDULE", help="Schedule file (aras solve --output); periodic ones too.")],
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Chrome trace-event JSON for Perfetto (default: the schedule's "
-                               "name with .trace.json).", show_default=False)] = None,
+        "--output", "-o", metavar="FILE",
+        help="Chrome trace-event JSON for Perfetto (default: the schedule's name with "
+             ".trace.json).", show_default=False)] = None,
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
 ) -> None:
-    """The schedule in Chrome trace-event format: computes, APU-row writes, Gbuffer banks."""
+    """Write a schedule as Chrome trace events.
+
+    Computes, APU-row writes and Gbuffer banks, for Perfetto or chrome://tracing."""
     from aras.views.trace import save_trace
 
     target = output or schedule.with_suffix(".trace.json")
@@ -630,14 +761,15 @@ def _program_stats(prog: Any, path: Path) -> dict[str, Any]:
 @app.command()
 def program(
     schedule: Annotated[Path | None, typer.Argument(
-        help="Schedule file (aras-schedule/2 or /1) to turn into an instruction stream.",
+        metavar="SCHEDULE", help="Schedule file (aras solve --output) to lower.",
         show_default=False)] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Program file (default: the schedule's name with "
+        "--output", "-o", metavar="FILE", help="Program file (default: the schedule's name with "
                                ".program.json).", show_default=False)] = None,
     check: Annotated[Path | None, typer.Option(
-        "--check", help="Replay this program file instead: re-derive its schedule, validate "
-                        "it and its sync points; exit 1 listing every violation.",
+        "--check", metavar="PROGRAM",
+        help="Replay this program file instead: re-derive its schedule, validate it and its "
+             "sync points; exit 1 listing every violation.",
         show_default=False)] = None,
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
@@ -647,7 +779,9 @@ def program(
     context: ContextOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """The instruction stream (aras-program/1) of a valid schedule, or its replay (--check)."""
+    """Lower a schedule to its instruction stream, or replay one.
+
+    The stream is an aras-program/1 file; --check replays one."""
     import time
 
     from aras.evaluation.replay import check_program
@@ -740,18 +874,23 @@ app.add_typer(study_app, name="study")
 def study_run(
     study_file: Annotated[Path, typer.Argument(metavar="SET", help="Study file (TOML).")],
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Results directory (results.jsonl, schedules/); default "
-                               "runs/NAME, NAME the study's name.", show_default=False)
+        "--output", "-o", metavar="DIR",
+        help="Results directory (results.jsonl, schedules/); default runs/NAME, NAME the "
+             "study's name.", show_default=False)
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Local worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(
+        "--workers", "-w", metavar="N", help="Local worker processes.")] = 2,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address (tcp://HOST:PORT); needs aras[dask].")
+        "--scheduler", metavar="ADDRESS",
+        help="Dask scheduler address (tcp://HOST:PORT); needs aras[dask].")
     ] = None,
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Run again the tasks recorded as failed (or whose method "
                                "ended in error).")] = False,
 ) -> None:
-    """Run a study; finished tasks are kept, so the same command resumes after a kill."""
+    """Run a study in parallel.
+
+    Finished tasks are kept, so the same command resumes after a kill."""
     from rich import progress as rp
 
     from aras.studies.run import run_study

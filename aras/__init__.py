@@ -7,8 +7,9 @@ HuggingFace configs) -> ``evaluation/`` (evaluator, bounds, liveness) -> ``formu
 -> ``views/`` (Gantt, traces, plots) -> ``studies/`` (study files, runs, reports, the paper).
 
 Short public paths for research code, loaded lazily: ``from aras import solve, load_network,
-load_hardware, map_network, evaluate, Network, Schedule, Result, register``
-(:func:`aras.register` makes a method of one's own known to ``solve`` and studies).
+load_hardware, map_network, evaluate, Network, Schedule, Result``; for rules of one's own
+checked by the evaluator, ``Rule``, ``rule`` and ``Violation``; for methods of one's own,
+``register`` (:func:`aras.register` makes one known to ``solve``, studies and the CLI).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ _PUBLIC = {
     "load_hardware": "aras.model.hardware",
     "map_network": "aras.model.mapping",
     "evaluate": "aras.evaluation.evaluator",
+    "Rule": "aras.evaluation.rules",
+    "rule": "aras.evaluation.rules",
+    "Violation": "aras.evaluation.rules",
     "Network": "aras.model.network",
     "Schedule": "aras.model.schedule",
     "solve": "aras.methods.solve",

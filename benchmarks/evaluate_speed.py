@@ -1,4 +1,4 @@
-"""How fast a large schedule is saved, read and checked (issue 12, "big inputs stay fast").
+"""How fast a large schedule is saved, read and checked (big inputs must stay fast).
 
 Builds a Llama-style decoder from its HuggingFace config (prefill, 128 tokens), solves it with
 ``baseline``, saves the schedule, then prints where the time of an evaluation goes, stage by

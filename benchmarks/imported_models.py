@@ -1,10 +1,12 @@
 """Imported models: the onnx wheel's light/ CNNs, MiniLM-L6 INT8, HuggingFace configs.
 
-Prints (and writes ``benchmarks/imported_models.md``) one row per model: weights, APU rows,
+Writes ``benchmarks/results/imported_models.md`` with one row per model: weights, APU rows,
 how many times they fill the accelerator, the latency of ``aras`` and ``jit``, import and
 solve times, and the weight-reuse pulse saving on the models with real weights.
 
     python benchmarks/imported_models.py [--hardware aras]
+
+About a minute; the times depend on the machine, every other figure on the code alone.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 
 import onnx
+from doctables import RESULTS, load_note, write_result
 
 from aras.frontends import load_network
 from aras.frontends.pretrained import minilm_available, weights_for
@@ -44,11 +47,9 @@ def models() -> list[tuple[str, str, dict]]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--hardware", default="aras")
-    args = ap.parse_args()
-    hw = load_hardware(args.hardware)
+def table(hardware: str = "aras", progress: bool = False) -> str:
+    """The table (Markdown, with its one-line legend)."""
+    hw = load_hardware(hardware)
     head = ("| model | weights | APU rows | fills | aras (ms) | jit (ms) | import (s) | "
             "solve aras + jit (s) | pulses saved by reuse |")
     lines = [head, "|" + "---|" * 9]
@@ -74,10 +75,20 @@ def main() -> None:
                      f"{hw.seconds(ra.objective or 0) * 1e3:.3f} | "
                      f"{hw.seconds(rj.objective or 0) * 1e3:.3f} | {t_imp:.2f} | "
                      f"{t_solve:.1f} | {saved} |")
-        print(lines[-1], flush=True)
-    (ROOT / "benchmarks" / "imported_models.md").write_text(
-        f"Hardware `{hw.name}`; `python benchmarks/imported_models.py`.\n\n"
-        + "\n".join(lines) + "\n")
+        if progress:
+            print(lines[-1], flush=True)
+    return f"Hardware `{hw.name}`.\n\n" + "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hardware", default="aras")
+    args = ap.parse_args()
+    note = load_note()
+    body = table(args.hardware, progress=True)
+    command = "python benchmarks/imported_models.py" + (
+        "" if args.hardware == "aras" else f" --hardware {args.hardware}")
+    write_result(RESULTS / "imported_models.md", command, body, note)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Markdown table: Gbuffer energy of per-step banks against liveness banks on the five networks.
 
 Run: ``python benchmarks/liveness_table.py [--hardware aras|baseline|FILE] [--time-limit S]``
-(about 40 s on 2 cores). Timing comes from ``solve(problem, method="aras", banks="ilp")``;
+(about 20 s); writes ``benchmarks/results/liveness.md`` and prints it. Timing comes from
+``solve(problem, method="aras", banks="ilp")``;
 the liveness pass (``formulations/liveness.py``) rewrites only its banks. Columns:
 
 - *per-step*: the evaluator's Gbuffer static energy of the per-step ILP banks (R8 as
@@ -20,6 +21,8 @@ the liveness pass (``formulations/liveness.py``) rewrites only its banks. Column
 from __future__ import annotations
 
 import argparse
+
+from doctables import RESULTS, load_note, write_result
 
 from aras.evaluation.evaluator import evaluate
 from aras.evaluation.liveness import Assignment, apply_assignment, tensors_of
@@ -48,18 +51,15 @@ def all_spilled(p: Problem, s: Schedule) -> Schedule:
     return apply_assignment(p, s, asg)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--hardware", default="aras")
-    ap.add_argument("--time-limit", type=float, default=15.0)
-    args = ap.parse_args()
-    hw: Hardware = load_hardware(args.hardware)
-    print(f"Hardware `{hw.name}`, schedules of `aras` (Algorithm 1); energy in mJ per "
-          f"inference; MILP time limit {args.time_limit:g} s.\n")
-    print("| network | tensors | per-step: static + DRAM | per-step banks, all spilled: static + "
-          "DRAM | greedy: static + DRAM | MILP: static + DRAM | spilled (forced) "
-          "| spills if DRAM x1e4 | MILP status | MILP time (s) | model (vars / cons) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+def table(hardware: str = "aras", time_limit: float = 15.0) -> str:
+    """The table (Markdown, with its one-line legend)."""
+    hw: Hardware = load_hardware(hardware)
+    lines = [f"Hardware `{hw.name}`, schedules of `aras` (Algorithm 1); energy in mJ per "
+             f"inference; MILP time limit {time_limit:g} s.\n",
+             "| network | tensors | per-step: static + DRAM | per-step banks, all spilled: "
+             "static + DRAM | greedy: static + DRAM | MILP: static + DRAM | spilled (forced) "
+             "| spills if DRAM x1e4 | MILP status | MILP time (s) | model (vars / cons) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in BUILTIN:
         p = map_network(BUILTIN[name](), hw)
         res = solve(p, method="aras", banks="ilp")
@@ -70,20 +70,35 @@ def main() -> None:
         a_st, a_dr = _spill_j(p, all_spilled(p, s))
         g_st, g_dr = _spill_j(p, assign_banks(p, s, use_milp=False))
         info = LivenessInfo()
-        live = assign_banks(p, s, time_limit=args.time_limit, info=info)
+        live = assign_banks(p, s, time_limit=time_limit, info=info)
         m_st, m_dr = _spill_j(p, live)
         dear = map_network(BUILTIN[name](), hw.replace(
             dram_energy_j_per_byte=hw.dram_energy_j_per_byte * 1e4))
         dear_info = LivenessInfo()
-        assign_banks(dear, s, time_limit=args.time_limit, info=dear_info)
+        assign_banks(dear, s, time_limit=time_limit, info=dear_info)
         status = "optimal" if info.status == "convergenceCriteriaSatisfied" else info.status
-        print(f"| {name} | {info.tensors} | {per_step * 1e3:.3f} + {per_step_dram * 1e3:.3f} = "
-              f"{(per_step + per_step_dram) * 1e3:.3f} | {a_st * 1e3:.3f} + "
-              f"{a_dr * 1e3:.3f} = {(a_st + a_dr) * 1e3:.3f} | {g_st * 1e3:.3f} + "
-              f"{g_dr * 1e3:.3f} = {(g_st + g_dr) * 1e3:.3f} | {m_st * 1e3:.3f} + "
-              f"{m_dr * 1e3:.3f} = {(m_st + m_dr) * 1e3:.3f} | {info.spilled} ({info.forced}) | "
-              f"{dear_info.spilled} | {status} ({info.source}) | {info.runtime_s:.1f} | "
-              f"{info.variables} / {info.constraints} |")
+        lines.append(
+            f"| {name} | {info.tensors} | {per_step * 1e3:.3f} + {per_step_dram * 1e3:.3f} = "
+            f"{(per_step + per_step_dram) * 1e3:.3f} | {a_st * 1e3:.3f} + "
+            f"{a_dr * 1e3:.3f} = {(a_st + a_dr) * 1e3:.3f} | {g_st * 1e3:.3f} + "
+            f"{g_dr * 1e3:.3f} = {(g_st + g_dr) * 1e3:.3f} | {m_st * 1e3:.3f} + "
+            f"{m_dr * 1e3:.3f} = {(m_st + m_dr) * 1e3:.3f} | {info.spilled} ({info.forced}) | "
+            f"{dear_info.spilled} | {status} ({info.source}) | {info.runtime_s:.1f} | "
+            f"{info.variables} / {info.constraints} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hardware", default="aras")
+    ap.add_argument("--time-limit", type=float, default=15.0)
+    args = ap.parse_args()
+    note = load_note()
+    command = "python benchmarks/liveness_table.py" + (
+        "" if args.hardware == "aras" else f" --hardware {args.hardware}") + (
+        "" if args.time_limit == 15.0 else f" --time-limit {args.time_limit:g}")
+    print(write_result(RESULTS / "liveness.md", command, table(args.hardware, args.time_limit),
+                       note).read_text())
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Mutation run: single bugs put into a copy of the code, one at a time, and the tests that
-should notice run against each (issue 12, section 6).
+should notice run against each.
 
 Every mutant is a small edit (mostly one line: an off-by-one in a rule's comparison, a skipped
 check, a no-op, LSB for MSB, a dropped fsync or rename, a swapped order, a bound off by one).
@@ -12,13 +12,12 @@ test is reported. Mutants whose text is not in the copied tree (code that change
 Usage::
 
     python benchmarks/mutants.py                    # the worktree's code and tests
-    python benchmarks/mutants.py --rev f960bb2      # another commit's code and tests
+    python benchmarks/mutants.py --rev COMMIT       # another commit's code and tests
     python benchmarks/mutants.py --only R3-late R2-overlap --out table.md
 
 Runs sequentially under ``nice`` with ``CI=1`` (derandomized hypothesis). It never touches
-the working tree. ``benchmarks/mutants.md`` has the tables of the last runs: at f960bb2 (the
-tests before issue 12 section 6) 35 of the 62 mutants survived; with the new tests none does,
-and the one left, ``bind-transposed``, is equivalent (the expected level steps between two
+the working tree. ``benchmarks/mutants.md`` has the table of the last run: the one mutant
+that survives, ``bind-transposed``, is equivalent (the expected level steps between two
 independent distributions are symmetric). The timing test
 ``test_evaluator_handles_100k_writes_fast`` is deselected: a loaded machine fails it with no bug.
 """
@@ -50,6 +49,7 @@ BIND_F = "formulations/binding.py"
 REUSE = "aras/methods/reuse.py"
 RUN = "aras/studies/run.py"
 BOUNDS = "aras/evaluation/bounds.py"
+REPLAY = "aras/evaluation/replay.py"
 
 T_EVAL = ["tests/test_rule_boundaries.py", "tests/test_evaluator_rules.py",
           "tests/test_schedule_file.py", "tests/test_heuristics.py"]
@@ -57,6 +57,7 @@ T_BIND = ["tests/test_binding.py"]
 T_REUSE = ["tests/test_reuse.py", "tests/test_pulses.py", "tests/test_paper.py"]
 T_STUDY = ["tests/test_study_writer.py", "tests/test_study.py"]
 T_BOUNDS = ["tests/test_bounds_strong.py"]
+T_PROGRAM = ["tests/test_program.py"]
 #: Deselected everywhere: a wall-clock budget, which a loaded machine breaks with no bug.
 DESELECT = ["tests/test_evaluator_rules.py::test_evaluator_handles_100k_writes_fast"]
 
@@ -269,6 +270,15 @@ MUTANTS: list[Mutant] = [
     one("bound-path+1", "path and window bounds one cycle too high", BOUNDS,
         "    return int(np.ceil(x - 1e-3 - 1e-10 * abs(x)))\n",
         "    return int(np.ceil(x - 1e-3 - 1e-10 * abs(x))) + 1\n", T_BOUNDS),
+    # ----- program replay -----
+    one("sync-compute", "the replay lets a compute start before a write it waits for ends",
+        REPLAY, "            elif ends[j] > c.start:", "            elif False:", T_PROGRAM),
+    one("sync-compute-strict", "the replay rejects a write ending exactly at the compute start",
+        REPLAY, "            elif ends[j] > c.start:", "            elif ends[j] >= c.start:",
+        T_PROGRAM),
+    one("sync-release", "the replay lets a write start before its row is released", REPLAY,
+        "if w.after is not None and w.start < steps[w.after].end:",
+        "if w.after is not None and w.start < steps[w.after].end - 1:", T_PROGRAM),
 ]
 
 

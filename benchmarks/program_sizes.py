@@ -6,6 +6,8 @@ give cell deltas; ``baseline`` for the decoders), save the schedule, lower it in
 points, re-lowering). Times are wall and CPU seconds of one run, in this process.
 
     python benchmarks/program_sizes.py [NETWORK ...]
+
+Writes ``benchmarks/results/program_sizes.md`` (the default networks only) and prints it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from doctables import RESULTS, load_note, write_result
 
 from aras import load_hardware, load_network, map_network
 from aras.evaluation.replay import check_program
@@ -33,10 +37,11 @@ def _since(t: tuple[float, float]) -> tuple[float, float]:
     return time.perf_counter() - t[0], time.process_time() - t[1]
 
 
-def main(names: list[str]) -> None:
-    print("| network | method | steps | writes | schedule file | program file | lower + save "
-          "(s, wall / CPU) | replay (s, wall / CPU) | cell deltas |")
-    print("|---|---|---|---|---|---|---|---|---|")
+def table(names: list[str]) -> str:
+    """The table (Markdown)."""
+    lines = ["| network | method | steps | writes | schedule file | program file | lower + "
+             "save (s, wall / CPU) | replay (s, wall / CPU) | cell deltas |",
+             "|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         for name in names:
@@ -59,10 +64,21 @@ def main(names: list[str]) -> None:
             assert back.to_dict() == s.to_dict()
             assert violations == [], violations[:3]
             mb = (d / "s.json").stat().st_size / 1e6, (d / "p.json").stat().st_size / 1e6
-            print(f"| {name} | {method}{' +reuse' if weights is not None else ''} | "
-                  f"{len(s.steps)} | {len(s.writes):,} | {mb[0]:.2f} MB | {mb[1]:.2f} MB | "
-                  f"{lw:.2f} / {lc:.2f} | {rw:.2f} / {rc:.2f} | "
-                  f"{'yes' if weights is not None else 'no'} |", flush=True)
+            lines.append(f"| {name} | {method}{' +reuse' if weights is not None else ''} | "
+                         f"{len(s.steps)} | {len(s.writes):,} | {mb[0]:.2f} MB | "
+                         f"{mb[1]:.2f} MB | {lw:.2f} / {lc:.2f} | {rw:.2f} / {rc:.2f} | "
+                         f"{'yes' if weights is not None else 'no'} |")
+    return "\n".join(lines)
+
+
+def main(names: list[str]) -> None:
+    note = load_note()
+    body = table(names or DEFAULT)
+    if names and names != DEFAULT:
+        print(body)
+        return
+    print(write_result(RESULTS / "program_sizes.md", "python benchmarks/program_sizes.py", body,
+                       note).read_text())
 
 
 if __name__ == "__main__":

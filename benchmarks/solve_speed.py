@@ -1,4 +1,4 @@
-"""How long a solve of a deep network takes, bound by bound (issue 12, "big inputs stay fast").
+"""How long a solve of a deep network takes, bound by bound (big inputs must stay fast).
 
 Builds a GPT-style decoder of ``--blocks`` blocks (hidden 768, 13 ops a block: 440 blocks are
 5,721 ops) and a BERT encoder of ``--bert-blocks`` blocks (768 blocks: 9,985 ops), then times

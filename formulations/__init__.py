@@ -1,1 +1,54 @@
-"""Pyomo MILP formulations of ARAS scheduling decisions, one module per model."""
+"""Pyomo MILP formulations of ARAS scheduling decisions.
+
+The event model (replication and write scheduling) is assembled from named constraint
+families (:mod:`formulations.families`) by a :class:`Formulation`
+(:mod:`formulations.framework`); research code adds families, changes the :class:`Objective`,
+solves with any installed solver (:mod:`formulations.solvers`) and gets schedules back. The
+other models (:mod:`formulations.banks`, :mod:`formulations.liveness`,
+:mod:`formulations.resident`, :mod:`formulations.binding`) are separate post-passes.
+
+Short paths, loaded lazily::
+
+    from formulations import (Formulation, Family, Objective, default_families,
+                              ReplicationCap, WriteCap, schedule_from, incumbent_from_schedule)
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_PUBLIC = {
+    "Formulation": "formulations.framework",
+    "FormulationResult": "formulations.framework",
+    "Family": "formulations.framework",
+    "ModelContext": "formulations.framework",
+    "Quantity": "formulations.framework",
+    "Objective": "formulations.framework",
+    "Measure": "formulations.framework",
+    "MEASURES": "formulations.framework",
+    "register_measure": "formulations.framework",
+    "register_family": "formulations.framework",
+    "family_from_spec": "formulations.framework",
+    "Infeasible": "formulations.framework",
+    "diagnose": "formulations.framework",
+    "default_families": "formulations.families",
+    "families_from": "formulations.families",
+    "CORE_FAMILIES": "formulations.families",
+    "ReplicationCap": "formulations.families",
+    "WriteCap": "formulations.families",
+    "WritePowerCap": "formulations.families",
+    "RowsWrittenCap": "formulations.families",
+    "max_concurrent_writes": "formulations.families",
+    "Incumbent": "formulations.window",
+    "schedule_from": "formulations.window",
+    "incumbent_from_schedule": "formulations.window",
+    "timing": "formulations.window",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'formulations' has no attribute {name!r}")

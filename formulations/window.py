@@ -46,14 +46,16 @@ so the makespan it reports is the evaluator's.
 
 from __future__ import annotations
 
-import math
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
+from aras.model.assembly import Builder, RowWriter
 from aras.model.bandwidth import Bandwidth
 from aras.model.mapping import Problem, Step
+from aras.model.schedule import Schedule
 
 
 def replication_options(problem: Problem, step: Step, max_options: int = 24) -> list[int]:
@@ -91,7 +93,11 @@ def events_of(problem: Problem) -> list[int]:
 
 def build(problem: Problem, *, lookback: int = 16, incumbent: Incumbent | None = None,
           options: Mapping[int, Iterable[int]] | None = None) -> pyo.ConcreteModel:
-    """Build the event model of the whole problem.
+    """Build the event model of the whole problem (its core families, makespan objective).
+
+    The model is that of ``Formulation(problem, default_families(problem), ...)``
+    (:mod:`formulations.framework`); use a :class:`~formulations.framework.Formulation` to
+    add families, change the objective, solve and extract schedules.
 
     Parameters
     ----------
@@ -106,129 +112,25 @@ def build(problem: Problem, *, lookback: int = 16, incumbent: Incumbent | None =
     options
         Replication candidates per step index (default :func:`replication_options`).
     """
-    hw = problem.hardware
-    T, N = hw.write_latency_cycles, hw.total_apu_rows
-    steps = problem.steps
-    W = [s for s in steps if s.weighted]
-    pos = {s.index: n for n, s in enumerate(W)}
-    m = pyo.ConcreteModel(name=f"events-{problem.network.name}")
-    m.I = pyo.Set(initialize=[s.index for s in steps], ordered=True)
-    m.K = pyo.Set(initialize=[s.index for s in W], ordered=True)
-    R = {s.index: sorted(set(options[s.index]) if options and s.index in options
-                         else replication_options(problem, s)) for s in W}
-    if incumbent:
-        for k, r in incumbent.replication.items():
-            R[k] = sorted(set(R[k]) | {r})
-    m.KR = pyo.Set(dimen=2, initialize=[(k, r) for k in R for r in R[k]])
-    pairs = []
-    for s in W:
-        n = pos[s.index]
-        ev = [0] if n < lookback else []
-        ev += [w.index + 1 for w in W[max(0, n - lookback):n]]
-        if incumbent:
-            ev += [e for (e, k), x in incumbent.rows_from.items() if k == s.index and x > 0]
-        pairs += [(e, s.index) for e in sorted(set(ev))]
-    m.EK = pyo.Set(dimen=2, initialize=pairs)
-    m.y = pyo.Var(m.KR, domain=pyo.Binary)
-    m.x = pyo.Var(m.EK, domain=pyo.NonNegativeIntegers)
-    m.v = pyo.Var(m.EK, domain=pyo.Binary)
-    m.idle = pyo.Var(m.I, domain=pyo.NonNegativeReals)
+    from formulations.framework import Formulation
 
-    def dur(i: int) -> pyo.Expression | int:
-        s = steps[i]
-        if not s.weighted:
-            return s.fixed_cycles
-        return sum(problem.compute_cycles(s, r) * m.y[i, r] for r in R[i])
-
-    def rows(k: int) -> pyo.Expression:
-        return steps[k].apu_rows * sum(r * m.y[k, r] for r in R[k])
-
-    m.d = pyo.Expression(m.I, rule=lambda m, i: dur(i))
-    m.rows = pyo.Expression(m.K, rule=lambda m, k: rows(k))
-    m.choose = pyo.Constraint(m.K, rule=lambda m, k: sum(m.y[k, r] for r in R[k]) == 1)
-    into: dict[int, list[int]] = {}
-    out_of: dict[int, list[int]] = {}
-    for e, k in pairs:
-        into.setdefault(k, []).append(e)
-        out_of.setdefault(e, []).append(k)
-    m.supply = pyo.Constraint(m.K, rule=lambda m, k: sum(m.x[e, k] for e in into[k]) == m.rows[k])
-    m.link = pyo.Constraint(
-        m.EK, rule=lambda m, e, k: m.x[e, k] <= steps[k].apu_rows * max(R[k]) * m.v[e, k])
-
-    def between(m: pyo.ConcreteModel, e: int, k: int) -> pyo.Expression:
-        # Time from release e to the start of k: the idles of the steps strictly after the
-        # event's step up to k and the computes of those before k. Step indices are
-        # positions in the compute order, so a range suffices.
-        first = 0 if e == 0 else e  # e = j + 1 for the end of step j
-        steps_between = range(first, k + 1)
-        return (sum(m.idle[i] for i in steps_between)
-                + sum(m.d[i] for i in steps_between if i < k))
-
-    def gap_rule(m: pyo.ConcreteModel, e: int, k: int) -> pyo.Expression:
-        return between(m, e, k) >= T * m.v[e, k]
-
-    m.gap = pyo.Constraint(m.EK, rule=gap_rule)
-    events = sorted(events_of(problem))
-    m.E = pyo.Set(initialize=events, ordered=True)
-    # Rows in use just after event e, as a running balance: handed out at e, freed at e
-    # (the end of step e - 1). Its upper bound N is the capacity row of the docs; the
-    # balance keeps the model linear in size where prefix sums per event are quadratic
-    # (random small hardware splits layers into ~10^4 parts). The lower bound 0 is implied
-    # (a part's rows are all handed out before it frees them), so the LP is unchanged.
-    m.used = pyo.Var(m.E, bounds=(0, N))
-
-    def balance_rule(m: pyo.ConcreteModel, e: int) -> pyo.Expression:
-        prev = m.used[m.E.prev(e)] if e != m.E.first() else 0
-        handed = sum(m.x[e, k] for k in out_of.get(e, []))
-        freed = m.rows[e - 1] if e > 0 else 0
-        return m.used[e] == prev + handed - freed
-
-    m.capacity = pyo.Constraint(m.E, rule=balance_rule)
-    if hw.write_slots < N:
-        # Bandwidth (R6): at most S rows are written at once and every write lasts T, so
-        # the rows handed out at events e' >= e to parts k' <= k, all written between the
-        # release e and the start of k, need ceil(H / S) write latencies there. Necessary,
-        # not sufficient; the driver times decisions exactly (see :func:`timing`).
-        S = hw.write_slots
-        m.w = pyo.Var(m.EK, domain=pyo.NonNegativeIntegers)
-        later = {(e, k): [(e2, k2) for e2 in range(e, k + 1) for k2 in out_of.get(e2, [])
-                          if k2 <= k] for e, k in pairs}
-        m._later = later
-        m.waves = pyo.Constraint(
-            m.EK, rule=lambda m, e, k: S * m.w[e, k] >= sum(m.x[p] for p in later[(e, k)]))
-        m.bandwidth = pyo.Constraint(
-            m.EK, rule=lambda m, e, k: between(m, e, k) >= T * m.w[e, k])
-    m.makespan = pyo.Objective(expr=sum(m.idle[i] + m.d[i] for i in m.I), sense=pyo.minimize)
-    m._R = R  # candidate sets, for extraction and warm starts
-    return m
+    return Formulation(problem, lookback=lookback, incumbent=incumbent,
+                       options=options).model
 
 
 def set_values(m: pyo.ConcreteModel, problem: Problem, inc: Incumbent) -> None:
-    """Load an incumbent into the model's variables (integers and the implied idles)."""
-    T = problem.hardware.write_latency_cycles
-    for (k, r) in m.KR:
-        m.y[k, r].set_value(1 if inc.replication[k] == r else 0)
-    for (e, k) in m.EK:
-        x = inc.rows_from.get((e, k), 0)
-        m.x[e, k].set_value(x)
-        m.v[e, k].set_value(1 if x > 0 else 0)
-    handed: dict[int, int] = {}
-    for (ev, _), x in inc.rows_from.items():
-        handed[ev] = handed.get(ev, 0) + x
-    used = 0
-    for e in m.E:
-        used += handed.get(e, 0)
-        if e > 0:
-            used -= problem.steps[e - 1].apu_rows * inc.replication[e - 1]
-        m.used[e].set_value(used)
-    if hasattr(m, "w"):
-        S = problem.hardware.write_slots
-        for (e, k) in m.EK:
-            h = sum(inc.rows_from.get(p, 0) for p in m._later[(e, k)])
-            m.w[e, k].set_value(math.ceil(h / S))
-    times = timing(problem, inc.replication, inc.rows_from, T)
-    for i in m.I:
-        m.idle[i].set_value(times["idle"][i])
+    """Load an incumbent into the core families' variables (integers and the implied idles)
+    of a model built by :func:`build`."""
+    from formulations.families import default_families
+    from formulations.framework import ModelContext
+
+    ctx = ModelContext.__new__(ModelContext)  # the families read only these from it
+    ctx.model, ctx.problem, ctx.steps = m, problem, problem.steps
+    ctx.S = problem.hardware.write_slots
+    times = timing(problem, inc.replication, inc.rows_from,
+                   problem.hardware.write_latency_cycles)
+    for f in default_families(problem):
+        f.start_values(ctx, inc, times)
 
 
 def timing(problem: Problem, replication: Mapping[int, int], rows_from: Mapping[tuple[int, int],
@@ -282,3 +184,53 @@ def extract(m: pyo.ConcreteModel) -> Incumbent:
     rows_from = {(e, k): int(round(pyo.value(m.x[e, k]))) for (e, k) in m.EK
                  if pyo.value(m.x[e, k]) > 0.5}
     return Incumbent(rep, rows_from)
+
+
+def incumbent_from_schedule(problem: Problem, sched: Schedule) -> Incumbent:
+    """Replication and rows per release event of a schedule (writes map to the latest
+    release at or before their start). The schedule's compute order must be ``problem``'s."""
+    ends = sorted((s.end, problem.by_key[(s.layer, s.part)].index + 1) for s in sched.steps
+                  if s.apu_rows)
+    times = [0] + [t for t, _ in ends]
+    ids = [0] + [e for _, e in ends]
+    rep = {problem.by_key[(s.layer, s.part)].index: s.replication for s in sched.steps
+           if s.apu_rows}
+    inc = Incumbent(rep)
+    w = sched.writes
+    for layer, part, start in zip(w.layer.tolist(), w.part.tolist(), w.start.tolist(),
+                                  strict=True):
+        k = problem.by_key[(layer, part)].index
+        e = ids[bisect.bisect_right(times, start) - 1]
+        if e > k:  # cannot happen in a valid schedule: the row is written before k computes
+            e = 0
+        inc.rows_from[(e, k)] = inc.rows_from.get((e, k), 0) + 1
+    return inc
+
+
+def schedule_from(problem: Problem, inc: Incumbent, method: str, banks: str = "greedy",
+                  builder: type[Builder] = Builder) -> Schedule:
+    """A complete schedule from model decisions: rows bound lowest id first at each release,
+    writes started at the release (later only if bandwidth forces it), computes left-shifted.
+
+    ``builder`` assembles it (the methods pass theirs, which also knows the ``ilp`` banks).
+    """
+    b = builder(problem, method, bank_mode=banks)
+    rows = RowWriter(b)
+    by_event: dict[int, list[tuple[int, int]]] = {}
+    for (e, k), x in sorted(inc.rows_from.items()):
+        by_event.setdefault(e, []).append((k, x))
+
+    def hand_out(e: int, t: int) -> None:
+        for k, x in by_event.get(e, []):
+            rows.write(problem.steps[k], x, t)
+
+    hand_out(0, 0)
+    t = 0
+    for s in problem.steps:
+        if not s.weighted:
+            t = b.compute(s, t, 0)
+            continue
+        t = b.compute(s, max(t, rows.ready[s.index]), inc.replication[s.index])
+        rows.release(s)
+        hand_out(s.index + 1, t)
+    return b.build()

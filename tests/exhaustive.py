@@ -101,8 +101,9 @@ def _times(p: Problem, order: list[int], reps: dict[int, int]) -> tuple[dict[int
     return start, prev
 
 
-def optimum(p: Problem, limit: int = 200_000) -> Optimum:
-    """The least makespan over every order and replication (``limit`` candidates at most).
+def optimum(p: Problem, limit: int = 200_000, caps: dict[str, int] | None = None) -> Optimum:
+    """The least makespan over every order and replication (``limit`` candidates at most;
+    ``caps[layer]`` copies at most for the named layers).
 
     Raises
     ------
@@ -115,7 +116,9 @@ def optimum(p: Problem, limit: int = 200_000) -> Optimum:
     if hw.write_slots < N:
         raise ValueError("exhaustive optimum: memory bandwidth binds")
     weighted = [s for s in p.steps if s.apu_rows]
-    choices = [range(1, max(1, min(s.windows, N // s.apu_rows)) + 1) for s in weighted]
+    caps = caps or {}
+    choices = [range(1, max(1, min(s.windows, N // s.apu_rows, caps.get(s.layer, N))) + 1)
+               for s in weighted]
     orders = list(itertools.islice(_orders(p), limit + 1))
     n_reps = int(np.prod([len(c) for c in choices])) if choices else 1
     if len(orders) * n_reps > limit:

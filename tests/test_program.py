@@ -130,6 +130,24 @@ def test_sync_points_by_hand() -> None:
     assert violations == [] and back.to_dict() == s.to_dict()
 
 
+def test_a_compute_starting_before_a_write_it_waits_for_ends_is_a_sync_violation() -> None:
+    """c2's write (id 2, row 0) moved one cycle later: it ends at 1769 + 1000 = 2769, one
+    cycle after c2 starts at 2768. The schedule breaks R3 and the replay its sync point; the
+    program is otherwise the one the schedule gives (same ids, waits and releases)."""
+    p, s = _hand()
+    doc = lower(p, s).to_dict()
+    w = doc["rows"][0]["writes"][1]
+    assert (w["id"], w["layer"], w["start"]) == (2, "c2", 1768)
+    assert doc["compute"][1]["waits_for"] == [2] and doc["compute"][1]["start"] == 2768
+    w["start"] = 1769
+    _, violations = check_program(p, Program.from_dict(doc))
+    assert [str(v) for v in violations] == [
+        "R3: c2/0: write on (pe 0, row 0) ends at 2769, after the compute starts at 2768",
+        "sync: step 1 (c2/0) starts at 2768, before write 2 ends at 2769"]
+    w["start"] = 1768  # ending exactly at the compute start is allowed
+    assert check_program(p, Program.from_dict(doc))[1] == []
+
+
 def test_explicit_and_mixed_tiles_round_trip() -> None:
     p, s = _hand()
     for tiles, mode in (([0, 0, 0, 0], "explicit"), ([-1, -1, 0, -1], "mixed")):

@@ -11,7 +11,7 @@ and lifespan from the most-written cell.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +34,8 @@ from aras.evaluation.rules import (  # noqa: F401
     _problem_step,
     _row_desc,
     _validate,
+    as_rules,
+    run_rules,
     validate,
 )
 from aras.model.mapping import Problem, ceil_div
@@ -106,7 +108,8 @@ class Report:
 def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStats] | None = None,
              weights: Mapping[str, np.ndarray] | None = None, zero_code: int | None = None,
              seed: int = 0, endurance: float | None = None,
-             realtime_inf_s: float | None = None) -> Report:
+             realtime_inf_s: float | None = None, rules: Iterable[Any] | None = None,
+             cost: bool = True) -> Report:
     """Validate and cost a schedule.
 
     Parameters
@@ -116,12 +119,17 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     sched
         The schedule.
     stats
-        Per-layer weight statistics for the pulse model; default: the seeded
-        synthetic statistics of :func:`aras.model.weights.synthetic_stats`.
+        Per-layer weight statistics for the statistical pulse model; given, that model is
+        used (unless ``weights`` are given too). Default: the seeded synthetic statistics of
+        :func:`aras.model.weights.synthetic_stats`.
     weights
         Unsigned weight codes per layer (``(groups, rows_g, cols_g)`` or
-        ``(rows, cols)``); when given, pulses are counted cell by cell from the
+        ``(rows, cols)``); pulses are then counted cell by cell from the
         actual levels and ``max_cell_writes`` is the most updates of one cell.
+        Default, when ``stats`` is not given: the network's own codes
+        (``problem.network.codes``, e.g. an ONNX file's initializers), as
+        :func:`aras.methods.solve.solve` uses them, so a schedule costs the same
+        whichever path evaluates it; the statistical model when it has none.
     zero_code
         Code of a zero weight, written off the diagonal of block-diagonal
         tiles (default ``2**(weight_bits-1)``).
@@ -132,15 +140,33 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     realtime_inf_s
         Real-time rate for the lifespan (default 30 inf/s for networks with
         convolutions, 100 inf/s otherwise, as in the paper).
+    rules
+        Rules of one's own (:class:`aras.evaluation.rules.Rule` objects or functions
+        ``fn(problem, schedule)`` yielding messages), checked after R1-R8 on every
+        schedule; their violations are listed after R1-R8's, one line each, and make the
+        schedule invalid.
+    cost
+        False: validate and time the schedule only (``makespan_cycles``, ``latency_s``,
+        ``throughput_inf_s``, ``row_writes``; ``pulse_model`` ``"none"``), for callers
+        that need no energy: pulses from real weights take far longer than validation
+        (docs/model.md, "Evaluator").
 
     Returns
     -------
     Report
         ``valid`` False with every violation when a rule is broken; costs are
         only filled for valid schedules.
+
+    Raises
+    ------
+    InputError
+        ``rules[i]``: something that is no rule (before any check runs).
     """
+    checks = as_rules(rules)  # a malformed rule is the caller's error, found first
     idx = _Index(problem, sched)
     violations = _validate(idx)
+    if checks:
+        violations += run_rules(problem, sched, checks)
     rep = Report(valid=not violations, violations=violations)
     if violations:
         return rep
@@ -150,9 +176,13 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     rep.makespan_cycles = makespan
     rep.latency_s = hw.seconds(makespan)
     rep.throughput_inf_s = 1.0 / rep.latency_s if makespan else math.inf
+    rep.row_writes = len(sched.writes)
+    if not cost:
+        rep.pulse_model = "none"
+        return rep
     # Pulses.
-    if stats is None:
-        stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
+    if weights is None and stats is None:
+        weights = problem.network.codes
     tile = _tile_index(idx)
     used = _used_cells(idx, tile)
     if weights is not None:
@@ -160,12 +190,13 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
         level_steps, cells, max_row = _exact_pulses(idx, tile, weights, fill)
         rep.pulse_model = "weights"
     else:
+        if stats is None:
+            stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
         level_steps, cells, max_row = _statistical_pulses(idx, tile, used, stats)
     rep.level_steps = level_steps
     rep.write_pulses = level_steps * hw.pulses_per_level_step
     rep.cells_written = cells
     rep.max_cell_writes = max_row
-    rep.row_writes = len(sched.writes)
     rep.weights_written = int(used.sum())
     # Energy.
     e = rep.energy

@@ -147,8 +147,10 @@ def _unroll_count(ps: PeriodicSchedule, wr: _Writes, T: int) -> int:
     return max(1, -(-(hi - lo) // P)) + 2
 
 
-def validate_periodic(problem: Problem, ps: PeriodicSchedule) -> list[Violation]:
-    """Every violation of a periodic schedule (isolated rules first, then R4p, R2p, R6p, R9).
+def validate_periodic(problem: Problem, ps: PeriodicSchedule, *, rules: Any = None
+                      ) -> list[Violation]:
+    """Every violation of a periodic schedule (isolated rules first, then the user's
+    ``rules``, then R4p, R2p, R6p, R9).
 
     Raises
     ------
@@ -157,7 +159,7 @@ def validate_periodic(problem: Problem, ps: PeriodicSchedule) -> list[Violation]
         a liveness bank mode (not defined for periodic schedules).
     """
     problem = _repeated(problem, ps.inferences, None, None)[0]
-    return _validate(problem, ps, list(_base_report(problem, ps, None).violations))[0]
+    return _validate(problem, ps, list(_base_report(problem, ps, None, rules).violations))[0]
 
 
 def _repeated(problem: Problem, m: int, stats: dict[str, LayerStats] | None, weights: Any
@@ -175,14 +177,14 @@ def _repeated(problem: Problem, m: int, stats: dict[str, LayerStats] | None, wei
     return rep, stats, weights
 
 
-def _base_report(problem: Problem, ps: PeriodicSchedule, stats: Any) -> Any:
-    """The isolated evaluation of one inference (its rules and the per-inference compute and
-    Gbuffer access energies, which the steady state shares)."""
+def _base_report(problem: Problem, ps: PeriodicSchedule, stats: Any, rules: Any = None) -> Any:
+    """The isolated evaluation of one inference (its rules, the user's ``rules`` and the
+    per-inference compute and Gbuffer access energies, which the steady state shares)."""
     check_resident(ps.resident, {o.name for o in problem.network.weighted_ops})
     if ps.schedule.extra.get("bank_mode", "per-step") != "per-step":
         raise InputError("bank_mode: periodic schedules use per-step banks only, got "
                          f"{ps.schedule.extra.get('bank_mode')!r}")
-    return evaluate(problem, ps.schedule, stats=stats)
+    return evaluate(problem, ps.schedule, stats=stats, rules=rules)
 
 
 def _validate(problem: Problem, ps: PeriodicSchedule, out: list[Violation]
@@ -385,7 +387,8 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
                       stats: dict[str, LayerStats] | None = None, weights: Any = None,
                       zero_code: int | None = None, seed: int = 0,
                       endurance: float | None = None,
-                      realtime_inf_s: float | None = None) -> PeriodicReport:
+                      realtime_inf_s: float | None = None, rules: Any = None
+                      ) -> PeriodicReport:
     """Validate a periodic schedule and cost one inference of its steady state.
 
     Parameters
@@ -395,7 +398,12 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
     ps
         The periodic schedule.
     stats, weights, zero_code, seed, endurance, realtime_inf_s
-        As for :func:`aras.evaluation.evaluator.evaluate`.
+        As for :func:`aras.evaluation.evaluator.evaluate` (weights: the network's codes by
+        default, unless ``stats`` are given).
+    rules
+        Rules of one's own (:class:`aras.evaluation.rules.Rule`), checked on the schedule
+        of one inference (``ps.schedule``; with several inferences per period, of the
+        repeated network's problem) after R1-R8, before the periodic rules.
 
     Returns
     -------
@@ -406,16 +414,17 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
     Raises
     ------
     InputError
-        An unknown or repeated resident layer, a liveness bank mode, missing real weights.
+        An unknown or repeated resident layer, a liveness bank mode, missing real weights,
+        ``rules[i]`` that is no rule.
     """
     m = ps.inferences
-    if weights is None:
+    if weights is None and stats is None:
         weights = problem.network.codes
     if stats is None:
         stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
     has_conv = any(o.kind == "conv2d" for o in problem.network.ops)
     problem, stats, weights = _repeated(problem, m, stats, weights)
-    base = _base_report(problem, ps, stats)
+    base = _base_report(problem, ps, stats, rules)
     violations, K = _validate(problem, ps, list(base.violations))
     rep = PeriodicReport(valid=not violations, violations=violations, unrolled=K)
     if violations:

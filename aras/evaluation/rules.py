@@ -1,5 +1,6 @@
 """Rules R1-R8 (MODEL.md section 4): every violation of a schedule, with its rule, op/part,
-APU row and cycles.
+APU row and cycles; and the rules of one's own (:class:`Rule`) that the evaluator checks
+after them.
 
 :class:`_Index` holds the per-schedule lookups (writes mapped to steps, writes sorted by row)
 that the checks here and the costing (:mod:`aras.evaluation.pulses`) share.
@@ -7,11 +8,20 @@ that the checks here and the costing (:mod:`aras.evaluation.pulses`) share.
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from aras.evaluation.liveness import check as check_liveness
+from aras.model.errors import InputError, arg_name
 from aras.model.mapping import Problem, Step
 from aras.model.schedule import Schedule
 
@@ -355,4 +365,256 @@ def _validate(idx: _Index) -> list[Violation]:
     return out
 
 
-__all__ = ["Violation", "validate"]
+# ----------------------------------------------------------------------------- user rules
+#: What a rule's check returns: messages (each a violation of the rule) or Violations.
+Messages = Iterable[str | Violation] | str | None
+
+
+class Rule:
+    """A rule of one's own, checked by the evaluator after R1-R8.
+
+    Subclass it and give it a ``name`` and a :meth:`check`; any object with a ``name`` (a
+    non-empty string) and a ``check(problem, schedule)`` method is accepted alike, and so
+    is a plain function ``fn(problem, schedule)`` (its name is ``fn.__name__``), or one
+    wrapped by :func:`rule`.
+
+    Every message the check yields becomes ``Violation(rule=name, message=message)``, one
+    line of the report like those of R1-R8; a :class:`Violation` yielded is kept as it is.
+    A check runs on every schedule, valid under R1-R8 or not, so it must not assume R1-R8
+    hold (a step may name no op of the network). A check that raises is reported as one
+    violation of the rule naming the exception.
+
+    Examples
+    --------
+    >>> from aras.evaluation.rules import Rule
+    >>> class MaxReplication(Rule):
+    ...     name = "max-replication"
+    ...
+    ...     def __init__(self, layer, cap):
+    ...         self.layer, self.cap = layer, cap
+    ...
+    ...     def check(self, problem, schedule):
+    ...         for s in schedule.steps:
+    ...             if s.layer == self.layer and s.replication > self.cap:
+    ...                 yield (f"{s.layer}/{s.part}: replication {s.replication}, "
+    ...                        f"at most {self.cap}")
+    >>> cap = MaxReplication("c1", 2)   # aras.evaluate(problem, schedule, rules=[cap])
+    """
+
+    #: The rule's name, the first field of its violations' lines.
+    name: str = ""
+
+    def check(self, problem: Problem, schedule: Schedule) -> Messages:
+        """Every violation of the rule by ``schedule`` of ``problem``.
+
+        Returns
+        -------
+        iterable of str or Violation
+            One message per violation (a generator, a list, None or an empty list when
+            there is none; a single string is one message).
+        """
+        raise NotImplementedError(f"{type(self).__name__}.check")
+
+
+class _FunctionRule(Rule):
+    """A function as a :class:`Rule` (made by :func:`rule`); still callable as the function."""
+
+    def __init__(self, name: str, fn: Callable[[Problem, Schedule], Messages]):
+        self.name, self._fn = name, fn
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def check(self, problem: Problem, schedule: Schedule) -> Messages:
+        return self._fn(problem, schedule)
+
+    def __call__(self, problem: Problem, schedule: Schedule) -> Messages:
+        return self._fn(problem, schedule)
+
+    def __repr__(self) -> str:
+        return f"rule({self.name!r})({getattr(self._fn, '__qualname__', self._fn)!r})"
+
+
+def rule(name: str) -> Callable[[Callable[[Problem, Schedule], Messages]], _FunctionRule]:
+    """Decorator: a function ``fn(problem, schedule)`` as a :class:`Rule` named ``name``.
+
+    Parameters
+    ----------
+    name
+        The rule's name in its violations' lines (a plain function is named by its
+        ``__name__`` without this decorator).
+
+    Examples
+    --------
+    >>> from aras.evaluation.rules import rule
+    >>> @rule("c1-cap")
+    ... def c1_cap(problem, schedule):
+    ...     for s in schedule.steps:
+    ...         if s.layer == "c1" and s.replication > 2:
+    ...             yield f"c1/{s.part}: replication {s.replication}, at most 2"
+    >>> c1_cap.name
+    'c1-cap'
+    """
+    _rule_name(name, "rule: name")
+
+    def wrap(fn: Callable[[Problem, Schedule], Messages]) -> _FunctionRule:
+        if not callable(fn):
+            raise InputError(f"rule: decorates a function (problem, schedule), got {fn!r}")
+        return _FunctionRule(name, fn)
+
+    return wrap
+
+
+def _rule_name(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not name.strip() or "\n" in name:
+        raise InputError(f"{where}: a rule's name is a non-empty string on one line, got "
+                         f"{name!r}")
+    return name
+
+
+def as_rules(rules: Iterable[Any] | None, where: str = "rules"
+             ) -> list[tuple[str, Callable[[Problem, Schedule], Messages]]]:
+    """Every rule as ``(name, check)``, in order; InputError naming the first that is none.
+
+    A rule is a :class:`Rule` (or any object with a ``name`` and a ``check`` method) or a
+    plain function (named by its ``__name__``).
+
+    Raises
+    ------
+    InputError
+        ``rules``: not a list of rules; ``rules[i]``: neither kind of rule, or no usable name.
+    """
+    if rules is None:
+        return []
+    if isinstance(rules, (str, bytes, Rule)) or callable(rules) or not isinstance(
+            rules, Iterable):
+        raise InputError(f"{where}: a list of rules, got {rules!r}")
+    out = []
+    for i, r in enumerate(rules):
+        at = f"{where}[{i}]"
+        check = getattr(r, "check", None)
+        if callable(check) and not isinstance(r, type):
+            out.append((_rule_name(getattr(r, "name", None), f"{at}.name"), check))
+        elif callable(r) and not isinstance(r, type):
+            out.append((_rule_name(getattr(r, "__name__", None), f"{at}.__name__"), r))
+        else:
+            raise InputError(f"{at}: a rule is an object with a name and a check(problem, "
+                             f"schedule) method, or a function (problem, schedule); got {r!r}")
+    return out
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
+
+
+def check_rules(problem: Problem, sched: Schedule, rules: Iterable[Any] | None
+                ) -> list[Violation]:
+    """Every violation of the user ``rules`` by ``sched``, rule by rule, one line each.
+
+    Messages become :class:`Violation` lines of their rule (several lines of one message are
+    joined into one); a rule that raises, or returns something other than messages, is one
+    violation naming the rule and the error. See :class:`Rule`.
+
+    Raises
+    ------
+    InputError
+        When ``rules`` holds something that is no rule (:func:`as_rules`).
+    """
+    return run_rules(problem, sched, as_rules(rules))
+
+
+def run_rules(problem: Problem, sched: Schedule,
+              checks: Iterable[tuple[str, Callable[[Problem, Schedule], Messages]]]
+              ) -> list[Violation]:
+    """:func:`check_rules` of rules already resolved by :func:`as_rules`."""
+    out: list[Violation] = []
+    for name, check in checks:
+        try:
+            got = check(problem, sched)
+            items = [] if got is None else [got] if isinstance(got, str) else list(got)
+        except Exception as exc:  # a rule's bug is its violation, not the evaluator's crash
+            out.append(Violation(name, _one_line(f"the rule raised {type(exc).__name__}: "
+                                                 f"{exc}")))
+            continue
+        for item in items:
+            if isinstance(item, Violation):
+                out.append(Violation(item.rule, _one_line(item.message)))
+            elif isinstance(item, str):
+                out.append(Violation(name, _one_line(item)))
+            else:
+                out.append(Violation(name, _one_line(f"the rule gave {item!r} "
+                                                     f"({type(item).__name__}), not a message")))
+    return out
+
+
+def load_rule(spec: str, where: str | None = None) -> Any:
+    """The rule a ``package.module:name`` (or ``path/to/file.py:name``) spec names.
+
+    The module is imported with the working directory on the import path (as ``python -m``
+    would), so a module next to one's own files is found; ``name`` may be dotted
+    (``module:Class.attr``). A class is instantiated without arguments.
+
+    Raises
+    ------
+    InputError
+        Naming ``where`` (default ``spec``, ``--rule`` under the CLI) and the spec: no ``:``,
+        a module that does not import, no such name, or something that is no rule.
+    """
+    where = where or arg_name("spec", "--rule")
+    mod_name, sep, attr = spec.rpartition(":")  # (a file's path may hold a drive's colon)
+    if not sep or not mod_name or not attr:
+        raise InputError(f"{where}: {spec!r}: expected package.module:name or file.py:name")
+    try:
+        if mod_name.endswith(".py"):
+            path = Path(mod_name)
+            if not path.is_file():
+                raise InputError(f"{where}: {spec!r}: no file {mod_name}")
+            key = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+            mspec = importlib.util.spec_from_file_location(f"aras_rules_{path.stem}_{key}", path)
+            assert mspec is not None and mspec.loader is not None
+            module = importlib.util.module_from_spec(mspec)
+            sys.modules[mspec.name] = module  # (dataclasses and pickle look the module up)
+            try:
+                mspec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[mspec.name]
+                raise
+        else:
+            cwd = os.getcwd()
+            added = cwd not in sys.path and "" not in sys.path
+            if added:
+                sys.path.insert(0, cwd)
+            try:
+                module = importlib.import_module(mod_name)
+            finally:
+                if added:
+                    sys.path.remove(cwd)
+    except InputError:
+        raise
+    except Exception as exc:  # any error of someone else's module: one line, exit 2
+        raise InputError(f"{where}: {spec!r}: cannot import {mod_name}: "
+                         f"{_one_line(f'{type(exc).__name__}: {exc}')}") from None
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise InputError(f"{where}: {spec!r}: {mod_name} has no {attr!r}")
+        obj = getattr(obj, part)
+    if isinstance(obj, type):
+        try:
+            obj = obj()
+        except Exception as exc:
+            raise InputError(f"{where}: {spec!r}: cannot instantiate {attr}: "
+                             f"{_one_line(f'{type(exc).__name__}: {exc}')}") from None
+    try:
+        as_rules([obj], where)
+    except InputError as exc:
+        raise InputError(f"{where}: {spec!r}: {str(exc).split(': ', 1)[1]}") from None
+    return obj
+
+
+def load_rules(specs: Sequence[str] | None, where: str | None = None) -> list[Any]:
+    """:func:`load_rule` of every spec, in order."""
+    return [load_rule(s, where) for s in specs or []]
+
+
+__all__ = ["Violation", "validate", "Rule", "rule", "check_rules", "as_rules", "load_rule",
+           "load_rules"]

@@ -1,18 +1,20 @@
 """MILP methods: full-horizon and rolling-horizon solves of the event model.
 
-``milp-full`` solves :mod:`formulations.window` over the whole network;
-``milp`` improves it window by window (fix-and-optimize: the integer
-decisions of parts outside the window stay at the incumbent's values, the
-timing of every step stays free, so the objective is always the true
-makespan and later layers cannot be starved). Both start from the best
-heuristic schedule (HiGHS MIP start) and never return anything worse.
+``milp-full`` solves the :class:`formulations.Formulation` of the problem (the event model's
+core families plus the caller's) over the whole network; ``milp`` improves it window by
+window (fix-and-optimize: the integer decisions of parts outside the window stay at the
+incumbent's values, the timing of every step stays free, so the objective is always the true
+one and later layers cannot be starved). Both start from the best heuristic schedule (or the
+caller's ``start``), whose objective value is the solver's cutoff (an objective bound, not a
+MIP start: docs/formulations.md says why), keep a solution only when the evaluator's value of
+the active objective improves, and never return anything worse than their start.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,18 +22,27 @@ import pyomo.environ as pyo
 
 from aras.evaluation.evaluator import evaluate
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit
-from aras.methods.heuristics.engine import Builder, RowWriter
+from aras.methods.heuristics.engine import Builder
 from aras.model.errors import InputError
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
+from formulations.families import CORE_FAMILIES, families_from
+from formulations.framework import (
+    Family,
+    Formulation,
+    Infeasible,
+    Objective,
+    diagnose,
+    tightened,
+)
 from formulations.window import (
     Incumbent,
-    build,
     extract,
+    incumbent_from_schedule,
     replication_options,
-    set_values,
     timing,
 )
+from formulations.window import schedule_from as _schedule_from
 
 #: Largest exact full-horizon model (every release event, every replication candidate): pairs
 #: (event, part) and replication candidates. VGG-16 needs 378 and 1,167 and is solved to a
@@ -95,53 +106,11 @@ class MilpStats:
         self.exact = other.exact
 
 
-def incumbent_from_schedule(problem: Problem, sched: Schedule) -> Incumbent:
-    """Replication and rows per release event of a schedule (writes map to the latest
-    release at or before their start)."""
-    ends = sorted((s.end, problem.by_key[(s.layer, s.part)].index + 1) for s in sched.steps
-                  if s.apu_rows)
-    import bisect
-
-    times = [0] + [t for t, _ in ends]
-    ids = [0] + [e for _, e in ends]
-    rep = {problem.by_key[(s.layer, s.part)].index: s.replication for s in sched.steps
-           if s.apu_rows}
-    inc = Incumbent(rep)
-    w = sched.writes
-    for layer, part, start in zip(w.layer.tolist(), w.part.tolist(), w.start.tolist(),
-                                  strict=True):
-        k = problem.by_key[(layer, part)].index
-        e = ids[bisect.bisect_right(times, start) - 1]
-        if e > k:  # cannot happen in a valid schedule: the row is written before k computes
-            e = 0
-        inc.rows_from[(e, k)] = inc.rows_from.get((e, k), 0) + 1
-    return inc
-
-
 def schedule_from(problem: Problem, inc: Incumbent, method: str, banks: str = "greedy"
                   ) -> Schedule:
-    """A complete schedule from model decisions: rows bound lowest id first at each release,
-    writes started at the release (later only if bandwidth forces it), computes left-shifted."""
-    b = Builder(problem, method, bank_mode=banks)
-    rows = RowWriter(b)
-    by_event: dict[int, list[tuple[int, int]]] = {}
-    for (e, k), x in sorted(inc.rows_from.items()):
-        by_event.setdefault(e, []).append((k, x))
-
-    def hand_out(e: int, t: int) -> None:
-        for k, x in by_event.get(e, []):
-            rows.write(problem.steps[k], x, t)
-
-    hand_out(0, 0)
-    t = 0
-    for s in problem.steps:
-        if not s.weighted:
-            t = b.compute(s, t, 0)
-            continue
-        t = b.compute(s, max(t, rows.ready[s.index]), inc.replication[s.index])
-        rows.release(s)
-        hand_out(s.index + 1, t)
-    return b.build()
+    """A complete schedule from model decisions (:func:`formulations.window.schedule_from`
+    with the methods' builder, which also knows the ``ilp`` banks)."""
+    return _schedule_from(problem, inc, method, banks, builder=Builder)
 
 
 def _solver(name: str) -> Any:
@@ -219,7 +188,7 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
                 # start was mis-valued by its presolve (docs/formulations.md).
                 # With a slack the incumbent stays feasible, so a solve that finds nothing
                 # better still ends with a dual bound (an exact model's proof needs one).
-                kwargs["solver_options"]["objective_bound"] = float(pyo.value(m.makespan)) \
+                kwargs["solver_options"]["objective_bound"] = float(pyo.value(m.objective)) \
                     + slack
         res = opt.solve(m, **kwargs)
         stats.solver_status.append(str(res.termination_condition))
@@ -231,7 +200,7 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
             return None
         res.solution_loader.load_vars()
         claimed = float(res.incumbent_objective)
-        actual = float(pyo.value(m.makespan))
+        actual = float(pyo.value(m.objective))
         if abs(claimed - actual) <= 0.5 or presolve_off or solver != "highs":
             break
         stats.solver_mismatches += 1
@@ -266,17 +235,24 @@ def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
     work = max(WORK, int(time_limit * _JIT_WORK_PER_S))
     # a third of the limit at most, also where timing a step is slow (networks of many steps)
     deadline = time.perf_counter() + time_limit / 3 if time_limit > 0 else None
-    for name, fn in (("jit", jit), ("aras", aras), ("greedy-replication", greedy_replication),
-                     ("baseline", baseline)):
+    runs: list[tuple[str, Callable[[], Schedule]]] = [
+        # jit as `solve(method="jit")` runs it, whole: the start is never worse than that,
+        # whatever the load (the longer search below stops at a deadline, so on a loaded
+        # machine it could end below plain jit)
+        ("jit", lambda: jit(problem, banks=banks, reorder=not keep_order)),
+        ("aras", lambda: aras(problem, banks=banks)),
+        ("greedy-replication", lambda: greedy_replication(problem, banks=banks)),
+        ("baseline", lambda: baseline(problem, banks=banks))]
+    if work > WORK:
+        runs.insert(1, ("jit", lambda: jit(
+            problem, banks=banks, reorder=not keep_order, work=work, iterations=work // 1000,
+            patience=max(PATIENCE, work // 15_000), deadline=deadline)))
+    for name, run in runs:
         try:
-            s = (jit(problem, banks=banks, reorder=not keep_order, work=work,
-                     iterations=work // 1000, patience=max(PATIENCE, work // 15_000),
-                     deadline=deadline)
-                 if name == "jit"
-                 else fn(problem, banks=banks))
+            s = run()
         except InputError:  # jit does not exist when bandwidth cannot write a whole part
             continue
-        rep = evaluate(problem, s)
+        rep = evaluate(problem, s, cost=False)
         if rep.valid and (best is None or rep.makespan_cycles < best[2]):
             best = (name, s, rep.makespan_cycles)
     assert best is not None
@@ -351,7 +327,7 @@ def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
         sched, st = one(problem.reordered(keys))
         if not stats.start_method:
             stats.start_method, stats.start_makespan = st.start_method, st.start_makespan
-        mk = evaluate(problem, sched).makespan_cycles
+        mk = evaluate(problem, sched, cost=False).makespan_cycles
         if best is None or mk < best[0]:
             best = (mk, sched)
         dual = sched.extra["milp"]["dual_bound"]
@@ -359,7 +335,19 @@ def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
             dual = one(relaxed.reordered(keys))[0].extra["milp"]["dual_bound"]
         duals.append(dual)
     assert best is not None
+    try:  # never worse than jit as solve(method="jit") runs it (it may reorder)
+        plain = jit(problem, banks=options.get("banks", "greedy"))
+        mk = evaluate(problem, plain, cost=False).makespan_cycles
+        if mk < best[0]:
+            plain.method = "milp-full"
+            best = (mk, plain)
+            stats.messages.append("no order's solve beat jit's schedule; returning it")
+    except InputError:
+        pass
     sched = best[1]
+    if "milp" not in sched.extra:
+        sched.extra["milp"] = {"model_makespan": best[0], "variables": stats.variables,
+                               "constraints": stats.constraints}
     known = [d for d in duals if d is not None]
     certified = min(known) if known and len(known) == len(duals) else None
     info = sched.extra["milp"]
@@ -375,6 +363,31 @@ def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
     return sched
 
 
+class StartRefused(Exception):
+    """No start satisfying the formulation's families was found (none was given that does,
+    none could be repaired, and the model found none within its time)."""
+
+
+#: Measures the evaluator gives without costing a schedule (validity and counts suffice).
+_COUNTED = ("makespan", "rows_written", "cells_written")
+
+
+def _decisions_value(problem: Problem, objective: Objective, inc: Incumbent, banks: str,
+                     rules: list[Any]) -> tuple[float, ...] | None:
+    """The evaluator's value of the objective for decisions (None when the schedule they
+    make breaks R1-R8 or a family's rule). Makespan alone is timed exactly without building
+    the schedule (the timing is the evaluator's, tested)."""
+    if objective.is_makespan and not rules:
+        return (float(_makespan(problem, inc)),)
+    sched = schedule_from(problem, inc, "milp", banks)
+    # costs (pulses, energy) only when a measure reads them: the rest is validity and counts
+    cost = any(n not in _COUNTED for n in objective.measures())
+    rep = evaluate(problem, sched, rules=rules or None, cost=cost)
+    if not rep.valid:
+        return None
+    return objective.value(problem, sched, rep)
+
+
 def milp(problem: Problem, *, full: bool = False, time_limit: float | None = None,
          window: int = 6, overlap: int = 2, window_time: float = 15.0,
          lookback: int | None = None, candidates: int | None = None,
@@ -382,8 +395,11 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
          solver: str = "highs", threads: int = 1, seed: int = 0, gap: float | None = None,
          banks: str = "greedy", dump_model: str | None = None,
          stats: MilpStats | None = None, certified_bound: int | None = None,
-         progress: Callable[[dict[str, Any]], None] | None = None, **_: Any) -> Schedule:
-    """Schedule with the event model, starting from the best heuristic.
+         progress: Callable[[dict[str, Any]], None] | None = None,
+         families: Sequence[Family | str | Mapping[str, Any]] | None = None,
+         objective: Objective | None = None, start: Schedule | None = None,
+         **_: Any) -> Schedule:
+    """Schedule with the event model, starting from the best heuristic (or ``start``).
 
     Parameters
     ----------
@@ -404,11 +420,11 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         and for ``milp-full`` all of them (the smallest replication of every distinct
         compute time) when the model stays small. With every event and every candidate and
         bandwidth not binding the model is exact for its compute order
-        (docs/formulations.md), so HiGHS's dual bound bounds every schedule in that order;
-        when the DAG allows no other order, it is a certified bound (``dual_bound`` in the
-        schedule's ``extra["milp"]``).
+        (docs/formulations.md), so the solver's dual bound bounds every schedule in that
+        order; when the DAG allows no other order, it is a certified bound (``dual_bound`` in
+        the schedule's ``extra["milp"]``).
     solver, threads, seed, gap
-        Solver name (any Pyomo contrib solver; HiGHS by default), threads,
+        Solver name (see :mod:`formulations.solvers`; HiGHS by default), threads,
         random seed and relative gap.
     dump_model
         Write the last model solved to this LP/MPS file.
@@ -423,13 +439,43 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         Called with ``window``, ``windows``, ``sweep``, ``incumbent_cycles``, ``bound_cycles``
         (the certified bound) and ``elapsed_s`` once the model is built (window 0) and after
         every window.
+    families
+        The formulation's families (:mod:`formulations.families`): objects, names or
+        ``{"family": name, **options}`` tables; the core families are added unless listed.
+        Every start, window and result keeps them; their rules are checked by the evaluator.
+    objective
+        What to minimise (:class:`formulations.Objective`; default makespan). The cutoff,
+        the keep-or-discard test and the reported value use it, the last two through the
+        evaluator's figures.
+    start
+        A schedule to start from instead of the best heuristic. A start that breaks a
+        family is repaired by the families that can (e.g. fewer copies for a replication
+        cap); when none can, the model searches for a start itself, and a model proven
+        infeasible raises :class:`formulations.Infeasible` with the clashing families.
+
+    Raises
+    ------
+    formulations.Infeasible
+        When the families cannot all hold (proven by the solver; a deletion filter names the
+        clashing families and their layers).
+    StartRefused
+        When no start satisfying the families was found in the time given.
     """
     stats = stats if stats is not None else MilpStats()
     _solver(solver)  # a missing solver is an input error, before any work
     total = 60.0 if time_limit is None else time_limit
     t0 = time.perf_counter()
+    objective = objective or Objective()
+    fams = families_from(families, problem)
+    custom = [f for f in fams if f.name not in CORE_FAMILIES]
+    rules = [r for f in fams if (r := f.rule()) is not None]
+    original = problem
+    problem = tightened(problem, fams)
+    if custom:
+        stats.messages.append("families: " + ", ".join(f.name for f in custom))
     if full and not keep_order and problem.hardware.write_slots >= problem.total_apu_rows \
-            and lookback is None and candidates is None:
+            and lookback is None and candidates is None and start is None \
+            and all(f.exact for f in fams) and objective.is_makespan:
         # Every order when there are few (each order's dual bound is exact for it, so their
         # least bounds every schedule); otherwise the orders of the problem whose parts of a
         # layer all have the smallest size (parts then interchangeable), solved for the bound.
@@ -443,13 +489,19 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                                 window=window, overlap=overlap, window_time=window_time,
                                 solver=solver, threads=threads, seed=seed, gap=gap,
                                 banks=banks, dump_model=dump_model,
-                                certified_bound=certified_bound)
-    name, start, start_mk = _best_heuristic(problem, banks, keep_order, total)
-    stats.start_method, stats.start_makespan = name, start_mk
-    keys = [(s.layer, s.part) for s in start.steps]
+                                certified_bound=certified_bound, families=custom or None)
+    if start is not None:
+        name, start_sched = "start", start
+        rep0 = evaluate(original, start, cost=False)
+        if not rep0.valid:
+            raise InputError("start: not a valid schedule of the problem: "
+                             + "; ".join(str(v) for v in rep0.violations[:3]))
+    else:
+        name, start_sched, _unused = _best_heuristic(problem, banks, keep_order, total)
+    keys = [(s.layer, s.part) for s in start_sched.steps]
     if keys != [s.key for s in problem.steps]:
-        # The model is stated on one compute order: the starting heuristic's (jit searches
-        # orders), so the incumbent stays feasible and the MILP improves on the same order.
+        # The model is stated on one compute order: the start's (jit searches orders), so
+        # the incumbent stays feasible and the MILP improves on the same order.
         problem = problem.reordered(keys)
         stats.reordered = True
         stats.messages.append(f"compute order: {name}'s, which differs from the network's")
@@ -462,18 +514,29 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         candidates = 1 << 30 if full and small else 24
     options = {s.index: replication_options(problem, s, max_options=candidates) for s in W}
     stats.exact = (full and lookback >= len(W) and problem.hardware.write_slots
-                   >= problem.total_apu_rows
+                   >= problem.total_apu_rows and objective.is_makespan
+                   and all(f.exact for f in fams)
                    and all(len(options[k]) == len(every[k]) for k in every))
     stats.unique_order = problem.unique_order()
     if stats.exact and gap is None:
         gap = 0.0  # a proof to the cycle: the bound is then the optimum
-    inc = incumbent_from_schedule(problem, start)
-    best_mk = _makespan(problem, inc)
+    inc = incumbent_from_schedule(problem, start_sched)
+    form = Formulation(problem, fams, objective, lookback=lookback, incumbent=inc,
+                       options=options)
+    m = form.model
+    inc = _acceptable_start(form, inc, name, stats, solver=solver, threads=threads,
+                            time_limit=max(1.0, total / 3), original=original)
+    start_value = _decisions_value(problem, objective, inc, banks, rules)
+    if start_value is None:
+        raise StartRefused("the start breaks a family's rule after repair")
+    start_mk = _makespan(problem, inc)
+    stats.start_method, stats.start_makespan = name, start_mk
+    best_val, best_mk = start_value, start_mk
     stats.trace.append((time.perf_counter() - t0, float(best_mk)))
-    m = build(problem, lookback=lookback, incumbent=inc, options=options)
     stats.variables, stats.constraints = m.nvariables(), m.nconstraints()
     session = _Session(m, solver)
     method = "milp-full" if full else "milp"
+    stages = len(objective.stages)
 
     def report(window: int, windows: int, sweep: int) -> None:
         if progress is not None:
@@ -482,11 +545,30 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                       "elapsed_s": time.perf_counter() - t0})
 
     def attempt(limit: float) -> None:
-        nonlocal inc, best_mk
-        set_values(m, problem, inc)
-        got = _solve_model(m, solver=solver, time_limit=limit, threads=threads, seed=seed,
-                           gap=gap, stats=stats, session=session,
-                           slack=1.0 if stats.exact else 0.0)
+        nonlocal inc, best_mk, best_val
+        t1 = time.perf_counter()
+        got: Incumbent | None = None
+        cur = inc
+        for stage in range(stages):
+            form.set_objective_stage(stage)
+            form.start_from(cur)
+            left = limit - (time.perf_counter() - t1)
+            if left <= 0.05:
+                break
+            # the cutoff is the current decisions' value of this stage; an earlier stage's
+            # row keeps its value while a later one is minimised
+            one = _solve_model(m, solver=solver, time_limit=left, threads=threads, seed=seed,
+                               gap=gap, stats=stats, session=session,
+                               slack=1.0 if stats.exact or stage + 1 < stages else 0.0)
+            if one is None:
+                break
+            got = cur = one
+            if stage + 1 < stages:
+                m.lex_cap[stage] = float(pyo.value(m.objective)) + 0.5
+                m.lex_keep[stage].activate()
+        if stages > 1:
+            m.lex_keep.deactivate()
+            form.set_objective_stage(0)
         stats.windows += 1
         if got is None:
             # with the incumbent as cutoff, "no solution" within an optimal or infeasible end
@@ -497,23 +579,27 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                 stats.fallbacks += 1
             return
         mk = _makespan(problem, got)
+        val = _decisions_value(problem, objective, got, banks, rules)
         assert stats.last_claimed is not None and stats.model_objective is not None
         stats.solutions.append((stats.last_claimed, stats.model_objective, mk,
                                 stats.last_optimal))
-        if stats.last_optimal and certified_bound is not None \
+        if stats.last_optimal and certified_bound is not None and objective.is_makespan \
+                and problem.hardware.write_slots >= problem.total_apu_rows \
                 and stats.model_objective < certified_bound:
+            # (with binding write slots the model's makespan is a relaxation's, below the
+            # exact one, so only the exact-timing model's optimum is checked)
             stats.below_bound += 1
             stats.messages.append(f"bug: the solver proved an optimum of "
                                   f"{stats.model_objective:,.0f} cycles, below the certified "
                                   f"lower bound {certified_bound:,}")
-        if mk < best_mk:
-            inc, best_mk = got, mk
+        if val is not None and val < best_val:
+            inc, best_mk, best_val = got, mk, val
             stats.improved_windows += 1
         stats.trace.append((time.perf_counter() - t0, float(best_mk)))
 
     if full:
         report(0, 1, 0)
-        attempt(total)
+        attempt(max(0.5, total - (time.perf_counter() - t0)))
         report(1, 1, 1)
     else:
         ids = [s.index for s in W]
@@ -531,7 +617,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                 stats.stopped_by_time_limit = True
                 break
             sweep += 1
-            before = best_mk
+            before = best_val
             for n, lo in enumerate(starts):
                 left = total - (time.perf_counter() - t0)
                 if left <= 0.5:
@@ -542,20 +628,26 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                 _free_window(m, inc, set(ids[lo:lo + window]))
                 attempt(min(window_time, left))
                 report(n + 1, len(starts), sweep)
-            improved = best_mk < before
+            improved = best_val < before
         m.y.unfix()
         m.x.unfix()
         m.v.unfix()
     if dump_model:
         m.write(dump_model, io_options={"symbolic_solver_labels": True})
     sched = schedule_from(problem, inc, method, banks)
-    got = evaluate(problem, sched).makespan_cycles
-    if got > start_mk:  # never worse than the heuristic
-        stats.messages.append(f"the MILP schedule was not better; returning {name}'s")
-        start.method = method
-        sched, best_mk = start, start_mk
+    sched.hardware = original.hardware.to_dict()
+    if start is None and not custom:
+        got_mk = evaluate(original, sched, cost=False).makespan_cycles
+        if objective.is_makespan and got_mk > start_mk:  # never worse than the heuristic
+            stats.messages.append(f"the MILP schedule was not better; returning {name}'s")
+            start_sched.method = method
+            start_sched.hardware = original.hardware.to_dict()
+            sched, best_mk = start_sched, start_mk
     sched.extra["milp"] = {
         "start_method": name, "start_makespan": start_mk, "model_makespan": best_mk,
+        "objective": objective.describe(), "objective_value": list(best_val),
+        "start_objective_value": list(start_value),
+        "families": [f.name for f in custom],
         "windows": stats.windows, "improved_windows": stats.improved_windows,
         "fallbacks": stats.fallbacks, "variables": stats.variables,
         "constraints": stats.constraints, "solver_status": stats.solver_status,
@@ -571,3 +663,42 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         "solutions": [list(x) for x in stats.solutions]}
     sched.runtime_info["milp"] = {"trace": stats.trace, "messages": stats.messages}
     return sched
+
+
+def _acceptable_start(form: Formulation, inc: Incumbent, name: str, stats: MilpStats, *,
+                      solver: str, threads: int, time_limit: float,
+                      original: Problem) -> Incumbent:
+    """``inc`` when it satisfies every constraint of ``form``; else the families' repairs of
+    it; else a solution of the model itself. Raises :class:`Infeasible` (with a diagnosis)
+    when the model is proven infeasible, :class:`StartRefused` when nothing is found."""
+    form.start_from(inc)
+    broken = form.violated()
+    if not broken:
+        return inc
+    stats.messages.append(f"the {name} start breaks the families ({broken[0]}"
+                          + (f" and {len(broken) - 1} more" if len(broken) > 1 else "") + ")")
+    fixed = inc
+    for f in form.families:
+        got = f.repair(form.problem, fixed)
+        if got is not None:
+            fixed = got
+    if fixed is not inc:
+        form.start_from(fixed)
+        if not form.violated():
+            stats.messages.append("start repaired by the families " + ", ".join(
+                f.name for f in form.families if type(f).repair is not Family.repair))
+            return fixed
+    # no repair: the model searches for any schedule that keeps every family
+    out = form.solve(solver=solver, time_limit=time_limit, threads=threads)
+    stats.messages += out.messages
+    if out.status == "infeasible":
+        diag = diagnose(original, form.families, solver=solver, threads=threads,
+                        time_limit=time_limit)
+        raise diag or Infeasible("infeasible: the families cannot all hold",
+                                 [f.name for f in form.families])
+    if out.objective is None:
+        raise StartRefused(f"no start keeps every family: the {name} start breaks them and "
+                           f"the model found no schedule in {time_limit:.0f} s "
+                           f"(solver status {out.status})")
+    stats.messages.append("start: the model's own first solution (no repair applied)")
+    return form.decisions()

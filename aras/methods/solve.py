@@ -8,18 +8,20 @@ figure a Result carries comes from the same evaluator.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from aras.evaluation.bounds import Bounds, bounds
 from aras.evaluation.evaluator import Report, evaluate
+from aras.evaluation.rules import as_rules
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive
 from aras.model.errors import InputError, arg_name
 from aras.model.limits import integer, number
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
+from formulations.framework import Objective
 
 
 class Status(StrEnum):
@@ -339,11 +341,13 @@ class Result:
     method, status
         Method name and :class:`Status`.
     objective
-        The evaluator's makespan in cycles (None without a valid schedule).
+        The evaluator's value of the active objective: the makespan in cycles by default
+        (None without a valid schedule); for a lexicographic objective, its first stage.
     bound
-        Best certified lower bound in cycles.
+        Best certified lower bound on the objective (cycles for the makespan; None when a
+        measure of a custom objective has none).
     gap
-        ``objective / bound - 1`` (None without a valid schedule).
+        ``objective / bound - 1`` (None without a valid schedule or a bound).
     runtime_s
         Wall time of the method (evaluation excluded).
     schedule, report
@@ -356,8 +360,8 @@ class Result:
 
     method: str
     status: Status
-    objective: int | None
-    bound: int
+    objective: int | float | None
+    bound: int | float | None
     gap: float | None
     runtime_s: float
     schedule: Schedule | None
@@ -373,7 +377,8 @@ class Result:
         d: dict[str, Any] = {
             "network": problem.network.name, "hardware": hw.name, "method": self.method,
             "status": self.status.value,
-            "makespan_cycles": self.objective,
+            "makespan_cycles": rep.makespan_cycles if rep and rep.valid else None,
+            "objective": self.objective,
             "latency_s": rep.latency_s if rep and rep.valid else None,
             "throughput_inf_s": rep.throughput_inf_s if rep and rep.valid else None,
             "lower_bound_cycles": self.bound, "write_bound_cycles": self.bounds.write,
@@ -392,10 +397,13 @@ class Result:
         return d
 
 
-def solve(problem: Problem, method: str | Method = "baseline", time_limit: float | None = None,
+def solve(problem: Problem, method: str | Method = "jit", time_limit: float | None = None,
           *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
           bank_time_limit: float = 10.0,
-          progress: Callable[[dict[str, Any]], None] | None = None, **options: Any) -> Result:
+          progress: Callable[[dict[str, Any]], None] | None = None,
+          families: Sequence[Any] | None = None, objective: Objective | None = None,
+          start: Schedule | None = None, rules: Iterable[Any] | None = None,
+          **options: Any) -> Result:
     """Schedule a mapped problem with one method and evaluate the result.
 
     Parameters
@@ -405,7 +413,9 @@ def solve(problem: Problem, method: str | Method = "baseline", time_limit: float
     method
         A registered name (:data:`METHODS`, :func:`register`), a ``"package.module:function"``
         or ``"file.py:function"`` spec, the name of an ``aras.methods`` entry point, or a
-        function ``(problem, **options) -> Schedule`` (see :func:`resolve_method`).
+        function ``(problem, **options) -> Schedule`` (see :func:`resolve_method`). The
+        default, ``jit``, is the best of the methods that finish in seconds on networks of
+        every size (``aras methods`` states the rule).
     time_limit
         Seconds for methods that search (ignored by the constructive ones).
     banks
@@ -425,17 +435,58 @@ def solve(problem: Problem, method: str | Method = "baseline", time_limit: float
         MILP methods: called once the model is built and after every window with a dict of
         ``window``, ``windows``, ``sweep``, ``incumbent_cycles``, ``bound_cycles`` and
         ``elapsed_s`` (see :func:`aras.methods.milp.milp`); other methods ignore it.
+    families
+        Constraint families of :mod:`formulations.families` beyond the core ones (objects,
+        names, or ``{"family": name, **options}`` tables). The MILP methods state them in
+        their model; every method runs on the problem they tighten (e.g. a write cap's
+        write slots), and the evaluator checks every family's rule, so a schedule that
+        breaks one is never returned under a success status. Bounds are those of the
+        tightened problem.
+    objective
+        What to minimise (:class:`formulations.Objective`, default makespan): the MILP
+        methods optimise it; every method's ``objective``, ``bound`` and ``gap`` report it.
+    start
+        MILP methods: a schedule to start from (repaired or refused when it breaks a family).
+    rules
+        Rules of one's own (:class:`aras.evaluation.rules.Rule` objects or functions), which
+        the evaluator checks after R1-R8: a schedule breaking one comes back with
+        :attr:`Status.ERROR`, its violations in ``report.violations``. The methods do not
+        know them.
     **options
         Passed to the method.
+
+    Returns
+    -------
+    Result
+        ``infeasible`` when the families are proven unable to hold together (the messages
+        name the clashing families and layers), ``error`` when a method fails or its
+        schedule breaks a rule.
 
     Raises
     ------
     InputError
-        When the method is unknown or an option is invalid (the message names the argument).
+        When the method is unknown or an option is invalid (the message names the argument),
+        ``rules[i]`` when it is no rule.
     """
     # before any work, not inside a method after the bounds
     check_options(method, {"banks": banks, "time_limit": time_limit, **options})
     method, run = resolve_method(method)
+    rules = list(rules) if isinstance(rules, Iterator) else rules  # (read once below)
+    as_rules(rules)
+    from formulations.families import CORE_FAMILIES, families_from
+    from formulations.framework import Infeasible, tightened
+
+    fams = families_from(families, problem) if families else []
+    custom = [f for f in fams if f.name not in CORE_FAMILIES]
+    objective = objective or Objective()
+    family_rules = [r for f in custom if (r := f.rule()) is not None]
+    original = problem
+    if custom:
+        # every method runs on the problem the families tighten (a write cap's slots): its
+        # heuristics then keep those families by construction, and its bounds know them
+        problem = tightened(problem, custom)
+    tightened_by = ([f.name for f in custom if f.tighten(original) is not original]
+                    if problem is not original else [])
     if reuse:
         from aras.methods.reuse import check_reuse
 
@@ -453,8 +504,32 @@ def solve(problem: Problem, method: str | Method = "baseline", time_limit: float
         options.setdefault("certified_bound", b.lower)
         if progress is not None:
             options["progress"] = progress
+        if families:
+            options["families"] = fams
+        if not objective.is_makespan:
+            options["objective"] = objective
+        if start is not None:
+            options["start"] = start
+    elif start is not None:
+        messages.append(f"start: ignored by {method} (only the MILP methods take one)")
     try:
-        sched = run(problem, time_limit=time_limit, banks=step_banks, **options)
+        if method.startswith("milp"):
+            from aras.methods.milp import StartRefused
+            try:
+                sched = run(original, time_limit=time_limit, banks=step_banks, **options)
+            except Infeasible as exc:
+                return Result(method, Status.INFEASIBLE, None, b.lower, None,
+                              time.perf_counter() - t0, None, None, b,
+                              messages + [str(exc)],
+                              {"infeasible": {"families": exc.families,
+                                              "layers": exc.layers}})
+            except StartRefused as exc:
+                return Result(method, Status.ERROR, None, b.lower, None,
+                              time.perf_counter() - t0, None, None, b, messages + [str(exc)])
+        else:
+            sched = run(problem, time_limit=time_limit, banks=step_banks, **options)
+        if problem is not original:
+            sched.hardware = original.hardware.to_dict()
         if reuse:
             from aras.methods.reuse import apply_reuse
 
@@ -480,10 +555,13 @@ def solve(problem: Problem, method: str | Method = "baseline", time_limit: float
     if problem.network.source is not None:
         # how to load the network again: `aras evaluate` of the file needs no --network
         sched.extra.setdefault("network_source", problem.network.source)
-    report = evaluate(problem, sched, weights=weights)
+    problem = original
+    user_rules = list(rules or []) + family_rules
+    report = evaluate(problem, sched, weights=weights, rules=user_rules or None)
     if not report.valid:
         return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,
-                      messages + ["the evaluator rejected the schedule"])
+                      messages + ["the evaluator rejected the schedule"]
+                      + [str(v) for v in report.violations])
     obj = report.makespan_cycles
     status = Status.OPTIMAL if obj <= b.lower else Status.FEASIBLE
     info = sched.extra.get("milp")
@@ -513,5 +591,20 @@ def solve(problem: Problem, method: str | Method = "baseline", time_limit: float
                       "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
                       "model_size": {"variables": info["variables"],
                                      "constraints": info["constraints"]}})
+    if tightened_by:
+        messages.append("bounds: of the problem as " + ", ".join(tightened_by)
+                        + " tighten it (they hold for every schedule that keeps them)")
+    if not objective.is_makespan:
+        # the active objective's value and bound replace the makespan's (first stage)
+        value = objective.value(problem, sched, report)
+        lower = objective.bound(problem, b)
+        stats["objective"] = {"describe": objective.describe(), "value": list(value),
+                              "bound": lower}
+        status = (Status.OPTIMAL if lower is not None and value[0] <= lower
+                  and not objective.lexicographic else
+                  Status.TIME_LIMIT if status is Status.TIME_LIMIT else Status.FEASIBLE)
+        gap_o = value[0] / lower - 1 if lower else None
+        return Result(method, status, value[0], lower, gap_o, runtime, sched, report, b,
+                      messages, stats)
     gap = obj / b.lower - 1 if b.lower > 0 else 0.0
     return Result(method, status, obj, b.lower, gap, runtime, sched, report, b, messages, stats)

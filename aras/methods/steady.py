@@ -5,12 +5,14 @@ beside it (``aras solve NET --steady-state``)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from aras.evaluation.evaluator import evaluate
 from aras.evaluation.periodic import PeriodicReport, evaluate_periodic
 from aras.evaluation.periodic_bounds import PeriodicBounds, periodic_bounds
+from aras.evaluation.rules import as_rules
 from aras.methods.heuristics import aras, baseline, jit
 from aras.methods.heuristics.steady import shortest_period, steady, tile
 from aras.model.errors import InputError, arg_name
@@ -136,8 +138,8 @@ def _milp(problem: Problem, resident: str | float, banks: str, lower: int, omega
 
 def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "none", *,
                  banks: str = "greedy", weights: Any = None, omega: float = 1e-3,
-                 time_limit: float = 10.0, seed: int = 0, inferences: int = 1
-                 ) -> SteadyResult:
+                 time_limit: float = 10.0, seed: int = 0, inferences: int = 1,
+                 rules: Any = None) -> SteadyResult:
     """Schedule one inference per period with a method's steady-state version.
 
     Parameters
@@ -159,11 +161,16 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
     inferences
         Inferences per period (1 .. 64): the network repeated that many times is scheduled
         as one period; bounds and the period are then per ``inferences`` inferences.
+    rules
+        Rules of one's own (:class:`aras.evaluation.rules.Rule`), checked by
+        :func:`aras.evaluation.periodic.evaluate_periodic` on the schedule of one period; a
+        schedule breaking one is reported invalid.
 
     Raises
     ------
     InputError
-        An unknown method, resident choice or bank mode, before any work.
+        An unknown method, resident choice or bank mode, ``rules[i]`` that is no rule,
+        before any work.
     """
     if method not in STEADY_METHODS:
         raise InputError(f"{arg_name('method')}: no steady-state version of '{method}' (known: "
@@ -172,6 +179,8 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
         raise InputError(f"{arg_name('banks')}: steady-state schedules take greedy, exact or "
                          f"ilp banks, got {banks!r}")
     res = check_resident_option(resident)
+    rules = list(rules) if isinstance(rules, Iterator) else rules  # (read once below)
+    as_rules(rules)
     m = integer(inferences, arg_name("inferences", "--inferences-per-period"), lo=1,
                 hi=MAX_INFERENCES)
     if m > 1 and res != "none":
@@ -203,11 +212,11 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
     runtime = time.perf_counter() - t0
     if problem.network.source is not None:
         ps.schedule.extra.setdefault("network_source", problem.network.source)
-    rep = evaluate_periodic(problem, ps, weights=weights)
+    rep = evaluate_periodic(problem, ps, weights=weights, rules=rules)
     iso = (baseline(problem, banks=banks) if method == "baseline" else
            aras(problem, banks=banks) if method == "aras" else jit(problem, banks=banks))
     extra = {"milp": ps.runtime_info["milp"]} if "milp" in ps.runtime_info else {}
-    iso_rep = evaluate(problem, iso)
+    iso_rep = evaluate(problem, iso, cost=False)  # (its makespan only)
     return SteadyResult(method, ps, rep, b, iso_rep.makespan_cycles if iso_rep.valid else 0,
                         runtime, list(ps.runtime_info.get("tried", [])), extra)
 

@@ -159,6 +159,10 @@ class Problem:
     steps: list[Step]
     grids: dict[str, TileGrid]
     lifetimes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: Most copies a layer's parts may run, by layer (a study's cap; see
+    #: :class:`formulations.families.ReplicationCap`); other layers are capped by the
+    #: hardware alone.
+    replication_caps: dict[str, int] = field(default_factory=dict)
 
     @cached_property
     def by_key(self) -> dict[tuple[str, int], Step]:
@@ -179,7 +183,15 @@ class Problem:
         """Largest useful replication: the copies fit the accelerator and each gets a window."""
         if not step.weighted:
             return 0
-        return max(1, min(step.windows, self.total_apu_rows // step.apu_rows))
+        most = max(1, min(step.windows, self.total_apu_rows // step.apu_rows))
+        if self.replication_caps:
+            most = max(1, min(most, self.replication_caps.get(step.layer, most)))
+        return most
+
+    def with_replication_caps(self, caps: dict[str, int]) -> Problem:
+        """This problem with at most ``caps[layer]`` copies of each named layer's parts
+        (every heuristic, bound and model reads :meth:`max_replication`)."""
+        return replace(self, replication_caps={**self.replication_caps, **caps})
 
     def compute_cycles(self, step: Step, replication: int = 1) -> int:
         """Compute cycles of a step at a replication factor (R5)."""
@@ -225,7 +237,7 @@ class Problem:
                     raise ValueError(f"reordered: {op.name} before {src}, which it reads")
         steps = [replace(self.by_key[k], index=i) for i, k in enumerate(keys)]
         return Problem(self.network, self.hardware, steps, self.grids,
-                       _lifetimes(self.network, steps))
+                       _lifetimes(self.network, steps), dict(self.replication_caps))
 
     def unique_order(self) -> bool:
         """True when ``steps`` is the only compute order the DAG allows, up to swapping
@@ -246,7 +258,8 @@ class Problem:
         for s in self.steps:
             small[s.layer] = min(small.get(s.layer, s.apu_rows), s.apu_rows)
         steps = [replace(s, apu_rows=small[s.layer]) for s in self.steps]
-        return Problem(self.network, self.hardware, steps, self.grids, dict(self.lifetimes))
+        return Problem(self.network, self.hardware, steps, self.grids, dict(self.lifetimes),
+                       dict(self.replication_caps))
 
     def orders(self, limit: int) -> list[list[tuple[str, int]]] | None:
         """Every compute order the DAG allows, up to swapping identical parts of a layer, as

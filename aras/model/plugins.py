@@ -4,8 +4,9 @@ The registries of the package (methods in :mod:`aras.methods.solve`, formulation
 take extensions in three forms, and resolve all of them here:
 
 - a spec ``"package.module:function"`` (a dotted attribute path after the colon), imported
-  with :func:`importlib.import_module`, so the module must be importable (installed, or on
-  ``sys.path``/``PYTHONPATH``);
+  with :func:`importlib.import_module` with the working directory on the import path (as
+  ``python -m`` would, and as :func:`aras.evaluation.rules.load_rule` does), so the module
+  must be installed, on ``PYTHONPATH`` or in the working directory;
 - a spec ``"path/to/file.py:function"``, the file loaded as a module of its own (a relative
   path is taken from ``base``, e.g. the directory of the study file that names it);
 - an entry point of an installed distribution, in a group such as ``aras.methods``
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import os
 import sys
 from importlib.metadata import EntryPoint
 from importlib.metadata import entry_points as _installed
@@ -122,17 +124,24 @@ def import_object(spec: str, what: str, base: str | Path | None = None) -> Any:
         return _attribute(_file_module(path.resolve(), spec, what), attr, spec, what)
     if not all(p.isidentifier() for p in left.split(".")):
         raise InputError(f"{what}: '{spec}': '{left}' is not a module name")
+    cwd = os.getcwd()
+    added = cwd not in sys.path and "" not in sys.path
+    if added:  # (the `aras` console script does not put it there)
+        sys.path.insert(0, cwd)
     try:
         module = importlib.import_module(left)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (left == exc.name or left.startswith(exc.name + ".")):
             raise InputError(f"{what}: '{spec}': no module named '{exc.name}' (is it "
-                             "installed or on PYTHONPATH?)") from None
+                             "installed, on PYTHONPATH or in the working directory?)") from None
         raise InputError(f"{what}: '{spec}': importing '{left}' failed: "
                          f"{type(exc).__name__}: {exc}") from exc
     except Exception as exc:
         raise InputError(f"{what}: '{spec}': importing '{left}' failed: "
                          f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if added:
+            sys.path.remove(cwd)
     return _attribute(module, attr, spec, what)
 
 

@@ -116,7 +116,7 @@ def pair_costs(pmfs: list[np.ndarray], hw: Hardware,
                ) -> tuple[np.ndarray, np.ndarray]:
     """Expected level steps and expected changed cells per weight, for every pair.
 
-    ``steps[a, b]`` is E[sum over cells |level_a - level_b|] when a weight drawn
+    ``steps[a, b]`` is ``E[sum over cells |level_a - level_b|]`` when a weight drawn
     from ``pmfs[b]`` overwrites an independent one drawn from ``pmfs[a]``;
     ``changed[a, b]`` the expected number of cells whose level changes.
 

@@ -1,0 +1,92 @@
+"""The research scripts in ``examples/`` run, and their figures hold (asserted, not printed).
+
+Each example is imported from its file and its ``run``/``trace`` function called with the
+settings a reader would use (shorter time limits where the figure does not depend on them).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from aras import load_hardware, load_network, map_network
+from tests.helpers import ROOT
+
+EXAMPLES = ROOT / "examples"
+
+
+def example(name: str) -> ModuleType:
+    path = EXAMPLES / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"examples_{name}", path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_replication_cap_example() -> None:
+    r = example("replication_cap").run("resnet-18", "conv1", 2, time_limit=10)
+    free, capped = r["free"], r["capped"]
+    assert free["valid"] and capped["valid"]
+    assert free["copies"] > 2 >= capped["copies"]
+    # the capped problem's bound knows the cap, and no schedule beats its bound
+    assert capped["bound"] > free["bound"]
+    assert capped["makespan"] >= capped["bound"] and free["makespan"] >= free["bound"]
+    assert capped["makespan"] > free["makespan"]
+
+
+def test_write_cap_example_on_resnet50_at_100_rows() -> None:
+    r = example("write_cap").run("resnet50", 100, time_limit=30)
+    p = map_network(load_network("resnet50"), load_hardware(None))
+    T = p.hardware.write_latency_cycles
+    rows = sum(s.apu_rows for s in p.weighted_steps)
+    assert r["valid"] and r["status"] in ("feasible", "optimal", "time_limit")
+    assert r["most_at_once"] <= 100 < r["hardware_limit"]
+    # every row written once at least, 100 at a time: the bound knows the cap
+    assert r["bound"] >= math.ceil(rows / 100) * T > r["uncapped_bound"]
+    assert r["bound"] <= r["makespan"]
+    assert r["gap"] == pytest.approx(r["makespan"] / r["bound"] - 1)
+
+
+def test_pareto_example_trades_latency_for_write_energy() -> None:
+    ex = example("pareto_write_energy")
+    pts = ex.trace("resnet-18", lambdas=(0.0, 1.0), time_limit=6)
+    fast, frugal = pts
+    assert frugal["cells_written"] < fast["cells_written"]
+    assert frugal["write_energy_mj"] < fast["write_energy_mj"]
+    assert frugal["makespan"] >= fast["makespan"]
+    for p in pts:  # the reported objective is the evaluator's makespan + lam * cells
+        assert p["objective"] == pytest.approx(p["makespan"] + p["lam"] * p["cells_written"])
+    assert all(p["pareto"] for p in pts)
+
+
+def test_pareto_example_plot(tmp_path: Path) -> None:
+    ex = example("pareto_write_energy")
+    pts = [{"lam": 0.0, "makespan": 10, "latency_ms": 1.0, "write_energy_mj": 2.0,
+            "pareto": True}, {"lam": 1.0, "makespan": 20, "latency_ms": 2.0,
+                              "write_energy_mj": 1.0, "pareto": True},
+           {"lam": 0.5, "makespan": 30, "latency_ms": 3.0, "write_energy_mj": 3.0,
+            "pareto": False}]
+    out = ex.plot(pts, tmp_path / "p.png", "t")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_user_rule_example() -> None:
+    ex = example("user_rule")
+    r = ex.run("resnet-18", "jit")
+    assert r["at_most"]["valid_r1_r8"] and r["at_most"]["valid_with_rule"]
+    assert r["one_fewer"]["valid_r1_r8"] and not r["one_fewer"]["valid_with_rule"]
+    # one line per row written more than most - 1 times, counted here from the schedule
+    from aras import solve
+
+    p = map_network(load_network("resnet-18"), load_hardware(None))
+    s = solve(p, "jit").schedule
+    counts = np.bincount(s.writes.pe * p.hardware.apu_rows_per_pe + s.writes.row)
+    assert len(r["one_fewer"]["violations"]) == int((counts > r["most"] - 1).sum())
+    assert all(v.startswith(f"writes_per_row({r['most'] - 1}): APU row (pe ")
+               for v in r["one_fewer"]["violations"])
