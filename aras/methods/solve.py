@@ -29,7 +29,8 @@ class Status(StrEnum):
     FEASIBLE = "feasible"        # a valid schedule, optimality not proven
     TIME_LIMIT = "time_limit"    # stopped by the time limit, with a valid schedule
     INFEASIBLE = "infeasible"    # no valid schedule found
-    ERROR = "error"              # the method failed
+    ERROR = "error"              # the method or a solver failed (a valid fallback schedule
+    #                              may still be attached; the messages say what failed)
 
 
 Method = Callable[..., Schedule]
@@ -131,13 +132,13 @@ def check_options(method: str | None, options: Mapping[str, Any],
             raise InputError(f"{name('solver')}: must be a solver name, got "
                              f"{options['solver']!r}")
         if method is not None and method.startswith("milp"):
-            from aras.methods.milp import _solver
+            from formulations.solvers import check_solver
 
             try:
-                _solver(options["solver"])
+                check_solver(options["solver"])
             except InputError as exc:
                 raise InputError(f"{name('solver')}: "
-                                 f"{str(exc).removeprefix('--solver: ')}") from None
+                                 f"{str(exc).removeprefix('solver: ')}") from None
 
 
 def register(name: str, fn: Method, description: str | None = None) -> None:
@@ -261,6 +262,8 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
     t0 = time.perf_counter()
     messages: list[str] = list(b.notes)
     stats: dict[str, Any] = {}
+    #: solver failures: the result's status is then ERROR, whatever schedule came back
+    solver_failures: list[str] = []
     # Liveness banks are a post-pass on the finished timing (banks never change timing), so
     # the method itself runs with the cheap per-step smallest fit, rewritten afterwards.
     step_banks = "greedy" if banks == "liveness" else banks
@@ -285,6 +288,9 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
             messages.append(f"liveness banks ({live.source}, {live.status or 'no MILP'}): "
                             f"{live.spilled} of {live.tensors} tensors spilled, "
                             f"{live.runtime_s:.1f} s")
+            if live.solver_error:
+                solver_failures.append(f"the liveness bank MILP failed ({live.solver_error}); "
+                                       "the banks are the greedy assignment's")
             stats["liveness"] = {k: v for k, v in live.__dict__.items() if k != "messages"}
     except InputError:
         raise
@@ -308,8 +314,8 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
         if info.get("fallbacks"):
             messages.append(f"{info['fallbacks']} window(s) ended by their time limit without "
                             f"a solution kept their incumbent ({info['start_method']}'s start)")
-        if status is not Status.OPTIMAL and (info.get("stopped_by_time_limit") or any(
-                "TimeLimit" in str(x) for x in info.get("solver_status", []))):
+        if status is not Status.OPTIMAL and (info.get("stopped_by_time_limit")
+                                             or info.get("time_limited")):
             status = Status.TIME_LIMIT
         dual = info.get("dual_bound")
         if dual is not None and info.get("every_order"):
@@ -328,5 +334,17 @@ def solve(problem: Problem, method: str = "baseline", time_limit: float | None =
                       "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
                       "model_size": {"variables": info["variables"],
                                      "constraints": info["constraints"]}})
+        if info.get("solver_errors"):
+            kept = ("windows that failed kept their incumbent" if info.get("improved_windows")
+                    else f"it is the {info['start_method']} start")
+            solver_failures.append(
+                f"the MILP solver failed in {info['solver_errors']} of {info['windows']} "
+                f"solve(s) (its messages above); the schedule is valid but not the MILP's "
+                f"answer: {kept}")
+    if solver_failures:
+        # a solver that did not do its job is never a silent "feasible" (the valid schedule
+        # that came back is kept in the Result)
+        status = Status.ERROR
+        messages += solver_failures
     gap = obj / b.lower - 1 if b.lower > 0 else 0.0
     return Result(method, status, obj, b.lower, gap, runtime, sched, report, b, messages, stats)
