@@ -191,6 +191,16 @@ def methods() -> None:
              "constructive and ignore it")
 
 
+@app.command("solvers")
+def solvers() -> None:
+    """List the MILP solvers (--solver) and whether each works on this machine."""
+    from formulations.solvers import SOLVERS, available_solvers
+
+    here = set(available_solvers())
+    print_table(out, None, [("solver", "l"), ("here", "l"), ("what it is", "l")],
+                [[n, "yes" if n in here else "no", SOLVERS[n]] for n in SOLVERS], wrap=(2,))
+
+
 @app.command()
 def solve(
     network: NetArg,
@@ -214,7 +224,9 @@ def solve(
     config: Annotated[str | None, typer.Option(
         "--config", "-c", help="A paper configuration (base, bank, bank-repl, all); sets the "
                                "banks, method, bank choice and reuse.")] = None,
-    solver: Annotated[str, typer.Option("--solver", help="MILP solver (Pyomo name).")] = "highs",
+    solver: Annotated[str, typer.Option(
+        "--solver", help="MILP solver: highs or cbc (`aras solvers` lists those installed)."
+    )] = "highs",
     threads: Annotated[int, typer.Option("--threads", help="Solver threads.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Solver random seed.")] = 0,
     gap: Annotated[float | None, typer.Option("--gap", help="Relative MIP gap to stop at.")
