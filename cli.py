@@ -239,6 +239,16 @@ def methods() -> None:
              "(docs/extending.md).")
 
 
+@app.command("solvers")
+def solvers() -> None:
+    """List the MILP solvers (--solver) and whether each works on this machine."""
+    from formulations.solvers import SOLVERS, available_solvers
+
+    here = set(available_solvers())
+    print_table(out, None, [("solver", "l"), ("here", "l"), ("what it is", "l")],
+                [[n, "yes" if n in here else "no", SOLVERS[n]] for n in SOLVERS], wrap=(2,))
+
+
 @app.command()
 def solve(
     network: NetArg,
@@ -269,7 +279,8 @@ def solve(
         help="A paper configuration (base, bank, bank-repl, all): sets the banks, method, "
              "bank choice and reuse.")] = None,
     solver: Annotated[str, typer.Option(
-        "--solver", metavar="NAME", help="MILP solver (Pyomo name).")] = "highs",
+        "--solver", metavar="NAME", help="MILP solver: highs or cbc (aras solvers lists those "
+                                      "installed).")] = "highs",
     threads: Annotated[int, typer.Option(
         "--threads", metavar="N", help="Solver threads.")] = 1,
     seed: Annotated[int, typer.Option(

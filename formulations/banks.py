@@ -37,11 +37,10 @@ from collections.abc import Sequence
 from functools import lru_cache, reduce
 
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import TerminationCondition
 
 from aras.model.errors import InputError
 from aras.model.hardware import Hardware
+from formulations.solvers import Session
 
 __all__ = ["build", "extract", "select_banks", "solve"]
 
@@ -156,15 +155,18 @@ def extract(model: pyo.ConcreteModel) -> tuple[list[int], list[int]]:
 
 
 def solve(sizes: Sequence[int], leakage: Sequence[float], in_bytes: int, out_bytes: int,
-          *, time_limit: float = 10.0) -> tuple[list[int], list[int]] | None:
-    """Cheapest disjoint input and output banks, by HiGHS on :func:`build`.
+          *, time_limit: float = 10.0, solver: str = "highs"
+          ) -> tuple[list[int], list[int]] | None:
+    """Cheapest disjoint input and output banks, by HiGHS (or ``solver``) on :func:`build`.
 
     Parameters
     ----------
     sizes, leakage, in_bytes, out_bytes
         As for :func:`build`.
     time_limit
-        Seconds HiGHS may spend.
+        Seconds the solver may spend.
+    solver
+        A key of :data:`formulations.solvers.SOLVERS`.
 
     Returns
     -------
@@ -174,25 +176,21 @@ def solve(sizes: Sequence[int], leakage: Sequence[float], in_bytes: int, out_byt
     Raises
     ------
     RuntimeError
-        When HiGHS stops without proving optimality or infeasibility (time limit, error).
+        When the solver stops without proving optimality or infeasibility (time limit,
+        error), with the solver's message.
     """
     model = build(sizes, leakage, in_bytes, out_bytes)
     if sum(sizes) < max(in_bytes, 0) + max(out_bytes, 0):
         return None  # cheap, certain infeasibility: no need to call the solver
-    solver = SolverFactory("highs")
     # The tie-break term makes distinct choices differ by at least tie_break_step in the
     # objective; the absolute gap stays well below it (and below any cost difference).
     abs_gap = model.tie_break_step / 4 if model.tie_break_step else 1e-9
-    results = solver.solve(model, load_solutions=False,
-                           raise_exception_on_nonoptimal_result=False,
-                           time_limit=time_limit, threads=1, rel_gap=0.0, abs_gap=abs_gap)
-    tc = results.termination_condition
-    if tc in (TerminationCondition.provenInfeasible,
-              TerminationCondition.infeasibleOrUnbounded):
+    out = Session(model, solver).solve(time_limit=time_limit, threads=1, rel_gap=0.0,
+                                       abs_gap=abs_gap)
+    if out.status == "infeasible":
         return None
-    if tc != TerminationCondition.convergenceCriteriaSatisfied:
-        raise RuntimeError(f"HiGHS did not solve the bank ILP to optimality: {tc.name}")
-    results.solution_loader.load_vars()
+    if out.status != "optimal":
+        raise RuntimeError(f"the bank ILP was not solved to optimality: {out.describe()}")
     return extract(model)
 
 

@@ -55,12 +55,11 @@ def extract(m: pyo.ConcreteModel) -> dict[tuple[int, int], int]:
 
 
 def _solve(m: pyo.ConcreteModel) -> None:
-    from pyomo.contrib.solver.common.factory import SolverFactory
+    from formulations.solvers import Session
 
-    opt = SolverFactory("highs")
-    res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                    threads=1)
-    res.solution_loader.load_vars()
+    out = Session(m).solve(time_limit=float("inf"), threads=1)
+    if not out.has_solution:  # a transportation LP with supply >= demand always has one
+        raise RuntimeError(f"the row-binding LP was not solved: {out.describe()}")
 
 
 def bind(problem: Problem, sched: Schedule, dist_of_step: dict[int, int],

@@ -49,8 +49,6 @@ from functools import reduce
 from typing import Any
 
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import TerminationCondition
 
 from aras.evaluation.liveness import (
     Assignment,
@@ -62,7 +60,7 @@ from aras.evaluation.liveness import (
 )
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
-from formulations.highs import warm_start
+from formulations.solvers import Session
 
 __all__ = ["build", "extract", "assign_banks", "LivenessInfo", "OBJECTIVE_SCALE"]
 
@@ -239,11 +237,14 @@ class LivenessInfo:
     variables: int = 0
     constraints: int = 0
     messages: list[str] = field(default_factory=list)
+    #: the solver's failure (error, unbounded, infeasible: the greedy assignment is feasible),
+    #: in its own words; empty when the solve did its job
+    solver_error: str = ""
 
 
 def assign_banks(problem: Problem, schedule: Schedule, *, time_limit: float = 10.0,
                  seed: int = 0, gap: float = 1e-6, use_milp: bool = True,
-                 info: LivenessInfo | None = None) -> Schedule:
+                 info: LivenessInfo | None = None, solver: str = "highs") -> Schedule:
     """A copy of ``schedule`` in liveness bank mode, with the least leakage + spill energy.
 
     Parameters
@@ -261,7 +262,10 @@ def assign_banks(problem: Problem, schedule: Schedule, *, time_limit: float = 10
     use_milp
         False returns the greedy assignment without building a model.
     info
-        Filled with what happened (source, status, energies, counts, time).
+        Filled with what happened (source, status, energies, counts, time); a solver failure
+        is in ``info.solver_error`` and ``info.messages``.
+    solver
+        A key of :data:`formulations.solvers.SOLVERS`.
 
     Returns
     -------
@@ -280,20 +284,19 @@ def assign_banks(problem: Problem, schedule: Schedule, *, time_limit: float = 10
         m = build(problem, schedule, tensors=tensors)
         info.variables, info.constraints = m.nvariables(), m.nconstraints()
         _set_values(m, greedy)
-        opt = SolverFactory("highs")
-        opt.set_instance(m)
-        warm_start(opt, m)
-        res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                        time_limit=max(0.1, time_limit), threads=1, rel_gap=gap,
-                        solver_options={"random_seed": seed})
-        info.status = res.termination_condition.name
-        if res.objective_bound is not None and math.isfinite(res.objective_bound):
-            info.bound_j = res.objective_bound / OBJECTIVE_SCALE
-        if res.incumbent_objective is None:
+        sol = Session(m, solver).solve(time_limit=max(0.1, time_limit), threads=1, seed=seed,
+                                       rel_gap=gap, warm_start=True)
+        info.status = sol.termination
+        info.bound_j = None if sol.bound is None else sol.bound / OBJECTIVE_SCALE
+        if sol.failed or sol.status == "infeasible":
+            # the greedy assignment is a feasible point of the model: "infeasible" is a failure
+            info.solver_error = sol.describe()
+            info.messages.append(f"liveness MILP failed: {info.solver_error}; used the greedy "
+                                 "assignment")
+        elif not sol.has_solution:
             info.messages.append(f"liveness MILP: no incumbent ({info.status}); used the "
                                  "greedy assignment")
         else:
-            res.solution_loader.load_vars()
             got = extract(m)
             e = assignment_energy(problem, schedule, tensors, got)
             if e <= info.greedy_energy_j:
@@ -301,7 +304,7 @@ def assign_banks(problem: Problem, schedule: Schedule, *, time_limit: float = 10
             else:  # only possible through solver tolerances; keep the cheaper
                 info.messages.append("liveness MILP: incumbent not cheaper than the greedy "
                                      "assignment; used the greedy one")
-        if res.termination_condition == TerminationCondition.maxTimeLimit:
+        if sol.status == "time_limit":
             info.messages.append(f"liveness MILP: time limit {time_limit:g} s reached")
     info.spilled = len(best.spilled)
     info.forced = sum(1 for t in tensors.values() if t.forced)

@@ -29,14 +29,13 @@ single-threaded with a seed.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.factory import SolverFactory
 
 from aras.model.mapping import Problem
+from formulations.solvers import Session
 
 __all__ = ["ResidentChoice", "build", "choose"]
 
@@ -54,6 +53,8 @@ class ResidentChoice:
     constraints: int = 0
     runtime_s: float = 0.0
     messages: list[str] = field(default_factory=list)
+    #: the solver's failure in its own words (error, unbounded), else empty
+    solver_error: str = ""
 
 
 def _candidates(problem: Problem, k: int) -> list[int]:
@@ -130,19 +131,18 @@ def choose(problem: Problem, *, omega: float = 1e-3, time_limit: float = 10.0, s
     t0 = time.perf_counter()
     m = build(problem, omega, p_hi)
     info.variables, info.constraints = m.nvariables(), m.nconstraints()
-    opt = SolverFactory("highs")
-    res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                    time_limit=max(0.1, time_limit), threads=1,
-                    solver_options={"random_seed": seed})
-    info.status = res.termination_condition.name
-    if res.objective_bound is not None and math.isfinite(res.objective_bound):
-        info.bound = float(res.objective_bound)
-    if res.incumbent_objective is None:
-        info.messages.append(f"resident MILP: no incumbent ({info.status})")
+    out = Session(m).solve(time_limit=max(0.1, time_limit), threads=1, seed=seed)
+    info.status = out.termination
+    info.bound = out.bound
+    if out.failed:
+        info.solver_error = out.describe()
+        info.messages.append(f"resident MILP failed: {info.solver_error}")
+    if not out.has_solution:
+        if not info.solver_error:
+            info.messages.append(f"resident MILP: no incumbent ({info.status})")
         info.runtime_s = time.perf_counter() - t0
         return info
-    res.solution_loader.load_vars()
-    info.objective = float(res.incumbent_objective)
+    info.objective = out.objective
     for k, r in m.KR:
         if (m.x[k, r].value or 0) > 0.5 or (m.y[k, r].value or 0) > 0.5:
             info.reps[k] = r

@@ -224,24 +224,19 @@ def test_milp_beats_the_greedy_where_smallest_fit_is_short_sighted():
 
 
 def test_no_incumbent_falls_back_to_greedy_and_says_so(monkeypatch):
-    from types import SimpleNamespace
-
-    from pyomo.contrib.solver.common.results import TerminationCondition
-
     import formulations.liveness as fl
+    from formulations.solvers import SolveOutcome
 
     class NoIncumbent:  # a solver stopped by its time limit before finding anything
-        def set_instance(self, model):
-            pass
+        def __init__(self, model, solver="highs"):
+            assert solver == "highs"
 
-        def solve(self, model, **options):
+        def solve(self, **options):
             assert options["threads"] == 1 and options["time_limit"] == 0.5
-            assert options["solver_options"] == {"random_seed": 7}
-            return SimpleNamespace(termination_condition=TerminationCondition.maxTimeLimit,
-                                   objective_bound=None, incumbent_objective=None)
+            assert options["seed"] == 7 and options["warm_start"]
+            return SolveOutcome("time_limit", "maxTimeLimit")
 
-    monkeypatch.setattr(fl, "SolverFactory", lambda name: NoIncumbent())
-    monkeypatch.setattr(fl, "warm_start", lambda opt, m: None)
+    monkeypatch.setattr(fl, "Session", NoIncumbent)
     p = skip_problem(10_000, 64e-12, GREEDY_TRAP)
     info = LivenessInfo()
     s = assign_banks(p, aras(p), time_limit=0.5, seed=7, info=info)

@@ -35,6 +35,7 @@ from formulations.framework import (
     diagnose,
     tightened,
 )
+from formulations.solvers import Session, check_solver
 from formulations.window import (
     Incumbent,
     extract,
@@ -77,6 +78,13 @@ class MilpStats:
     #: claimed optima below the certified lower bound (a bug if ever non-zero)
     below_bound: int = 0
     last_claimed: float | None = None
+    #: status (:data:`formulations.solvers.STATUSES`) of the last solve
+    last_status: str = ""
+    #: solves that failed (error, unbounded, infeasible without a cutoff); each failure's
+    #: message is in ``messages``
+    solver_errors: int = 0
+    #: solves that the time limit ended (with or without a solution)
+    time_limited: int = 0
     last_optimal: bool = False
     #: the time limit ended the search before it was done (a sweep cut short)
     stopped_by_time_limit: bool = False
@@ -97,6 +105,8 @@ class MilpStats:
         self.windows += other.windows
         self.improved_windows += other.improved_windows
         self.fallbacks += other.fallbacks
+        self.solver_errors += other.solver_errors
+        self.time_limited += other.time_limited
         self.solver_status += other.solver_status
         self.solutions += other.solutions
         self.solver_mismatches += other.solver_mismatches
@@ -113,48 +123,22 @@ def schedule_from(problem: Problem, inc: Incumbent, method: str, banks: str = "g
     return _schedule_from(problem, inc, method, banks, builder=Builder)
 
 
-def _solver(name: str) -> Any:
-    from pyomo.contrib.solver.common.factory import SolverFactory
-
-    try:
-        opt = SolverFactory(name)
-    except Exception as exc:
-        raise InputError(f"--solver: unknown solver '{name}' ({exc})") from None
-    if opt is None:
-        raise InputError(f"--solver: unknown solver '{name}'")
-    if not opt.available():
-        raise InputError(f"--solver: solver '{name}' is not available on this machine")
-    return opt
+def _solver(name: str) -> str:
+    """``name`` if it is a solver of :mod:`formulations.solvers` that works here (else a
+    one-line ``solver: ...`` InputError)."""
+    return check_solver(name)
 
 
-class _Session:
-    """One solver object per model: built once (``set_instance``), then updated in place.
-
-    Between windows only variable fixings change; with fixed variables as column bounds
-    (``treat_fixed_vars_as_params=False``) Pyomo's persistent interface turns them into
-    HiGHS bound changes instead of reloading the model.
-    """
+class _Session(Session):
+    """One solver session per model (:class:`formulations.solvers.Session`: HiGHS loads the
+    model once and gets the next window's fixings as bound changes), remembering whether
+    HiGHS's presolve has mis-valued a solution on it."""
 
     def __init__(self, m: pyo.ConcreteModel, solver: str):
-        self.m = m
-        self.solver = solver
-        self.opt: Any = None
+        super().__init__(m, solver)
         #: set once HiGHS's presolve has mis-valued a MIP start on this model: later windows
         #: solve without presolve rather than twice
         self.presolve_off = False
-
-    def get(self) -> Any:
-        if self.opt is None:
-            if self.solver == "highs":
-                from pyomo.contrib.solver.common.factory import SolverFactory
-
-                self.opt = SolverFactory("highs", treat_fixed_vars_as_params=False)
-                self.opt.set_instance(self.m)
-            else:
-                self.opt = _solver(self.solver)
-        elif self.solver == "highs":
-            self.opt.update()  # push the new fixings (bound changes, no reload)
-        return self.opt
 
 
 def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, threads: int,
@@ -166,41 +150,38 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
     search. The solver's word is checked: the objective it claims must be the model objective
     of the values it returns. HiGHS 1.16 after presolve can claim, and "prove", an optimum that
     the solution it returns does not have (docs/formulations.md); such a solve is repeated
-    with presolve off (for the rest of the session), and its bound is not kept.
+    with presolve off (for the rest of the session), and its bound is not kept. A solve that
+    fails (error, unbounded, or infeasible without a cutoff) is counted in
+    ``stats.solver_errors`` and its message, the solver's own words, is in ``stats.messages``.
     """
     t0 = time.perf_counter()
     session = session or _Session(m, solver)
     presolve_off = session.presolve_off
     while True:
-        opt = session.get()
         left = max(0.1, time_limit - (time.perf_counter() - t0))
-        kwargs: dict[str, Any] = dict(load_solutions=False,
-                                      raise_exception_on_nonoptimal_result=False,
-                                      time_limit=left, threads=threads)
-        if gap is not None:
-            kwargs["rel_gap"] = gap
-        if solver == "highs":
-            kwargs["solver_options"] = {"random_seed": seed,
-                                        "presolve": "off" if presolve_off else "choose"}
-            if cutoff:
-                # Only solutions better than the incumbent matter (the driver keeps the
-                # incumbent otherwise). A cutoff rather than a MIP start: HiGHS's setSolution
-                # start was mis-valued by its presolve (docs/formulations.md).
-                # With a slack the incumbent stays feasible, so a solve that finds nothing
-                # better still ends with a dual bound (an exact model's proof needs one).
-                kwargs["solver_options"]["objective_bound"] = float(pyo.value(m.objective)) \
-                    + slack
-        res = opt.solve(m, **kwargs)
-        stats.solver_status.append(str(res.termination_condition))
-        if res.incumbent_objective is None:
-            # nothing better than the cutoff: the dual bound (if any) still holds
-            bound = res.objective_bound
-            stats.model_bound = float(bound) if bound is not None and math.isfinite(
-                float(bound)) else None
+        # Only solutions better than the incumbent matter (the driver keeps the incumbent
+        # otherwise). A cutoff rather than a MIP start: HiGHS's setSolution start was
+        # mis-valued by its presolve (docs/formulations.md). With a slack the incumbent stays
+        # feasible, so a solve that finds nothing better still ends with a dual bound (an
+        # exact model's proof needs one).
+        out = session.solve(time_limit=left, threads=threads, seed=seed, rel_gap=gap,
+                            cutoff=float(pyo.value(m.objective)) + slack if cutoff else None,
+                            presolve=not presolve_off)
+        stats.solver_status.append(out.termination)
+        stats.last_status = out.status
+        stats.time_limited += out.status == "time_limit"
+        if out.failed or (out.status == "infeasible" and not cutoff):
+            stats.solver_errors += 1
+            note = f"solver {out.describe()}"
+            if note not in stats.messages:
+                stats.messages.append(note)
             return None
-        res.solution_loader.load_vars()
-        claimed = float(res.incumbent_objective)
+        if not out.has_solution:
+            # nothing better than the cutoff: the dual bound (if any) still holds
+            stats.model_bound = out.bound
+            return None
         actual = float(pyo.value(m.objective))
+        claimed = out.objective if out.objective is not None else actual
         if abs(claimed - actual) <= 0.5 or presolve_off or solver != "highs":
             break
         stats.solver_mismatches += 1
@@ -210,13 +191,10 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
         presolve_off = session.presolve_off = True
     trusted = abs(claimed - actual) <= 0.5
     stats.model_objective = actual
-    bound = res.objective_bound
-    stats.model_bound = (float(bound) if trusted and bound is not None
-                         and math.isfinite(float(bound)) else None)
+    stats.model_bound = out.bound if trusted else None
     got = extract(m)
     stats.last_claimed = claimed
-    stats.last_optimal = trusted and "convergenceCriteriaSatisfied" in str(
-        res.termination_condition)
+    stats.last_optimal = trusted and out.status == "optimal"
     return got
 
 
@@ -353,6 +331,7 @@ def _over_orders(problem: Problem, orders: list[list[tuple[str, int]]],
     info = sched.extra["milp"]
     info.update({"windows": stats.windows, "improved_windows": stats.improved_windows,
                  "fallbacks": stats.fallbacks, "solver_status": stats.solver_status,
+                 "solver_errors": stats.solver_errors, "time_limited": stats.time_limited,
                  "solver_mismatches": stats.solver_mismatches,
                  "below_bound": stats.below_bound,
                  "solutions": [list(x) for x in stats.solutions],
@@ -424,8 +403,10 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         order; when the DAG allows no other order, it is a certified bound (``dual_bound`` in
         the schedule's ``extra["milp"]``).
     solver, threads, seed, gap
-        Solver name (see :mod:`formulations.solvers`; HiGHS by default), threads,
-        random seed and relative gap.
+        Solver (a key of :data:`formulations.solvers.SOLVERS`: ``highs``, the default, or
+        ``cbc``), threads, random seed and relative gap. A solve that fails is counted in
+        ``extra["milp"]["solver_errors"]`` with the solver's message, and :func:`solve`
+        reports the run as an error.
     dump_model
         Write the last model solved to this LP/MPS file.
     certified_bound
@@ -571,11 +552,10 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
             form.set_objective_stage(0)
         stats.windows += 1
         if got is None:
-            # with the incumbent as cutoff, "no solution" within an optimal or infeasible end
-            # means nothing better exists in the window; only a solve cut short by its time
-            # limit without any solution is a fallback
-            last = stats.solver_status[-1] if stats.solver_status else ""
-            if "TimeLimit" in last or "Iteration" in last or "error" in last.lower():
+            # with the incumbent as cutoff, "no solution" means nothing better exists in the
+            # window; a solve cut short by its time limit without any solution is a fallback,
+            # a failed one a solver error (counted by _solve_model)
+            if stats.last_status == "time_limit":
                 stats.fallbacks += 1
             return
         mk = _makespan(problem, got)
@@ -649,7 +629,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         "start_objective_value": list(start_value),
         "families": [f.name for f in custom],
         "windows": stats.windows, "improved_windows": stats.improved_windows,
-        "fallbacks": stats.fallbacks, "variables": stats.variables,
+        "fallbacks": stats.fallbacks, "solver": solver, "solver_errors": stats.solver_errors,
+        "time_limited": stats.time_limited,
+        "variables": stats.variables,
         "constraints": stats.constraints, "solver_status": stats.solver_status,
         "last_model_objective": stats.model_objective, "last_model_bound": stats.model_bound,
         "solver_mismatches": stats.solver_mismatches, "below_bound": stats.below_bound,

@@ -31,7 +31,8 @@ class Status(StrEnum):
     FEASIBLE = "feasible"        # a valid schedule, optimality not proven
     TIME_LIMIT = "time_limit"    # stopped by the time limit, with a valid schedule
     INFEASIBLE = "infeasible"    # no valid schedule found
-    ERROR = "error"              # the method failed
+    ERROR = "error"              # the method or a solver failed (a valid fallback schedule
+    #                              may still be attached; the messages say what failed)
 
 
 Method = Callable[..., Schedule]
@@ -134,14 +135,14 @@ def check_options(method: str | Method | None, options: Mapping[str, Any],
             raise InputError(f"{name('solver')}: must be a solver name, got "
                              f"{options['solver']!r}")
         if isinstance(method, str) and method.startswith("milp"):
-            from aras.methods.milp import _solver
+            from formulations.solvers import check_solver
 
             try:
-                _solver(options["solver"])
+                check_solver(options["solver"])
             except InputError as exc:
-                # aras.methods.milp names the flag; say it the caller's way
+                # formulations.solvers names the argument; say it the caller's way
                 raise InputError(f"{name('solver')}: "
-                                 f"{str(exc).removeprefix('--solver: ')}") from None
+                                 f"{str(exc).removeprefix('solver: ')}") from None
 
 
 # --------------------------------------------------------------------------- methods of one's own
@@ -497,6 +498,8 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
     t0 = time.perf_counter()
     messages: list[str] = list(b.notes)
     stats: dict[str, Any] = {}
+    #: solver failures: the result's status is then ERROR, whatever schedule came back
+    solver_failures: list[str] = []
     # Liveness banks are a post-pass on the finished timing (banks never change timing), so
     # the method itself runs with the cheap per-step smallest fit, rewritten afterwards.
     step_banks = "greedy" if banks == "liveness" else banks
@@ -545,6 +548,9 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
             messages.append(f"liveness banks ({live.source}, {live.status or 'no MILP'}): "
                             f"{live.spilled} of {live.tensors} tensors spilled, "
                             f"{live.runtime_s:.1f} s")
+            if live.solver_error:
+                solver_failures.append(f"the liveness bank MILP failed ({live.solver_error}); "
+                                       "the banks are the greedy assignment's")
             stats["liveness"] = {k: v for k, v in live.__dict__.items() if k != "messages"}
     except InputError:
         raise
@@ -571,8 +577,8 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
         if info.get("fallbacks"):
             messages.append(f"{info['fallbacks']} window(s) ended by their time limit without "
                             f"a solution kept their incumbent ({info['start_method']}'s start)")
-        if status is not Status.OPTIMAL and (info.get("stopped_by_time_limit") or any(
-                "TimeLimit" in str(x) for x in info.get("solver_status", []))):
+        if status is not Status.OPTIMAL and (info.get("stopped_by_time_limit")
+                                             or info.get("time_limited")):
             status = Status.TIME_LIMIT
         dual = info.get("dual_bound")
         if dual is not None and info.get("every_order"):
@@ -591,6 +597,18 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
                       "model_evaluator_diff_cycles": int(info["model_makespan"]) - obj,
                       "model_size": {"variables": info["variables"],
                                      "constraints": info["constraints"]}})
+        if info.get("solver_errors"):
+            kept = ("windows that failed kept their incumbent" if info.get("improved_windows")
+                    else f"it is the {info['start_method']} start")
+            solver_failures.append(
+                f"the MILP solver failed in {info['solver_errors']} of {info['windows']} "
+                f"solve(s) (its messages above); the schedule is valid but not the MILP's "
+                f"answer: {kept}")
+    if solver_failures:
+        # a solver that did not do its job is never a silent "feasible" (the valid schedule
+        # that came back is kept in the Result)
+        status = Status.ERROR
+        messages += solver_failures
     if tightened_by:
         messages.append("bounds: of the problem as " + ", ".join(tightened_by)
                         + " tighten it (they hold for every schedule that keeps them)")
@@ -602,7 +620,7 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
                               "bound": lower}
         status = (Status.OPTIMAL if lower is not None and value[0] <= lower
                   and not objective.lexicographic else
-                  Status.TIME_LIMIT if status is Status.TIME_LIMIT else Status.FEASIBLE)
+                  status if status in (Status.TIME_LIMIT, Status.ERROR) else Status.FEASIBLE)
         gap_o = value[0] / lower - 1 if lower else None
         return Result(method, status, value[0], lower, gap_o, runtime, sched, report, b,
                       messages, stats)
