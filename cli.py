@@ -100,7 +100,7 @@ HardwareOpt = Annotated[str | None, typer.Option(
     help="Hardware TOML file or built-in name (aras, baseline).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")]
 RuleOpt = Annotated[list[str] | None, typer.Option(
-    "--rule", help="A rule of one's own for the evaluator to check after R1-R8: "
+    "--rule", metavar="SPEC", help="A rule of one's own for the evaluator to check after R1-R8: "
                    "package.module:name or file.py:name (repeatable; docs/model.md).",
     show_default=False)]
 
@@ -241,7 +241,7 @@ def methods() -> None:
 
 @app.command("solvers")
 def solvers() -> None:
-    """List the MILP solvers (--solver) and whether each works on this machine."""
+    """List the MILP solvers (--solver) and which are installed."""
     from formulations.solvers import SOLVERS, available_solvers
 
     here = set(available_solvers())
@@ -317,12 +317,12 @@ def solve(
         help="--steady-state: inferences in one period (1..64); more than one lets write "
              "rounds span inferences.")] = 1,
     family: Annotated[list[str] | None, typer.Option(
-        "--family", help="A constraint family to add, as 'NAME key=value ...' (e.g. "
+        "--family", metavar="SPEC", help="A constraint family to add, as 'NAME key=value ...' (e.g. "
                          "'write_cap rows=100', 'replication_cap layer=conv1 "
                          "max_replication=2', or 'package.module:factory ...'); repeatable. "
                          "MILP methods state it, every method keeps its rule.")] = None,
     objective: Annotated[str | None, typer.Option(
-        "--objective", help="What to minimise: 'makespan' (default), a weighted sum "
+        "--objective", metavar="TEXT", help="What to minimise: 'makespan' (default), a weighted sum "
                             "'makespan + 0.01*cells_written', or an order "
                             "'makespan > rows_written'.")] = None,
     rule: RuleOpt = None,
