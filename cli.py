@@ -317,14 +317,14 @@ def solve(
         help="--steady-state: inferences in one period (1..64); more than one lets write "
              "rounds span inferences.")] = 1,
     family: Annotated[list[str] | None, typer.Option(
-        "--family", metavar="SPEC", help="A constraint family to add, as 'NAME key=value ...' (e.g. "
-                         "'write_cap rows=100', 'replication_cap layer=conv1 "
-                         "max_replication=2', or 'package.module:factory ...'); repeatable. "
-                         "MILP methods state it, every method keeps its rule.")] = None,
+        "--family", metavar="SPEC",
+        help="A constraint family to add, as 'NAME key=value ...' (e.g. 'write_cap rows=100', "
+             "'replication_cap layer=conv1 max_replication=2', or 'package.module:factory "
+             "...'); repeatable. MILP methods state it, every method keeps its rule.")] = None,
     objective: Annotated[str | None, typer.Option(
-        "--objective", metavar="TEXT", help="What to minimise: 'makespan' (default), a weighted sum "
-                            "'makespan + 0.01*cells_written', or an order "
-                            "'makespan > rows_written'.")] = None,
+        "--objective", metavar="TEXT",
+        help="What to minimise: 'makespan' (default), a weighted sum "
+             "'makespan + 0.01*cells_written', or an order 'makespan > rows_written'.")] = None,
     rule: RuleOpt = None,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
