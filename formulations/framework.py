@@ -907,24 +907,15 @@ def family_from_spec(spec: str, problem: Problem, **options: Any) -> Family:
     InputError
         Naming ``families`` when the spec resolves to nothing.
     """
-    import importlib
-    from importlib.metadata import entry_points
+    from aras.model.plugins import entry_points, import_object, is_spec
 
     factory: Callable[..., Any] | None = FAMILIES.get(spec)
     if factory is None:
-        for ep in entry_points(group="aras.families"):
-            if ep.name == spec:
-                factory = ep.load()
-                break
-    if factory is None and ":" in spec:
-        mod, _, attr = spec.partition(":")
-        try:
-            obj: Any = importlib.import_module(mod)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as exc:
-            raise InputError(f"families: cannot load '{spec}' ({exc})") from None
-        factory = obj
+        eps = entry_points("aras.families")
+        if spec in eps:
+            factory = eps[spec].load()
+    if factory is None and is_spec(spec):
+        factory = import_object(spec, "families")
     if factory is None:
         raise InputError(f"families: unknown family '{spec}' (known: "
                          f"{', '.join(sorted(FAMILIES)) or 'none'}; or 'package.module:factory'"

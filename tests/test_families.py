@@ -228,3 +228,39 @@ def test_family_specs_by_name_table_and_module() -> None:
 def test_objective_text_errors_name_the_flag(text: str, err: str) -> None:
     with pytest.raises(InputError, match=f"--objective: .*{err}"):
         Objective.parse(text, "--objective")
+
+
+def test_a_study_keeps_its_families_and_objective_on_spawned_workers(tmp_path) -> None:
+    from aras.studies.run import load_results, run_study
+    from aras.studies.study import load_study
+    from tests.test_study import write_study
+
+    body = ('name = "capped"\nnetworks = ["small.json"]\nmethods = ["aras", "milp"]\n'
+            'time_limits = [5]\nobjective = "makespan + 0.5*rows_written"\n'
+            '[hardware]\nbase = "tiny.toml"\n'
+            '[[families]]\nfamily = "write_cap"\nrows = 1\n')
+    study = load_study(write_study(tmp_path, body))
+    run = run_study(study, tmp_path / "out", workers=2)
+    assert run.failed == 0
+    import json
+
+    for r in load_results(tmp_path / "out"):
+        sched = json.loads((tmp_path / "out" / r["schedule"]).read_text())
+        starts = np.array([w[4] for w in sched["writes"]] if isinstance(sched["writes"], list)
+                          else sched["writes"]["start"])
+        T = sched["hardware"]["write_latency_cycles"]
+        assert _most_concurrent(starts, T) <= 1
+        # the reported objective is the study's: makespan + 0.5 x rows written
+        assert r["objective"] == pytest.approx(r["makespan_cycles"] + 0.5 * r["row_writes"])
+
+
+def test_study_file_family_and_objective_errors(tmp_path) -> None:
+    from aras.studies.study import load_study
+    from tests.test_study import write_study
+
+    base = ('name = "x"\nnetworks = ["small.json"]\nmethods = ["aras"]\n'
+            '[hardware]\nbase = "tiny.toml"\n')
+    with pytest.raises(InputError, match=r"set.toml: families\[0\].family: unknown family 'nope'"):
+        load_study(write_study(tmp_path, base + '[[families]]\nfamily = "nope"\n'))
+    with pytest.raises(InputError, match="set.toml: objective: unknown measure 'speed'"):
+        load_study(write_study(tmp_path, 'objective = "speed"\n' + base))

@@ -402,7 +402,7 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
           *, banks: str = "greedy", reuse: bool = False, weights: Any = None,
           bank_time_limit: float = 10.0,
           progress: Callable[[dict[str, Any]], None] | None = None,
-          families: Sequence[Any] | None = None, objective: Objective | None = None,
+          families: Sequence[Any] | None = None, objective: Objective | str | None = None,
           start: Schedule | None = None, rules: Iterable[Any] | None = None,
           **options: Any) -> Result:
     """Schedule a mapped problem with one method and evaluate the result.
@@ -444,8 +444,9 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
         breaks one is never returned under a success status. Bounds are those of the
         tightened problem.
     objective
-        What to minimise (:class:`formulations.Objective`, default makespan): the MILP
-        methods optimise it; every method's ``objective``, ``bound`` and ``gap`` report it.
+        What to minimise (:class:`formulations.Objective`, or its text for
+        :meth:`~formulations.Objective.parse`; default makespan): the MILP methods optimise
+        it; every method's ``objective``, ``bound`` and ``gap`` report it.
     start
         MILP methods: a schedule to start from (repaired or refused when it breaks a family).
     rules
@@ -479,6 +480,8 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
 
     fams = families_from(families, problem) if families else []
     custom = [f for f in fams if f.name not in CORE_FAMILIES]
+    if isinstance(objective, str):  # a study file's or the CLI's text
+        objective = Objective.parse(objective, arg_name("objective"))
     objective = objective or Objective()
     family_rules = [r for f in custom if (r := f.rule()) is not None]
     original = problem
@@ -616,8 +619,8 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
         # the active objective's value and bound replace the makespan's (first stage)
         value = objective.value(problem, sched, report)
         lower = objective.bound(problem, b)
-        stats["objective"] = {"describe": objective.describe(), "value": list(value),
-                              "bound": lower}
+        stats["objective_info"] = {"describe": objective.describe(), "value": list(value),
+                                   "bound": lower}
         status = (Status.OPTIMAL if lower is not None and value[0] <= lower
                   and not objective.lexicographic else
                   status if status in (Status.TIME_LIMIT, Status.ERROR) else Status.FEASIBLE)

@@ -33,6 +33,11 @@ Study file format::
 
     [options.milp]                      # keyword options of one method
     window = 6
+
+    objective = "makespan + 0.1*cells_written"   # what to minimise (formulations.Objective)
+    [[families]]                        # constraint families every task keeps
+    family = "write_cap"                # a name, an aras.families entry point or a spec
+    rows = 100                          # the family's options
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ METHOD_OPTIONS = {
 }
 _BANK_SETS = {"aras": list(ARAS_BANKS), "baseline": list(BASELINE_BANKS)}
 _TOP_KEYS = {"name", "description", "networks", "methods", "time_limits", "seeds", "banks",
+             "families", "objective",
              "threads", "hardware", "options"}
 
 
@@ -313,6 +319,39 @@ def _variants(data: dict[str, Any], p: Path, w: str
     return variants, base_variant, sweeps
 
 
+def _families_and_objective(data: dict[str, Any], w: str, p: Path) -> dict[str, Any]:
+    """The study's ``families`` (tables with a ``family`` key) and ``objective`` (text),
+    checked now: every family resolves to a factory and the objective parses."""
+    from formulations.framework import FAMILIES, Objective
+
+    out: dict[str, Any] = {}
+    fams = data.get("families", [])
+    if not isinstance(fams, list):
+        raise InputError(f"{w}: families must be a list of tables ([[families]])")
+    for i, f in enumerate(fams):
+        if not isinstance(f, dict) or not isinstance(f.get("family"), str):
+            raise InputError(f"{w}: families[{i}] must be a table with a 'family' name")
+        name = f["family"]
+        if name not in FAMILIES and ":" not in name:
+            from aras.model.plugins import entry_points
+
+            if name not in entry_points("aras.families"):
+                raise InputError(f"{w}: families[{i}].family: unknown family {name!r} "
+                                 f"(known: {', '.join(sorted(FAMILIES))}; or "
+                                 "'package.module:factory')")
+        elif ":" in name:
+            mod, _, attr = name.partition(":")
+            if mod.endswith(".py") and not Path(mod).is_absolute():
+                f = {**f, "family": f"{(p.parent / mod).resolve()}:{attr}"}
+        fams[i] = f
+    if fams:
+        out["families"] = fams
+    if "objective" in data:
+        Objective.parse(data["objective"], f"{w}: objective")
+        out["objective"] = data["objective"]
+    return out
+
+
 def load_study(path: str | Path, *, methods: list[Any] | None = None) -> Study:
     """Read and validate a study file.
 
@@ -382,6 +421,7 @@ def load_study(path: str | Path, *, methods: list[Any] | None = None) -> Study:
         raise InputError(f"{w}: banks must be one of {', '.join(BANK_MODES)}, got {banks!r}")
     threads = data.get("threads", 1)
     check_options(None, {"threads": threads}, {"threads": f"{w}: threads"})
+    common = _families_and_objective(data, w, p)
     options = data.get("options", {})
     if not isinstance(options, dict):
         raise InputError(f"{w}: options must be a table of method tables")
@@ -402,7 +442,7 @@ def load_study(path: str | Path, *, methods: list[Any] | None = None) -> Study:
     for net, spec, net_opts in networks:
         for vname, params in variants.items():
             for m, mspec in spec_of.items():
-                opts = dict(options.get(m, {}))
+                opts = {**common, **options.get(m, {})}
                 if m in SEARCHING:
                     for t in time_limits:
                         for s in seeds:
