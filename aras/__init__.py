@@ -9,7 +9,9 @@ HuggingFace configs) -> ``evaluation/`` (evaluator, bounds, liveness) -> ``formu
 Short public paths for research code, loaded lazily: ``from aras import solve, load_network,
 load_hardware, map_network, evaluate, Network, Schedule, Result``; for rules of one's own
 checked by the evaluator, ``Rule``, ``rule`` and ``Violation``; for methods of one's own,
-``register`` (:func:`aras.register` makes one known to ``solve``, studies and the CLI).
+``register`` (:func:`aras.register` makes one known to ``solve``, studies and the CLI); for
+constraints and objectives of one's own, ``Formulation``, ``Family``, ``Objective`` and
+``Infeasible`` (from :mod:`formulations`, which has the rest of the framework).
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ _PUBLIC = {
     "solve": "aras.methods.solve",
     "register": "aras.methods.solve",
     "Result": "aras.methods.solve",
+    "Status": "aras.methods.solve",
+    # the formulation framework (the ``formulations`` package), for one import line
+    "Formulation": "formulations.framework",
+    "Family": "formulations.framework",
+    "Objective": "formulations.framework",
+    "Infeasible": "formulations.framework",
 }
 __all__ = sorted(_PUBLIC)
 

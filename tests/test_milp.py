@@ -280,3 +280,20 @@ def test_milp_is_never_worse_than_plain_jit_even_when_its_search_is_cut_short(fu
     p = map_network(load_network("resnet-18"), aras_hardware())
     s = milp(p, full=full, time_limit=0.01)
     assert evaluate(p, s).makespan_cycles <= evaluate(p, jit(p)).makespan_cycles
+
+
+def test_docs_state_the_drivers_defaults():
+    """docs/formulations.md's defaults are the driver's (they had drifted to 12 and 4)."""
+    import inspect
+    import re
+
+    from tests.helpers import ROOT
+
+    text = " ".join((ROOT / "docs" / "formulations.md").read_text().split())
+    got = re.search(r"`--window` weight-bearing parts \(default (\d+)\) overlapping by "
+                    r"`--overlap` \((\d+)\).*?`--window-time` seconds at most \(default (\d+)\)",
+                    text)
+    assert got, "the drivers' paragraph moved: update this test with it"
+    sig = inspect.signature(milp).parameters
+    assert (int(got[1]), int(got[2]), float(got[3])) == (
+        sig["window"].default, sig["overlap"].default, sig["window_time"].default)
