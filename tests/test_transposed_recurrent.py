@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
@@ -29,6 +31,7 @@ from aras.model.mapping import map_network  # noqa: E402
 from aras.model.network import Network, NetworkBuilder  # noqa: E402
 from tests.exhaustive import optimum, schedule_of  # noqa: E402
 from tests.helpers import cli_inprocess as run_cli  # noqa: E402
+from tests.helpers import random_schedule, small_hardware  # noqa: E402
 
 HEURISTICS = {"naive": naive, "baseline": baseline, "greedy-replication": greedy_replication,
               "aras": aras, "jit": jit}
@@ -362,6 +365,51 @@ def test_bounds_and_milp_agree_with_an_enumerated_optimum(tokens: int, rows: int
     got = evaluate(p, s)
     assert got.valid and got.makespan_cycles == opt.makespan
     assert all(st.replication == 1 for st in s.steps if st.layer == "r")
+
+
+@st.composite
+def _mixed_networks(draw: st.DrawFn) -> Network:
+    """A recurrent layer (any cell, direction, size) feeding a linear, beside a transposed
+    convolution (any kernel, stride, padding, output padding, dilation, groups)."""
+    T, d = draw(st.integers(1, 6)), draw(st.sampled_from([8, 24, 40]))
+    groups = draw(st.sampled_from([1, 2]))
+    c_in, c_out = groups * draw(st.integers(1, 12)), groups * draw(st.integers(1, 12))
+    k, stride, dil = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    side = draw(st.integers(1, 5))
+    b = NetworkBuilder("mixed", {"x": (T, d), "img": (c_in, side, side)})
+    cell = draw(st.sampled_from(["lstm", "gru", "rnn"]))
+    hidden, dirs = draw(st.integers(2, 40)), draw(st.integers(1, 2))
+    lbr = cell == "gru" and draw(st.booleans())
+    r = b.recurrent("r", "x", cell, d, hidden, directions=dirs, linear_before_reset=lbr)
+    b.linear("out", r, dirs * hidden, draw(st.sampled_from([8, 64, 200])))
+    b.conv_transpose("up", "img", c_in, c_out, k, stride=stride,
+                     padding=draw(st.integers(0, (k - 1) // 2)),
+                     output_padding=draw(st.integers(0, max(stride, dil) - 1)),
+                     groups=groups, dilation=dil)
+    return b.build()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(net=_mixed_networks(), hw=small_hardware(), seed=st.integers(0, 2**32 - 1))
+def test_every_schedule_valid_and_above_the_bounds(net: Network, hw: Hardware,
+                                                    seed: int) -> None:
+    try:
+        p = map_network(net, hw)
+    except InputError:  # the recurrent matrix or the activations do not fit this hardware
+        assume(False)
+    lower = bounds(p).lower
+    for name, method in HEURISTICS.items():
+        try:
+            sched = method(p)
+        except InputError:  # jit alone refuses: the bandwidth cannot write a part at once
+            assert name == "jit"
+            continue
+        rep = evaluate(p, sched)
+        assert rep.valid, (name, rep.violations[:3])
+        assert rep.makespan_cycles >= lower
+        assert all(s.replication == 1 for s in sched.steps if s.layer == "r")
+    rep = evaluate(p, random_schedule(p, np.random.default_rng(seed)))
+    assert rep.valid and rep.makespan_cycles >= lower
 
 
 def test_evaluator_r5_uses_the_recurrent_rule() -> None:
