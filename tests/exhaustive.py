@@ -46,6 +46,10 @@ def _cycles(p: Problem, s: Step, r: int) -> int:
     hw = p.hardware
     if s.apu_rows == 0:
         return s.fixed_cycles
+    if s.kind == "recurrent":
+        # timestep after timestep whatever the copies (docs/model.md); copies are still
+        # enumerated, they only cost rows
+        return s.windows * hw.compute_latency_cycles
     return -(-s.windows // r) * hw.compute_latency_cycles
 
 

@@ -228,7 +228,7 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     # Lifespan.
     rep.endurance_cycles = endurance if endurance is not None else hw.cell_endurance_cycles
     if realtime_inf_s is None:
-        has_conv = any(o.kind == "conv2d" for o in problem.network.ops)
+        has_conv = any(o.kind in ("conv2d", "conv_transpose2d") for o in problem.network.ops)
         realtime_inf_s = 30.0 if has_conv else 100.0
     rep.realtime_inf_s = realtime_inf_s
     if max_row:

@@ -422,7 +422,7 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
         weights = problem.network.codes
     if stats is None:
         stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
-    has_conv = any(o.kind == "conv2d" for o in problem.network.ops)
+    has_conv = any(o.kind in ("conv2d", "conv_transpose2d") for o in problem.network.ops)
     problem, stats, weights = _repeated(problem, m, stats, weights)
     base = _base_report(problem, ps, stats, rules)
     violations, K = _validate(problem, ps, list(base.violations))

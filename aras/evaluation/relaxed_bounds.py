@@ -107,7 +107,8 @@ def _relaxed(problem: Problem) -> _Relaxed:
     for s in steps:
         if s.weighted:
             a = smallest[s.layer]
-            r = np.arange(1, max(1, min(s.windows, N // a)) + 1)
+            # a recurrent step computes its windows one after the other at any replication
+            r = np.arange(1, (1 if s.serial else max(1, min(s.windows, N // a))) + 1)
             c = -(-s.windows // r) * L
             rows[s.index], cmin[s.index] = a, c.min()
             options.append((r * a, c))

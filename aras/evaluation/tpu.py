@@ -4,7 +4,8 @@ A weight-stationary systolic array of 64 x 64 INT8 MACs at 1 GHz with a 4.5 MB d
 and LPDDR4 at 19.2 GB/s. Its cycles come from SCALE-Sim v3 (the PyPI package ``scalesim``,
 the optional extra ``aras[tpu]``), driven layer by layer through its Python API with a
 generated config and topology: convolutions as convolutions, linears and the attention
-matmuls as GEMMs. Energy is SCALE-Sim's SRAM and DRAM access counts times per-access
+matmuls as GEMMs (transposed convolutions and recurrent layers too, as the GEMMs of their
+crossbar matrices). Energy is SCALE-Sim's SRAM and DRAM access counts times per-access
 energies, plus the MACs and the buffers' leakage (defaults and sources: docs/energy.md,
 "TPU-like accelerator"). Every per-layer result is cached on disk, keyed by the layer's shape,
 the configuration and the SCALE-Sim version (:func:`cache_dir`).
@@ -212,11 +213,20 @@ def network_work(net: Network, cfg: TpuConfig) -> tuple[list[Work], dict[str, in
 
             works.append(Work(op.name, "conv", ho * wo, kh * kw * cg, ng, g,
                               _blocks(conv, ng, cols, g), in_bytes // g, out_bytes))
-        elif op.kind in ("linear", "matmul"):
+        elif op.kind in ("linear", "matmul", "conv_transpose2d", "recurrent"):
             if op.kind == "linear":
                 h, k, n = 1, int(a["in_features"]), int(a["out_features"])
                 m = math.prod(ins[0]) // k
                 in_group = in_bytes
+            elif op.kind in ("conv_transpose2d", "recurrent"):
+                # the crossbar matrix as a GEMM per group: the transposed convolution's
+                # scatter form (input pixels x c_in/g by c_in/g x c_out/g k_h k_w), the
+                # recurrent matrix over every timestep (optimistic for the array, which
+                # would wait for each timestep's result)
+                h, k, n = op.matrix
+                m = math.prod(ins[0]) // (a["c_in"] if op.kind == "conv_transpose2d"
+                                          else h * n)
+                in_group = m * k * wb
             else:
                 h, m, k, n = matmul_dims(op, ins)
                 in_group = m * k * wb

@@ -48,7 +48,7 @@ from aras.frontends.onnx_static import (
 from aras.model.errors import InputError, arg_name
 from aras.model.network import Network, Op, infer_shape, make_op, matmul_macs
 
-__all__ = ["OPS", "VIEWS", "load_onnx", "parse_shape"]
+__all__ = ["CUSTOM", "OPS", "VIEWS", "load_onnx", "parse_shape"]
 
 #: Views and casts on activations: folded away, the consumer reads the viewed tensor.
 VIEWS = frozenset({"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Dropout",
@@ -81,11 +81,47 @@ _MOVE = {"Gather", "GatherElements", "GatherND", "Slice", "Split", "Pad", "Expan
          "ScatterND", "ScatterElements", "CumSum", "OneHot", "ReverseSequence", "Compress"}
 #: Weight-bearing ops and where their weight may sit among the inputs.
 _WEIGHTED = {"Conv": (1,), "ConvInteger": (1,), "QLinearConv": (3,), "Gemm": (1, 0),
-             "MatMul": (1, 0), "MatMulInteger": (1, 0), "QLinearMatMul": (3, 0)}
+             "MatMul": (1, 0), "MatMulInteger": (1, 0), "QLinearMatMul": (3, 0),
+             "ConvTranspose": (1,)}
+#: Recurrent layers and their cell: an input projection and a recurrent op each.
+_RECURRENT = {"LSTM": "lstm", "GRU": "gru", "RNN": "rnn", "DynamicQuantizeLSTM": "lstm"}
 #: Every ONNX op type this front-end maps (besides constants, which fold whatever they are).
 OPS = frozenset(VIEWS | _SHAPE_ONLY | set(_ACT) | _ELTWISE | _NORM | set(_POOL) | set(_REDUCE)
-                | _MOVE | set(_WEIGHTED) | {"Concat", "Softmax", "LogSoftmax", "Constant",
-                                            "ConstantOfShape"})
+                | _MOVE | set(_WEIGHTED) | set(_RECURRENT) - {"DynamicQuantizeLSTM"}
+                | {"Concat", "Softmax", "LogSoftmax", "Constant", "ConstantOfShape"})
+#: Ops of other domains than ONNX's own that this front-end maps, by (domain, type).
+CUSTOM = frozenset({("com.microsoft", "DynamicQuantizeLSTM")})
+#: Control flow: a subgraph run a data-dependent number of times or not at all.
+_CONTROL = frozenset({"Loop", "Scan", "If"})
+def _supported(node: Any) -> bool:
+    if node.domain in ("", "ai.onnx"):
+        return node.op_type in OPS
+    return (node.domain, node.op_type) in CUSTOM
+
+
+def _outer_reads(node: Any) -> set[str]:
+    """Tensors of the enclosing graph that a node's subgraphs (``If``, ``Loop``, ``Scan``
+    bodies) read without naming them as inputs."""
+    import onnx
+
+    out: set[str] = set()
+    for a in node.attribute:
+        if a.type == onnx.AttributeProto.GRAPH:
+            graphs = [a.g]
+        elif a.type == onnx.AttributeProto.GRAPHS:
+            graphs = list(a.graphs)
+        else:
+            continue
+        for g in graphs:
+            defined = {i.name for i in g.input} | {t.name for t in g.initializer}
+            defined |= {o for n in g.node for o in n.output}
+            reads: set[str] = set()
+            for n in g.node:
+                reads |= {t for t in n.input if t} | _outer_reads(n)
+            out |= reads - defined
+    return out
+
+
 def _strip(shape: tuple[int, ...]) -> tuple[int, ...]:
     """Our layout: batch 1 dropped (a leading 1 of a tensor of rank >= 2), no zero rank."""
     if len(shape) >= 2 and shape[0] == 1:
@@ -156,13 +192,18 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
     nodes = G.nodes
     order = _order(nodes, src)
 
-    # Constants: fixed point over the topological order.
+    # Constants: fixed point over the topological order. A node's subgraphs may read
+    # activations of this graph without naming them: those count as its inputs.
+    outer = {i: _outer_reads(nodes[i]) for i in order}
     const: set[str] = set(init)
     for i in order:
         n = nodes[i]
-        ins = [t for t in n.input if t]
+        ins = [t for t in n.input if t] + sorted(outer[i])
         if n.op_type in _SHAPE_ONLY or all(t in const for t in ins):
             const.update(o for o in n.output if o)
+        elif n.op_type == "DynamicQuantizeLinear":
+            # its scale and zero point are scalars of the SFU's de-quantisation, not data
+            const.update(o for o in n.output[1:] if o)
     # Only nodes that reach a graph output matter.
     needed: set[str] = {o.name for o in model.graph.output}
     live = [False] * len(nodes)
@@ -171,7 +212,9 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
         if any(o in needed for o in n.output if o):
             live[i] = True
             needed.update(t for t in n.input if t)
-    bad: Counter[str] = Counter()
+            needed.update(outer[i])
+    bad: Counter[tuple[str, str]] = Counter()
+    firsts: dict[tuple[str, str], Any] = {}
     for i in order:
         n = nodes[i]
         if not live[i]:
@@ -180,15 +223,22 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
         if all(o in const for o in n.output if o):
             folded["constant " + n.op_type] += 1
             continue
-        if n.domain not in ("", "ai.onnx") or n.op_type not in OPS:
-            bad[n.op_type] += 1
+        if not _supported(n):
+            key = (n.domain if n.domain not in ("", "ai.onnx") else "", n.op_type)
+            bad[key] += 1
+            firsts.setdefault(key, n)
     if bad:
-        kind, count = bad.most_common(1)[0]
-        first = next(n for n in nodes if n.op_type == kind)
-        more = ", ".join(f"{k} x{c}" for k, c in bad.items() if k != kind)
-        raise InputError(f"{src}: unsupported ONNX op '{kind}' (node '{first.name}', {count} "
-                         f"such node{'s' if count > 1 else ''})" + (f"; also {more}" if more
-                                                                    else ""))
+        key, count = bad.most_common(1)[0]
+        domain, kind = key
+        first = firsts[key]
+        more = ", ".join(f"{d + '.' if d else ''}{k} x{c}" for (d, k), c in bad.items()
+                         if (d, k) != key)
+        where = f"domain '{domain}', " if domain else ""
+        why = (": control flow has no static compute order" if kind in _CONTROL and not domain
+               else "")
+        raise InputError(f"{src}: unsupported ONNX op '{kind}' ({where}node '{first.name}', "
+                         f"{count} such node{'s' if count > 1 else ''}){why}"
+                         + (f"; also {more}" if more else ""))
 
     alias: dict[str, str] = {t: t for t in real_inputs}
     ours: dict[str, tuple[int, ...]] = {t: _strip(G.shape(t, nodes[0])) for t in real_inputs}
@@ -198,8 +248,8 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
     codes: dict[str, np.ndarray] = {}
     weighted = 0
 
-    def fresh(node: Any, k: int) -> str:
-        base = node.name or f"{node.op_type}_{k}"
+    def fresh(node: Any, k: int, base: str | None = None) -> str:
+        base = base or node.name or f"{node.op_type}_{k}"
         nm, j = base, 1
         while nm in used or nm in ours:  # op names are tensor names: unique among all
             j += 1
@@ -209,15 +259,16 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
 
     def emit(node: Any, k: int, kind: str, act_in: list[str], out: str,
              alternatives: list[dict[str, Any]] | None = None,
-             as_shape: tuple[int, ...] | None = None, **attrs: Any) -> str:
-        """Append an op and return its name.
+             as_shape: tuple[int, ...] | None = None, base: str | None = None,
+             **attrs: Any) -> str:
+        """Append an op and return its name (``base``, else the node's, made unique).
 
         The first of ``attrs`` (updated by each of ``alternatives``) under which our own
         inference gives ONNX's element count (and, for a conv or pool, ONNX's shape; for a
         matmul, ONNX's MACs) is taken; else the op declares ONNX's shape (and MACs), or
         ``as_shape`` (the same elements in our layout: a 1-D conv's ``(C, 1, L)``).
         """
-        nm = fresh(node, k)
+        nm = fresh(node, k, base)
         ins_ours = [alias[t] for t in act_in]
         shapes = [ours[t] for t in ins_ours]
         onnx_shape = as_shape or _strip(G.shape(out, node))
@@ -233,7 +284,7 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
                 continue
             if math.prod(mine) != math.prod(onnx_shape):
                 continue
-            if kind in ("conv2d", "pool") and mine != onnx_shape:
+            if kind in ("conv2d", "conv_transpose2d", "pool") and mine != onnx_shape:
                 continue
             if want_macs is not None and matmul_macs(op, shapes) != want_macs:
                 continue
@@ -243,6 +294,10 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
                 raise InputError(f"{src}: node '{node.name}' ({node.op_type}): input of "
                                  f"{[list(s) for s in shapes]} does not fit a linear of "
                                  f"{attrs['in_features']} inputs")
+            if kind == "recurrent":
+                raise InputError(f"{src}: node '{node.name}' ({node.op_type}): output of "
+                                 f"{list(onnx_shape)} does not fit {attrs['directions']} "
+                                 f"direction(s) of {attrs['hidden']} hidden units")
             extra: dict[str, Any] = {"shape": list(onnx_shape)}
             if kind == "matmul":
                 extra["macs"] = want_macs
@@ -271,6 +326,10 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
         if t in _WEIGHTED:
             weighted += 1
             _weighted(G, n, k, act, const, emit, codes, src)
+            continue
+        if t in _RECURRENT:
+            weighted += 2
+            _recurrent(G, n, k, act, const, needed, emit, codes, src)
             continue
         if t in _ACT:
             if len(act) == 1:
@@ -386,7 +445,9 @@ def _weighted(G: _Graph, n: Any, k: int, act: list[str], const: set[str], emit: 
     except RecursionError:  # a constant chain too deep to trace: no real values
         vals = None
     mat: np.ndarray | None = None
-    if t in ("Conv", "ConvInteger", "QLinearConv"):
+    if t == "ConvTranspose":
+        nm, mat = _conv_transpose(G, n, k, x, ws, vals, emit, src)
+    elif t in ("Conv", "ConvInteger", "QLinearConv"):
         if len(ws) not in (3, 4):
             raise InputError(f"{src}: node '{n.name}' ({t}): only 1-D and 2-D convolutions "
                              f"are supported, weight shape {list(ws)}")
@@ -440,3 +501,117 @@ def _as_codes(kind: str, a: np.ndarray, quantize: Any) -> np.ndarray:
     if kind == "int":
         return a.astype(np.uint8)
     return quantize(a)[0]
+
+
+def _conv_transpose(G: _Graph, n: Any, k: int, x: str, ws: tuple[int, ...],
+                    vals: tuple[str, np.ndarray] | None, emit: Any, src: str
+                    ) -> tuple[str, np.ndarray | None]:
+    """Map a ConvTranspose onto ``conv_transpose2d`` (a 1-D one as 1 x k); its codes in the
+    scatter form ``(groups, c_in / groups, c_out / groups x k_h x k_w)``."""
+    from aras.frontends.pretrained import quantize_uint8
+
+    if len(ws) not in (3, 4):
+        raise InputError(f"{src}: node '{n.name}' (ConvTranspose): only 1-D and 2-D "
+                         f"transposed convolutions are supported, weight shape {list(ws)}")
+    groups = int(_attr(n, "group", 1))
+    c_in, cout_g = ws[0], ws[1]
+    if c_in % groups:
+        raise InputError(f"{src}: node '{n.name}': group {groups} does not divide {c_in} "
+                         "input channels")
+    nd = len(ws) - 2
+    kern = list(ws[2:]) if nd == 2 else [1, ws[2]]
+    st = list(_attr(n, "strides", [1] * nd))
+    dil = list(_attr(n, "dilations", [1] * nd))
+    pads = list(_attr(n, "pads", [0] * 2 * nd))
+    extra = list(_attr(n, "output_padding", [0] * nd))
+    if nd == 1:
+        st, dil, pads, extra = [1, st[0]], [1, dil[0]], [0, pads[0], 0, pads[1]], [0, extra[0]]
+    # auto_pad, output_shape and asymmetric pads give shapes our symmetric attributes do not
+    # reproduce: emit then declares ONNX's output shape (windows come from the input)
+    mat = None
+    if vals is not None:
+        a = vals[1].reshape(groups, c_in // groups, -1)      # rows: input channels
+        mat = _as_codes(vals[0], np.ascontiguousarray(a), quantize_uint8)
+    as_shape = None
+    if nd == 1:
+        o_s = G.shape(n.output[0], n)
+        as_shape = (o_s[-2], 1, o_s[-1])
+    nm = emit(n, k, "conv_transpose2d", [x], n.output[0], as_shape=as_shape, c_in=c_in,
+              c_out=cout_g * groups, kernel=kern, stride=st, padding=pads[:2],
+              output_padding=extra, dilation=dil, groups=groups)
+    return nm, mat
+
+
+def _recurrent(G: _Graph, n: Any, k: int, act: list[str], const: set[str], needed: set[str],
+               emit: Any, codes: dict[str, np.ndarray], src: str) -> None:
+    """Map an LSTM, GRU, RNN or DynamicQuantizeLSTM onto its input projection (a linear
+    ``<name>.input`` over every timestep) and a ``recurrent`` op (docs/model.md).
+
+    ONNX's ``W`` is ``(directions, gates x hidden, input)`` and ``R`` is
+    ``(directions, gates x hidden, hidden)``; DynamicQuantizeLSTM stores both transposed,
+    ``(directions, input, 4 x hidden)`` and ``(directions, hidden, 4 x hidden)``, in INT8.
+    The final states ``Y_h`` and ``Y_c``, where read, are weightless ``gather`` ops of the
+    sequence. ``sequence_lens`` is not read: every sequence runs its full length.
+    """
+    from aras.frontends.pretrained import quantize_uint8
+    from aras.model.ops import GATES
+
+    t = n.op_type
+    quant = t == "DynamicQuantizeLSTM"
+    cell = _RECURRENT[t]
+    gates = GATES[cell]
+    ins = list(n.input) + [""] * 8
+    x, w, r = ins[0], ins[1], ins[2]
+    where = f"{src}: node '{n.name}' ({t})"
+    if not x or x in const:
+        raise InputError(f"{where} has no activation input")
+    for name, role in ((w, "W"), (r, "R")):
+        if not name or name not in const:
+            raise InputError(f"{where}: its {role} weights are not a constant; only weights "
+                             "held as constants can be written to crossbars")
+    ws, rs = G.shape(w, n), G.shape(r, n)
+    if len(ws) == 3 and len(rs) == 3:
+        dirs, isz, gh = (ws[0], ws[1], ws[2]) if quant else (ws[0], ws[2], ws[1])
+        hidden = rs[1] if quant else rs[2]
+        fits = gh == gates * hidden and rs[0] == dirs and (rs[2] if quant else rs[1]) == gh
+    else:
+        fits = False
+    if not fits:
+        raise InputError(f"{where}: weights W {list(ws)} and R {list(rs)} do not fit a {cell} "
+                         f"cell of {gates} gate(s)")
+    size = _attr(n, "hidden_size")
+    direction = _attr(n, "direction", b"forward")
+    direction = direction.decode() if isinstance(direction, bytes) else str(direction)
+    if (size is not None and int(size) != hidden) or dirs != (
+            2 if direction == "bidirectional" else 1):
+        raise InputError(f"{where}: hidden_size {size} and direction '{direction}' do not fit "
+                         f"R {list(rs)}")
+    lbr = cell == "gru" and bool(_attr(n, "linear_before_reset", 0))
+    base = n.name or f"{t}_{k}"
+    x_elems = math.prod(G.shape(x, n))
+    if x_elems % isz:
+        raise InputError(f"{where}: input of {x_elems} elements is not a whole number of "
+                         f"{isz}-element timesteps")
+    steps = x_elems // isz
+    proj_key = f"{base}\x00input"  # no ONNX tensor has this name
+    pnm = emit(n, k, "linear", [x], proj_key, as_shape=(steps, dirs * gh), base=f"{base}.input",
+               in_features=int(isz), out_features=int(dirs * gh))
+    # initial states that are activations are read (they occupy the Gbuffer)
+    states = [s for s in ins[5:7 if cell == "lstm" else 6] if s and s not in const]
+    outs = list(n.output) + ["", "", ""]
+    y = outs[0] or f"{base}\x00sequence"
+    extra = {"linear_before_reset": True} if lbr else {}
+    rnm = emit(n, k, "recurrent", [proj_key] + states, y, as_shape=(steps, dirs * hidden),
+               base=base, cell=cell, hidden=int(hidden), directions=int(dirs), **extra)
+    for j, suffix in ((1, "h"), (2, "c")):
+        o = outs[j]
+        if o and o in needed and o not in const:
+            emit(n, k, "gather", [y], o, base=f"{base}.{suffix}", fn=f"final_{suffix}",
+                 shape=list(_strip(G.shape(o, n))))
+    wv, rv = G.values(w), G.values(r)
+    if wv is not None and rv is not None:
+        wm = wv[1].transpose(1, 0, 2) if quant else wv[1].transpose(2, 0, 1)  # (in, dirs, gh)
+        rm = rv[1] if quant else rv[1].transpose(0, 2, 1)                      # (dirs, h, gh)
+        codes[pnm] = _as_codes(wv[0], np.ascontiguousarray(wm.reshape(isz, dirs * gh)),
+                               quantize_uint8)
+        codes[rnm] = _as_codes(rv[0], np.ascontiguousarray(rm), quantize_uint8)

@@ -302,7 +302,7 @@ def _static(model: Any, src: str, folded: Counter[str]) -> Any:
     for o in model.graph.output:
         if o.type.HasField("tensor_type"):
             o.type.tensor_type.ClearField("shape")
-    model = _infer(model, src)
+    model = _custom_shapes(_infer(model, src), src)
     for _ in range(4):
         G = _Graph(model, src)
         read = {t for n in G.nodes for t in n.input} | {o.name for o in model.graph.output}
@@ -332,7 +332,7 @@ def _static(model: Any, src: str, folded: Counter[str]) -> Any:
                 elif n.op_type in ("Shape", "Size") or not all(t in values for t in ins):
                     continue
                 else:
-                    res = list(ReferenceEvaluator(n, opsets=opsets).run(
+                    res = list(ReferenceEvaluator(_one_node(n, opsets)).run(
                         None, {t: values[t] for t in ins}))
             except Exception:  # a node the reference cannot run stays as it is
                 continue
@@ -354,8 +354,70 @@ def _static(model: Any, src: str, folded: Counter[str]) -> Any:
             g.input.extend(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims))
                            for t in new_init)
         del g.value_info[:]  # inference keeps what it finds there, open dimensions included
+        model = _custom_shapes(_infer(model, src), src)
+    return model
+
+
+def _custom_outputs(node: Any, shapes: dict[str, tuple[int, ...] | None]
+                    ) -> list[tuple[str, tuple[int, ...]]]:
+    """Output shapes of a custom-domain op the front-end maps, from its input shapes (none
+    while they are open). DynamicQuantizeLSTM (com.microsoft) is ONNX's LSTM with its weights
+    transposed: ``Y`` is ``(seq, directions, batch, hidden)``, ``Y_h`` and ``Y_c``
+    ``(directions, batch, hidden)``; ``R`` is ``(directions, hidden, 4 x hidden)``."""
+    if (node.domain, node.op_type) != ("com.microsoft", "DynamicQuantizeLSTM"):
+        return []
+    ins = list(node.input)
+    x = shapes.get(ins[0]) if ins else None
+    r = shapes.get(ins[2]) if len(ins) > 2 and ins[2] else None
+    if x is None or r is None or len(x) != 3 or len(r) != 3:
+        return []
+    seq, batch = x[0], x[1]
+    dirs, hidden = r[0], int(_attr(node, "hidden_size", r[1]))
+    want = [(seq, dirs, batch, hidden), (dirs, batch, hidden), (dirs, batch, hidden)]
+    return [(o, sh) for o, sh in zip(node.output, want, strict=False) if o]
+
+
+def _custom_shapes(model: Any, src: str) -> Any:
+    """The model with the output shapes of its custom-domain ops (:func:`_custom_outputs`)
+    recorded as value_info, and shapes inferred again past them, until nothing changes.
+
+    ONNX's inference does not know those ops, but it keeps a shape recorded for their
+    outputs and propagates it to their consumers.
+    """
+    from onnx import TensorProto, helper
+
+    if not any(n.domain == "com.microsoft" for n in model.graph.node):
+        return model
+    for _ in range(len(model.graph.node) + 1):
+        G = _Graph(model, src)
+        new = [(o, sh) for n in G.nodes for o, sh in _custom_outputs(n, G.shapes)
+               if G.shapes.get(o) is None]
+        if not new:
+            break
+        known = {v.name for v in model.graph.value_info}
+        for o, sh in new:
+            if o in known:  # an open shape recorded by an earlier round: replace it
+                keep = [v for v in model.graph.value_info if v.name != o]
+                del model.graph.value_info[:]
+                model.graph.value_info.extend(keep)
+            model.graph.value_info.append(
+                helper.make_tensor_value_info(o, TensorProto.FLOAT, list(sh)))
         model = _infer(model, src)
     return model
+
+
+def _one_node(node: Any, opsets: dict[str, int]) -> Any:
+    """A model of one node under the file's opsets, for ``onnx.reference``: given a bare node,
+    the reference runs the newest version of its op (an opset-12 ``Unsqueeze`` with an
+    ``axes`` attribute then fails)."""
+    import onnx
+    from onnx import helper
+
+    vi = [helper.make_value_info(t, onnx.TypeProto()) for t in dict.fromkeys(node.input) if t]
+    vo = [helper.make_value_info(t, onnx.TypeProto()) for t in node.output if t]
+    graph = helper.make_graph([node], "node", vi, vo)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid(d, v)
+                                                   for d, v in opsets.items()])
 
 
 def _order(nodes: list[Any], src: str) -> list[int]:

@@ -19,6 +19,7 @@ from aras.model.errors import InputError
 from aras.model.hardware import Hardware
 from aras.model.limits import INT_LIMIT, MAX_MAPPED_APU_ROWS, MAX_STEPS, shown
 from aras.model.network import Network, Op, matmul_macs
+from aras.model.ops import SERIAL
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -64,6 +65,23 @@ def tile_grid(op: Op, hw: Hardware) -> TileGrid:
         offsets = np.tile(np.arange(nc, dtype=np.int64) * K, len(ng))
         cols_used = np.clip(np.repeat(ng * cols_g, nc) - offsets, 0, K)
     return TileGrid(rows_used=rows_used, cols_used=cols_used)
+
+
+def windows_of(op: Op, network: Network) -> int:
+    """Input vectors a weight-bearing op streams through its crossbars (docs/model.md).
+
+    A convolution's output positions, a transposed convolution's input pixels (its scatter
+    form), a linear's tokens, a recurrent op's timesteps times its dependent passes per
+    timestep (:attr:`~aras.model.ops.Op.passes`).
+    """
+    shape = network.shapes[op.name]
+    if op.kind == "conv2d":
+        return shape[1] * shape[2]
+    if op.kind == "conv_transpose2d":
+        return network.elements(op.inputs[0]) // op.attrs["c_in"]
+    if op.kind == "recurrent":
+        return shape[0] * op.passes
+    return shape[0]
 
 
 def apu_rows_of(op: Op, hw: Hardware) -> int:
@@ -145,6 +163,12 @@ class Step:
         """(layer, part): how schedules refer to the step."""
         return (self.layer, self.part)
 
+    @property
+    def serial(self) -> bool:
+        """True for a recurrent step: its windows depend on each other, one timestep at a
+        time, so replication cannot shorten its compute (docs/model.md)."""
+        return self.kind in SERIAL
+
 
 @dataclass
 class Problem:
@@ -180,9 +204,12 @@ class Problem:
         return self.hardware.total_apu_rows
 
     def max_replication(self, step: Step) -> int:
-        """Largest useful replication: the copies fit the accelerator and each gets a window."""
+        """Largest useful replication: the copies fit the accelerator and each gets a window;
+        1 for a recurrent step, which further copies cannot speed up."""
         if not step.weighted:
             return 0
+        if step.serial:
+            return 1
         most = max(1, min(step.windows, self.total_apu_rows // step.apu_rows))
         if self.replication_caps:
             most = max(1, min(most, self.replication_caps.get(step.layer, most)))
@@ -194,9 +221,16 @@ class Problem:
         return replace(self, replication_caps={**self.replication_caps, **caps})
 
     def compute_cycles(self, step: Step, replication: int = 1) -> int:
-        """Compute cycles of a step at a replication factor (R5)."""
+        """Compute cycles of a step at a replication factor (R5).
+
+        ``ceil(windows / replication) x compute_latency_cycles`` for a weight-bearing part;
+        ``windows x compute_latency_cycles`` for a recurrent one at every replication (each
+        timestep waits for the previous one, so copies cannot share them out).
+        """
         if not step.weighted:
             return step.fixed_cycles
+        if step.serial:
+            return step.windows * self.hardware.compute_latency_cycles
         return ceil_div(step.windows, replication) * self.hardware.compute_latency_cycles
 
     def min_compute_cycles(self, step: Step) -> int:
@@ -345,6 +379,14 @@ def check_size(network: Network, hardware: Hardware) -> None:
         raise InputError(f"{where}: {shown(total)} APU rows (layer '{big}' alone "
                          f"{shown(rows[big])}), at most {MAX_MAPPED_APU_ROWS:,} (2^23) are "
                          "supported")
+    for op in network.weighted_ops:
+        if op.serial and rows[op.name] > hw.total_apu_rows:
+            # every timestep needs the whole recurrent matrix and the next one its result:
+            # parts computed one after the other cannot hold it
+            raise InputError(f"{where}: recurrent layer '{op.name}' needs "
+                             f"{shown(rows[op.name])} APU rows, more than the "
+                             f"{hw.total_apu_rows:,} of the accelerator; a recurrent matrix "
+                             "must fit at once (every timestep reads all of it)")
     parts = {n: ceil_div(r, hw.total_apu_rows) for n, r in rows.items()}
     steps = len(network.ops) - len(rows) + sum(parts.values())
     if steps > MAX_STEPS:
@@ -354,8 +396,7 @@ def check_size(network: Network, hardware: Hardware) -> None:
     cycles = 0
     for op in network.ops:
         if op.weighted:
-            shape = network.shapes[op.name]
-            windows = shape[1] * shape[2] if op.kind == "conv2d" else shape[0]
+            windows = windows_of(op, network)
             cycles += sum(ceil_div(size, hw.write_slots) for size in
                           split_sizes(rows[op.name], hw.total_apu_rows)
                           ) * hw.write_latency_cycles
@@ -397,11 +438,12 @@ def map_network(network: Network, hardware: Hardware) -> Problem:
             rows = apu_rows_of(op, hw)
             assert rows == len(grid), (op.name, rows, len(grid))
             grids[op.name] = grid
-            shape = network.shapes[op.name]
-            windows = shape[1] * shape[2] if op.kind == "conv2d" else shape[0]
+            windows = windows_of(op, network)
             offset = 0
             for p, size in enumerate(split_sizes(rows, hw.total_apu_rows)):
-                macs = windows * op.weights * size // rows
+                # a recurrent op's dependent passes split one product, so its MACs count
+                # the vectors, not the passes
+                macs = windows // op.passes * op.weights * size // rows
                 steps.append(Step(len(steps), op.name, p, op.kind, size, windows, 0,
                                   in_bytes, out_bytes, offset, passes, macs))
                 offset += size
@@ -432,4 +474,4 @@ def _lifetimes(network: Network, steps: list[Step]) -> dict[str, tuple[int, int]
 
 
 __all__ = ["Problem", "Step", "TileGrid", "map_network", "check_size", "apu_rows_of", "tile_grid",
-           "ceil_div", "split_sizes"]
+           "ceil_div", "split_sizes", "windows_of"]

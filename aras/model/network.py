@@ -252,6 +252,31 @@ class NetworkBuilder:
         """Append a linear layer."""
         return self.add(name, "linear", [x], in_features=i, out_features=o)
 
+    def conv_transpose(self, name: str, x: str, c_in: int, c_out: int, k: int,
+                       stride: int = 1, padding: int = 0, output_padding: int = 0,
+                       groups: int = 1, dilation: int = 1) -> str:
+        """Append a square conv_transpose2d."""
+        return self.add(name, "conv_transpose2d", [x], c_in=c_in, c_out=c_out, kernel=[k, k],
+                        stride=[stride, stride], padding=[padding, padding],
+                        output_padding=[output_padding, output_padding],
+                        dilation=[dilation, dilation], groups=groups)
+
+    def recurrent(self, name: str, x: str, cell: str, input_size: int, hidden: int,
+                  directions: int = 1, linear_before_reset: bool = False) -> str:
+        """Append a recurrent layer as its two weight-bearing ops: the input projection
+        ``<name>.input`` (a linear of ``input_size`` to directions x gates x hidden, over
+        every timestep) and the recurrent op ``name``; returns ``name``."""
+        from aras.model.ops import GATES
+
+        if cell not in GATES:
+            raise InputError(f"op '{name}': cell must be one of {', '.join(GATES)}, got "
+                             f"{cell!r}")
+        proj = self.linear(f"{name}.input", x, input_size,
+                           directions * GATES[cell] * hidden)
+        extra = {"linear_before_reset": True} if linear_before_reset else {}
+        return self.add(name, "recurrent", [proj], cell=cell, hidden=hidden,
+                        directions=directions, **extra)
+
     def pool(self, name: str, x: str, k: int = 1, stride: int = 1, padding: int = 0,
              mode: str = "max", global_: bool = False) -> str:
         """Append a pooling op (``global_`` for global pooling)."""

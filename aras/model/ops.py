@@ -14,7 +14,12 @@ from aras.model.limits import INT_LIMIT, MAX_DIM, MAX_ELEMENTS, MAX_LAYER_WEIGHT
 KINDS: dict[str, dict[str, Any]] = {
     "conv2d": {"c_in": None, "c_out": None, "kernel": None, "stride": [1, 1],
                "padding": [0, 0], "dilation": [1, 1], "groups": 1},
+    "conv_transpose2d": {"c_in": None, "c_out": None, "kernel": None, "stride": [1, 1],
+                         "padding": [0, 0], "output_padding": [0, 0], "dilation": [1, 1],
+                         "groups": 1},
     "linear": {"in_features": None, "out_features": None},
+    "recurrent": {"cell": None, "hidden": None, "directions": 1,
+                  "linear_before_reset": False},
     "matmul": {"heads": 1, "transpose_b": False, "kv_heads": 0},
     "pool": {"mode": "max", "kernel": [1, 1], "stride": [1, 1], "padding": [0, 0],
              "global": False},
@@ -26,11 +31,16 @@ KINDS: dict[str, dict[str, Any]] = {
     "softmax": {},
     "gather": {"fn": "gather"},
 }
-WEIGHTED = frozenset({"conv2d", "linear"})
+WEIGHTED = frozenset({"conv2d", "conv_transpose2d", "linear", "recurrent"})
+#: Weight-bearing kinds whose windows depend on each other (one timestep at a time), so that
+#: replication cannot split them (docs/model.md, "Recurrent layers").
+SERIAL = frozenset({"recurrent"})
+#: Gate blocks of a recurrent cell: the columns of its recurrent matrix are gates x hidden.
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 #: Kinds that may declare their output ``shape`` (importers do, from the source format's own
 #: shape inference, where a folded view leaves the input in another layout). ``gather`` must.
-DECLARABLE = frozenset(KINDS) - {"linear"}
-_PAIRS = {"kernel", "stride", "padding", "dilation"}
+DECLARABLE = frozenset(KINDS) - {"linear", "recurrent"}
+_PAIRS = {"kernel", "stride", "padding", "output_padding", "dilation"}
 
 Shape = tuple[int, ...]
 
@@ -61,19 +71,46 @@ class Op:
 
     @property
     def weighted(self) -> bool:
-        """True for ops whose weights live in the crossbars (conv2d, linear)."""
+        """True for ops whose weights live in the crossbars (see :data:`WEIGHTED`)."""
         return self.kind in WEIGHTED
 
     @property
+    def serial(self) -> bool:
+        """True for weight-bearing ops whose windows run one after the other (recurrent)."""
+        return self.kind in SERIAL
+
+    @property
     def matrix(self) -> tuple[int, int, int]:
-        """(groups, rows per group, columns per group) of the weight matrix."""
+        """(groups, rows per group, columns per group) of the weight matrix.
+
+        A transposed convolution is held in its scatter form: each input pixel's channels
+        (rows) times every output channel at every kernel offset (columns). A recurrent op
+        holds one recurrent matrix per direction (a group each): hidden rows times
+        gates x hidden columns.
+        """
         a = self.attrs
         if self.kind == "conv2d":
             g = a["groups"]
             return g, a["kernel"][0] * a["kernel"][1] * a["c_in"] // g, a["c_out"] // g
+        if self.kind == "conv_transpose2d":
+            g = a["groups"]
+            return g, a["c_in"] // g, a["kernel"][0] * a["kernel"][1] * a["c_out"] // g
         if self.kind == "linear":
             return 1, a["in_features"], a["out_features"]
+        if self.kind == "recurrent":
+            h = a["hidden"]
+            return a["directions"], h, GATES[a["cell"]] * h
         return 0, 0, 0
+
+    @property
+    def passes(self) -> int:
+        """Dependent crossbar passes per input vector: 2 for a GRU whose candidate gate reads
+        ``r * h`` (``linear_before_reset`` false: the reset gate must be known first), else
+        1."""
+        a = self.attrs
+        if self.kind == "recurrent" and a["cell"] == "gru" and not a["linear_before_reset"]:
+            return 2
+        return 1
 
     @property
     def weights(self) -> int:
@@ -167,14 +204,23 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
         else:
             value = attrs[key]
         if key in _PAIRS:
-            value = _pair(name, key, value, minimum=0 if key == "padding" else 1)
-        elif key in ("c_in", "c_out", "groups", "in_features", "out_features", "heads"):
+            low = 0 if key in ("padding", "output_padding") else 1
+            value = _pair(name, key, value, minimum=low)
+        elif key in ("c_in", "c_out", "groups", "in_features", "out_features", "heads",
+                     "hidden"):
             value = _pos_int(name, key, value)
+        elif key == "directions":
+            if isinstance(value, bool) or not isinstance(value, int) or value not in (1, 2):
+                raise InputError(f"op '{name}': directions must be 1 or 2, got {value!r}")
+        elif key == "cell":
+            if not isinstance(value, str) or value not in GATES:
+                raise InputError(f"op '{name}': cell must be one of {', '.join(GATES)}, got "
+                                 f"{value!r}")
         elif key == "kv_heads":
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DIM:
                 raise InputError(f"op '{name}': kv_heads must be an integer >= 0 (0: = heads), "
                                  f"got {value!r}")
-        elif key in ("transpose_b", "global"):
+        elif key in ("transpose_b", "global", "linear_before_reset"):
             if not isinstance(value, bool):
                 raise InputError(f"op '{name}': {key} must be true or false, got {value!r}")
         elif key == "axis":
@@ -186,7 +232,7 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
         elif key == "fn" and not isinstance(value, str):
             raise InputError(f"op '{name}': fn must be a string, got {value!r}")
         full[key] = value
-    if kind == "conv2d":
+    if kind in ("conv2d", "conv_transpose2d"):
         g = full["groups"]
         if full["c_in"] % g or full["c_out"] % g:
             raise InputError(f"op '{name}': groups {g} must divide c_in {full['c_in']} "
@@ -197,6 +243,21 @@ def make_op(name: str, kind: str, inputs: Iterable[str], **attrs: Any) -> Op:
             raise InputError(f"op '{name}': kernel x c_in x c_out / groups = {shown(weights)} "
                              f"weights, at most {MAX_LAYER_WEIGHTS:,} (2^34) per layer are "
                              "supported")
+    if kind == "conv_transpose2d":
+        op_, s_, d_ = full["output_padding"], full["stride"], full["dilation"]
+        if any(o >= max(s, d) for o, s, d in zip(op_, s_, d_, strict=True)):
+            # the output rows it adds would lie beyond every scattered contribution
+            raise InputError(f"op '{name}': output_padding {list(op_)} must be smaller than "
+                             f"the stride or the dilation ({list(s_)}, {list(d_)})")
+    if kind == "recurrent":
+        weights = full["directions"] * GATES[full["cell"]] * full["hidden"] ** 2
+        if weights > MAX_LAYER_WEIGHTS:
+            raise InputError(f"op '{name}': directions x gates x hidden^2 = {shown(weights)} "
+                             f"weights, at most {MAX_LAYER_WEIGHTS:,} (2^34) per layer are "
+                             "supported")
+        if full["linear_before_reset"] and full["cell"] != "gru":
+            raise InputError(f"op '{name}': linear_before_reset is for a gru cell, not "
+                             f"{full['cell']}")
     if kind == "linear" and full["in_features"] * full["out_features"] > MAX_LAYER_WEIGHTS:
         raise InputError(f"op '{name}': in_features x out_features = "
                          f"{shown(full['in_features'] * full['out_features'])} weights, at most "

@@ -12,6 +12,33 @@ def _conv_out(n: int, k: int, s: int, p: int, d: int) -> int:
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
+def _deconv_out(n: int, k: int, s: int, p: int, d: int, extra: int) -> int:
+    """Output length of a transposed convolution (the inverse of :func:`_conv_out`)."""
+    return (n - 1) * s - 2 * p + d * (k - 1) + extra + 1
+
+
+def recurrent_steps(op: Op, ins: list[Shape]) -> int:
+    """Timesteps of a recurrent op: input vectors of directions x gates x hidden elements
+    (the input projection's output).
+
+    Raises
+    ------
+    InputError
+        When the first input is not a whole number of such vectors.
+    """
+    g, rows, cols = op.matrix
+    width = g * cols
+    if not ins:
+        raise InputError(f"op '{op.name}': recurrent expects the input projection as its "
+                         "first input")
+    numel = math.prod(ins[0])
+    if numel % width:
+        raise InputError(f"op '{op.name}': input of {numel} elements is not a whole number of "
+                         f"directions x gates x hidden = {width} vectors (the input "
+                         "projection's outputs)")
+    return numel // width
+
+
 def infer_shape(op: Op, ins: list[Shape]) -> Shape:
     """Shape of the tensor ``op`` produces from its input shapes.
 
@@ -34,6 +61,21 @@ def infer_shape(op: Op, ins: list[Shape]) -> Shape:
         if ho <= 0 or wo <= 0:
             raise InputError(f"op '{n}': output would be empty ({ho}x{wo}) for input {h}x{w}")
         return (a["c_out"], ho, wo)
+    if op.kind == "conv_transpose2d":
+        if len(ins) != 1 or len(ins[0]) != 3 or ins[0][0] != a["c_in"]:
+            raise InputError(f"op '{n}': conv_transpose2d expects one input of shape "
+                             f"(c_in={a['c_in']}, H, W), got {[list(s) for s in ins]}")
+        _, h, w = ins[0]
+        dims = [_deconv_out(x, a["kernel"][i], a["stride"][i], a["padding"][i],
+                            a["dilation"][i], a["output_padding"][i])
+                for i, x in enumerate((h, w))]
+        if min(dims) <= 0:
+            raise InputError(f"op '{n}': output would be empty ({dims[0]}x{dims[1]}) for "
+                             f"input {h}x{w}")
+        return (a["c_out"], dims[0], dims[1])
+    if op.kind == "recurrent":
+        # further inputs (initial states) are read but shape nothing
+        return (recurrent_steps(op, ins), a["directions"] * a["hidden"])
     if op.kind == "linear":
         if len(ins) != 1:
             raise InputError(f"op '{n}': linear expects one input")
@@ -81,10 +123,10 @@ def _declared(op: Op, ins: list[Shape]) -> Shape:
     """Check a declared output shape against what its inputs allow (element counts)."""
     shape: Shape = op.attrs["shape"]
     a, n = op.attrs, op.name
-    if op.kind == "conv2d":
+    if op.kind in ("conv2d", "conv_transpose2d"):
         if len(ins) != 1 or len(shape) != 3 or shape[0] != a["c_out"] \
                 or math.prod(ins[0]) % a["c_in"]:
-            raise InputError(f"op '{n}': declared shape {list(shape)} does not fit a conv2d "
+            raise InputError(f"op '{n}': declared shape {list(shape)} does not fit a {op.kind} "
                              f"with c_in={a['c_in']}, c_out={a['c_out']} on input "
                              f"{[list(s) for s in ins]}")
     elif op.kind == "concat":
