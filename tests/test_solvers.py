@@ -67,7 +67,7 @@ from aras.model.hardware import aras_hardware
 from aras.model.mapping import map_network
 
 p = map_network(load_network("resnet-18"), aras_hardware())
-milp = solve(p, method="milp", time_limit=2, window_time=0.5, threads=1)
+milp = solve(p, method="milp", time_limit=8, window_time=0.5, threads=1)
 live = solve(p, method="aras", banks="liveness")
 ilp = solve(p, method="aras", banks="ilp")
 print(json.dumps({
@@ -115,7 +115,7 @@ def test_solver_error_reaches_result_status_and_messages():
         from aras.model.mapping import map_network
 
         p = map_network(load_network("resnet-18"), aras_hardware())
-        r = solve(p, method="milp", time_limit=2, window_time=0.5, threads=1)
+        r = solve(p, method="milp", time_limit=8, window_time=0.5, threads=1)
         live = solve(p, method="aras", banks="liveness")
         ilp = solve(p, method="aras", banks="ilp")
         info = r.stats["milp"]
