@@ -31,7 +31,7 @@ def example(name: str) -> ModuleType:
 
 
 def test_replication_cap_example() -> None:
-    r = example("replication_cap").run("resnet-18", "conv1", 2, time_limit=10)
+    r = example("replication_cap").run("resnet-18", "conv1", 2, time_limit=6)
     free, capped = r["free"], r["capped"]
     assert free["valid"] and capped["valid"]
     assert free["copies"] > 2 >= capped["copies"]
@@ -42,7 +42,7 @@ def test_replication_cap_example() -> None:
 
 
 def test_write_cap_example_on_resnet50_at_100_rows() -> None:
-    r = example("write_cap").run("resnet50", 100, time_limit=30)
+    r = example("write_cap").run("resnet50", 100, time_limit=12)
     p = map_network(load_network("resnet50"), load_hardware(None))
     T = p.hardware.write_latency_cycles
     rows = sum(s.apu_rows for s in p.weighted_steps)
@@ -56,7 +56,7 @@ def test_write_cap_example_on_resnet50_at_100_rows() -> None:
 
 def test_pareto_example_trades_latency_for_write_energy() -> None:
     ex = example("pareto_write_energy")
-    pts = ex.trace("resnet-18", lambdas=(0.0, 1.0), time_limit=6)
+    pts = ex.trace("resnet-18", lambdas=(0.0, 1.0), time_limit=4)
     fast, frugal = pts
     assert frugal["cells_written"] < fast["cells_written"]
     assert frugal["write_energy_mj"] < fast["write_energy_mj"]
