@@ -193,3 +193,26 @@ def test_cli_batch_solve_and_evaluate(tmp_path: Path) -> None:
     assert r.returncode == 2 and "--batch: " in r.stderr
     r = cli_inprocess("solve", "resnet-18", "--batch", "2", "--steady-state")
     assert r.returncode == 2 and "--batch: " in r.stderr
+
+
+def test_serve_mix_at_a_batch(tmp_path: Path) -> None:
+    from aras.studies.serve import load_mix, serve
+
+    f = tmp_path / "mix.toml"
+    f.write_text('requests = 3\norder = "fixed"\nmethod = "jit"\nbatch = 2\n'
+                 '[models]\nresnet-18 = 1\n')
+    one = serve(load_mix(f))
+    assert one["valid"] and one["batch"] == 2
+    # three requests of two inferences each
+    assert one["throughput_inf_s"] == pytest.approx(6 / one["makespan_s"])
+    assert one["models"]["resnet-18"]["throughput_inf_s"] == pytest.approx(
+        6 / one["makespan_s"])
+    f.write_text('requests = 3\norder = "fixed"\nmethod = "jit"\n[models]\nresnet-18 = 1\n')
+    two = serve(load_mix(f))
+    assert "batch" not in two
+    assert one["energy_per_inference_mj"] < two["energy_per_inference_mj"]
+    for body, says in (("batch = 0\n", "batch: must be >= 1"),
+                       ("batch = 2\nsteady = true\n", "batch: periodic streams")):
+        f.write_text(body + "[models]\nresnet-18 = 1\n")
+        with pytest.raises(InputError, match=says):
+            load_mix(f)
