@@ -166,6 +166,12 @@ def test_study_network_batch(tmp_path: Path) -> None:
                  'name = "r18-b8"}]\n')
     study = load_study(f)
     assert [t.network_options for t in study.tasks] == [{"batch": 8}]
+    from aras.studies.run import run_task
+
+    rec = run_task(study.tasks[0])
+    assert rec["status"] in ("feasible", "optimal") and rec["batch"] == 8
+    assert rec["_schedule"]["batch"] == 8
+    assert rec["throughput_inf_s"] == pytest.approx(8 / rec["latency_s"])
 
 
 @pytest.mark.parametrize("value, says", [("0", "--batch: must be >= 1"),
