@@ -35,6 +35,7 @@ from aras.methods.solve import solve as run_solve
 from aras.model.errors import InputError, flag_names
 from aras.model.files import check_output_dir, check_output_file
 from aras.model.hardware import Hardware, load_hardware
+from aras.model.limits import MAX_BATCH, check_batch, integer
 from aras.model.mapping import Problem, map_network
 from aras.model.memory import keep_freed_memory
 from aras.model.network import Network
@@ -95,6 +96,10 @@ PhaseOpt = Annotated[str | None, typer.Option(
 ContextOpt = Annotated[int | None, typer.Option(
     "--context", metavar="N",
     help="Decode: cached tokens the new token attends over (default 128).")]
+BatchOpt = Annotated[int | None, typer.Option(
+    "--batch", metavar="B",
+    help="Inferences computed together on one written set of weights (1..4096, default 1; "
+         "a schedule file's own batch when it states one).", show_default=False)]
 HardwareOpt = Annotated[str | None, typer.Option(
     "--hardware", "-H", metavar="HW",
     help="Hardware TOML file or built-in name (aras, baseline).")]
@@ -116,16 +121,35 @@ def _network(network: str, tokens: int | None = None, input_shape: list[str] | N
     return net
 
 
-def _problem(network: str, hardware: str | None, **opts: Any) -> Problem:
-    return map_network(_network(network, **opts), load_hardware(hardware))
+def _problem(network: str, hardware: str | None, batch: int | None = None, **opts: Any
+             ) -> Problem:
+    """A NETWORK argument mapped onto ``--hardware`` at ``--batch`` (checked before any work)."""
+    b = 1 if batch is None else check_batch(batch)
+    return map_network(_network(network, **opts), load_hardware(hardware), batch=b)
+
+
+def _file_batch(path: Path, extra: dict[str, Any], batch: int | None) -> int:
+    """The batch to map a schedule or program file's network at: the file's own (``batch``),
+    else ``--batch``, else 1; ``--batch`` contradicting the file is an error."""
+    stated = extra.get("batch")
+    if stated is not None:
+        stated = integer(stated, f"{path}: batch", lo=1, hi=MAX_BATCH)
+    if batch is not None:
+        batch = check_batch(batch)
+        if stated is not None and batch != stated:
+            raise InputError(f"--batch: {path} is a schedule of batch {stated}, not {batch} "
+                             "(leave --batch out to use the file's)")
+    return stated if stated is not None else batch if batch is not None else 1
 
 
 def _file_problem(path: Path, stored_hw: dict[str, Any], stored_net: str,
                   extra: dict[str, Any], network: str | None, hardware: str | None,
-                  where: str = "network_source", **opts: Any) -> Problem:
+                  where: str = "network_source", batch: int | None = None, **opts: Any
+                  ) -> Problem:
     """The problem a schedule or program file was made for: its stored hardware and network
     (by ``network_source`` when recorded, else by name) unless ``--network``/``--hardware``
-    say otherwise."""
+    say otherwise, at the file's batch (:func:`_file_batch`)."""
+    b = _file_batch(path, extra, batch)
     hw = load_hardware(hardware) if hardware else Hardware.from_dict(
         stored_hw, source=f"{path}: hardware")
     net = None
@@ -133,7 +157,7 @@ def _file_problem(path: Path, stored_hw: dict[str, Any], stored_net: str,
         net = network_from_source(extra["network_source"], f"{path}: {where}")
     if net is None:
         net = _network(network or stored_net, **opts)
-    return map_network(net, hw)
+    return map_network(net, hw, batch=b)
 
 
 def _load_schedule(path: Path, network: str | None, hardware: str | None, **opts: Any
@@ -177,12 +201,13 @@ def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = 
 @networks_app.command("show")
 def networks_show(name: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = None,
                   input_shape: ShapeOpt = None, phase: PhaseOpt = None,
-                  context: ContextOpt = None, json_: JsonOpt = False) -> None:
+                  context: ContextOpt = None, batch: BatchOpt = None,
+                  json_: JsonOpt = False) -> None:
     """Print a network's mapped layer table.
 
     Each step's APU rows, windows, replication limit, cycles and activation bytes, and
     what an import folded away."""
-    p = _problem(name, hardware, tokens=tokens, input_shape=input_shape, phase=phase,
+    p = _problem(name, hardware, batch, tokens=tokens, input_shape=input_shape, phase=phase,
                  context=context)
     hw = p.hardware
     rows: list[dict[str, Any]] = [{"step": s.index, "layer": s.layer, "part": s.part, "op": s.kind,
@@ -205,7 +230,8 @@ def networks_show(name: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt 
               f"{r['in_bytes']:,}",
               f"{r['out_bytes']:,}" + (f" /{r['passes']}" if r["passes"] > 1 else "")]
              for r in rows]
-    print_table(out, f"{p.network.name} on '{hw.name}': {len(p.steps)} steps, "
+    at = f" at batch {p.batch}" if p.batch > 1 else ""
+    print_table(out, f"{p.network.name}{at} on '{hw.name}': {len(p.steps)} steps, "
                      f"{p.weight_rows:,} APU rows ({p.weight_rows / hw.total_apu_rows:.2f}x)",
                 columns, cells, keys=2)
     s = p.summary()
@@ -257,6 +283,7 @@ def solve(
     input_shape: ShapeOpt = None,
     phase: PhaseOpt = None,
     context: ContextOpt = None,
+    batch: BatchOpt = None,
     method: Annotated[str, typer.Option(
         "--method", "-m", metavar="NAME",
         help="Scheduling method ('aras methods' lists them), or a method of one's own: "
@@ -335,7 +362,12 @@ def solve(
         flag = ("--resident" if resident != "none" else "--write-weight"
                 if write_weight != 1e-3 else "--inferences-per-period")
         raise InputError(f"{flag}: only with --steady-state")
+    if batch is not None:
+        check_batch(batch)
     if steady_state:
+        if batch is not None and batch > 1:
+            raise InputError("--batch: periodic schedules run one inference at a time; "
+                             "not available with --steady-state")
         _solve_steady(network, hardware, dict(tokens=tokens, input_shape=input_shape,
                                               phase=phase, context=context),
                       method, resident, banks, output, json_, reuse, config,
@@ -359,9 +391,9 @@ def solve(
                                     context=context)
     if cfg is not None:
         hw = cfg.hardware(load_hardware(hardware) if hardware else None)
-        p = map_network(_network(network, **net_opts), hw)
+        p = map_network(_network(network, **net_opts), hw, batch=batch or 1)
     else:
-        p = _problem(network, hardware, **net_opts)
+        p = _problem(network, hardware, batch, **net_opts)
     weights = weights_for(p.network)
     try:
         fams = families_from(family_specs, p) if family_specs else None
@@ -383,8 +415,9 @@ def solve(
     if json_:
         print(json.dumps(d, indent=2))
     else:
-        print_report(out, f"{p.network.name} / {method} on '{p.hardware.name}': {res.status.value}",
-                      d, p.hardware)
+        at = f" at batch {p.batch}" if p.batch > 1 else ""
+        print_report(out, f"{p.network.name}{at} / {method} on '{p.hardware.name}': "
+                          f"{res.status.value}", d, p.hardware)
         for m in res.messages:
             err.print(f"[yellow]note:[/] {escape(m)}")
         if output is not None and res.schedule is not None:
@@ -537,6 +570,7 @@ def evaluate(
     input_shape: ShapeOpt = None,
     phase: PhaseOpt = None,
     context: ContextOpt = None,
+    batch: BatchOpt = None,
     json_: JsonOpt = False,
     rule: RuleOpt = None,
 ) -> None:
@@ -546,16 +580,19 @@ def evaluate(
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     rules = load_rules(rule)
     if _periodic_file(schedule):
+        if batch is not None and check_batch(batch) > 1:
+            raise InputError("--batch: periodic schedules run one inference at a time")
         _evaluate_periodic(schedule, network, hardware, json_, rules, tokens=tokens,
                            input_shape=input_shape, phase=phase, context=context)
         return
     s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
-                          phase=phase, context=context)
+                          phase=phase, context=context, batch=batch)
     rep = run_evaluate(p, s, weights=weights_for(p.network), rules=rules)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
+    at = f" at batch {p.batch}" if p.batch > 1 else ""
     _verdict(d, rep.valid, rep.violations, json_,
-             lambda: print_report(out, f"{s.network} / {s.method}: valid", d, p.hardware))
+             lambda: print_report(out, f"{s.network}{at} / {s.method}: valid", d, p.hardware))
 
 
 @app.command()
@@ -613,17 +650,19 @@ def serve(
 @app.command()
 def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = None,
           input_shape: ShapeOpt = None, phase: PhaseOpt = None, context: ContextOpt = None,
-          json_: JsonOpt = False) -> None:
+          batch: BatchOpt = None, json_: JsonOpt = False) -> None:
     """Print a network's write bound and certified lower bounds."""
-    p = _problem(network, hardware, tokens=tokens, input_shape=input_shape, phase=phase,
+    p = _problem(network, hardware, batch, tokens=tokens, input_shape=input_shape, phase=phase,
                  context=context)
     b = compute_bounds(p)
-    d: dict[str, Any] = {"network": p.network.name, "hardware": p.hardware.name, **{
+    d: dict[str, Any] = {"network": p.network.name, "hardware": p.hardware.name,
+                         **({"batch": p.batch} if p.batch > 1 else {}), **{
         f"{k}_cycles": v for k, v in b.to_dict().items()}, "notes": list(b.notes)}
     if json_:
         print(json.dumps(d, indent=2))
         return
-    print_table(out, f"Bounds of {p.network.name} on '{p.hardware.name}'",
+    at = f" at batch {p.batch}" if p.batch > 1 else ""
+    print_table(out, f"Bounds of {p.network.name}{at} on '{p.hardware.name}'",
                 [("bound", "l"), ("cycles", "r"), ("ms", "r")],
                 [[k, f"{v:,}", ms(v, p.hardware)] for k, v in b.to_dict().items()])
     for note in b.notes:
@@ -788,6 +827,7 @@ def program(
     input_shape: ShapeOpt = None,
     phase: PhaseOpt = None,
     context: ContextOpt = None,
+    batch: BatchOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Lower a schedule to its instruction stream, or replay one.
@@ -799,7 +839,7 @@ def program(
     from aras.model.program import Program, lower
 
     opts: dict[str, Any] = dict(tokens=tokens, input_shape=input_shape, phase=phase,
-                                context=context)
+                                context=context, batch=batch)
     if (schedule is None) == (check is None):
         raise InputError("give a SCHEDULE to lower or --check PROGRAM to replay (one of them)")
     if check is not None:

@@ -38,6 +38,7 @@ from aras.evaluation.rules import (  # noqa: F401
     run_rules,
     validate,
 )
+from aras.model.errors import InputError
 from aras.model.mapping import Problem, ceil_div
 from aras.model.schedule import Schedule
 from aras.model.weights import LayerStats, synthetic_stats
@@ -51,7 +52,8 @@ ENERGY_COMPONENTS = ("rram_write", "gbuffer_static", "gbuffer_dynamic", "dram", 
 
 @dataclass
 class Energy:
-    """Energy per inference in joules, by component."""
+    """Energy of one run of a schedule in joules, by component: one inference, or one batch
+    of ``Report.batch`` inferences."""
 
     rram_write: float = 0.0
     gbuffer_static: float = 0.0
@@ -74,7 +76,12 @@ class Energy:
 
 @dataclass
 class Report:
-    """Validity and cost of one schedule for one inference (steady state)."""
+    """Validity and cost of one run of a schedule: one inference, or one batch of ``batch``.
+
+    ``makespan_cycles``, ``latency_s`` and ``energy`` are those of the whole run (the batch);
+    ``throughput_inf_s`` is ``batch / latency_s`` and ``energy_per_inference_j`` is the
+    energy total over ``batch`` (docs/model.md, "Batch").
+    """
 
     valid: bool
     violations: list[Violation]
@@ -93,6 +100,8 @@ class Report:
     lifespan_realtime_years: float = 0.0
     lifespan_max_throughput_years: float = 0.0
     pulse_model: str = "statistical"
+    batch: int = 1
+    energy_per_inference_j: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -160,14 +169,22 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     Raises
     ------
     InputError
-        ``rules[i]``: something that is no rule (before any check runs).
+        ``rules[i]``: something that is no rule (before any check runs); ``batch``: the
+        schedule states a batch other than the problem's. A schedule that states none is
+        checked against the problem's (R5 lists every step whose windows differ).
     """
     checks = as_rules(rules)  # a malformed rule is the caller's error, found first
+    if sched.batch is not None and sched.batch != problem.batch:
+        # a schedule's windows are its batch's: evaluated against another batch every step
+        # would break R5, so say the cause once
+        raise InputError(f"batch: the schedule states batch {sched.batch}, the problem is "
+                         f"mapped at batch {problem.batch} (map_network(..., batch="
+                         f"{sched.batch}))")
     idx = _Index(problem, sched)
     violations = _validate(idx)
     if checks:
         violations += run_rules(problem, sched, checks)
-    rep = Report(valid=not violations, violations=violations)
+    rep = Report(valid=not violations, violations=violations, batch=problem.batch)
     if violations:
         return rep
     hw = problem.hardware
@@ -175,7 +192,7 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     makespan = int(idx.end.max()) if steps else 0
     rep.makespan_cycles = makespan
     rep.latency_s = hw.seconds(makespan)
-    rep.throughput_inf_s = 1.0 / rep.latency_s if makespan else math.inf
+    rep.throughput_inf_s = problem.batch / rep.latency_s if makespan else math.inf
     rep.row_writes = len(sched.writes)
     if not cost:
         rep.pulse_model = "none"
@@ -225,6 +242,7 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     # Weight deltas travel per written APU; activations of multi-pass steps spill to DRAM.
     e.dram = (len(sched.writes) * hw.apus_per_row * hw.bytes_per_apu_write + spill
               ) * hw.dram_energy_j_per_byte
+    rep.energy_per_inference_j = e.total / problem.batch
     # Lifespan.
     rep.endurance_cycles = endurance if endurance is not None else hw.cell_endurance_cycles
     if realtime_inf_s is None:
@@ -232,8 +250,9 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
         realtime_inf_s = 30.0 if has_conv else 100.0
     rep.realtime_inf_s = realtime_inf_s
     if max_row:
-        per_s_rt = max_row * realtime_inf_s
-        per_s_max = max_row * rep.throughput_inf_s
+        # a cell sees max_row writes per run, and a run serves `batch` inferences
+        per_s_rt = max_row * realtime_inf_s / problem.batch
+        per_s_max = max_row * rep.throughput_inf_s / problem.batch
         rep.lifespan_realtime_years = rep.endurance_cycles / per_s_rt / SECONDS_PER_YEAR
         rep.lifespan_max_throughput_years = rep.endurance_cycles / per_s_max / SECONDS_PER_YEAR
     else:

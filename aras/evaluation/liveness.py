@@ -148,7 +148,7 @@ def tensors_of(problem: Problem, sched: Schedule) -> dict[str, Tensor]:
         t0 = steps[prod[0]].start if prod else 0
         t1 = max((steps[i].end for i in (cons or prod)), default=t0)
         forced = any(passes[op] > 1 for op in readers + ([name] if prod else []))
-        nbytes = ceil_div(net.elements(name) * hw.activation_bits, 8)
+        nbytes = ceil_div(net.elements(name) * problem.batch * hw.activation_bits, 8)
         out[name] = Tensor(name, nbytes, prod, cons, first, last, t0, max(t1, t0), forced)
     return out
 

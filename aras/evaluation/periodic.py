@@ -415,8 +415,11 @@ def evaluate_periodic(problem: Problem, ps: PeriodicSchedule, *,
     ------
     InputError
         An unknown or repeated resident layer, a liveness bank mode, missing real weights,
-        ``rules[i]`` that is no rule.
+        ``rules[i]`` that is no rule, a problem mapped at a batch above 1.
     """
+    if problem.batch > 1:
+        raise InputError(f"batch: periodic schedules run one inference at a time; the problem "
+                         f"is mapped at batch {problem.batch}")
     m = ps.inferences
     if weights is None and stats is None:
         weights = problem.network.codes

@@ -564,6 +564,8 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
     if problem.network.source is not None:
         # how to load the network again: `aras evaluate` of the file needs no --network
         sched.extra.setdefault("network_source", problem.network.source)
+    if problem.batch > 1:  # the file says at which batch to map the network again
+        sched.extra["batch"] = problem.batch
     problem = original
     user_rules = list(rules or []) + family_rules
     report = evaluate(problem, sched, weights=weights, rules=user_rules or None)

@@ -169,9 +169,13 @@ def solve_steady(problem: Problem, method: str = "baseline", resident: Any = "no
     Raises
     ------
     InputError
-        An unknown method, resident choice or bank mode, ``rules[i]`` that is no rule,
-        before any work.
+        An unknown method, resident choice or bank mode, ``rules[i]`` that is no rule, a
+        problem mapped at a batch above 1 (not modelled for periodic schedules), before any
+        work.
     """
+    if problem.batch > 1:
+        raise InputError(f"{arg_name('batch')}: periodic schedules run one inference at a "
+                         f"time; the problem is mapped at batch {problem.batch}")
     if method not in STEADY_METHODS:
         raise InputError(f"{arg_name('method')}: no steady-state version of '{method}' (known: "
                          f"{', '.join(STEADY_METHODS)})")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 
 #: Integers that count cycles, bytes or MACs stay below 2^53, where floats still count exactly.
 INT_LIMIT = 1 << 53
@@ -35,6 +35,11 @@ MAX_MAPPED_APU_ROWS = 1 << 23
 #: bounds keep a predecessor mask per step, memory quadratic in the steps: 32,768 steps take
 #: 27 s and 0.26 GB for a baseline solve, 262,144 more than 4 GB.
 MAX_STEPS = 1 << 16
+#: Inferences in one batch (``batch``, ``--batch``; docs/model.md "Batch"). Serving runs at 8 to
+#: 256; at 4,096 every built-in network is long compute-bound (its windows take many times its
+#: writes), so larger batches only scale the figures linearly, while window counts and
+#: activation bytes grow towards the 2^53 of cycle arithmetic.
+MAX_BATCH = 1 << 12
 
 
 def integer(value: Any, where: str, *, lo: int | None = None, hi: int | None = INT_LIMIT
@@ -47,6 +52,12 @@ def integer(value: Any, where: str, *, lo: int | None = None, hi: int | None = I
     if hi is not None and value > hi:
         raise InputError(f"{where}: at most {hi:,} is supported, got {shown(value)}")
     return value
+
+
+def check_batch(batch: Any) -> int:
+    """``batch`` as an integer in ``[1, MAX_BATCH]`` (errors name ``batch``, or ``--batch``
+    under the CLI)."""
+    return integer(batch, arg_name("batch"), lo=1, hi=MAX_BATCH)
 
 
 def number(value: Any, where: str, *, lo: float | None = None, lo_open: bool = False,
@@ -81,5 +92,5 @@ def shown(v: int) -> str:
 
 
 __all__ = ["INT_LIMIT", "MAX_DIM", "MAX_ELEMENTS", "MAX_LAYER_WEIGHTS", "MAX_NETWORK_WEIGHTS",
-           "MAX_OPS", "MAX_TOKENS", "MAX_MAPPED_APU_ROWS", "MAX_STEPS", "integer", "number",
-           "shown"]
+           "MAX_OPS", "MAX_TOKENS", "MAX_MAPPED_APU_ROWS", "MAX_STEPS", "MAX_BATCH", "integer",
+           "check_batch", "number", "shown"]

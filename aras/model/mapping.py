@@ -17,7 +17,7 @@ import numpy as np
 from aras.model.banks import activation_passes
 from aras.model.errors import InputError
 from aras.model.hardware import Hardware
-from aras.model.limits import INT_LIMIT, MAX_MAPPED_APU_ROWS, MAX_STEPS, shown
+from aras.model.limits import INT_LIMIT, MAX_MAPPED_APU_ROWS, MAX_STEPS, check_batch, shown
 from aras.model.network import Network, Op, matmul_macs
 from aras.model.ops import SERIAL
 
@@ -175,7 +175,9 @@ class Problem:
     """A network mapped onto one hardware configuration.
 
     Build with :func:`map_network`. ``steps`` is the default compute order
-    (the network's topological order, parts of a layer consecutive).
+    (the network's topological order, parts of a layer consecutive). ``batch`` inputs run
+    through every step together (docs/model.md, "Batch"): the steps' windows, digital cycles,
+    MACs and activation bytes are those of the whole batch; APU rows, and so writes, are not.
     """
 
     network: Network
@@ -187,6 +189,8 @@ class Problem:
     #: :class:`formulations.families.ReplicationCap`); other layers are capped by the
     #: hardware alone.
     replication_caps: dict[str, int] = field(default_factory=dict)
+    #: Inferences computed together on one written set of weights (1: the paper's setting).
+    batch: int = 1
 
     @cached_property
     def by_key(self) -> dict[tuple[str, int], Step]:
@@ -271,7 +275,7 @@ class Problem:
                     raise ValueError(f"reordered: {op.name} before {src}, which it reads")
         steps = [replace(self.by_key[k], index=i) for i, k in enumerate(keys)]
         return Problem(self.network, self.hardware, steps, self.grids,
-                       _lifetimes(self.network, steps), dict(self.replication_caps))
+                       _lifetimes(self.network, steps), dict(self.replication_caps), self.batch)
 
     def unique_order(self) -> bool:
         """True when ``steps`` is the only compute order the DAG allows, up to swapping
@@ -293,7 +297,7 @@ class Problem:
             small[s.layer] = min(small.get(s.layer, s.apu_rows), s.apu_rows)
         steps = [replace(s, apu_rows=small[s.layer]) for s in self.steps]
         return Problem(self.network, self.hardware, steps, self.grids, dict(self.lifetimes),
-                       dict(self.replication_caps))
+                       dict(self.replication_caps), self.batch)
 
     def orders(self, limit: int) -> list[list[tuple[str, int]]] | None:
         """Every compute order the DAG allows, up to swapping identical parts of a layer, as
@@ -332,8 +336,9 @@ class Problem:
         return out if rec() else None
 
     def summary(self) -> dict[str, int | float | str]:
-        """Headline figures of the mapping."""
+        """Headline figures of the mapping (``batch`` only when more than 1)."""
         hw = self.hardware
+        batch = {"batch": self.batch} if self.batch > 1 else {}
         return {
             "network": self.network.name,
             "ops": len(self.network.ops),
@@ -342,6 +347,7 @@ class Problem:
             "weights": self.network.weight_count,
             "apu_rows": self.weight_rows,
             "fills": self.weight_rows / hw.total_apu_rows,
+            **batch,
         }
 
 
@@ -356,13 +362,14 @@ def split_sizes(total: int, cap: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(n)]
 
 
-def check_size(network: Network, hardware: Hardware) -> None:
+def check_size(network: Network, hardware: Hardware, batch: int = 1) -> None:
     """Refuse, before any array is built, a mapping too large for the machine (docs/model.md).
 
     The APU rows at replication 1 (each is written at least once, so schedules and the
     evaluator hold an entry per row), the compute steps, and the cycles of the serial
     schedule (every part written, then computed, one after the other: no sensible schedule is
-    longer) must stay within :data:`~aras.model.limits.MAX_MAPPED_APU_ROWS`,
+    longer; at ``batch`` inputs together) must stay within
+    :data:`~aras.model.limits.MAX_MAPPED_APU_ROWS`,
     :data:`~aras.model.limits.MAX_STEPS` and 2^53.
 
     Raises
@@ -396,13 +403,13 @@ def check_size(network: Network, hardware: Hardware) -> None:
     cycles = 0
     for op in network.ops:
         if op.weighted:
-            windows = windows_of(op, network)
+            windows = windows_of(op, network) * batch
             cycles += sum(ceil_div(size, hw.write_slots) for size in
                           split_sizes(rows[op.name], hw.total_apu_rows)
                           ) * hw.write_latency_cycles
             cycles += parts[op.name] * windows * hw.compute_latency_cycles
         elif op.kind == "matmul":
-            cycles += ceil_div(matmul_macs(op, network.input_shapes(op)),
+            cycles += ceil_div(matmul_macs(op, network.input_shapes(op)) * batch,
                                hw.digital_macs_per_cycle)
     if cycles > INT_LIMIT:
         raise InputError(f"{where}: a serial schedule takes {shown(cycles)} cycles, at most "
@@ -410,7 +417,7 @@ def check_size(network: Network, hardware: Hardware) -> None:
                          "compute_latency_cycles, digital_macs_per_cycle)")
 
 
-def map_network(network: Network, hardware: Hardware) -> Problem:
+def map_network(network: Network, hardware: Hardware, batch: int = 1) -> Problem:
     """Map a network onto a hardware configuration.
 
     A layer needing more APU rows than the accelerator has is split into the
@@ -418,27 +425,39 @@ def map_network(network: Network, hardware: Hardware) -> Problem:
     at most one); every part computes all windows and reads the whole input,
     and its output accumulates in the layer's output banks.
 
+    Parameters
+    ----------
+    network, hardware
+        What to map, and onto what.
+    batch
+        Inferences computed together on one written set of weights (docs/model.md,
+        "Batch"): ``batch`` times the windows of every weight-bearing step, the MACs and
+        cycles of every weightless one and every activation's bytes; the same APU rows.
+        1 to :data:`~aras.model.limits.MAX_BATCH`.
+
     Raises
     ------
     InputError
-        When a step's activations cannot fit disjoint Gbuffer banks, or the mapping would be
-        too large for the machine (:func:`check_size`).
+        When a step's activations cannot fit disjoint Gbuffer banks, the mapping would be
+        too large for the machine (:func:`check_size`), or ``batch`` is no integer in range.
     """
     hw = hardware
-    check_size(network, hw)
+    batch = check_batch(batch)
+    check_size(network, hw, batch)
     steps: list[Step] = []
     grids: dict[str, TileGrid] = {}
     for op in network.ops:
         ins = list(dict.fromkeys(op.inputs))  # the same tensor read twice is stored once
-        in_bytes = sum(_act_bytes(network.elements(t), hw) for t in ins)
-        out_bytes = _act_bytes(network.elements(op.name), hw)
+        # a batch's tensor holds its inputs' tensors side by side: batch x the elements
+        in_bytes = sum(_act_bytes(network.elements(t) * batch, hw) for t in ins)
+        out_bytes = _act_bytes(network.elements(op.name) * batch, hw)
         passes = activation_passes(hw.gbuffer_banks, in_bytes, out_bytes, f"layer '{op.name}'")
         if op.weighted:
             grid = tile_grid(op, hw)
             rows = apu_rows_of(op, hw)
             assert rows == len(grid), (op.name, rows, len(grid))
             grids[op.name] = grid
-            windows = windows_of(op, network)
+            windows = windows_of(op, network) * batch
             offset = 0
             for p, size in enumerate(split_sizes(rows, hw.total_apu_rows)):
                 # a recurrent op's dependent passes split one product, so its MACs count
@@ -450,11 +469,12 @@ def map_network(network: Network, hardware: Hardware) -> Problem:
         else:
             cycles = macs = 0
             if op.kind == "matmul":
-                macs = matmul_macs(op, network.input_shapes(op))
+                # each input of the batch is its own sequence: its own attention products
+                macs = matmul_macs(op, network.input_shapes(op)) * batch
                 cycles = ceil_div(macs, hw.digital_macs_per_cycle)
             steps.append(Step(len(steps), op.name, 0, op.kind, 0, 0, cycles, in_bytes, out_bytes,
                               0, passes, macs))
-    return Problem(network, hw, steps, grids, _lifetimes(network, steps))
+    return Problem(network, hw, steps, grids, _lifetimes(network, steps), batch=batch)
 
 
 def _lifetimes(network: Network, steps: list[Step]) -> dict[str, tuple[int, int]]:

@@ -23,7 +23,7 @@ import numpy as np
 
 from aras.model.errors import InputError
 from aras.model.files import atomic_write_text, parse_json, read_text
-from aras.model.limits import INT_LIMIT, shown
+from aras.model.limits import INT_LIMIT, MAX_BATCH, integer, shown
 
 try:  # a declared dependency; the standard library's json does the same work, slower
     import orjson
@@ -274,6 +274,13 @@ class Schedule:
     #: so that the same decisions give the same file.
     runtime_info: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def batch(self) -> int | None:
+        """Inferences the schedule computes together, as its file states (``batch``, written
+        when more than 1); None when it states none (docs/model.md, "Batch")."""
+        b = self.extra.get("batch")
+        return None if b is None else int(b)
+
     def to_dict(self, version: int = 2) -> dict[str, Any]:
         """The ``aras-schedule/2`` document (``version=1``: ``aras-schedule/1``, writes as
         records)."""
@@ -356,6 +363,8 @@ class Schedule:
             writes = _writes_v1(data["writes"], source)
         known = {"format", "network", "method", "hardware", "steps", "writes", "makespan"}
         extra = {k: v for k, v in data.items() if k not in known}
+        if "batch" in extra:
+            integer(extra["batch"], f"{source}: batch", lo=1, hi=MAX_BATCH)
         return cls(network=data["network"], method=data["method"], hardware=data["hardware"],
                    steps=steps, writes=writes, makespan=makespan, extra=extra)
 

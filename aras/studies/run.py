@@ -66,7 +66,8 @@ def run_task(task: Task | dict[str, Any]) -> dict[str, Any]:
         net_opts = dict(t.network_options)
         if "input_shapes" in net_opts:
             net_opts["input_shapes"] = {k: tuple(v) for k, v in net_opts["input_shapes"].items()}
-        problem = map_network(load_network(t.network_spec, **net_opts), hw)
+        batch = net_opts.pop("batch", 1)
+        problem = map_network(load_network(t.network_spec, **net_opts), hw, batch=batch)
         opts: dict[str, Any] = dict(t.options)
         if t.method in SEARCHING:
             opts.update(threads=t.threads, seed=t.seed)

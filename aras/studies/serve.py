@@ -8,6 +8,7 @@ A mix file (TOML) names the models and their shares of the requests::
     method = "aras"          # scheduler of the whole stream: "baseline", "aras" or "jit"
     hardware = "aras"        # built-in name or TOML file (relative to the mix file)
     steady = false           # also the mix repeated forever as one periodic schedule
+    batch = 1                # inferences per request, computed together (1 .. 4,096)
     [models]                 # built-in names or network files, with their shares
     bert-base = 0.5
     resnet50 = 0.3
@@ -24,6 +25,9 @@ from its first write to its last compute end; the comparison is every request ru
 isolation, one after the other, by the same method. With ``steady = true`` the whole mix,
 repeated forever, is also scheduled as one periodic schedule (its period holds every request;
 the periodic evaluator validates the wrap from the last request back to the first as well).
+With ``batch = B`` every request is a batch of B inferences of its model (docs/model.md,
+"Batch"): throughputs and energies per inference count B inferences a request, latencies are
+those of a request's batch; periodic streams (``steady``) are not defined for B > 1.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from aras.methods.heuristics import aras, baseline, jit
 from aras.model.errors import InputError
 from aras.model.files import read_toml
 from aras.model.hardware import Hardware, load_hardware
-from aras.model.limits import integer, number
+from aras.model.limits import MAX_BATCH, integer, number
 from aras.model.mapping import map_network
 from aras.model.network import Network
 from aras.model.weights import synthetic_stats
@@ -63,6 +67,7 @@ class Mix:
     hardware: str = "aras"
     steady: bool = False
     base: Path = field(default_factory=Path)
+    batch: int = 1
 
 
 def load_mix(path: str | Path) -> Mix:
@@ -70,7 +75,7 @@ def load_mix(path: str | Path) -> Mix:
     p = Path(path)
     d = read_toml(p, "mix")
     src = str(p)
-    known = {"requests", "order", "seed", "method", "hardware", "models", "steady"}
+    known = {"requests", "order", "seed", "method", "hardware", "models", "steady", "batch"}
     for k in d:
         if k not in known:
             raise InputError(f"{src}: unknown field '{k}' (known: {', '.join(sorted(known))})")
@@ -88,6 +93,10 @@ def load_mix(path: str | Path) -> Mix:
     steady = d.get("steady", False)
     if not isinstance(steady, bool):
         raise InputError(f"{src}: steady: true or false, got {steady!r}")
+    batch = integer(d.get("batch", 1), f"{src}: batch", lo=1, hi=MAX_BATCH)
+    if steady and batch > 1:
+        raise InputError(f"{src}: batch: periodic streams (steady = true) run one inference "
+                         "per request")
     hardware = d.get("hardware", "aras")
     if not isinstance(hardware, str):
         raise InputError(f"{src}: hardware: a built-in name or a TOML file, got {hardware!r}")
@@ -95,7 +104,7 @@ def load_mix(path: str | Path) -> Mix:
                requests=integer(d.get("requests", 12), f"{src}: requests", lo=1,
                                 hi=MAX_REQUESTS),
                order=order, seed=integer(d.get("seed", 0), f"{src}: seed", lo=0, hi=2**31 - 1),
-               method=method, hardware=hardware, steady=steady, base=p.parent)
+               method=method, hardware=hardware, steady=steady, base=p.parent, batch=batch)
 
 
 def request_order(mix: Mix) -> list[str]:
@@ -173,11 +182,11 @@ def serve(mix: Mix) -> dict[str, Any]:
     # each model alone
     alone: dict[str, Report] = {}
     for name, net in nets.items():
-        p1 = map_network(net, hw)
+        p1 = map_network(net, hw, batch=mix.batch)
         alone[name] = evaluate(p1, fn(p1), weights=net.codes)
         assert alone[name].valid, alone[name].violations
     stream = stream_network(nets, seq)
-    p = map_network(stream, hw)
+    p = map_network(stream, hw, batch=mix.batch)
     sched = fn(p)
     # the same weight statistics for every copy of a layer (a request's copy of a layer
     # holds the same weights as the model's)
@@ -208,6 +217,7 @@ def serve(mix: Mix) -> dict[str, Any]:
             first[i] = min(first[i], int(mine.min()))
     lat = {i: (last[i] - first[i]) / hz * 1e3 for i in range(len(seq))}
     make = rep.makespan_cycles
+    B = mix.batch  # inferences per request
     iso_time = sum(alone[m].makespan_cycles for m in seq)
     iso_energy = sum(alone[m].energy.total for m in seq)
     per_model = {}
@@ -215,21 +225,26 @@ def serve(mix: Mix) -> dict[str, Any]:
         idx = [i for i, m in enumerate(seq) if m == name]
         if not idx:
             continue
-        per_model[name] = {"requests": len(idx), "throughput_inf_s": len(idx) / (make / hz),
+        per_model[name] = {"requests": len(idx), "throughput_inf_s": B * len(idx) / (make / hz),
                            "latency_ms": _percentiles([lat[i] for i in idx]),
                            "isolated_latency_ms": alone[name].latency_s * 1e3,
                            "isolated_energy_mj": alone[name].energy.total * 1e3}
+        if B > 1:
+            per_model[name]["isolated_energy_per_inference_mj"] = (
+                alone[name].energy_per_inference_j * 1e3)
     out.update({
-        "makespan_s": make / hz, "throughput_inf_s": len(seq) / (make / hz),
+        "makespan_s": make / hz, "throughput_inf_s": B * len(seq) / (make / hz),
         "latency_ms": _percentiles(list(lat.values())), "models": per_model,
-        "energy_per_inference_mj": rep.energy.total / len(seq) * 1e3,
-        "write_energy_per_inference_mj": rep.energy.rram_write / len(seq) * 1e3,
+        "energy_per_inference_mj": rep.energy.total / (B * len(seq)) * 1e3,
+        "write_energy_per_inference_mj": rep.energy.rram_write / (B * len(seq)) * 1e3,
         "isolated_makespan_s": iso_time / hz,
-        "isolated_throughput_inf_s": len(seq) / (iso_time / hz),
-        "isolated_energy_per_inference_mj": iso_energy / len(seq) * 1e3,
+        "isolated_throughput_inf_s": B * len(seq) / (iso_time / hz),
+        "isolated_energy_per_inference_mj": iso_energy / (B * len(seq)) * 1e3,
         "speedup_vs_isolated": iso_time / make if make else math.inf,
         "row_writes": rep.row_writes,
     })
+    if B > 1:
+        out["batch"] = B
     if mix.steady:
         out["steady"] = _steady_stream(p, mix.method, stats, stream.codes, len(seq))
     return out

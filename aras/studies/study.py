@@ -53,7 +53,7 @@ from typing import Any
 from aras.model.errors import InputError, flag_names
 from aras.model.files import read_toml
 from aras.model.hardware import ARAS_BANKS, BASELINE_BANKS, Hardware, load_hardware
-from aras.model.limits import number
+from aras.model.limits import MAX_BATCH, integer, number
 
 #: Methods that search and so take a time limit and a seed.
 SEARCHING = ("milp", "milp-full")
@@ -200,7 +200,7 @@ def _value_name(v: Any) -> str:
     return str(v)
 
 
-_NET_KEYS = {"network", "name", "tokens", "input_shapes", "phase", "context"}
+_NET_KEYS = {"network", "name", "tokens", "input_shapes", "phase", "context", "batch"}
 
 
 def _networks(data: dict[str, Any], p: Path, w: str
@@ -209,7 +209,8 @@ def _networks(data: dict[str, Any], p: Path, w: str
 
     An entry is a built-in name or a file (relative to the study file), or a table
     ``{network = ..., name = ..., tokens = ..., input_shapes = {x = [1, 3, 224, 224]},
-    phase = ..., context = ...}``.
+    phase = ..., context = ..., batch = ...}`` (``batch``: inferences computed together, as
+    ``--batch``; kept in the load options, the task maps the network at it).
     """
     from aras.frontends import check_options, known_names, load_network
 
@@ -218,6 +219,7 @@ def _networks(data: dict[str, Any], p: Path, w: str
         where = f"{w}: networks[{i}]"
         label: str | None = None
         opts: dict[str, Any] = {}
+        batch: int | None = None
         if isinstance(n, dict):
             bad = sorted(set(n) - _NET_KEYS)
             if bad:
@@ -226,8 +228,10 @@ def _networks(data: dict[str, Any], p: Path, w: str
             label = n.get("name")
             if label is not None and (not isinstance(label, str) or not label):
                 raise InputError(f"{where}.name: must be a non-empty string")
-            opts = {k: v for k, v in n.items() if k not in ("network", "name")}
+            opts = {k: v for k, v in n.items() if k not in ("network", "name", "batch")}
             check_options(**opts, names={k: f"{where}.{k}" for k in _NET_KEYS})
+            if "batch" in n:
+                batch = integer(n["batch"], f"{where}.batch", lo=1, hi=MAX_BATCH)
             shapes = opts.get("input_shapes")
             if shapes is not None:
                 opts["input_shapes"] = {k: tuple(v) for k, v in shapes.items()}
@@ -248,6 +252,8 @@ def _networks(data: dict[str, Any], p: Path, w: str
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
         shown = label or (n if builtin and not opts else loaded.name)
+        if batch is not None:
+            opts["batch"] = batch
         networks.append((shown, spec, {k: (list(v) if isinstance(v, tuple) else v)
                                        for k, v in opts.items()}))
     names = [n for n, _, _ in networks]

@@ -17,15 +17,21 @@ def ms(cycles: float, hw: Hardware) -> str:
 
 
 def print_report(console: Console, title: str, d: dict[str, Any], hw: Hardware) -> None:
-    """The report card of one solve or evaluation (``Report.to_dict`` plus solve fields)."""
+    """The report card of one solve or evaluation (``Report.to_dict`` plus solve fields).
+
+    A batch (``batch`` > 1) adds its per-inference figures: the makespan is the latency of
+    the whole batch, the throughput ``batch / makespan``, and the energy is the batch's, then
+    per inference."""
     rows: list[list[str]] = []
+    batch = d.get("batch") or 1
+    of_batch = f" for a batch of {batch}" if batch > 1 else ""
 
     def row(label: str, value: str) -> None:
         rows.append([label, value])
 
     mk = d.get("makespan_cycles")
     if mk is not None:
-        row("makespan", f"{mk:,} cycles = {ms(mk, hw)} ms")
+        row("makespan", f"{mk:,} cycles = {ms(mk, hw)} ms{of_batch}")
         row("throughput", f"{d['throughput_inf_s']:.1f} inf/s")
     if "lower_bound_cycles" in d:
         row("lower bound", f"{d['lower_bound_cycles']:,} cycles = "
@@ -36,9 +42,11 @@ def print_report(console: Console, title: str, d: dict[str, Any], hw: Hardware) 
         row("gap to lower bound", f"{d['gap'] * 100:.1f}%")
     if d.get("energy_j"):
         e = d["energy_j"]
-        row("energy", f"{e['total'] * 1e3:.3f} mJ")
+        row("energy", f"{e['total'] * 1e3:.3f} mJ{of_batch}")
         for k in ENERGY_COMPONENTS:
             row(f"  {k}", f"{e[k] * 1e3:.3f} mJ ({e[k] / e['total'] * 100:.0f}%)")
+        if batch > 1:
+            row("energy per inference", f"{e['total'] / batch * 1e3:.3f} mJ")
         row("write pulses", f"{d['write_pulses']:,.0f}")
         row("APU-row writes", f"{d['row_writes']:,}")
         row("max writes of a cell", str(d["max_cell_writes"]))
