@@ -43,7 +43,7 @@ from aras.model.schedule import Schedule
 from aras.views.reports import ms, print_periodic, print_report
 from aras.views.terminal import SolveProgress, print_markdown, print_table, say
 from formulations.families import families_from
-from formulations.framework import Objective
+from formulations.framework import Objective, tightened
 
 # Click's plain help layout (rich_markup_mode=None): one column of options with their help
 # wrapped beside it reads at 80 columns, flags show no value placeholder, and docstrings
@@ -395,8 +395,13 @@ def solve(
     else:
         p = _problem(network, hardware, batch, **net_opts)
     weights = weights_for(p.network)
+    hint_problem = p
     try:
         fams = families_from(family_specs, p) if family_specs else None
+        if fams:
+            # the families' own checks (layer names, caps the hardware cannot state) now,
+            # before any work; the quick methods of the closing hint run on this problem too
+            hint_problem = tightened(p, fams)
     except InputError as exc:
         raise InputError(f"--family: {str(exc).removeprefix('families: ')}") from None
     milp_opts: dict[str, Any] = {}
@@ -422,7 +427,7 @@ def solve(
             err.print(f"[yellow]note:[/] {escape(m)}")
         if output is not None and res.schedule is not None:
             err.print(f"schedule written to {output}")
-        say(err, _other_methods(p, method, res.bounds.lower))
+        say(err, _other_methods(hint_problem, method, res.bounds.lower))
     if res.status in (Status.INFEASIBLE, Status.ERROR):
         if not json_ and res.report is not None:
             for v in res.report.violations:

@@ -285,7 +285,7 @@ def _layer_steps(problem: Problem, layer: str, who: str) -> list[Any]:
     steps = [s for s in problem.weighted_steps if s.layer == layer]
     if not steps:
         known = sorted({s.layer for s in problem.weighted_steps})
-        raise InputError(f"{who}: no weight-bearing layer '{layer}' (e.g. "
+        raise InputError(f"families: {who}: no weight-bearing layer '{layer}' (e.g. "
                          f"{', '.join(known[:5])})")
     return steps
 
@@ -321,11 +321,11 @@ class ReplicationCap(Family):
         return [self.layer]
 
     def tighten(self, problem: Problem) -> Problem:
-        _layer_steps(problem, self.layer, "ReplicationCap")
+        _layer_steps(problem, self.layer, self.name)
         return problem.with_replication_caps({self.layer: self.max_replication})
 
     def build(self, ctx: ModelContext) -> None:
-        ks = [s.index for s in _layer_steps(ctx.problem, self.layer, "ReplicationCap")]
+        ks = [s.index for s in _layer_steps(ctx.problem, self.layer, self.name)]
         over = [(k, r) for k in ks for r in ctx.R[k] if r > self.max_replication]
         ctx.add(f"replication_cap_{_ident(self.layer)}", pyo.Constraint(
             over, rule=lambda m, k, r: m.y[k, r] == 0) if over else pyo.ConstraintList())
@@ -340,7 +340,7 @@ class ReplicationCap(Family):
         from formulations.window import Incumbent
 
         out = Incumbent(dict(inc.replication), dict(inc.rows_from))
-        for s in _layer_steps(problem, self.layer, "ReplicationCap"):
+        for s in _layer_steps(problem, self.layer, self.name):
             k = s.index
             r = inc.replication.get(k, 1)
             if r <= self.max_replication:

@@ -218,7 +218,8 @@ def test_family_specs_by_name_table_and_module() -> None:
     assert fams[-1].name == "write_cap(2)"
     with pytest.raises(InputError, match="families: unknown family 'nope'"):
         families_from(["nope"], p)
-    with pytest.raises(InputError, match="ReplicationCap: no weight-bearing layer"):
+    with pytest.raises(InputError,
+                       match=r"families: replication_cap\(missing\): no weight-bearing layer"):
         solve(p, "jit", families=[ReplicationCap("missing", 1)])
 
 
@@ -264,3 +265,19 @@ def test_study_file_family_and_objective_errors(tmp_path) -> None:
         load_study(write_study(tmp_path, base + '[[families]]\nfamily = "nope"\n'))
     with pytest.raises(InputError, match="set.toml: objective: unknown measure 'speed'"):
         load_study(write_study(tmp_path, 'objective = "speed"\n' + base))
+
+
+def test_cli_family_errors_name_the_flag_before_any_work() -> None:
+    from tests.helpers import cli_inprocess
+
+    for spec, msg in (("nope", "unknown family 'nope'"),
+                      ("write_cap rows", "expected key=value"),
+                      ("write_cap rows=x", "rows: must be an integer"),
+                      ("replication_cap layer=zzz max_replication=2",
+                       "replication_cap(zzz): no weight-bearing layer 'zzz'")):
+        r = cli_inprocess("solve", "resnet-18", "--family", spec)
+        assert r.returncode == 2, r.stderr
+        assert "--family: " in r.stderr and msg in r.stderr, r.stderr
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    r = cli_inprocess("solve", "resnet-18", "--objective", "speed")
+    assert r.returncode == 2 and "--objective: unknown measure 'speed'" in r.stderr
