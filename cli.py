@@ -104,6 +104,12 @@ HardwareOpt = Annotated[str | None, typer.Option(
     "--hardware", "-H", metavar="HW",
     help="Hardware TOML file or built-in name (aras, baseline).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only a JSON report on stdout.")]
+FamilyOpt = Annotated[list[str] | None, typer.Option(
+    "--family", metavar="SPEC",
+    help="A constraint family, as 'NAME key=value ...' (e.g. 'write_cap rows=100', "
+         "'replication_cap layer=conv1 max_replication=2', or 'package.module:factory "
+         "...'); repeatable. solve: MILP methods state it, every method keeps its rule; "
+         "evaluate: its rule is checked.", show_default=False)]
 RuleOpt = Annotated[list[str] | None, typer.Option(
     "--rule", metavar="SPEC", help="A rule of one's own for the evaluator to check after R1-R8: "
                    "package.module:name or file.py:name (repeatable; docs/model.md).",
@@ -343,11 +349,7 @@ def solve(
         "--inferences-per-period", metavar="K",
         help="--steady-state: inferences in one period (1..64); more than one lets write "
              "rounds span inferences.")] = 1,
-    family: Annotated[list[str] | None, typer.Option(
-        "--family", metavar="SPEC",
-        help="A constraint family to add, as 'NAME key=value ...' (e.g. 'write_cap rows=100', "
-             "'replication_cap layer=conv1 max_replication=2', or 'package.module:factory "
-             "...'); repeatable. MILP methods state it, every method keeps its rule.")] = None,
+    family: FamilyOpt = None,
     objective: Annotated[str | None, typer.Option(
         "--objective", metavar="TEXT",
         help="What to minimise: 'makespan' (default), a weighted sum "
@@ -423,6 +425,12 @@ def solve(
         at = f" at batch {p.batch}" if p.batch > 1 else ""
         print_report(out, f"{p.network.name}{at} / {method} on '{p.hardware.name}': "
                           f"{res.status.value}", d, p.hardware)
+        info = res.stats.get("objective_info")
+        if info:  # a custom objective: its value, bound and gap (the card is the makespan's)
+            gap_txt = f", gap {res.gap:.2%}" if res.gap is not None else ""
+            bound_txt = f"{info['bound']:,.1f}" if info["bound"] is not None else "unknown"
+            err.print(f"objective {escape(info['describe'])}: {res.objective:,.1f} "
+                      f"(bound {bound_txt}{gap_txt})")
         for m in res.messages:
             err.print(f"[yellow]note:[/] {escape(m)}")
         if output is not None and res.schedule is not None:
@@ -446,6 +454,9 @@ def _family_spec(text: str) -> dict[str, Any]:
         if not eq or not key:
             raise InputError(f"--family: expected key=value after the family name, got {w!r}")
         v: Any = value
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            spec[key] = value[1:-1]  # a quoted value is text
+            continue
         for cast in (int, float):
             try:
                 v = cast(value)
@@ -578,8 +589,9 @@ def evaluate(
     batch: BatchOpt = None,
     json_: JsonOpt = False,
     rule: RuleOpt = None,
+    family: FamilyOpt = None,
 ) -> None:
-    """Validate a schedule against R1-R8 (and any --rule) and cost it.
+    """Validate a schedule against R1-R8 (and any --rule or --family) and cost it.
 
     Exit 1 listing every violation."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
@@ -592,6 +604,13 @@ def evaluate(
         return
     s, p = _load_schedule(schedule, network, hardware, tokens=tokens, input_shape=input_shape,
                           phase=phase, context=context, batch=batch)
+    if family:
+        try:  # the families' rules join the user's (their layer names checked first)
+            fams = families_from([_family_spec(f) for f in family], p)
+            tightened(p, fams)
+        except InputError as exc:
+            raise InputError(f"--family: {str(exc).removeprefix('families: ')}") from None
+        rules = list(rules or []) + [r for f in fams if (r := f.rule()) is not None]
     rep = run_evaluate(p, s, weights=weights_for(p.network), rules=rules)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})

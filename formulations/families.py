@@ -514,13 +514,10 @@ class RowsWrittenCap(Family):
 
 
 def _register() -> None:
-    FAMILIES.update({
-        "replication_cap": lambda problem, layer, max_replication: ReplicationCap(
-            layer, max_replication),
-        "write_cap": lambda problem, rows: WriteCap(rows),
-        "write_power_cap": lambda problem, watts, **kw: WritePowerCap(watts, **kw),
-        "rows_written_cap": lambda problem, rows: RowsWrittenCap(rows),
-    })
+    # the classes themselves: family_from_spec builds a Family subclass from the options
+    # alone, so a missing or unknown option is the class's own TypeError
+    FAMILIES.update({"replication_cap": ReplicationCap, "write_cap": WriteCap,
+                     "write_power_cap": WritePowerCap, "rows_written_cap": RowsWrittenCap})
     for f in default_families():
         FAMILIES[f.name] = (lambda cls: lambda problem=None: cls())(type(f))
 
@@ -540,6 +537,9 @@ def families_from(specs: Sequence[Family | str | Mapping[str, Any]] | None, prob
     """
     from formulations.framework import family_from_spec
 
+    if specs is not None and (isinstance(specs, Family | str | Mapping)
+                              or not isinstance(specs, Sequence)):
+        raise InputError(f"families: expected a list of families, got {type(specs).__name__}")
     out: list[Family] = []
     for spec in specs or []:
         if isinstance(spec, Family):

@@ -634,7 +634,13 @@ class Formulation:
         ctx = self.context
         for f in self.families:
             ctx._family = f.name
-            f.build(ctx)
+            try:
+                f.build(ctx)
+            except InputError:
+                raise
+            except Exception as exc:  # a family's own bug or a bad option: name the family
+                raise InputError(f"families: {f.name}: building its constraints failed: "
+                                 f"{type(exc).__name__}: {exc}") from exc
         ctx._family = ""
         self.model = m = ctx.model
         m.objective = pyo.Objective(expr=self.objective.expression(ctx, 0), sense=pyo.minimize)
@@ -922,8 +928,11 @@ def family_from_spec(spec: str, problem: Problem, **options: Any) -> Family:
                          ", or an 'aras.families' entry point)")
     # a Family subclass is built from the options alone; a factory also gets the problem
     make: Any = factory
-    fam = (make(**options) if isinstance(make, type) and issubclass(make, Family)
-           else make(problem, **options))
+    try:
+        fam = (make(**options) if isinstance(make, type) and issubclass(make, Family)
+               else make(problem, **options))
+    except TypeError as exc:  # a missing or unknown option
+        raise InputError(f"families: {spec}: {exc}") from None
     if not isinstance(fam, Family):
         raise InputError(f"families: '{spec}' made {type(fam).__name__}, not a Family")
     return fam

@@ -281,3 +281,40 @@ def test_cli_family_errors_name_the_flag_before_any_work() -> None:
         assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     r = cli_inprocess("solve", "resnet-18", "--objective", "speed")
     assert r.returncode == 2 and "--objective: unknown measure 'speed'" in r.stderr
+
+
+def test_cli_evaluate_checks_a_family_rule(tmp_path) -> None:
+    from tests.helpers import cli_inprocess
+
+    path = tmp_path / "s.json"
+    r = cli_inprocess("solve", "resnet-18", "-q", "-o", str(path))
+    assert r.returncode == 0, r.stderr
+    import json
+
+    copies = max(s["replication"] for s in json.loads(path.read_text())["steps"]
+                 if s["layer"] == "conv1")
+    ok = cli_inprocess("evaluate", str(path), "--family",
+                       f"replication_cap layer=conv1 max_replication={copies}")
+    assert ok.returncode == 0, ok.stderr
+    bad = cli_inprocess("evaluate", str(path), "--family",
+                        f"replication_cap layer=conv1 max_replication={copies - 1}")
+    assert bad.returncode == 1
+    assert f"replication_cap(conv1): conv1#0 runs {copies} copies, at most {copies - 1}" \
+        in bad.stdout + bad.stderr
+
+
+def test_python_family_errors_are_one_line_input_errors() -> None:
+    name, p = CORPUS[0]
+    with pytest.raises(InputError, match="families: expected a list of families"):
+        solve(p, "jit", families=WriteCap(2))
+    with pytest.raises(InputError, match=r"families: write_cap: .*missing 1 required"):
+        solve(p, "jit", families=[{"family": "write_cap"}])
+
+    class Broken(Family):
+        name = "broken"
+
+        def build(self, ctx):
+            raise ValueError("a bug of the family's")
+
+    with pytest.raises(InputError, match="families: broken: building its constraints failed"):
+        Formulation(p, default_families(p) + [Broken()])

@@ -382,8 +382,10 @@ class Result:
             "objective": self.objective,
             "latency_s": rep.latency_s if rep and rep.valid else None,
             "throughput_inf_s": rep.throughput_inf_s if rep and rep.valid else None,
-            "lower_bound_cycles": self.bound, "write_bound_cycles": self.bounds.write,
-            "bounds_cycles": self.bounds.to_dict(), "gap": self.gap,
+            "lower_bound_cycles": self.bounds.lower, "write_bound_cycles": self.bounds.write,
+            "bounds_cycles": self.bounds.to_dict(),
+            "gap": (rep.makespan_cycles / self.bounds.lower - 1
+                    if rep and rep.valid and self.bounds.lower > 0 else self.gap),
             "energy_j": rep.energy.to_dict() if rep and rep.valid else None,
             "write_pulses": rep.write_pulses if rep else None,
             "runtime_s": self.runtime_s, "valid": bool(rep and rep.valid),
@@ -533,7 +535,21 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
                 return Result(method, Status.ERROR, None, b.lower, None,
                               time.perf_counter() - t0, None, None, b, messages + [str(exc)])
         else:
-            sched = run(problem, time_limit=time_limit, banks=step_banks, **options)
+            try:
+                sched = run(problem, time_limit=time_limit, banks=step_banks, **options)
+            except InputError as exc:
+                if problem is original:
+                    raise
+                # a heuristic that cannot keep the families (jit when a part has more rows
+                # than a write cap lets be written at once) is the families' doing
+                raise InputError(f"{exc} (under the families "
+                                 f"{', '.join(f.name for f in custom)}: another method, e.g. "
+                                 "aras, baseline or milp, keeps them)") from None
+        if not isinstance(sched, Schedule):
+            return Result(method, Status.ERROR, None, b.lower, None, time.perf_counter() - t0,
+                          None, None, b, messages + [
+                              f"method {method!r} returned {type(sched).__name__}, not a "
+                              "Schedule"])
         if problem is not original:
             sched.hardware = original.hardware.to_dict()
         if reuse:
@@ -571,8 +587,7 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
     report = evaluate(problem, sched, weights=weights, rules=user_rules or None)
     if not report.valid:
         return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, report, b,
-                      messages + ["the evaluator rejected the schedule"]
-                      + [str(v) for v in report.violations])
+                      messages + ["the evaluator rejected the schedule"])
     obj = report.makespan_cycles
     status = Status.OPTIMAL if obj <= b.lower else Status.FEASIBLE
     info = sched.extra.get("milp")
