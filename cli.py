@@ -591,7 +591,7 @@ def evaluate(
     rule: RuleOpt = None,
     family: FamilyOpt = None,
 ) -> None:
-    """Validate a schedule against R1-R8 (and any --rule or --family) and cost it.
+    """Validate a schedule (R1-R8, any --rule or --family) and cost it.
 
     Exit 1 listing every violation."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
