@@ -392,6 +392,9 @@ class Objective:
                 if not isinstance(x, int | float) or not math.isfinite(x) or x < 0:
                     raise InputError(f"objective: weight of '{n}' must be a finite number "
                                      f">= 0, got {x!r}")
+            if not any(x > 0 for x in w.values()):
+                raise InputError("objective: at least one measure needs a weight > 0, got "
+                                 f"{w!r}")
             self.stages = [w]
         for st in self.stages:
             for n in st:
@@ -827,6 +830,11 @@ def _value_or_zero(expr: Any) -> float:
             v.set_value(None, skip_validation=True)
 
 
+#: A zero objective: the deletion filter asks only whether a model has a solution.
+_FEASIBILITY = Objective()
+_FEASIBILITY.stages = [{"makespan": 0.0}]
+
+
 def diagnose(problem: Problem, families: Sequence[Family], *, solver: str = "highs",
              time_limit: float = 30.0, threads: int = 1,
              lookback: int = 16) -> Infeasible | None:
@@ -851,7 +859,7 @@ def diagnose(problem: Problem, families: Sequence[Family], *, solver: str = "hig
         left = time_limit - (time.perf_counter() - t0)
         if left <= 0.2:
             return None
-        form = Formulation(problem, keep, Objective({"makespan": 0.0}),
+        form = Formulation(problem, keep, _FEASIBILITY,
                            lookback=lookback) if "timing" in {f.name for f in keep} else None
         if form is None:
             return None

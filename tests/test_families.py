@@ -225,7 +225,8 @@ def test_family_specs_by_name_table_and_module() -> None:
 
 @pytest.mark.parametrize("text,err", [
     ("speed", "unknown measure 'speed'"), ("makespan + x*y", "cannot read the term"),
-    ("makespan > makespan", "distinct"), ("makespan + -1*rows_written", "must be a finite")])
+    ("makespan > makespan", "distinct"), ("makespan + -1*rows_written", "must be a finite"),
+    ("0*makespan", "a weight > 0")])
 def test_objective_text_errors_name_the_flag(text: str, err: str) -> None:
     with pytest.raises(InputError, match=f"--objective: .*{err}"):
         Objective.parse(text, "--objective")
