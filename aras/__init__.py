@@ -16,8 +16,7 @@ constraints and objectives of one's own, ``Formulation``, ``Family``, ``Objectiv
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from aras.model.plugins import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -44,7 +43,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'aras' has no attribute {name!r}")
+__getattr__ = lazy_exports('aras', _PUBLIC)

@@ -15,8 +15,7 @@ Short paths, loaded lazily::
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from aras.model.plugins import lazy_exports
 
 _PUBLIC = {
     "Formulation": "formulations.framework",
@@ -24,10 +23,10 @@ _PUBLIC = {
     "Family": "formulations.framework",
     "ModelContext": "formulations.framework",
     "Quantity": "formulations.framework",
-    "Objective": "formulations.framework",
-    "Measure": "formulations.framework",
-    "MEASURES": "formulations.framework",
-    "register_measure": "formulations.framework",
+    "Objective": "formulations.objectives",
+    "Measure": "formulations.objectives",
+    "MEASURES": "formulations.objectives",
+    "register_measure": "formulations.objectives",
     "register_family": "formulations.framework",
     "family_from_spec": "formulations.framework",
     "Infeasible": "formulations.framework",
@@ -48,7 +47,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'formulations' has no attribute {name!r}")
+__getattr__ = lazy_exports('formulations', _PUBLIC)

@@ -36,8 +36,10 @@ import numpy as np
 import pyomo.environ as pyo
 
 from aras.model.errors import InputError
+from aras.model.limits import integer, number
 from aras.model.mapping import Problem
 from formulations.framework import FAMILIES, Family, ModelContext
+from formulations.objectives import cells_of
 
 if TYPE_CHECKING:
     from aras.model.schedule import Schedule
@@ -76,7 +78,7 @@ class Replication(Family):
                                          == 1))
         ctx.add("rows_written", pyo.Expression(expr=sum(m.rows[k] for k in m.K)),
                 "APU-row writes of one inference")
-        cells = {s.index: _cells(problem, s) for s in ctx.W}
+        cells = {s.index: cells_of(problem, s) for s in ctx.W}
         ctx.add("cells_written", pyo.Expression(
             expr=sum(cells[k] * sum(r * m.y[k, r] for r in R[k]) for k in m.K)),
             "ReRAM cells holding a weight, summed over every write")
@@ -257,11 +259,6 @@ def default_families(problem: Problem | None = None, *,
 # ------------------------------------------------------------------ families to add
 
 
-def _cells(problem: Problem, step: Any) -> int:
-    g = problem.tiles(step)
-    return int((g.rows_used * g.cols_used).sum()) * problem.hardware.cells_per_weight
-
-
 def _energy_per_cell(problem: Problem) -> dict[str, float]:
     """Expected write energy per written cell of each layer under the statistical pulse
     model: the mean level steps of a weight of the layer overwriting one of any layer,
@@ -311,10 +308,8 @@ class ReplicationCap(Family):
     exact = True
 
     def __init__(self, layer: str, max_replication: int):
-        if not isinstance(max_replication, int) or max_replication < 1:
-            raise InputError(f"max_replication: must be an integer >= 1, got "
-                             f"{max_replication!r}")
-        self.layer, self.max_replication = layer, max_replication
+        self.layer = layer
+        self.max_replication = integer(max_replication, "max_replication", lo=1)
         self.name = f"replication_cap({layer})"
 
     def layers(self) -> list[str]:
@@ -425,9 +420,7 @@ class WriteCap(Family):
     exact = True
 
     def __init__(self, rows: int):
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
-            raise InputError(f"rows: must be an integer >= 1, got {rows!r}")
-        self.rows = rows
+        self.rows = integer(rows, "rows", lo=1)
         self.name = f"write_cap({rows})"
 
     def tighten(self, problem: Problem) -> Problem:
@@ -457,9 +450,9 @@ class WritePowerCap(WriteCap):
     """
 
     def __init__(self, watts: float, level_steps_per_cell: float = 1.5):
-        if not isinstance(watts, int | float) or not math.isfinite(watts) or watts <= 0:
-            raise InputError(f"watts: must be a finite number > 0, got {watts!r}")
-        self.watts, self.level_steps_per_cell = float(watts), float(level_steps_per_cell)
+        self.watts = number(watts, "watts", lo=0, lo_open=True)
+        self.level_steps_per_cell = number(level_steps_per_cell, "level_steps_per_cell", lo=0,
+                                           lo_open=True)
         self.rows = 0
         self.name = f"write_power_cap({watts:g} W)"
 
@@ -491,9 +484,7 @@ class RowsWrittenCap(Family):
     exact = True
 
     def __init__(self, rows: int):
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            raise InputError(f"rows: must be an integer >= 0, got {rows!r}")
-        self.rows = rows
+        self.rows = integer(rows, "rows", lo=0)
         self.name = f"rows_written_cap({rows})"
 
     def build(self, ctx: ModelContext) -> None:

@@ -478,7 +478,7 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
     rules = list(rules) if isinstance(rules, Iterator) else rules  # (read once below)
     as_rules(rules)
     from formulations.families import CORE_FAMILIES, families_from
-    from formulations.framework import Infeasible, tightened
+    from formulations.framework import Infeasible
 
     fams = families_from(families, problem) if families else []
     custom = [f for f in fams if f.name not in CORE_FAMILIES]
@@ -487,12 +487,14 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
     objective = objective or Objective()
     family_rules = [r for f in custom if (r := f.rule()) is not None]
     original = problem
-    if custom:
-        # every method runs on the problem the families tighten (a write cap's slots): its
-        # heuristics then keep those families by construction, and its bounds know them
-        problem = tightened(problem, custom)
-    tightened_by = ([f.name for f in custom if f.tighten(original) is not original]
-                    if problem is not original else [])
+    # every method runs on the problem the families tighten (a write cap's slots): its
+    # heuristics then keep those families by construction, and its bounds know them
+    tightened_by: list[str] = []
+    for f in custom:
+        nxt = f.tighten(problem)
+        if nxt is not problem:
+            tightened_by.append(f.name)
+            problem = nxt
     if reuse:
         from aras.methods.reuse import check_reuse
 

@@ -221,3 +221,16 @@ def entry_point_spec(ep: EntryPoint) -> str:
 
 __all__ = ["entry_point_spec", "entry_points", "import_object", "is_spec", "load_entry_point",
            "object_spec"]
+
+
+def lazy_exports(package: str, table: dict[str, str]) -> Any:
+    """A module ``__getattr__`` that imports each public name of ``table`` (name -> module)
+    on first use, so ``import aras`` stays cheap (no Pyomo, no solvers) until a name is read.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name in table:
+            return getattr(importlib.import_module(table[name]), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
