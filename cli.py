@@ -39,6 +39,7 @@ from aras.model.limits import MAX_BATCH, check_batch, integer
 from aras.model.mapping import Problem, map_network
 from aras.model.memory import keep_freed_memory
 from aras.model.network import Network
+from aras.model.precision import check_precision, from_document
 from aras.model.schedule import Schedule
 from aras.views.reports import ms, print_periodic, print_report
 from aras.views.terminal import SolveProgress, print_markdown, print_table, say
@@ -163,7 +164,12 @@ def _file_problem(path: Path, stored_hw: dict[str, Any], stored_net: str,
         net = network_from_source(extra["network_source"], f"{path}: {where}")
     if net is None:
         net = _network(network or stored_net, **opts)
-    return map_network(net, hw, batch=b)
+    precision = None
+    if "precision" in extra:  # the layers' bits the file states (docs/model.md "Precision")
+        precision = check_precision(from_document(extra["precision"], f"{path}: precision"),
+                                    [o.name for o in net.weighted_ops], hw,
+                                    where=f"{path}: precision")
+    return map_network(net, hw, batch=b, precision=precision)
 
 
 def _load_schedule(path: Path, network: str | None, hardware: str | None, **opts: Any
@@ -355,6 +361,33 @@ def solve(
         help="What to minimise: 'makespan' (default), a weighted sum "
              "'makespan + 0.01*cells_written', or an order 'makespan > rows_written'.")] = None,
     rule: RuleOpt = None,
+    precision: Annotated[str | None, typer.Option(
+        "--precision", metavar="auto|FILE",
+        help="Per-layer bits: 'auto' chooses them under --error-budget; a FILE (CSV "
+             "layer,weight_bits[,activation_bits], JSON or TOML) fixes them.")] = None,
+    error_budget: Annotated[float | None, typer.Option(
+        "--error-budget", metavar="X",
+        help="--precision auto: most total error, the sum of the chosen per-layer "
+             "sensitivities (a proxy of the output error).")] = None,
+    weight_bits: Annotated[str | None, typer.Option(
+        "--weight-bits", metavar="LIST",
+        help="--precision auto: candidate weight bits (default 4,6,8).")] = None,
+    activation_bits: Annotated[str | None, typer.Option(
+        "--activation-bits", metavar="LIST",
+        help="--precision auto: candidate activation bits (default: the hardware's).")
+    ] = None,
+    sensitivity: Annotated[Path | None, typer.Option(
+        "--sensitivity", metavar="FILE",
+        help="--precision auto: per-layer errors (CSV layer,weight_bits,activation_bits,"
+             "error), e.g. from 'aras sensitivity'.")] = None,
+    calibration: Annotated[Path | None, typer.Option(
+        "--calibration", metavar="FILE",
+        help="--precision auto: inputs to measure errors on (.npy, .npz, or .txt sentences) "
+             "for networks with real weights.")] = None,
+    precision_method: Annotated[str, typer.Option(
+        "--precision-method", metavar="NAME",
+        help="--precision auto: greedy, two-stage (knapsack, then replication) or joint "
+             "(the MILP chooses bits with replication and writes).")] = "joint",
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
@@ -366,6 +399,8 @@ def solve(
         raise InputError(f"{flag}: only with --steady-state")
     if batch is not None:
         check_batch(batch)
+    if steady_state and precision is not None:
+        raise InputError("--precision: not available with --steady-state")
     if steady_state:
         if batch is not None and batch > 1:
             raise InputError("--batch: periodic schedules run one inference at a time; "
@@ -396,10 +431,19 @@ def solve(
         p = map_network(_network(network, **net_opts), hw, batch=batch or 1)
     else:
         p = _problem(network, hardware, batch, **net_opts)
+    from aras.studies.precision import precision_request
+
+    preq = precision_request(p, precision, error_budget=error_budget, weight_bits=weight_bits,
+                             activation_bits=activation_bits, sensitivity=sensitivity,
+                             calibration=calibration, method=precision_method,
+                             network_path=network)
+    p = preq.problem
     weights = weights_for(p.network)
     hint_problem = p
     try:
         fams = families_from(family_specs, p) if family_specs else None
+        if preq.family is not None:
+            fams = (fams or families_from([], p)) + [preq.family]
         if fams:
             # the families' own checks (layer names, caps the hardware cannot state) now,
             # before any work; the quick methods of the closing hint run on this problem too
@@ -419,6 +463,15 @@ def solve(
     if output is not None and res.schedule is not None:
         res.schedule.save(output)
     d = res.to_dict(p)
+    chosen = res.schedule.precision if res.schedule is not None else None
+    if chosen:
+        d["precision"] = {k: [v.weight_bits, v.activation_bits] for k, v in chosen.items()}
+    if preq.family is not None and res.schedule is not None:
+        from formulations.precision import assignment_error
+
+        d["precision_error"] = assignment_error(preq.errors, chosen or {}, p.hardware)
+        d["precision_error_budget"] = preq.family.budget
+        d["precision_errors_from"] = preq.source
     if json_:
         print(json.dumps(d, indent=2))
     else:
@@ -431,8 +484,11 @@ def solve(
             bound_txt = f"{info['bound']:,.1f}" if info["bound"] is not None else "unknown"
             err.print(f"objective {escape(info['describe'])}: {res.objective:,.1f} "
                       f"(bound {bound_txt}{gap_txt})")
-        for m in res.messages:
+        for m in res.messages + preq.notes:
             err.print(f"[yellow]note:[/] {escape(m)}")
+        if "precision_error" in d:
+            err.print(f"precision: error {d['precision_error']:.4g} of the budget "
+                      f"{d['precision_error_budget']:.4g} (errors {escape(preq.source)})")
         if output is not None and res.schedule is not None:
             err.print(f"schedule written to {output}")
         say(err, _other_methods(hint_problem, method, res.bounds.lower))

@@ -102,14 +102,14 @@ class RowSupply(Family):
     exact = True
 
     def build(self, ctx: ModelContext) -> None:
-        m, steps, R = ctx.model, ctx.steps, ctx.R
+        m = ctx.model
         ctx.add("x", pyo.Var(m.EK, domain=pyo.NonNegativeIntegers),
                 "x[e,k]: rows part k receives at release event e")
         ctx.add("v", pyo.Var(m.EK, domain=pyo.Binary), "v[e,k] = 1: part k draws from e")
         ctx.add("supply", pyo.Constraint(
             m.K, rule=lambda m, k: sum(m.x[e, k] for e in ctx.into[k]) == m.rows[k]))
         ctx.add("link", pyo.Constraint(
-            m.EK, rule=lambda m, e, k: m.x[e, k] <= steps[k].apu_rows * max(R[k]) * m.v[e, k]))
+            m.EK, rule=lambda m, e, k: m.x[e, k] <= ctx.max_rows[k] * m.v[e, k]))
 
     def start_values(self, ctx: ModelContext, inc: Incumbent, times: Any) -> None:
         m = ctx.model
@@ -177,7 +177,9 @@ class RowBalance(Family):
         ctx.add("capacity", pyo.Constraint(m.E, rule=balance_rule))
 
     def start_values(self, ctx: ModelContext, inc: Incumbent, times: Any) -> None:
-        m, steps = ctx.model, ctx.steps
+        from formulations.window import at_precision
+
+        m, steps = ctx.model, at_precision(ctx.problem, inc).steps
         handed: dict[int, int] = {}
         for (ev, _), x in inc.rows_from.items():
             handed[ev] = handed.get(ev, 0) + x
@@ -264,6 +266,7 @@ def _energy_per_cell(problem: Problem) -> dict[str, float]:
     model: the mean level steps of a weight of the layer overwriting one of any layer,
     per cell, times the energy of one pulse (an estimate: the evaluator counts pulses
     against the rows' real previous contents)."""
+    from aras.model.precision import cells_per_weight, weight_bits_of
     from aras.model.weights import pair_costs, step_distributions, synthetic_stats
 
     hw = problem.hardware
@@ -271,10 +274,13 @@ def _energy_per_cell(problem: Problem) -> dict[str, float]:
     if not layers:
         return {}
     stats = synthetic_stats([op.name for op in problem.network.ops])
-    ids, pmfs = step_distributions([(name, None) for name in layers], stats)
+    bits = weight_bits_of(problem)
+    ids, pmfs = step_distributions([(name, None) for name in layers], stats,
+                                   1 << hw.weight_bits, bits)
     steps, _ = pair_costs(pmfs, hw)
     per_weight = np.asarray(steps).mean(axis=0)  # over the previous content's layer
-    return {name: float(per_weight[ids[n]]) / hw.cells_per_weight
+    return {name: float(per_weight[ids[n]])
+            / cells_per_weight(bits.get(name, hw.weight_bits), hw)
             * hw.write_energy_per_pulse_j for n, name in enumerate(layers)}
 
 
@@ -382,7 +388,7 @@ def hardware_with_write_cap(problem: Problem, rows: int) -> Problem:
     if new.max_concurrent_row_writes != rows:
         raise InputError(f"rows: cannot state a cap of {rows} concurrent row writes on this "
                          "hardware")
-    return dataclasses.replace(problem, hardware=new)
+    return dataclasses.replace(problem, hardware=new, _remapped={})
 
 
 def max_concurrent_writes(problem: Problem, schedule: Schedule) -> tuple[int, int]:
@@ -511,6 +517,15 @@ def _register() -> None:
                      "write_power_cap": WritePowerCap, "rows_written_cap": RowsWrittenCap})
     for f in default_families():
         FAMILIES[f.name] = (lambda cls: lambda problem=None: cls())(type(f))
+    FAMILIES["precision"] = _precision
+
+
+def _precision(problem: Problem | None = None, **options: Any) -> Family:
+    """``precision sensitivity=FILE budget=X ...``: :class:`formulations.precision.Precision`
+    from a per-layer error table (imported on use)."""
+    from formulations.precision import _factory
+
+    return _factory(problem, **options)
 
 
 _register()

@@ -133,6 +133,13 @@ class ModelContext:
             self.into.setdefault(k, []).append(e)
             self.out_of.setdefault(e, []).append(k)
         self.events = sorted([0] + [s.index + 1 for s in self.W])
+        #: the most APU rows part k may hold (a big-M of row supply): at its most rows over
+        #: the problem's precision options, at its largest replication candidate
+        rows_at = {s.index: s.apu_rows for s in self.W}
+        for opt in _precision_variants(problem):
+            for s in opt.weighted_steps:
+                rows_at[s.index] = max(rows_at[s.index], s.apu_rows)
+        self.max_rows = {k: rows_at[k] * max(R[k]) for k in R}
         m.E = pyo.Set(initialize=self.events, ordered=True)
         m._R = R  # candidate sets, for extraction and warm starts
         self.quantities: dict[str, Quantity] = {}
@@ -250,6 +257,18 @@ class Family:
         """The layers the family constrains by name (diagnoses name them)."""
         return []
 
+    def fix(self, ctx: ModelContext, incumbent: Incumbent, free: set[int] | None) -> None:
+        """Fix the family's own integer variables at ``incumbent`` except those of the steps
+        in ``free`` (the rolling-horizon driver's window); ``free=None`` unfixes them all.
+        Default: nothing (a family without integer variables of its own)."""
+
+    def relax(self, problem: Problem) -> Problem:
+        """A problem whose bounds hold for every schedule the family admits (default:
+        ``problem``, which :meth:`tighten` returned). A family that lets the schedule change
+        the problem itself (a precision choice) returns one every choice is at least as long
+        as, so that bounds stay certified."""
+        return problem
+
     # the family as an evaluator rule: name + check
     def rule(self) -> Any:
         """This family as an evaluator rule (:func:`aras.evaluate`'s ``rules``), or None when
@@ -352,6 +371,17 @@ def _toposort(families: Sequence[Family]) -> list[Family]:
     for f in families:
         visit(f, ())
     return out
+
+
+def _precision_variants(problem: Problem) -> list[Problem]:
+    """The problem at every precision its ``precision_options`` allow, one per option
+    position (layer by layer the i-th option; fewer when a layer has fewer)."""
+    if not problem.precision_options:
+        return []
+    most = max(len(v) for v in problem.precision_options.values())
+    return [problem.with_precision({**problem.precision, **{
+        layer: opts[min(i, len(opts) - 1)] for layer, opts in problem.precision_options.items()}})
+        for i in range(most)]
 
 
 def tightened(problem: Problem, families: Sequence[Family]) -> Problem:
@@ -488,11 +518,12 @@ class Formulation:
     def start_from(self, schedule: Schedule | Incumbent) -> Incumbent:
         """Load a schedule's (or decisions') values into the model as its start; returns the
         decisions. The schedule's compute order must be the problem's."""
-        from formulations.window import Incumbent, incumbent_from_schedule, timing
+        from formulations.window import Incumbent, at_precision, incumbent_from_schedule, timing
 
         inc = (schedule if isinstance(schedule, Incumbent)
                else incumbent_from_schedule(self.problem, schedule))
-        times = timing(self.problem, inc.replication, inc.rows_from, self.context.T)
+        times = timing(at_precision(self.problem, inc), inc.replication, inc.rows_from,
+                       self.context.T)
         for f in self.families:
             f.start_values(self.context, inc, times)
         return inc

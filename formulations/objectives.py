@@ -56,8 +56,11 @@ class Measure:
 def cells_of(problem: Problem, step: Step) -> int:
     """ReRAM cells that hold a weight in one copy of a part (its tiles' crossbar rows x
     kernels x cells per weight): what one copy of it writes."""
+    from aras.model.precision import cells_per_weight
+
     g = problem.tiles(step)
-    return int((g.rows_used * g.cols_used).sum()) * problem.hardware.cells_per_weight
+    return int((g.rows_used * g.cols_used).sum()) * cells_per_weight(step.weight_bits,
+                                                                    problem.hardware)
 
 
 def _cells_written(problem: Problem, schedule: Any, report: Any) -> float:

@@ -55,6 +55,7 @@ import pyomo.environ as pyo
 from aras.model.assembly import Builder, RowWriter
 from aras.model.bandwidth import Bandwidth
 from aras.model.mapping import Problem, Step
+from aras.model.precision import LayerPrecision
 from aras.model.schedule import Schedule
 
 
@@ -80,10 +81,19 @@ def replication_options(problem: Problem, step: Step, max_options: int = 24) -> 
 
 @dataclass
 class Incumbent:
-    """Integer decisions of a schedule in model terms: replication and rows per event."""
+    """Integer decisions of a schedule in model terms: replication and rows per event, and
+    the layers' precision when a family chooses it (None: the problem's)."""
 
     replication: dict[int, int]                       # step index -> r
     rows_from: dict[tuple[int, int], int] = field(default_factory=dict)  # (event, k) -> rows
+    precision: dict[str, LayerPrecision] | None = None
+
+
+def at_precision(problem: Problem, inc: Incumbent) -> Problem:
+    """The problem at the decisions' precision (``problem`` itself when they state none)."""
+    if inc.precision is None or inc.precision == problem.precision:
+        return problem
+    return problem.with_precision(inc.precision)
 
 
 def events_of(problem: Problem) -> list[int]:
@@ -183,7 +193,11 @@ def extract(m: pyo.ConcreteModel) -> Incumbent:
             rep[k] = r
     rows_from = {(e, k): int(round(pyo.value(m.x[e, k]))) for (e, k) in m.EK
                  if pyo.value(m.x[e, k]) > 0.5}
-    return Incumbent(rep, rows_from)
+    precision = None
+    if hasattr(m, "precision_z"):  # a family chose the layers' bits (formulations.precision)
+        precision = {layer: p for (layer, p), var in m.precision_choice.items()
+                     if pyo.value(var) > 0.5 and p != m.precision_full}
+    return Incumbent(rep, rows_from, precision)
 
 
 def incumbent_from_schedule(problem: Problem, sched: Schedule) -> Incumbent:
@@ -195,7 +209,7 @@ def incumbent_from_schedule(problem: Problem, sched: Schedule) -> Incumbent:
     ids = [0] + [e for _, e in ends]
     rep = {problem.by_key[(s.layer, s.part)].index: s.replication for s in sched.steps
            if s.apu_rows}
-    inc = Incumbent(rep)
+    inc = Incumbent(rep, precision=sched.precision)
     w = sched.writes
     for layer, part, start in zip(w.layer.tolist(), w.part.tolist(), w.start.tolist(),
                                   strict=True):
@@ -213,7 +227,9 @@ def schedule_from(problem: Problem, inc: Incumbent, method: str, banks: str = "g
     writes started at the release (later only if bandwidth forces it), computes left-shifted.
 
     ``builder`` assembles it (the methods pass theirs, which also knows the ``ilp`` banks).
+    The schedule is ``problem``'s at the decisions' precision (:func:`at_precision`).
     """
+    problem = at_precision(problem, inc)
     b = builder(problem, method, bank_mode=banks)
     rows = RowWriter(b)
     by_event: dict[int, list[tuple[int, int]]] = {}

@@ -46,11 +46,13 @@ def _cycles(p: Problem, s: Step, r: int) -> int:
     hw = p.hardware
     if s.apu_rows == 0:
         return s.fixed_cycles
+    # one bit of the input per iteration (docs/model.md "Precision")
+    per_window = -(-hw.compute_latency_cycles * s.activation_bits // hw.activation_bits)
     if s.kind == "recurrent":
         # timestep after timestep whatever the copies (docs/model.md); copies are still
         # enumerated, they only cost rows
-        return s.windows * hw.compute_latency_cycles
-    return -(-s.windows // r) * hw.compute_latency_cycles
+        return s.windows * per_window
+    return -(-s.windows // r) * per_window
 
 
 def _orders(p: Problem) -> Iterator[list[int]]:

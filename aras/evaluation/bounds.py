@@ -178,14 +178,14 @@ def cut_bound(problem: Problem, grid: int = 101) -> int:
     lam = np.linspace(0.0, 1.0, grid)
     g = np.zeros((len(steps), grid))
     cmin = np.zeros(len(steps), dtype=np.int64)
-    memo: dict[tuple[int, int, int], tuple[np.ndarray, int]] = {}
+    memo: dict[tuple[int, int, int, int], tuple[np.ndarray, int]] = {}
     for s in steps:
         if s.weighted:
             rmax = problem.max_replication(s)
-            key = (s.windows, s.apu_rows, rmax)
+            key = (s.windows, s.apu_rows, rmax, s.window_cycles)
             if key not in memo:  # the repeated blocks of a network share their parts' shapes
                 r = np.arange(1, rmax + 1)
-                c = -(-s.windows // r) * hw.compute_latency_cycles
+                c = -(-s.windows // r) * s.window_cycles
                 val = (lam[:, None] * c[None, :]
                        + (1 - lam)[:, None] * (r * s.apu_rows * (T + c))[None, :] / N)
                 memo[key] = (val.min(axis=1), int(c.min()))

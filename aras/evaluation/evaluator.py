@@ -40,6 +40,7 @@ from aras.evaluation.rules import (  # noqa: F401
 )
 from aras.model.errors import InputError
 from aras.model.mapping import Problem, ceil_div
+from aras.model.precision import describe
 from aras.model.schedule import Schedule
 from aras.model.weights import LayerStats, synthetic_stats
 
@@ -174,12 +175,19 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
         checked against the problem's (R5 lists every step whose windows differ).
     """
     checks = as_rules(rules)  # a malformed rule is the caller's error, found first
+    n_weighted = len(problem.network.weighted_ops)
     if sched.batch is not None and sched.batch != problem.batch:
         # a schedule's windows are its batch's: evaluated against another batch every step
         # would break R5, so say the cause once
         raise InputError(f"batch: the schedule states batch {sched.batch}, the problem is "
                          f"mapped at batch {problem.batch} (map_network(..., batch="
                          f"{sched.batch}))")
+    stated = sched.precision
+    if stated is not None and stated != problem.precision:
+        # the writes are counted against the problem's precision: say the cause once
+        raise InputError(f"precision: the schedule states {describe(stated, n_weighted)}, "
+                         f"the problem is mapped at {describe(problem.precision, n_weighted)} "
+                         "(problem.with_precision(schedule.precision))")
     idx = _Index(problem, sched)
     violations = _validate(idx)
     if checks:
@@ -231,7 +239,10 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
         e.gbuffer_dynamic += (ps.in_bytes * hw.sram_read_energy_j_per_byte
                               + ps.out_bytes * hw.sram_write_energy_j_per_byte)
         if ps.weighted:
-            e.compute += ps.windows * ps.apu_rows * hw.apus_per_row * hw.crossbar_compute_energy_j
+            energy = ps.windows * ps.apu_rows * hw.apus_per_row * hw.crossbar_compute_energy_j
+            if ps.activation_bits != hw.activation_bits:  # fewer bit-serial iterations
+                energy = energy * ps.activation_bits / hw.activation_bits
+            e.compute += energy
         else:
             e.compute += ps.macs * hw.digital_mac_energy_j
         spill += ps.spill_bytes

@@ -29,6 +29,7 @@ from aras.evaluation.evaluator import SECONDS_PER_YEAR, Energy, Violation, evalu
 from aras.model.errors import InputError
 from aras.model.mapping import Problem, map_network
 from aras.model.periodic import PeriodicSchedule, base_layer, check_resident, repeat_network
+from aras.model.precision import requantize, weight_bits_of
 from aras.model.weights import (
     LayerStats,
     centred_matrices,
@@ -341,7 +342,7 @@ def _statistical(problem: Problem, ps: PeriodicSchedule, wr: _Writes, tile: np.n
     steps = ps.schedule.steps
     wsteps = [i for i, s in enumerate(steps) if s.apu_rows]
     ids, pmfs = step_distributions([(steps[i].layer, steps[i].center) for i in wsteps], stats,
-                                   1 << hw.weight_bits)
+                                   1 << hw.weight_bits, weight_bits_of(problem))
     dist = np.zeros(len(steps), dtype=np.int64)
     dist[wsteps] = ids
     order, heads, last = _cyclic_rows(wr, sel, ps.period)
@@ -369,13 +370,18 @@ def _exact(problem: Problem, ps: PeriodicSchedule, wr: _Writes, tile: np.ndarray
     matrices = centred_matrices(problem.network,
                                 [(s.layer, s.center) for s in steps if s.apu_rows],
                                 weights, hw.weight_bits)
+    bits = weight_bits_of(problem)
+    for key, m in matrices.items():
+        if key[0] in bits:  # a layer at fewer bits stores its requantised codes
+            matrices[key] = requantize(m, bits[key[0]], hw.weight_bits)
     order, heads, last = _cyclic_rows(wr, sel, ps.period)
 
-    def tiles(a: int, b: int) -> Iterator[tuple[np.ndarray, int]]:
+    def tiles(a: int, b: int) -> Iterator[tuple[np.ndarray, int, int]]:
         for j in order[a:b].tolist():
             s = steps[int(wr.step[j])]
             yield (matrices[(s.layer, s.center)],
-                   problem.by_key[(s.layer, s.part)].tile_offset + int(tile[j]))
+                   problem.by_key[(s.layer, s.part)].tile_offset + int(tile[j]),
+                   bits.get(s.layer, hw.weight_bits))
 
     level_steps, changed, most = replay_rows(
         (tiles(a, b) for a, b in zip(heads.tolist(), (last + 1).tolist(), strict=True)),

@@ -92,10 +92,9 @@ def area_period(demands: list[tuple[int, int]], rows: int) -> int:
 def periodic_bounds(problem: Problem) -> PeriodicBounds:
     """Every period bound of a mapped network (see the module docstring)."""
     hw = problem.hardware
-    T, L, N, S = (hw.write_latency_cycles, hw.compute_latency_cycles, hw.total_apu_rows,
-                  hw.write_slots)
+    T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
     compute = sum(problem.min_compute_cycles(s) for s in problem.steps)
-    demands = [(s.apu_rows, T + s.windows * L) for s in problem.weighted_steps]
+    demands = [(s.apu_rows, T + s.windows * s.window_cycles) for s in problem.weighted_steps]
     area = area_period(demands, N)
     W = problem.weight_rows
     bandwidth = ceil_div(max(W - N, 0) * T, S) if S < N else 0

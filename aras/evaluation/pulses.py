@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 from aras.evaluation.rules import _Index, _problem_step
+from aras.model.precision import requantize, weight_bits_of
 from aras.model.weights import (
     LayerStats,
     centred_matrices,
@@ -88,7 +89,8 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, used: np.ndarray,
         return 0.0, 0.0, 0
     wsteps = np.flatnonzero(np.bincount(idx.wstep, minlength=1)).tolist()
     ids, pmfs = step_distributions([(sched.steps[i].layer, sched.steps[i].center)
-                                    for i in wsteps], stats, 1 << hw.weight_bits)
+                                    for i in wsteps], stats, 1 << hw.weight_bits,
+                                   weight_bits_of(problem))
     dist_of_step = np.full(max(len(sched.steps), 1), -1, dtype=np.int32)
     dist_of_step[wsteps] = ids
     order, r = idx.row_order()
@@ -153,14 +155,19 @@ def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarra
     matrices = centred_matrices(problem.network,
                                 [(s.layer, s.center) for s in sched.steps if s.apu_rows],
                                 weights, hw.weight_bits)
+    bits = weight_bits_of(problem)
+    for key, m in matrices.items():
+        if key[0] in bits:  # a layer at fewer bits stores its requantised codes
+            matrices[key] = requantize(m, bits[key[0]], hw.weight_bits)
     rowid = w.pe * hw.apu_rows_per_pe + w.row
     order = np.lexsort((w.start, rowid))
     bounds_ = np.r_[0, np.flatnonzero(np.diff(rowid[order])) + 1, len(order)]
-    def tiles(a: int, b: int) -> Iterator[tuple[np.ndarray, int]]:
+    def tiles(a: int, b: int) -> Iterator[tuple[np.ndarray, int, int]]:
         for j in order[a:b].tolist():
             s = sched.steps[int(idx.wstep[j])]
             yield (matrices[(s.layer, s.center)],
-                   problem.by_key[(s.layer, s.part)].tile_offset + int(tile[j]))
+                   problem.by_key[(s.layer, s.part)].tile_offset + int(tile[j]),
+                   bits.get(s.layer, hw.weight_bits))
 
     level_steps, changed, max_updates = replay_rows(
         (tiles(a, b) for a, b in zip(bounds_[:-1].tolist(), bounds_[1:].tolist(), strict=True)),

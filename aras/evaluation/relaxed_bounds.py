@@ -74,7 +74,7 @@ class _Relaxed:
 
 def _relaxed(problem: Problem) -> _Relaxed:
     hw = problem.hardware
-    T, N, L = hw.write_latency_cycles, hw.total_apu_rows, hw.compute_latency_cycles
+    T, N = hw.write_latency_cycles, hw.total_apu_rows
     steps = problem.steps
     n = len(steps)
     graph = problem.network.graph
@@ -109,7 +109,7 @@ def _relaxed(problem: Problem) -> _Relaxed:
             a = smallest[s.layer]
             # a recurrent step computes its windows one after the other at any replication
             r = np.arange(1, (1 if s.serial else max(1, min(s.windows, N // a))) + 1)
-            c = -(-s.windows // r) * L
+            c = -(-s.windows // r) * s.window_cycles
             rows[s.index], cmin[s.index] = a, c.min()
             options.append((r * a, c))
         else:

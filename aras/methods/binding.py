@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from aras.evaluation.evaluator import evaluate
 from aras.model.mapping import Problem
+from aras.model.precision import weight_bits_of
 from aras.model.schedule import Schedule
 from aras.model.weights import LayerStats, pair_costs, step_distributions, synthetic_stats
 
@@ -27,7 +28,8 @@ def rebind(problem: Problem, sched: Schedule, *,
     st = stats if stats is not None else synthetic_stats(names, seed)
     weighted = [i for i, s in enumerate(sched.steps) if s.apu_rows]
     ids, pmfs = step_distributions([(sched.steps[i].layer, sched.steps[i].center)
-                                    for i in weighted], st, 1 << hw.weight_bits)
+                                    for i in weighted], st, 1 << hw.weight_bits,
+                                   weight_bits_of(problem))
     dist_of_step = dict(zip(weighted, ids, strict=True))
     steps_pp, _ = pair_costs(pmfs, hw)
     before = evaluate(problem, sched, stats=st).write_pulses

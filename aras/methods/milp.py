@@ -38,6 +38,7 @@ from formulations.framework import (
 from formulations.solvers import Session, check_solver
 from formulations.window import (
     Incumbent,
+    at_precision,
     extract,
     incumbent_from_schedule,
     replication_options,
@@ -238,13 +239,17 @@ def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
 
 
 def _makespan(problem: Problem, inc: Incumbent) -> int:
+    problem = at_precision(problem, inc)
     t = timing(problem, inc.replication, inc.rows_from, problem.hardware.write_latency_cycles)
     return max(t["end"].values())
 
 
-def _free_window(m: pyo.ConcreteModel, inc: Incumbent, free: set[int]) -> None:
+def _free_window(form: Formulation, inc: Incumbent, free: set[int]) -> None:
     """Fix every integer decision at the incumbent except those of the window's parts and of
-    the rows released inside the window."""
+    the rows released inside the window (families fix their own, :meth:`Family.fix`)."""
+    m = form.model
+    for f in form.families:
+        f.fix(form.context, inc, free)
     free_events = {k + 1 for k in free}
     for (k, r) in m.KR:
         if k in free:
@@ -356,6 +361,7 @@ def _decisions_value(problem: Problem, objective: Objective, inc: Incumbent, ban
     """The evaluator's value of the objective for decisions (None when the schedule they
     make breaks R1-R8 or a family's rule). Makespan alone is timed exactly without building
     the schedule (the timing is the evaluator's, tested)."""
+    problem = at_precision(problem, inc)
     if objective.is_makespan and not rules:
         return (float(_makespan(problem, inc)),)
     sched = schedule_from(problem, inc, "milp", banks)
@@ -605,13 +611,15 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                                           f"{len(starts)} windows")
                     stats.stopped_by_time_limit = True
                     break
-                _free_window(m, inc, set(ids[lo:lo + window]))
+                _free_window(form, inc, set(ids[lo:lo + window]))
                 attempt(min(window_time, left))
                 report(n + 1, len(starts), sweep)
             improved = best_val < before
         m.y.unfix()
         m.x.unfix()
         m.v.unfix()
+        for f in form.families:
+            f.fix(form.context, inc, None)
     if dump_model:
         m.write(dump_model, io_options={"symbolic_solver_labels": True})
     sched = schedule_from(problem, inc, method, banks)

@@ -20,6 +20,7 @@ from aras.methods.heuristics import aras, baseline, greedy_replication, jit, nai
 from aras.model.errors import InputError, arg_name
 from aras.model.limits import integer, number
 from aras.model.mapping import Problem
+from aras.model.precision import describe
 from aras.model.schedule import Schedule
 from formulations.framework import Objective
 
@@ -492,18 +493,28 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
     tightened_by: list[str] = []
     for f in custom:
         nxt = f.tighten(problem)
-        if nxt is not problem:
+        if nxt is not problem and not getattr(f, "chooses_precision", False):
             tightened_by.append(f.name)
-            problem = nxt
+        problem = nxt
     if reuse:
         from aras.methods.reuse import check_reuse
 
         check_reuse(problem.hardware)
     if weights is None:
         weights = problem.network.codes
-    b = bounds(problem)
+    # bounds of the problem every schedule the families admit is at least as long as (a
+    # precision choice's: the fewest bits of its candidates)
+    relaxed = problem
+    for f in custom:
+        relaxed = f.relax(relaxed)
+    b = bounds(relaxed)
+    if relaxed is not problem:
+        messages_pre = ["bounds: of the problem at the fewest bits of the precision candidates "
+                        "(they hold for every choice)"]
+    else:
+        messages_pre = []
     t0 = time.perf_counter()
-    messages: list[str] = list(b.notes)
+    messages: list[str] = list(b.notes) + messages_pre
     stats: dict[str, Any] = {}
     #: solver failures: the result's status is then ERROR, whatever schedule came back
     solver_failures: list[str] = []
@@ -585,6 +596,16 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
     if problem.batch > 1:  # the file says at which batch to map the network again
         sched.extra["batch"] = problem.batch
     problem = original
+    stated = sched.precision
+    if stated is not None and stated != problem.precision:
+        if not any(getattr(f, "chooses_precision", False) for f in custom):
+            return Result(method, Status.ERROR, None, b.lower, None, runtime, sched, None, b,
+                          messages + [f"method {method!r} returned a schedule at another "
+                                      "precision than the problem's, and no family chooses "
+                                      "precision"])
+        # a family chose the layers' bits: the schedule is the problem's at its precision
+        problem = problem.with_precision(stated)
+        messages.append("precision: " + describe(stated, len(problem.network.weighted_ops)))
     user_rules = list(rules or []) + family_rules
     report = evaluate(problem, sched, weights=weights, rules=user_rules or None)
     if not report.valid:

@@ -15,6 +15,7 @@ from aras.model.bandwidth import Bandwidth
 from aras.model.banks import min_capacity_cover, smallest_fit
 from aras.model.errors import InputError, arg_name
 from aras.model.mapping import Problem, Step
+from aras.model.precision import to_document
 from aras.model.schedule import Schedule, ScheduledStep, WriteLog
 
 __all__ = ["RowPool", "Builder", "RowWriter"]
@@ -103,9 +104,12 @@ class Builder:
     def build(self) -> Schedule:
         """The finished schedule."""
         makespan = max((s.end for s in self.steps), default=0)
+        extra = {}
+        if self.problem.precision:  # the file says at which precision to map the network
+            extra["precision"] = to_document(self.problem.precision)
         return Schedule(network=self.problem.network.name, method=self.method,
                         hardware=self.problem.hardware.to_dict(), steps=self.steps,
-                        writes=self.writes.freeze(), makespan=makespan)
+                        writes=self.writes.freeze(), makespan=makespan, extra=extra)
 
 
 class RowWriter:

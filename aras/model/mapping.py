@@ -9,17 +9,25 @@ and the evaluator work from a Problem.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from aras.model.banks import activation_passes
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.hardware import Hardware
 from aras.model.limits import INT_LIMIT, MAX_MAPPED_APU_ROWS, MAX_STEPS, check_batch, shown
 from aras.model.network import Network, Op, matmul_macs
 from aras.model.ops import SERIAL
+from aras.model.precision import (
+    LayerPrecision,
+    check_precision,
+    kernels_per_apu_row,
+    window_cycles,
+)
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -44,10 +52,12 @@ class TileGrid:
         return len(self.rows_used)
 
 
-def tile_grid(op: Op, hw: Hardware) -> TileGrid:
-    """Tiles of a weight-bearing op per MODEL.md section 3 (block-diagonal packing included)."""
+def tile_grid(op: Op, hw: Hardware, weight_bits: int | None = None) -> TileGrid:
+    """Tiles of a weight-bearing op per MODEL.md section 3 (block-diagonal packing included),
+    at ``weight_bits`` (the hardware's by default; docs/model.md "Precision")."""
     groups, rows_g, cols_g = op.matrix
-    R, K = hw.crossbar_rows, hw.kernels_per_apu_row
+    R = hw.crossbar_rows
+    K = hw.kernels_per_apu_row if weight_bits is None else kernels_per_apu_row(weight_bits, hw)
     if groups == 1 or rows_g > R:
         n_rep = 1 if groups == 1 else groups
         segs = np.minimum(R, rows_g - np.arange(ceil_div(rows_g, R), dtype=np.int64) * R)
@@ -84,10 +94,12 @@ def windows_of(op: Op, network: Network) -> int:
     return shape[0]
 
 
-def apu_rows_of(op: Op, hw: Hardware) -> int:
-    """APU rows a weight-bearing op needs at replication 1 (all parts together)."""
+def apu_rows_of(op: Op, hw: Hardware, weight_bits: int | None = None) -> int:
+    """APU rows a weight-bearing op needs at replication 1 (all parts together), at
+    ``weight_bits`` (the hardware's by default)."""
     groups, rows_g, cols_g = op.matrix
-    R, K = hw.crossbar_rows, hw.kernels_per_apu_row
+    R = hw.crossbar_rows
+    K = hw.kernels_per_apu_row if weight_bits is None else kernels_per_apu_row(weight_bits, hw)
     if groups == 1:
         return ceil_div(rows_g, R) * ceil_div(cols_g, K)
     if rows_g <= R:
@@ -123,6 +135,11 @@ class Step:
         the Gbuffer, in which case 1/passes of each is resident at a time.
     macs
         Multiply-accumulates (crossbar or digital).
+    weight_bits, activation_bits
+        The layer's precision (docs/model.md "Precision"; 0 for weightless ops).
+    window_cycles
+        Compute cycles of one window through the crossbars at ``activation_bits`` (0 for
+        weightless ops).
     """
 
     index: int
@@ -137,6 +154,9 @@ class Step:
     tile_offset: int = 0
     passes: int = 1
     macs: int = 0
+    weight_bits: int = 0
+    activation_bits: int = 0
+    window_cycles: int = 0
 
     @property
     def in_need(self) -> int:
@@ -191,6 +211,13 @@ class Problem:
     replication_caps: dict[str, int] = field(default_factory=dict)
     #: Inferences computed together on one written set of weights (1: the paper's setting).
     batch: int = 1
+    #: Layers whose precision differs from the hardware's weight and activation bits
+    #: (docs/model.md "Precision"); empty: uniform hardware precision (INT8, the paper's).
+    precision: dict[str, LayerPrecision] = field(default_factory=dict)
+    #: Precisions each layer may take (set by a family that chooses them, e.g.
+    #: :class:`formulations.precision.Precision`; empty: the layers keep ``precision``).
+    precision_options: dict[str, list[LayerPrecision]] = field(default_factory=dict)
+    _remapped: dict[Any, Problem] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def by_key(self) -> dict[tuple[str, int], Step]:
@@ -222,20 +249,22 @@ class Problem:
     def with_replication_caps(self, caps: dict[str, int]) -> Problem:
         """This problem with at most ``caps[layer]`` copies of each named layer's parts
         (every heuristic, bound and model reads :meth:`max_replication`)."""
-        return replace(self, replication_caps={**self.replication_caps, **caps})
+        return replace(self, replication_caps={**self.replication_caps, **caps}, _remapped={})
 
     def compute_cycles(self, step: Step, replication: int = 1) -> int:
         """Compute cycles of a step at a replication factor (R5).
 
-        ``ceil(windows / replication) x compute_latency_cycles`` for a weight-bearing part;
-        ``windows x compute_latency_cycles`` for a recurrent one at every replication (each
+        ``ceil(windows / replication) x window_cycles`` for a weight-bearing part;
+        ``windows x window_cycles`` for a recurrent one at every replication (each
         timestep waits for the previous one, so copies cannot share them out).
+        ``window_cycles`` is ``compute_latency_cycles`` at the hardware's activation bits,
+        fewer at fewer bits (:func:`aras.model.precision.window_cycles`).
         """
         if not step.weighted:
             return step.fixed_cycles
         if step.serial:
-            return step.windows * self.hardware.compute_latency_cycles
-        return ceil_div(step.windows, replication) * self.hardware.compute_latency_cycles
+            return step.windows * step.window_cycles
+        return ceil_div(step.windows, replication) * step.window_cycles
 
     def min_compute_cycles(self, step: Step) -> int:
         """Shortest compute of a step over every feasible replication."""
@@ -274,8 +303,8 @@ class Problem:
                 if src in last and last[src] > first[op.name]:
                     raise ValueError(f"reordered: {op.name} before {src}, which it reads")
         steps = [replace(self.by_key[k], index=i) for i, k in enumerate(keys)]
-        return Problem(self.network, self.hardware, steps, self.grids,
-                       _lifetimes(self.network, steps), dict(self.replication_caps), self.batch)
+        return replace(self, steps=steps, lifetimes=_lifetimes(self.network, steps), _remapped={},
+                       replication_caps=dict(self.replication_caps))
 
     def unique_order(self) -> bool:
         """True when ``steps`` is the only compute order the DAG allows, up to swapping
@@ -296,8 +325,38 @@ class Problem:
         for s in self.steps:
             small[s.layer] = min(small.get(s.layer, s.apu_rows), s.apu_rows)
         steps = [replace(s, apu_rows=small[s.layer]) for s in self.steps]
-        return Problem(self.network, self.hardware, steps, self.grids, dict(self.lifetimes),
-                       dict(self.replication_caps), self.batch)
+        return replace(self, steps=steps, lifetimes=dict(self.lifetimes), _remapped={},
+                       replication_caps=dict(self.replication_caps))
+
+    def layer_precision(self, layer: str) -> LayerPrecision:
+        """A weight-bearing layer's weight and activation bits."""
+        hw = self.hardware
+        return self.precision.get(layer, LayerPrecision(hw.weight_bits, hw.activation_bits))
+
+    def with_precision(self, precision: Mapping[str, Any]) -> Problem:
+        """This problem with another per-layer precision (every layer not named at the
+        hardware's bits), in the same compute order, batch and replication caps.
+
+        The steps are the same (docs/model.md "Precision": a layer keeps its full-precision
+        parts); their APU rows, tiles and window cycles are those of the new bits.
+
+        Raises
+        ------
+        InputError
+            Unknown layers or bits out of range (:func:`aras.model.precision.check_precision`).
+        """
+        key = tuple(sorted(precision.items()))
+        if key in self._remapped:
+            return self._remapped[key]
+        p = map_network(self.network, self.hardware, self.batch, precision)
+        order = [s.key for s in self.steps]
+        if order != [s.key for s in p.steps]:
+            p = p.reordered(order)
+        p = replace(p, replication_caps=dict(self.replication_caps),
+                    precision_options=dict(self.precision_options), _remapped={})
+        if len(self._remapped) < 64:  # (drivers ask for the same few precisions again)
+            self._remapped[key] = p
+        return p
 
     def orders(self, limit: int) -> list[list[tuple[str, int]]] | None:
         """Every compute order the DAG allows, up to swapping identical parts of a layer, as
@@ -362,6 +421,12 @@ def split_sizes(total: int, cap: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(n)]
 
 
+def split_count(total: int, n: int) -> list[int]:
+    """Split ``total`` rows into ``n`` balanced parts (sizes differ by at most one)."""
+    base, extra = divmod(total, n)
+    return [base + (1 if i < extra else 0) for i in range(n)]
+
+
 def check_size(network: Network, hardware: Hardware, batch: int = 1) -> None:
     """Refuse, before any array is built, a mapping too large for the machine (docs/model.md).
 
@@ -417,7 +482,8 @@ def check_size(network: Network, hardware: Hardware, batch: int = 1) -> None:
                          "compute_latency_cycles, digital_macs_per_cycle)")
 
 
-def map_network(network: Network, hardware: Hardware, batch: int = 1) -> Problem:
+def map_network(network: Network, hardware: Hardware, batch: int = 1,
+                precision: Mapping[str, Any] | None = None) -> Problem:
     """Map a network onto a hardware configuration.
 
     A layer needing more APU rows than the accelerator has is split into the
@@ -434,16 +500,27 @@ def map_network(network: Network, hardware: Hardware, batch: int = 1) -> Problem
         "Batch"): ``batch`` times the windows of every weight-bearing step, the MACs and
         cycles of every weightless one and every activation's bytes; the same APU rows.
         1 to :data:`~aras.model.limits.MAX_BATCH`.
+    precision
+        Weight and activation bits per weight-bearing layer (docs/model.md "Precision"):
+        :class:`~aras.model.precision.LayerPrecision` values, ``(weight_bits,
+        activation_bits)`` pairs or bare weight bits; layers not named take the hardware's
+        ``weight_bits`` and ``activation_bits``. A layer keeps the parts of its
+        full-precision size; fewer weight bits give each part fewer APU rows, fewer
+        activation bits fewer cycles per window.
 
     Raises
     ------
     InputError
         When a step's activations cannot fit disjoint Gbuffer banks, the mapping would be
-        too large for the machine (:func:`check_size`), or ``batch`` is no integer in range.
+        too large for the machine (:func:`check_size`), ``batch`` is no integer in range, or
+        ``precision`` names an unknown layer or bits out of range.
     """
     hw = hardware
     batch = check_batch(batch)
     check_size(network, hw, batch)
+    prec = check_precision(precision or {}, [o.name for o in network.weighted_ops], hw,
+                           where=arg_name("precision"))
+    full = LayerPrecision(hw.weight_bits, hw.activation_bits)
     steps: list[Step] = []
     grids: dict[str, TileGrid] = {}
     for op in network.ops:
@@ -453,18 +530,28 @@ def map_network(network: Network, hardware: Hardware, batch: int = 1) -> Problem
         out_bytes = _act_bytes(network.elements(op.name) * batch, hw)
         passes = activation_passes(hw.gbuffer_banks, in_bytes, out_bytes, f"layer '{op.name}'")
         if op.weighted:
-            grid = tile_grid(op, hw)
-            rows = apu_rows_of(op, hw)
+            lp = prec.get(op.name, full)
+            bits = None if lp.weight_bits == hw.weight_bits else lp.weight_bits
+            grid = tile_grid(op, hw, bits)
+            rows = apu_rows_of(op, hw, bits)
             assert rows == len(grid), (op.name, rows, len(grid))
             grids[op.name] = grid
             windows = windows_of(op, network) * batch
+            wc = window_cycles(lp.activation_bits, hw)
+            # parts are those of the full-precision layer, so that a precision never changes
+            # the steps (docs/model.md "Precision"); fewer rows than parts only on hardware
+            # of fewer APU rows than cells per weight, where each part keeps one row
+            n = len(split_sizes(apu_rows_of(op, hw), hw.total_apu_rows)) if lp != full else 0
+            sizes = split_sizes(rows, hw.total_apu_rows) if not n else \
+                split_count(rows, min(n, rows))
             offset = 0
-            for p, size in enumerate(split_sizes(rows, hw.total_apu_rows)):
+            for p, size in enumerate(sizes):
                 # a recurrent op's dependent passes split one product, so its MACs count
                 # the vectors, not the passes
                 macs = windows // op.passes * op.weights * size // rows
                 steps.append(Step(len(steps), op.name, p, op.kind, size, windows, 0,
-                                  in_bytes, out_bytes, offset, passes, macs))
+                                  in_bytes, out_bytes, offset, passes, macs,
+                                  lp.weight_bits, lp.activation_bits, wc))
                 offset += size
         else:
             cycles = macs = 0
@@ -474,7 +561,8 @@ def map_network(network: Network, hardware: Hardware, batch: int = 1) -> Problem
                 cycles = ceil_div(macs, hw.digital_macs_per_cycle)
             steps.append(Step(len(steps), op.name, 0, op.kind, 0, 0, cycles, in_bytes, out_bytes,
                               0, passes, macs))
-    return Problem(network, hw, steps, grids, _lifetimes(network, steps), batch=batch)
+    return Problem(network, hw, steps, grids, _lifetimes(network, steps), batch=batch,
+                   precision=prec)
 
 
 def _lifetimes(network: Network, steps: list[Step]) -> dict[str, tuple[int, int]]:
@@ -494,4 +582,4 @@ def _lifetimes(network: Network, steps: list[Step]) -> dict[str, tuple[int, int]
 
 
 __all__ = ["Problem", "Step", "TileGrid", "map_network", "check_size", "apu_rows_of", "tile_grid",
-           "ceil_div", "split_sizes", "windows_of"]
+           "ceil_div", "split_sizes", "split_count", "windows_of"]

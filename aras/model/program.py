@@ -373,9 +373,14 @@ def lower(problem: Problem, sched: Schedule, *,
     Raises
     ------
     InputError
-        A step or write names no part of the problem, or the weights do not fit the layers.
+        A step or write names no part of the problem, the weights do not fit the layers, or
+        layers run at other bits than the hardware's (the program's cell deltas are laid
+        out per weight of the hardware's cells; docs/model.md "Precision").
     """
     hw = problem.hardware
+    if problem.precision:
+        raise InputError("precision: programs of layers at per-layer precision are not "
+                         "supported (the cell deltas assume the hardware's cells per weight)")
     steps = sched.steps
     pos: dict[tuple[str, int], int] = {}
     for i, s in enumerate(steps):

@@ -24,6 +24,7 @@ import numpy as np
 from aras.model.errors import InputError
 from aras.model.files import atomic_write_text, parse_json, read_text
 from aras.model.limits import INT_LIMIT, MAX_BATCH, integer, shown
+from aras.model.precision import LayerPrecision, from_document
 
 try:  # a declared dependency; the standard library's json does the same work, slower
     import orjson
@@ -281,6 +282,14 @@ class Schedule:
         b = self.extra.get("batch")
         return None if b is None else int(b)
 
+    @property
+    def precision(self) -> dict[str, LayerPrecision] | None:
+        """Per-layer precision the schedule states (``precision``: layer -> ``[weight_bits,
+        activation_bits]``, written for the layers at other bits than the hardware's); None
+        when it states none (docs/model.md "Precision")."""
+        p = self.extra.get("precision")
+        return None if p is None else from_document(p, "precision")
+
     def to_dict(self, version: int = 2) -> dict[str, Any]:
         """The ``aras-schedule/2`` document (``version=1``: ``aras-schedule/1``, writes as
         records)."""
@@ -365,6 +374,8 @@ class Schedule:
         extra = {k: v for k, v in data.items() if k not in known}
         if "batch" in extra:
             integer(extra["batch"], f"{source}: batch", lo=1, hi=MAX_BATCH)
+        if "precision" in extra:
+            from_document(extra["precision"], f"{source}: precision")
         return cls(network=data["network"], method=data["method"], hardware=data["hardware"],
                    steps=steps, writes=writes, makespan=makespan, extra=extra)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -60,9 +61,28 @@ def pmf_mean(pmf: np.ndarray) -> float:
     return float(np.dot(np.arange(len(pmf)), pmf))
 
 
+def _cells(levels: int, hw: Hardware) -> int:
+    """Cells of a weight whose codes are ``0..levels-1`` (docs/model.md "Precision")."""
+    return -(-max(1, (levels - 1).bit_length()) // hw.bits_per_cell)
+
+
+def at_bits(pmf: np.ndarray, bits: int) -> np.ndarray:
+    """The pmf of ``requantize(w, bits)`` for ``w`` drawn from ``pmf`` (codes of
+    ``log2(len(pmf))`` bits): a layer's codes at fewer bits (docs/model.md "Precision")."""
+    from aras.model.precision import requantize
+
+    src = (len(pmf) - 1).bit_length()
+    if bits == src:
+        return pmf
+    out = np.zeros(1 << bits)
+    np.add.at(out, requantize(np.arange(len(pmf)), bits, src), pmf)
+    return out
+
+
 def cell_level_probs(pmf: np.ndarray, hw: Hardware) -> np.ndarray:
-    """P[c, level]: probability that cell ``c`` of a weight holds ``level``."""
-    b, C = hw.bits_per_cell, hw.cells_per_weight
+    """P[c, level]: probability that cell ``c`` of a weight holds ``level`` (the weight's
+    cells follow from its code range, ``len(pmf)``)."""
+    b, C = hw.bits_per_cell, _cells(len(pmf), hw)
     L = 1 << b
     values = np.arange(len(pmf))
     out = np.zeros((C, L))
@@ -72,9 +92,11 @@ def cell_level_probs(pmf: np.ndarray, hw: Hardware) -> np.ndarray:
     return out
 
 
-def cell_levels(values: np.ndarray, hw: Hardware) -> np.ndarray:
-    """Cell levels of unsigned weights: shape ``values.shape + (cells_per_weight,)``."""
-    b, C = hw.bits_per_cell, hw.cells_per_weight
+def cell_levels(values: np.ndarray, hw: Hardware, bits: int | None = None) -> np.ndarray:
+    """Cell levels of unsigned weights of ``bits`` bits (the hardware's by default): shape
+    ``values.shape + (cells,)``, ``cells = ceil(bits / bits_per_cell)``."""
+    b = hw.bits_per_cell
+    C = hw.cells_per_weight if bits is None else -(-bits // b)
     shifts = np.arange(C, dtype=np.int64) * b
     return ((values[..., None].astype(np.int64) >> shifts) & ((1 << b) - 1)).astype(np.uint8)
 
@@ -89,11 +111,14 @@ def synthetic_stats(layers: list[str], seed: int = 0) -> dict[str, LayerStats]:
 
 
 def step_distributions(steps: list[tuple[str, int | None]], stats: Mapping[str, LayerStats],
-                       levels: int = 256) -> tuple[list[int], list[np.ndarray]]:
+                       levels: int = 256, bits: Mapping[str, int] | None = None
+                       ) -> tuple[list[int], list[np.ndarray]]:
     """One distribution per distinct (layer, center), and the id of each step's.
 
     Parts of a layer share their weights' statistics; a center shifts the
-    layer's distribution (clipping at the code range).
+    layer's distribution (clipping at the code range). ``bits`` gives the weight bits of
+    layers stored at fewer bits than ``levels`` codes: their distribution is that of the
+    requantised codes (:func:`at_bits`).
     """
     key: dict[tuple[str, int | None], int] = {}
     pmfs: list[np.ndarray] = []
@@ -105,6 +130,8 @@ def step_distributions(steps: list[tuple[str, int | None]], stats: Mapping[str, 
             pmf = normal_pmf(st.mean, st.std, levels)
             if center is not None:
                 pmf = shift_pmf(pmf, int(round(center - st.mean)))
+            if bits and layer in bits:
+                pmf = at_bits(pmf, bits[layer])
             key[k] = len(pmfs)
             pmfs.append(pmf)
         ids.append(key[k])
@@ -123,7 +150,14 @@ def pair_costs(pmfs: list[np.ndarray], hw: Hardware,
     With ``pairs = (a, b)`` (index arrays), only those pairs: ``steps[k]`` is the cost of
     ``b[k]`` overwriting ``a[k]`` (the same sums; memory and time grow with the pairs, not
     with the square of the distributions).
+
+    Distributions of different code ranges (layers at different weight bits) hold a weight
+    in different numbers of cells: cell ``c`` of new weight ``k`` then lands on cell
+    ``(k C_b + c) mod C_a`` of an old weight, and the cost is averaged over the
+    ``lcm(C_a, C_b) / C_b`` alignments (docs/model.md "Precision").
     """
+    if len({len(p) for p in pmfs}) > 1:
+        return _mixed_pair_costs(pmfs, hw, pairs)
     P = np.stack([cell_level_probs(p, hw) for p in pmfs])  # (D, C, L)
     L = P.shape[2]
     lv = np.arange(L)
@@ -141,6 +175,46 @@ def pair_costs(pmfs: list[np.ndarray], hw: Hardware,
     steps = sum(P[:, c, :] @ dist @ P[:, c, :].T for c in range(P.shape[1]))
     changed = sum(P[:, c, :] @ neq @ P[:, c, :].T for c in range(P.shape[1]))
     return np.asarray(steps), np.asarray(changed)
+
+
+def _mixed_pair_costs(pmfs: list[np.ndarray], hw: Hardware,
+                      pairs: tuple[np.ndarray, np.ndarray] | None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pair_costs` for distributions of different cell counts."""
+    import math
+
+    probs = [cell_level_probs(p, hw) for p in pmfs]
+    L = 1 << hw.bits_per_cell
+    lv = np.arange(L)
+    dist = np.abs(lv[:, None] - lv[None, :]).astype(float)
+    neq = (dist > 0).astype(float)
+
+    def one(a: int, b: int) -> tuple[float, float]:
+        Pa, Pb = probs[a], probs[b]
+        ca, cb = len(Pa), len(Pb)
+        nk = math.lcm(ca, cb) // cb
+        s = c_ = 0.0
+        for k in range(nk):
+            for c in range(cb):
+                old = Pa[(k * cb + c) % ca]
+                s += float(old @ dist @ Pb[c])
+                c_ += float(old @ neq @ Pb[c])
+        return s / nk, c_ / nk
+
+    if pairs is not None:
+        memo: dict[tuple[int, int], tuple[float, float]] = {}
+        out = [np.zeros(len(pairs[0])), np.zeros(len(pairs[0]))]
+        for i, (a, b) in enumerate(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True)):
+            if (a, b) not in memo:
+                memo[(a, b)] = one(a, b)
+            out[0][i], out[1][i] = memo[(a, b)]
+        return out[0], out[1]
+    D = len(pmfs)
+    steps, changed = np.zeros((D, D)), np.zeros((D, D))
+    for a in range(D):
+        for b in range(D):
+            steps[a, b], changed[a, b] = one(a, b)
+    return steps, changed
 
 
 def layer_matrix(values: np.ndarray, groups: int, rows_g: int, cols_g: int,
@@ -187,33 +261,72 @@ def centred_matrices(network: Network, keys: Iterable[tuple[str, int | None]],
     return out
 
 
-def replay_rows(rows: Iterable[Iterable[tuple[np.ndarray, int]]], hw: Hardware, fill: int
+def replay_rows(rows: Iterable[Iterable[tuple[Any, ...]]], hw: Hardware, fill: int
                 ) -> tuple[int, int, int]:
     """Level steps, changed cells and most updates of one cell when each APU row replays its
     writes twice: once to reach the steady state the previous inference leaves, once to count.
 
     ``rows`` gives, per APU row in its write order, each write's layer matrix
     (:func:`centred_matrices`) and tile index (:func:`tile_values`; ``fill`` for block-diagonal
-    padding). Cells no write has set yet cost nothing.
+    padding), and optionally the write's weight bits (a third item; the matrix then holds
+    codes of those bits and ``fill`` is requantised to them). Cells no write has set yet cost
+    nothing. Cells are counted where they sit on the row: kernel ``k`` of a ``C``-cell weight
+    occupies cells ``(k mod w) C .. (k mod w) C + C - 1`` of crossbar ``k div w``, ``w =
+    floor(crossbar_cols / C)``, so layers of different bits overwrite each other cell by cell.
     """
-    shape = (hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight)
+    from aras.model.precision import kernels_per_apu_row, requantize
+
+    R, X = hw.crossbar_rows, hw.apus_per_row * hw.crossbar_cols
     level_steps = changed = most = 0
+    place: dict[int, np.ndarray] = {}
+
+    def physical(lv: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Row and cell column of every level of a tile's ``(r, k, C)`` array; None when
+        the cells are the leading ``k C`` of each row (``C`` divides the crossbar width)."""
+        r, k, C = lv.shape
+        if hw.crossbar_cols % C == 0:
+            return None
+        if C not in place:
+            wpr = hw.crossbar_cols // C
+            kk = np.arange(X // C + wpr)[:, None]
+            place[C] = ((kk // wpr) * hw.crossbar_cols + (kk % wpr) * C
+                        + np.arange(C)[None, :])
+        cols = place[C][:k].ravel()
+        return np.repeat(np.arange(r), len(cols)), np.tile(cols, r)
+
     for writes in rows:
-        levels = [cell_levels(tile_values(m, t, shape[0], shape[1], fill), hw).astype(np.int16)
-                  for m, t in writes]
-        state = np.full(shape, -1, dtype=np.int16)
-        updates = np.zeros(shape, dtype=np.int32)
+        levels = []
+        for item in writes:
+            m, t = item[0], item[1]
+            bits = item[2] if len(item) > 2 else hw.weight_bits
+            K = kernels_per_apu_row(bits, hw)
+            f = int(requantize(fill, bits, hw.weight_bits))
+            lv = cell_levels(tile_values(m, t, R, K, f), hw, bits).astype(np.int16)
+            levels.append((lv, physical(lv)))
+        state = np.full((R, X), -1, dtype=np.int16)
+        updates = np.zeros((R, X), dtype=np.int32)
         for counting in (False, True):
-            for lv in levels:
-                r, k = lv.shape[:2]
-                old = state[:r, :k]
+            for lv, at in levels:
+                if at is None:  # a block of the row: views, no gather
+                    r, kc = lv.shape[0], lv.shape[1] * lv.shape[2]
+                    new: np.ndarray = lv.reshape(r, kc)
+                    old = state[:r, :kc]
+                else:
+                    new = lv.ravel()
+                    old = state[at]
                 if counting:
-                    diff = np.where(old >= 0, np.abs(old - lv), 0)
+                    diff = np.where(old >= 0, np.abs(old - new), 0)
                     level_steps += int(diff.sum())
                     moved = diff > 0
                     changed += int(moved.sum())
-                    updates[:r, :k] += moved
-                state[:r, :k] = lv
+                    if at is None:
+                        updates[:r, :kc] += moved
+                    else:
+                        np.add.at(updates, at, moved)
+                if at is None:
+                    state[:r, :kc] = new
+                else:
+                    state[at] = new
         most = max(most, int(updates.max()))
     return level_steps, changed, most
 

@@ -120,7 +120,7 @@ class _Timing:
     def __init__(self, problem: Problem, order: list[int], reps: dict[int, int]):
         hw = problem.hardware
         self.T, self.N, self.S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
-        self.L = hw.compute_latency_cycles
+        self.wc = [s.window_cycles for s in problem.steps]
         self.rows = [s.apu_rows for s in problem.steps]
         self.win = [s.windows for s in problem.steps]
         self.fixed = [s.fixed_cycles for s in problem.steps]
@@ -174,7 +174,7 @@ class _Timing:
             thr = cum[-1] + rows - S
             if thr > 0:
                 t = max(t, starts[bisect_left(cum, thr) - 1] + T)
-        e = t + -(-self.win[i] // r) * self.L
+        e = t + -(-self.win[i] // r) * self.wc[i]
         starts.append(t)
         ends.append(e)
         cum.append(cum[-1] + rows)
@@ -409,17 +409,16 @@ def _balanced(problem: Problem, order: list[int], rmax: dict[int, int],
     scans a common compute target ``tau`` (a geometric grid between the shortest and the
     longest compute) and takes ``r = ceil(windows L / tau)`` per part, clamped to its range.
     """
-    L = problem.hardware.compute_latency_cycles
     weighted = [s for s in problem.weighted_steps if s.index in rmax]
     if not weighted:
         return {}
-    lo = min(-(-s.windows // rmax[s.index]) for s in weighted) * L
-    hi = max(s.windows for s in weighted) * L
+    lo = min(-(-s.windows // rmax[s.index]) * s.window_cycles for s in weighted)
+    hi = max(s.windows * s.window_cycles for s in weighted)
     best: tuple[int, dict[int, int]] | None = None
     hi = max(hi, lo)
     for k in range(grid):
         tau = max(1, int(lo * (hi / lo) ** (k / max(1, grid - 1))))
-        reps = {s.index: min(rmax[s.index], max(1, -(-s.windows * L // tau)))
+        reps = {s.index: min(rmax[s.index], max(1, -(-s.windows * s.window_cycles // tau)))
                 for s in weighted}
         value = _Timing(problem, order, reps).value
         if best is None or value < best[0]:
