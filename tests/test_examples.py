@@ -102,3 +102,17 @@ def test_custom_heuristic_example_through_solve_and_a_two_worker_study(tmp_path:
     # the spawned workers ran the same functions: the same makespans as solve() here
     assert got["study"]["jit"][0] == jit_mk and got["study"]["bounded-jit"][0] == mk
     assert {r[2] for r in got["study"].values()} <= {"feasible", "optimal"}
+
+
+def test_precision_budget_example() -> None:
+    r = example("precision_budget").run("resnet-18", budget=1.0, time_limit=4)
+    for key, v in r.items():
+        assert v["valid"], key
+        assert v["bound"] <= v["makespan"]
+        assert v["error"] <= 1.0 + 1e-9
+    assert r["int8"]["layers_below_8"] == 0 and r["int8"]["error"] == 0
+    # the joint MILP starts from jit at the greedy bits, so it is never worse than it
+    assert r["joint"]["makespan"] <= r["greedy"]["makespan"]
+    assert r["greedy"]["layers_below_8"] >= 1
+    # fewer bits write fewer cells: less write energy than INT8
+    assert r["greedy"]["write_energy_j"] < r["int8"]["write_energy_j"]
