@@ -38,8 +38,10 @@ the ``aras`` hardware, and the float model's class histogram and accuracy on the
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
+import os
 import sys
 import sysconfig
 from collections import Counter
@@ -357,6 +359,22 @@ def _file_roots() -> list[Path]:
     return roots
 
 
+@functools.lru_cache(maxsize=1)
+def _magika_files() -> dict[str, tuple[Path, ...]]:
+    """magika label -> files of that type by extension, sorted, under :func:`_file_roots`."""
+    space = set(_magika_labels())
+    pools: dict[str, list[Path]] = {}
+    for i, root in enumerate(_file_roots()):
+        for d, dirs, files in os.walk(root):
+            if i == 0:  # the stdlib root holds site-packages: its files come by package
+                dirs[:] = [x for x in dirs if x not in ("site-packages", "dist-packages")]
+            for f in files:
+                lab = _EXT.get(os.path.splitext(f)[1].lower())
+                if lab is not None and lab in space:
+                    pools.setdefault(lab, []).append(Path(d) / f)
+    return {lab: tuple(sorted(ps)) for lab, ps in sorted(pools.items())}
+
+
 def _magika(n: int, seed: int) -> Calibration:
     from magika import Magika
     from magika.types.seekable import Seekable
@@ -364,16 +382,7 @@ def _magika(n: int, seed: int) -> Calibration:
     m = Magika()
     space = [str(lab) for lab in m._model_config.target_labels_space]
     beg, end = m._model_config.beg_size, m._model_config.end_size
-    pools: dict[str, list[Path]] = {}
-    skip = ("site-packages",)  # the stdlib root holds site-packages: its files come by package
-    for i, root in enumerate(_file_roots()):
-        for p in sorted(root.rglob("*")):
-            lab = _EXT.get(p.suffix.lower())
-            if lab is None or lab not in space or not p.is_file():
-                continue
-            if i == 0 and any(s in p.relative_to(root).parts for s in skip):
-                continue
-            pools.setdefault(lab, []).append(p)
+    pools = _magika_files()
     rng = np.random.default_rng(seed)
     order = {lab: list(rng.permutation(len(ps))) for lab, ps in sorted(pools.items())}
     xs: list[list[int]] = []
@@ -388,6 +397,8 @@ def _magika(n: int, seed: int) -> Calibration:
                 labels.remove(lab)
                 continue
             p = pools[lab][int(order[lab].pop())]
+            if not p.is_file():  # a link to nothing, or a special file
+                continue
             with p.open("rb") as fh:
                 result, feats = m._get_result_or_features_from_seekable(Seekable(fh), p)
             if feats is None:  # empty or too short: magika answers without its model
