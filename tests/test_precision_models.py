@@ -95,7 +95,7 @@ def test_calibration_matches_the_model_inputs(name):
         dtype, dims = want[k]
         assert x.dtype == dtype, k
         assert x.shape[0] == N and len(x.shape) == len(dims), (k, x.shape, dims)
-        fixed = (m.input_shapes or {}).get(k)
+        fixed = (m.input_shapes or {}).get(k, ())
         for j, d in enumerate(dims[1:], 1):
             # a symbolic size takes the one load_onnx maps with
             assert x.shape[j] == (d if isinstance(d, int) else fixed[j]), (k, j)
@@ -115,7 +115,7 @@ def test_load_onnx_maps_every_weight_bearing_layer(name):
     s = map_network(net, aras_hardware()).summary()
     assert (s["weighted_layers"], s["weights"]) == (layers, weights)
     assert net.codes is not None  # real weights, quantised per layer
-    assert s["apu_rows"] >= layers
+    assert int(s["apu_rows"]) >= layers
 
 
 @pytest.mark.parametrize("name", ["ppocr-cls", "text-orientation"])
@@ -133,4 +133,4 @@ def test_the_float_recogniser_reads_the_rendered_lines():
     m = _model("ppocr-rec")
     cal = m.calibrate(N, seed=0)
     res = pm.sanity(m, cal, pm.run_float(m, cal.inputs))
-    assert res["char_accuracy"] >= 0.9, res["examples"]
+    assert float(res["char_accuracy"]) >= 0.9, res["examples"]
