@@ -444,7 +444,13 @@ class OnnxRunner:
             feed = {}
             for k, v in inputs.items():
                 feed[k] = v[a:b] if self._batched[k] or self._expand[k] else v[a]
-            for j, r in enumerate(sess.run(outputs, feed)):
+            try:
+                res = sess.run(outputs, feed)
+            except Exception as exc:  # onnxruntime's own error kinds: bad index values, ...
+                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise InputError(f"inputs: onnxruntime failed on {self.path.name}: {msg}"
+                                 ) from None
+            for j, r in enumerate(res):
                 r = np.asarray(r)
                 parts[j].append(r[None] if stack or not r.ndim else r)
         return [np.concatenate(p, axis=0) for p in parts]
@@ -557,17 +563,22 @@ class OnnxRunner:
         return self._feed(sess, inputs, [first])[0]
 
     def random_inputs(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Standard normal floats, integers uniform in 0..99 (flagged synthetic by callers);
-        a free dimension takes 8."""
+        """Standard normal floats; integers below the row count of the table a ``Gather``
+        indexes with them (token ids), else 0 or 1 (masks); a free dimension takes 8."""
+        inits = {t.name: t for t in self._model.graph.initializer}
+        tables: dict[str, int] = {}
+        for node in self._model.graph.node:
+            if node.op_type == "Gather" and len(node.input) > 1 and node.input[0] in inits:
+                dims = list(inits[node.input[0]].dims)
+                if dims:
+                    tables[node.input[1]] = min(tables.get(node.input[1], dims[0]), dims[0])
         out = {}
         for k, spec in self.inputs.items():
             shape = (n, *(8 if d is None else d for d in spec.shape))
             if spec.dtype.kind == "f":
                 out[k] = rng.standard_normal(shape).astype(spec.dtype)
-            elif spec.dtype.kind == "b":
-                out[k] = rng.integers(0, 2, shape).astype(spec.dtype)
             else:
-                out[k] = rng.integers(0, 100, shape).astype(spec.dtype)
+                out[k] = rng.integers(0, tables.get(k, 2), shape).astype(spec.dtype)
         return out
 
 
