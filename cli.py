@@ -779,6 +779,10 @@ def plot(
         help="PNG file (default: the schedule's name with .png).")] = None,
     max_rows: Annotated[int | None, typer.Option(
         "--max-rows", metavar="N", help="Show only the first N physical APU rows.")] = None,
+    colour_by: Annotated[str, typer.Option(
+        "--colour-by", metavar="WHAT",
+        help="Colour the writes by 'layer' or by their row's 'wear' (writes per "
+             "inference).")] = "layer",
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
 ) -> None:
@@ -789,11 +793,13 @@ def plot(
 
     if max_rows is not None and max_rows < 1:
         raise InputError(f"--max-rows: must be >= 1, got {max_rows}")
+    if colour_by not in ("layer", "wear"):
+        raise InputError(f"--colour-by: 'layer' or 'wear', got {colour_by!r}")
     target = output or schedule.with_suffix(".png")
     check_output_file(target, "--output")
     _check_image_format(target)
     s, p = _load_schedule(schedule, network, hardware)
-    gantt(s, p, target, max_rows=max_rows)
+    gantt(s, p, target, max_rows=max_rows, colour_by=colour_by)
     err.print(f"wrote {target}", markup=False)
 
 
@@ -805,6 +811,8 @@ def trace(
         "--output", "-o", metavar="FILE",
         help="Chrome trace-event JSON for Perfetto (default: the schedule's name with "
              ".trace.json).", show_default=False)] = None,
+    wear: Annotated[bool, typer.Option(
+        "--wear", help="Colour the APU rows by their writes per inference.")] = False,
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
 ) -> None:
@@ -816,7 +824,7 @@ def trace(
     target = output or schedule.with_suffix(".trace.json")
     check_output_file(target, "--output")
     s, p = _load_schedule(schedule, network, hardware)
-    save_trace(s, p, target)
+    save_trace(s, p, target, wear=wear)
     err.print(f"wrote {target} (open it in Perfetto or chrome://tracing)", markup=False)
 
 

@@ -187,14 +187,15 @@ def centred_matrices(network: Network, keys: Iterable[tuple[str, int | None]],
     return out
 
 
-def replay_rows(rows: Iterable[Iterable[tuple[np.ndarray, int]]], hw: Hardware, fill: int
-                ) -> tuple[int, int, int]:
+def replay_rows(rows: Iterable[Iterable[tuple[np.ndarray, int]]], hw: Hardware, fill: int,
+                per_row: list[int] | None = None) -> tuple[int, int, int]:
     """Level steps, changed cells and most updates of one cell when each APU row replays its
     writes twice: once to reach the steady state the previous inference leaves, once to count.
 
     ``rows`` gives, per APU row in its write order, each write's layer matrix
     (:func:`centred_matrices`) and tile index (:func:`tile_values`; ``fill`` for block-diagonal
-    padding). Cells no write has set yet cost nothing.
+    padding). Cells no write has set yet cost nothing. ``per_row``, when given, receives each
+    row's level steps in the order of ``rows``.
     """
     shape = (hw.crossbar_rows, hw.kernels_per_apu_row, hw.cells_per_weight)
     level_steps = changed = most = 0
@@ -203,6 +204,7 @@ def replay_rows(rows: Iterable[Iterable[tuple[np.ndarray, int]]], hw: Hardware, 
                   for m, t in writes]
         state = np.full(shape, -1, dtype=np.int16)
         updates = np.zeros(shape, dtype=np.int32)
+        before = level_steps
         for counting in (False, True):
             for lv in levels:
                 r, k = lv.shape[:2]
@@ -215,6 +217,8 @@ def replay_rows(rows: Iterable[Iterable[tuple[np.ndarray, int]]], hw: Hardware, 
                     updates[:r, :k] += moved
                 state[:r, :k] = lv
         most = max(most, int(updates.max()))
+        if per_row is not None:
+            per_row.append(level_steps - before)
     return level_steps, changed, most
 
 def tile_values(matrix: np.ndarray, tile: int, crossbar_rows: int, kernels: int,
