@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -110,6 +111,11 @@ FamilyOpt = Annotated[list[str] | None, typer.Option(
          "'replication_cap layer=conv1 max_replication=2', or 'package.module:factory "
          "...'); repeatable. solve: MILP methods state it, every method keeps its rule; "
          "evaluate: its rule is checked.", show_default=False)]
+RotateOpt = Annotated[int | None, typer.Option(
+    "--rotate", metavar="K",
+    help="Wear-leveling: rotate the binding by K usable APU rows per inference; the "
+         "evaluator checks every inference of the cycle, and the lifespan is the most-written "
+         "row's over it (docs/energy.md).", show_default=False)]
 RuleOpt = Annotated[list[str] | None, typer.Option(
     "--rule", metavar="SPEC", help="A rule of one's own for the evaluator to check after R1-R8: "
                    "package.module:name or file.py:name (repeatable; docs/model.md).",
@@ -355,10 +361,14 @@ def solve(
         help="What to minimise: 'makespan' (default), a weighted sum "
              "'makespan + 0.01*cells_written', or an order 'makespan > rows_written'.")] = None,
     rule: RuleOpt = None,
+    rotate: RotateOpt = None,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     rules = load_rules(rule)  # before any work: a bad spec is a one-line error
+    if rotate is not None and steady_state:
+        raise InputError("--rotate: rotates isolated schedules (one inference at a time); "
+                         "not available with --steady-state")
     if not steady_state and (resident != "none" or write_weight != 1e-3
                              or inferences_per_period != 1):
         flag = ("--resident" if resident != "none" else "--write-weight"
@@ -419,6 +429,7 @@ def solve(
     if output is not None and res.schedule is not None:
         res.schedule.save(output)
     d = res.to_dict(p)
+    rot = _rotation(p, res.schedule, rotate, rules, d)
     if json_:
         print(json.dumps(d, indent=2))
     else:
@@ -436,11 +447,49 @@ def solve(
         if output is not None and res.schedule is not None:
             err.print(f"schedule written to {output}")
         say(err, _other_methods(hint_problem, method, res.bounds.lower))
+        _print_rotation(rot)
+    if rot is not None and not rot.valid:
+        raise typer.Exit(1)
     if res.status in (Status.INFEASIBLE, Status.ERROR):
         if not json_ and res.report is not None:
             for v in res.report.violations:
                 err.print(f"  {v}")
         raise typer.Exit(1)
+
+
+def _rotation(p: Problem, sched: Any, shift: int | None, rules: Any, d: dict[str, Any]
+              ) -> Any:
+    """``--rotate``: the rotation of a valid schedule's binding over its cycle (into ``d``)."""
+    if shift is None or sched is None or not d.get("valid", True):
+        return None
+    from aras.methods.wear import rotation
+
+    try:
+        rot = rotation(p, sched, shift, rules=rules)
+    except InputError as exc:
+        raise InputError(f"--rotate: {str(exc).removeprefix('shift: ')}") from None
+    d["rotation"] = rot.to_dict()
+    return rot
+
+
+def _print_rotation(rot: Any) -> None:
+    """The lines of ``--rotate`` under the report card."""
+    if rot is None:
+        return
+    if not rot.valid:
+        err.print(f"[red]rotation by {rot.shift}: invalid[/] ({len(rot.violations)} "
+                  "violation(s))")
+        for v in rot.violations[:20]:
+            err.print(f"  {escape(v)}")
+        return
+    def yrs(v: float) -> str:
+        return "unbounded" if math.isinf(v) else f"{v:.2f} years"
+    out.print(f"rotation by {rot.shift} row(s) per inference: {rot.cycle} inferences per "
+              f"cycle, every one valid; most writes of a row per inference "
+              f"{rot.rotated_max_row_writes:.4g} (fixed {rot.fixed_max_row_writes:.4g}, mean "
+              f"{rot.mean_row_writes:.4g}); lifespan at {rot.rate_inf_s:.0f} inf/s "
+              f"{yrs(rot.lifespan_rotated_years)} (fixed {yrs(rot.lifespan_fixed_years)}, "
+              f"{rot.lifespan_ratio:.2f}x)", markup=False, highlight=False)
 
 
 def _family_spec(text: str) -> dict[str, Any]:
@@ -590,6 +639,7 @@ def evaluate(
     json_: JsonOpt = False,
     rule: RuleOpt = None,
     family: FamilyOpt = None,
+    rotate: RotateOpt = None,
 ) -> None:
     """Validate a schedule (R1-R8, any --rule or --family) and cost it.
 
@@ -597,6 +647,9 @@ def evaluate(
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     rules = load_rules(rule)
     if _periodic_file(schedule):
+        if rotate is not None:
+            raise InputError("--rotate: rotates isolated schedules (one inference at a "
+                             "time), not periodic ones")
         if batch is not None and check_batch(batch) > 1:
             raise InputError("--batch: periodic schedules run one inference at a time")
         _evaluate_periodic(schedule, network, hardware, json_, rules, tokens=tokens,
@@ -614,9 +667,15 @@ def evaluate(
     rep = run_evaluate(p, s, weights=weights_for(p.network), rules=rules)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
+    rot = _rotation(p, s, rotate, rules, d)
     at = f" at batch {p.batch}" if p.batch > 1 else ""
-    _verdict(d, rep.valid, rep.violations, json_,
-             lambda: print_report(out, f"{s.network}{at} / {s.method}: valid", d, p.hardware))
+
+    def show() -> None:
+        print_report(out, f"{s.network}{at} / {s.method}: valid", d, p.hardware)
+        _print_rotation(rot)
+
+    _verdict(d, rep.valid and (rot is None or rot.valid),
+             rep.violations + (rot.violations if rot is not None else []), json_, show)
 
 
 @app.command()

@@ -267,3 +267,87 @@ def test_statistical_wear_per_row_is_seeded() -> None:
     b = evaluate(p, sched, stats=synthetic_stats([o.name for o in p.network.weighted_ops], 3))
     assert a.rows is not None and b.rows is not None and a.rows.level_steps is not None
     assert np.array_equal(a.rows.level_steps, b.rows.level_steps)
+
+
+# ----------------------------------------------------------------------------- rotation
+
+def test_rotation_every_inference_valid_and_rows_even_over_the_cycle() -> None:
+    from aras.methods.wear import rotate, rotation
+
+    hw = _hw(failed_rows=[[1, 1]])
+    p = map_network(_chain(7).build(), hw)
+    sched = solve(p, "baseline").schedule
+    n = p.total_apu_rows
+    assert n == 11
+    for shift, cycle in ((1, 11), (3, 11), (0, 1)):
+        r = rotation(p, sched, shift)
+        assert r.valid and r.cycle == cycle
+        # the cycle's writes per physical row, from the rotated schedules themselves
+        total = sum(row_writes(p, rotate(p, sched, (i * shift) % n)) for i in range(cycle))
+        assert total[5] == 0  # the failed row (pe 1, row 1) is never written
+        assert r.rotated_max_row_writes == pytest.approx(total.max() / cycle)
+        assert r.fixed_max_row_writes == row_writes(p, sched).max()
+        assert r.lifespan_ratio == pytest.approx(r.fixed_max_row_writes
+                                                 / r.rotated_max_row_writes)
+        years = hw.cell_endurance_cycles / (r.rotated_max_row_writes * 30) / (365.25 * 86400)
+        assert r.lifespan_rotated_years == pytest.approx(years)
+    # a shift coprime to the rows: every row carries the mean
+    r = rotation(p, sched, 4)
+    assert r.rotated_max_row_writes == pytest.approx(len(sched.writes) / n)
+    assert rotation(p, sched, 0).write_energy_rotated_j == pytest.approx(
+        evaluate(p, sched).energy.rram_write)
+    with pytest.raises(InputError, match=r"shift: must be in 0\.\.10"):
+        rotation(p, sched, 11)
+
+
+def test_rotation_a_rule_breaking_inference_is_reported() -> None:
+    from aras.methods.wear import rotation
+
+    p = map_network(_chain(3).build(), _hw())
+    sched = solve(p, "naive").schedule  # every part on the lowest rows
+
+    def not_on_pe_2(problem: object, schedule: object) -> list[str]:
+        w = schedule.writes  # type: ignore[attr-defined]
+        return [f"writes[{j}] on pe 2" for j in np.flatnonzero(w.pe == 2)[:1].tolist()]
+
+    assert set(sched.writes.pe.tolist()) <= {0, 1}
+    r = rotation(p, sched, 1, rules=[not_on_pe_2])
+    assert not r.valid
+    first = int(r.violations[0].split(":")[0].removeprefix("inference "))
+    # the highest row used reaches pe 2 (rows 8..11) first, at inference 8 - that row
+    used = int((sched.writes.pe * 4 + sched.writes.row).max())
+    assert first == 8 - used
+
+
+def test_rotation_write_energy_of_two_rows_swapping() -> None:
+    from aras.methods.wear import rotation
+    from aras.model.weights import normal_pmf, pair_costs
+
+    hw = tiny_hardware()
+    p = map_network(tiny_network(), hw)
+    sched = solve(p, "baseline").schedule
+    assert sorted(sched.writes.row.tolist()) == [0, 1]  # c1 and c2 each on a row of its own
+    fixed = evaluate(p, sched)
+    assert fixed.level_steps == 0  # every row rewrites its own tile
+    st = synthetic_stats(["c1", "c2"], 0)
+    pm = [normal_pmf(st[n].mean, st[n].std) for n in ("c1", "c2")]
+    cost, _ = pair_costs(pm, hw)
+    used = 4 * 8  # 1x1 convs: 4 input rows x 8 kernels (c1), 8 x 8 (c2)
+    steps = cost[1, 0] * used + cost[0, 1] * 8 * 8
+    r = rotation(p, sched, 1)
+    assert r.cycle == 2 and r.valid
+    assert r.write_energy_fixed_j == 0
+    assert r.write_energy_rotated_j == pytest.approx(
+        steps * hw.pulses_per_level_step * hw.write_energy_per_pulse_j)
+
+
+def test_rotate_at_the_cli(tmp_path: Path) -> None:
+    r = run_cli("solve", "resnet50", "-m", "aras", "--rotate", "1", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)["rotation"]
+    assert d["cycle"] == 576 and d["valid"]
+    assert d["rotated_max_row_writes"] == pytest.approx(d["mean_row_writes"])
+    r = run_cli("solve", "resnet50", "-m", "aras", "--rotate", "576")
+    assert r.returncode == 2 and "--rotate: must be in 0..575" in r.stderr
+    r = run_cli("solve", "resnet50", "--steady-state", "--rotate", "1")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
