@@ -753,6 +753,90 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
 
 
 @app.command()
+def lifetime(
+    network: NetArg,
+    hardware: HardwareOpt = None,
+    method: Annotated[str, typer.Option(
+        "--method", "-m", metavar="NAME",
+        help="Heuristic that re-solves the network on the rows left after every failure "
+             "(aras, jit, baseline, ...).")] = "aras",
+    seed: Annotated[int, typer.Option(
+        "--seed", metavar="N", help="Seed of the cells' endurance draw.")] = 0,
+    spread: Annotated[float, typer.Option(
+        "--spread", metavar="COV",
+        help="Coefficient of variation of the cell endurance (lognormal around the "
+             "hardware's cell_endurance_cycles; docs/energy.md).")] = 0.25,
+    rate: Annotated[float | None, typer.Option(
+        "--rate", metavar="INF_S",
+        help="Inferences per second served (default the paper's real-time rate: 30 with "
+             "convolutions, else 100).", show_default=False)] = None,
+    floor: Annotated[float | None, typer.Option(
+        "--floor", metavar="INF_S",
+        help="The life ends when the throughput falls below this (default --rate).",
+        show_default=False)] = None,
+    batch: Annotated[int | None, typer.Option(
+        "--batch", metavar="B",
+        help="Also run every scenario at batch B (B inferences per written set of "
+             "weights).", show_default=False)] = None,
+    csv_out: Annotated[Path | None, typer.Option(
+        "--csv", metavar="FILE",
+        help="CSV of every epoch (default NETWORK-lifetime.csv).", show_default=False)] = None,
+    plot_out: Annotated[Path | None, typer.Option(
+        "--plot", metavar="FILE",
+        help="PNG of throughput, energy per inference and rows left against years "
+             "(default NETWORK-lifetime.png).", show_default=False)] = None,
+    tokens: TokensOpt = None,
+    input_shape: ShapeOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Simulate a device's life as its APU rows wear out.
+
+    Cells fail after a seeded lognormal endurance; a row fails with its weakest cell. With
+    and without wear-leveling (the binding rotated by a row per inference) and retirement
+    (failed rows listed, the network re-solved on the rest) until the network no longer
+    fits or its throughput falls below --floor."""
+    from aras.studies.lifetime import lifetime as run_lifetime
+    from aras.studies.lifetime import plot as plot_life
+    from aras.studies.lifetime import save_csv
+
+    stem = Path(network).stem if Path(network).suffix else network
+    csv_path = csv_out or Path(f"{stem}-lifetime.csv")
+    png_path = plot_out or Path(f"{stem}-lifetime.png")
+    check_output_file(csv_path, "--csv")
+    check_output_file(png_path, "--plot")
+    _check_image_format(png_path)
+    batches = [1] if batch is None or check_batch(batch) == 1 else [1, batch]
+    net = _network(network, tokens=tokens, input_shape=input_shape)
+    hw = load_hardware(hardware)
+    try:
+        rows = run_lifetime(net, hw, method=method, seed=seed, spread=spread, rate=rate,
+                            floor=floor, batches=batches)
+    except InputError as exc:
+        msg = str(exc)
+        for arg in ("method", "spread", "rate", "floor"):
+            if msg.startswith(f"{arg}: "):
+                raise InputError(f"--{arg}: {msg.removeprefix(arg + ': ')}") from None
+        raise
+    save_csv(rows, csv_path)
+    plot_life(rows, png_path, f"{net.name} on '{hw.name}': {method}, seed {seed}, endurance "
+                              f"{hw.cell_endurance_cycles:.0e} (spread {spread:g})")
+    ends = [r for r in rows if r["event"]]
+    if json_:
+        print(json.dumps({"network": net.name, "hardware": hw.name, "method": method,
+                          "seed": seed, "spread": spread, "csv": str(csv_path),
+                          "plot": str(png_path), "ends": ends}, indent=2, default=str))
+        return
+    first = {r["scenario"]: r for r in rows if r["rows_left"] == rows[0]["rows_left"]}
+    print_table(out, f"Life of {net.name} on '{hw.name}' ({method}, seed {seed})",
+                [("scenario", "l"), ("years", "r"), ("inferences", "r"), ("rows left", "r"),
+                 ("inf/s at start", "r"), ("inf/s at end", "r"), ("end", "l")],
+                [[r["scenario"], f"{r['years']:.3f}", f"{r['inferences']:.3g}",
+                  str(r["rows_left"]), f"{first[r['scenario']]['throughput_inf_s']:.1f}",
+                  f"{r['throughput_inf_s']:.1f}", r["event"]] for r in ends], wrap=(6,))
+    err.print(f"wrote {csv_path} and {png_path}", markup=False)
+
+
+@app.command()
 def tpu(network: NetArg, tokens: TokensOpt = None, input_shape: ShapeOpt = None,
         phase: PhaseOpt = None, context: ContextOpt = None, json_: JsonOpt = False) -> None:
     """Cost a network on the paper's TPU-like accelerator.
