@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -111,6 +112,11 @@ FamilyOpt = Annotated[list[str] | None, typer.Option(
          "'replication_cap layer=conv1 max_replication=2', or 'package.module:factory "
          "...'); repeatable. solve: MILP methods state it, every method keeps its rule; "
          "evaluate: its rule is checked.", show_default=False)]
+RotateOpt = Annotated[int | None, typer.Option(
+    "--rotate", metavar="K",
+    help="Wear-leveling: rotate the binding by K usable APU rows per inference; the "
+         "evaluator checks every inference of the cycle, and the lifespan is the most-written "
+         "row's over it (docs/energy.md).", show_default=False)]
 RuleOpt = Annotated[list[str] | None, typer.Option(
     "--rule", metavar="SPEC", help="A rule of one's own for the evaluator to check after R1-R8: "
                    "package.module:name or file.py:name (repeatable; docs/model.md).",
@@ -388,10 +394,14 @@ def solve(
         "--precision-method", metavar="NAME",
         help="--precision auto: greedy, two-stage (knapsack, then replication) or joint "
              "(the MILP chooses bits with replication and writes).")] = "joint",
+    rotate: RotateOpt = None,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     rules = load_rules(rule)  # before any work: a bad spec is a one-line error
+    if rotate is not None and steady_state:
+        raise InputError("--rotate: rotates isolated schedules (one inference at a time); "
+                         "not available with --steady-state")
     if not steady_state and (resident != "none" or write_weight != 1e-3
                              or inferences_per_period != 1):
         flag = ("--resident" if resident != "none" else "--write-weight"
@@ -472,6 +482,8 @@ def solve(
         d["precision_error"] = assignment_error(preq.errors, chosen or {}, p.hardware)
         d["precision_error_budget"] = preq.family.budget
         d["precision_errors_from"] = preq.source
+    p_eval = p.with_precision(chosen) if chosen and chosen != p.precision else p
+    rot = _rotation(p_eval, res.schedule, rotate, rules, d)
     if json_:
         print(json.dumps(d, indent=2))
     else:
@@ -492,11 +504,49 @@ def solve(
         if output is not None and res.schedule is not None:
             err.print(f"schedule written to {output}")
         say(err, _other_methods(hint_problem, method, res.bounds.lower))
+        _print_rotation(rot)
+    if rot is not None and not rot.valid:
+        raise typer.Exit(1)
     if res.status in (Status.INFEASIBLE, Status.ERROR):
         if not json_ and res.report is not None:
             for v in res.report.violations:
                 err.print(f"  {v}")
         raise typer.Exit(1)
+
+
+def _rotation(p: Problem, sched: Any, shift: int | None, rules: Any, d: dict[str, Any]
+              ) -> Any:
+    """``--rotate``: the rotation of a valid schedule's binding over its cycle (into ``d``)."""
+    if shift is None or sched is None or not d.get("valid", True):
+        return None
+    from aras.methods.wear import rotation
+
+    try:
+        rot = rotation(p, sched, shift, rules=rules)
+    except InputError as exc:
+        raise InputError(f"--rotate: {str(exc).removeprefix('shift: ')}") from None
+    d["rotation"] = rot.to_dict()
+    return rot
+
+
+def _print_rotation(rot: Any) -> None:
+    """The lines of ``--rotate`` under the report card."""
+    if rot is None:
+        return
+    if not rot.valid:
+        err.print(f"[red]rotation by {rot.shift}: invalid[/] ({len(rot.violations)} "
+                  "violation(s))")
+        for v in rot.violations[:20]:
+            err.print(f"  {escape(v)}")
+        return
+    def yrs(v: float) -> str:
+        return "unbounded" if math.isinf(v) else f"{v:.2f} years"
+    out.print(f"rotation by {rot.shift} row(s) per inference: {rot.cycle} inferences per "
+              f"cycle, every one valid; most writes of a row per inference "
+              f"{rot.rotated_max_row_writes:.4g} (fixed {rot.fixed_max_row_writes:.4g}, mean "
+              f"{rot.mean_row_writes:.4g}); lifespan at {rot.rate_inf_s:.0f} inf/s "
+              f"{yrs(rot.lifespan_rotated_years)} (fixed {yrs(rot.lifespan_fixed_years)}, "
+              f"{rot.lifespan_ratio:.2f}x)", markup=False, highlight=False)
 
 
 def _family_spec(text: str) -> dict[str, Any]:
@@ -646,6 +696,7 @@ def evaluate(
     json_: JsonOpt = False,
     rule: RuleOpt = None,
     family: FamilyOpt = None,
+    rotate: RotateOpt = None,
 ) -> None:
     """Validate a schedule (R1-R8, any --rule or --family) and cost it.
 
@@ -653,6 +704,9 @@ def evaluate(
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
     rules = load_rules(rule)
     if _periodic_file(schedule):
+        if rotate is not None:
+            raise InputError("--rotate: rotates isolated schedules (one inference at a "
+                             "time), not periodic ones")
         if batch is not None and check_batch(batch) > 1:
             raise InputError("--batch: periodic schedules run one inference at a time")
         _evaluate_periodic(schedule, network, hardware, json_, rules, tokens=tokens,
@@ -670,9 +724,15 @@ def evaluate(
     rep = run_evaluate(p, s, weights=weights_for(p.network), rules=rules)
     d = rep.to_dict()
     d.update({"network": p.network.name, "method": s.method})
+    rot = _rotation(p, s, rotate, rules, d)
     at = f" at batch {p.batch}" if p.batch > 1 else ""
-    _verdict(d, rep.valid, rep.violations, json_,
-             lambda: print_report(out, f"{s.network}{at} / {s.method}: valid", d, p.hardware))
+
+    def show() -> None:
+        print_report(out, f"{s.network}{at} / {s.method}: valid", d, p.hardware)
+        _print_rotation(rot)
+
+    _verdict(d, rep.valid and (rot is None or rot.valid),
+             rep.violations + (rot.violations if rot is not None else []), json_, show)
 
 
 @app.command()
@@ -747,6 +807,90 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
                 [[k, f"{v:,}", ms(v, p.hardware)] for k, v in b.to_dict().items()])
     for note in b.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
+
+
+@app.command()
+def lifetime(
+    network: NetArg,
+    hardware: HardwareOpt = None,
+    method: Annotated[str, typer.Option(
+        "--method", "-m", metavar="NAME",
+        help="Heuristic that re-solves the network on the rows left after every failure "
+             "(aras, jit, baseline, ...).")] = "aras",
+    seed: Annotated[int, typer.Option(
+        "--seed", metavar="N", help="Seed of the cells' endurance draw.")] = 0,
+    spread: Annotated[float, typer.Option(
+        "--spread", metavar="COV",
+        help="Coefficient of variation of the cell endurance (lognormal around the "
+             "hardware's cell_endurance_cycles; docs/energy.md).")] = 0.25,
+    rate: Annotated[float | None, typer.Option(
+        "--rate", metavar="INF_S",
+        help="Inferences per second served (default the paper's real-time rate: 30 with "
+             "convolutions, else 100).", show_default=False)] = None,
+    floor: Annotated[float | None, typer.Option(
+        "--floor", metavar="INF_S",
+        help="The life ends when the throughput falls below this (default --rate).",
+        show_default=False)] = None,
+    batch: Annotated[int | None, typer.Option(
+        "--batch", metavar="B",
+        help="Also run every scenario at batch B (B inferences per written set of "
+             "weights).", show_default=False)] = None,
+    csv_out: Annotated[Path | None, typer.Option(
+        "--csv", metavar="FILE",
+        help="CSV of every epoch (default NETWORK-lifetime.csv).", show_default=False)] = None,
+    plot_out: Annotated[Path | None, typer.Option(
+        "--plot", metavar="FILE",
+        help="PNG of throughput, energy per inference and rows left against years "
+             "(default NETWORK-lifetime.png).", show_default=False)] = None,
+    tokens: TokensOpt = None,
+    input_shape: ShapeOpt = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Simulate a device's life as its APU rows wear out.
+
+    Cells fail after a seeded lognormal endurance; a row fails with its weakest cell. With
+    and without wear-leveling (the binding rotated by a row per inference) and retirement
+    (failed rows listed, the network re-solved on the rest) until the network no longer
+    fits or its throughput falls below --floor."""
+    from aras.studies.lifetime import lifetime as run_lifetime
+    from aras.studies.lifetime import plot as plot_life
+    from aras.studies.lifetime import save_csv
+
+    stem = Path(network).stem if Path(network).suffix else network
+    csv_path = csv_out or Path(f"{stem}-lifetime.csv")
+    png_path = plot_out or Path(f"{stem}-lifetime.png")
+    check_output_file(csv_path, "--csv")
+    check_output_file(png_path, "--plot")
+    _check_image_format(png_path)
+    batches = [1] if batch is None or check_batch(batch) == 1 else [1, batch]
+    net = _network(network, tokens=tokens, input_shape=input_shape)
+    hw = load_hardware(hardware)
+    try:
+        rows = run_lifetime(net, hw, method=method, seed=seed, spread=spread, rate=rate,
+                            floor=floor, batches=batches)
+    except InputError as exc:
+        msg = str(exc)
+        for arg in ("method", "spread", "rate", "floor"):
+            if msg.startswith(f"{arg}: "):
+                raise InputError(f"--{arg}: {msg.removeprefix(arg + ': ')}") from None
+        raise
+    save_csv(rows, csv_path)
+    plot_life(rows, png_path, f"{net.name} on '{hw.name}': {method}, seed {seed}, endurance "
+                              f"{hw.cell_endurance_cycles:.0e} (spread {spread:g})")
+    ends = [r for r in rows if r["event"]]
+    if json_:
+        print(json.dumps({"network": net.name, "hardware": hw.name, "method": method,
+                          "seed": seed, "spread": spread, "csv": str(csv_path),
+                          "plot": str(png_path), "ends": ends}, indent=2, default=str))
+        return
+    first = {r["scenario"]: r for r in rows if r["rows_left"] == rows[0]["rows_left"]}
+    print_table(out, f"Life of {net.name} on '{hw.name}' ({method}, seed {seed})",
+                [("scenario", "l"), ("years", "r"), ("inferences", "r"), ("rows left", "r"),
+                 ("inf/s at start", "r"), ("inf/s at end", "r"), ("end", "l")],
+                [[r["scenario"], f"{r['years']:.3f}", f"{r['inferences']:.3g}",
+                  str(r["rows_left"]), f"{first[r['scenario']]['throughput_inf_s']:.1f}",
+                  f"{r['throughput_inf_s']:.1f}", r["event"]] for r in ends], wrap=(6,))
+    err.print(f"wrote {csv_path} and {png_path}", markup=False)
 
 
 @app.command()
@@ -835,6 +979,10 @@ def plot(
         help="PNG file (default: the schedule's name with .png).")] = None,
     max_rows: Annotated[int | None, typer.Option(
         "--max-rows", metavar="N", help="Show only the first N physical APU rows.")] = None,
+    colour_by: Annotated[str, typer.Option(
+        "--colour-by", metavar="WHAT",
+        help="Colour the writes by 'layer' or by their row's 'wear' (writes per "
+             "inference).")] = "layer",
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
 ) -> None:
@@ -845,11 +993,13 @@ def plot(
 
     if max_rows is not None and max_rows < 1:
         raise InputError(f"--max-rows: must be >= 1, got {max_rows}")
+    if colour_by not in ("layer", "wear"):
+        raise InputError(f"--colour-by: 'layer' or 'wear', got {colour_by!r}")
     target = output or schedule.with_suffix(".png")
     check_output_file(target, "--output")
     _check_image_format(target)
     s, p = _load_schedule(schedule, network, hardware)
-    gantt(s, p, target, max_rows=max_rows)
+    gantt(s, p, target, max_rows=max_rows, colour_by=colour_by)
     err.print(f"wrote {target}", markup=False)
 
 
@@ -861,6 +1011,8 @@ def trace(
         "--output", "-o", metavar="FILE",
         help="Chrome trace-event JSON for Perfetto (default: the schedule's name with "
              ".trace.json).", show_default=False)] = None,
+    wear: Annotated[bool, typer.Option(
+        "--wear", help="Colour the APU rows by their writes per inference.")] = False,
     network: NetworkOpt = None,
     hardware: HardwareOpt = None,
 ) -> None:
@@ -872,7 +1024,7 @@ def trace(
     target = output or schedule.with_suffix(".trace.json")
     check_output_file(target, "--output")
     s, p = _load_schedule(schedule, network, hardware)
-    save_trace(s, p, target)
+    save_trace(s, p, target, wear=wear)
     err.print(f"wrote {target} (open it in Perfetto or chrome://tracing)", markup=False)
 
 

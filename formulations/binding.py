@@ -79,7 +79,7 @@ def bind(problem: Problem, sched: Schedule, dist_of_step: dict[int, int],
     idx = _Index(problem, sched)
     tile = _tile_index(idx)
     w = sched.writes
-    n_rows = hw.total_apu_rows
+    n_rows = hw.physical_apu_rows
     end_of = idx.end[idx.wstep]
     used = np.zeros(len(w), dtype=np.int64)
     for i in np.unique(idx.wstep).tolist():
@@ -95,6 +95,7 @@ def bind(problem: Problem, sched: Schedule, dist_of_step: dict[int, int],
     new_row = rowid.copy()
     for _ in range(2):
         busy_until = np.zeros(n_rows, dtype=np.int64)
+        busy_until[list(hw.failed_row_ids)] = np.iinfo(np.int64).max  # never free
         starts = w.start[order]
         groups = np.split(order, np.flatnonzero(np.diff(starts)) + 1)
         for g in groups:

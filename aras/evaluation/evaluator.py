@@ -38,6 +38,7 @@ from aras.evaluation.rules import (  # noqa: F401
     run_rules,
     validate,
 )
+from aras.evaluation.wear import RowWear
 from aras.model.errors import InputError
 from aras.model.mapping import Problem, ceil_div
 from aras.model.precision import describe
@@ -103,10 +104,21 @@ class Report:
     pulse_model: str = "statistical"
     batch: int = 1
     energy_per_inference_j: float = 0.0
+    #: Writes and cell level steps per APU row and inference: min, mean and max over the
+    #: usable rows (failed rows excluded; level steps 0 when not costed).
+    row_writes_min: float = 0.0
+    row_writes_mean: float = 0.0
+    row_writes_max: float = 0.0
+    row_level_steps_min: float = 0.0
+    row_level_steps_mean: float = 0.0
+    row_level_steps_max: float = 0.0
+    #: The same per physical row (:class:`aras.evaluation.wear.RowWear`); not in ``to_dict``.
+    rows: RowWear | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        d = {k: v for k, v in self.__dict__.items() if k not in ("violations", "energy")}
+        d = {k: v for k, v in self.__dict__.items()
+             if k not in ("violations", "energy", "rows")}
         d["violations"] = [str(v) for v in self.violations]
         d["energy_j"] = self.energy.to_dict()
         for k, v in list(d.items()):
@@ -204,20 +216,23 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     rep.row_writes = len(sched.writes)
     if not cost:
         rep.pulse_model = "none"
+        _wear(rep, RowWear.of(problem, sched))
         return rep
     # Pulses.
     if weights is None and stats is None:
         weights = problem.network.codes
     tile = _tile_index(idx)
     used = _used_cells(idx, tile)
+    row_steps = np.zeros(hw.physical_apu_rows)
     if weights is not None:
         fill = zero_code if zero_code is not None else 1 << (hw.weight_bits - 1)
-        level_steps, cells, max_row = _exact_pulses(idx, tile, weights, fill)
+        level_steps, cells, max_row = _exact_pulses(idx, tile, weights, fill, row_steps)
         rep.pulse_model = "weights"
     else:
         if stats is None:
             stats = synthetic_stats([o.name for o in problem.network.weighted_ops], seed)
-        level_steps, cells, max_row = _statistical_pulses(idx, tile, used, stats)
+        level_steps, cells, max_row = _statistical_pulses(idx, tile, used, stats, row_steps)
+    _wear(rep, RowWear.of(problem, sched, row_steps))
     rep.level_steps = level_steps
     rep.write_pulses = level_steps * hw.pulses_per_level_step
     rep.cells_written = cells
@@ -269,6 +284,12 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
     else:
         rep.lifespan_realtime_years = rep.lifespan_max_throughput_years = math.inf
     return rep
+
+
+def _wear(rep: Report, wear: RowWear) -> None:
+    rep.rows = wear
+    for k, v in wear.summary().items():
+        setattr(rep, k, v)
 
 
 __all__ = ["Violation", "Energy", "Report", "validate", "evaluate", "ceil_div"]

@@ -78,10 +78,12 @@ _FULL_PAIR_TABLE = 1024
 
 
 def _statistical_pulses(idx: _Index, tile: np.ndarray, used: np.ndarray,
-                        stats: Mapping[str, LayerStats]) -> tuple[float, float, int]:
+                        stats: Mapping[str, LayerStats], row_steps: np.ndarray | None = None
+                        ) -> tuple[float, float, int]:
     """Expected level steps, expected changed cells and the most writes of any row.
 
-    ``used``: the weights each write's tile holds (:func:`_used_cells`).
+    ``used``: the weights each write's tile holds (:func:`_used_cells`). ``row_steps``, when
+    given (one entry per physical row), receives each row's expected level steps.
     """
     problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
     w = sched.writes
@@ -138,17 +140,20 @@ def _statistical_pulses(idx: _Index, tile: np.ndarray, used: np.ndarray,
         x *= used
         x[same] = 0.0
         totals.append(float(x.sum()))
+        if row_steps is not None and len(totals) == 1:
+            row_steps += np.bincount(r, weights=x, minlength=len(row_steps))
     del problem
     return totals[0], totals[1], int((last + 1 - heads).max())
 
 
 def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarray],
-                  fill: int) -> tuple[float, float, int]:
+                  fill: int, row_steps: np.ndarray | None = None) -> tuple[float, float, int]:
     """Level steps, changed cells and the most updates of any cell, from real weight codes.
 
     Rows are independent, so each physical row replays its writes in time
     order twice: once to reach the steady state left by the previous
-    inference, once to count.
+    inference, once to count. ``row_steps``, when given (one entry per physical row),
+    receives each row's level steps.
     """
     problem, sched, hw = idx.problem, idx.sched, idx.problem.hardware
     w = sched.writes
@@ -169,7 +174,10 @@ def _exact_pulses(idx: _Index, tile: np.ndarray, weights: Mapping[str, np.ndarra
                    problem.by_key[(s.layer, s.part)].tile_offset + int(tile[j]),
                    bits.get(s.layer, hw.weight_bits))
 
+    per_row: list[int] | None = [] if row_steps is not None else None
     level_steps, changed, max_updates = replay_rows(
         (tiles(a, b) for a, b in zip(bounds_[:-1].tolist(), bounds_[1:].tolist(), strict=True)),
-        hw, fill)
+        hw, fill, per_row)
+    if row_steps is not None and len(order):
+        row_steps[rowid[order][bounds_[:-1]]] += per_row
     return float(level_steps), float(changed), max_updates

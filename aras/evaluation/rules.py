@@ -317,6 +317,12 @@ def _validate(idx: _Index) -> list[Violation]:
     for j in np.flatnonzero(~valid_row).tolist():
         add(Violation("R7", f"writes[{j}] {w.layer[j]}/{int(w.part[j])}: (pe {int(w.pe[j])}, "
                             f"row {int(w.row[j])}) outside {hw.pes} PEs x {per} rows"))
+    if hw.failed_rows and len(w):
+        # a failed row holds no weights (Hardware.failed_rows): a write there is out of range
+        bad = np.isin(w.pe * per + w.row, np.fromiter(hw.failed_row_ids, np.int64))
+        for j in np.flatnonzero(bad & valid_row).tolist():
+            add(Violation("R7", f"writes[{j}] {w.layer[j]}/{int(w.part[j])}: (pe "
+                                f"{int(w.pe[j])}, row {int(w.row[j])}) is a failed row"))
     for j in np.flatnonzero(w.start < 0).tolist():
         add(Violation("R7", f"writes[{j}] {w.layer[j]}/{int(w.part[j])}: start {int(w.start[j])}"
                             " < 0"))

@@ -22,7 +22,8 @@ __all__ = ["RowPool", "Builder", "RowWriter"]
 
 
 class RowPool:
-    """Free physical APU rows, handed out lowest index first (pe-major)."""
+    """Free logical APU rows (the usable rows in physical order), handed out lowest index
+    first (pe-major); :class:`Builder` turns them into physical rows."""
 
     def __init__(self, problem: Problem):
         self.free: list[int] = list(range(problem.total_apu_rows))
@@ -53,13 +54,20 @@ class Builder:
     _banks: dict[tuple[int, int], tuple[list[int], list[int]]] = field(default_factory=dict)
 
     def write(self, step: Step, rowid: int, start: int) -> None:
-        """Record a write of one tile of ``step`` on a physical row."""
-        pe, row = divmod(rowid, self.problem.hardware.apu_rows_per_pe)
+        """Record a write of one tile of ``step`` on a row.
+
+        ``rowid`` is a logical row, ``0 .. total_apu_rows - 1``: the usable rows in physical
+        order, so a chip with failed rows (``Hardware.failed_rows``) never gets a write on
+        one, whatever the method.
+        """
+        hw = self.problem.hardware
+        pe, row = divmod(hw.physical_rows([rowid])[0], hw.apu_rows_per_pe)
         self.writes.add(step.layer, step.part, pe, row, start)
 
     def write_many(self, step: Step, rowids: list[int], starts: list[int]) -> None:
-        """Record writes of tiles of ``step`` on physical rows (as :meth:`write` row by row)."""
+        """Record writes of tiles of ``step`` on logical rows (as :meth:`write` row by row)."""
         per = self.problem.hardware.apu_rows_per_pe
+        rowids = self.problem.hardware.physical_rows(rowids)
         self.writes.extend(step.layer, step.part, [r // per for r in rowids],
                            [r % per for r in rowids], starts)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -91,11 +92,14 @@ class Hardware:
     crossbar_compute_energy_j: float = 0.5e-9
     digital_mac_energy_j: float = 0.16e-12
     cell_endurance_cycles: float = 1e10
+    #: APU rows that no write may use, as ``(pe, row)`` pairs (worn out or faulty); the
+    #: methods see ``total_apu_rows`` usable rows and bind them to the others.
+    failed_rows: tuple[tuple[int, int], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            if f.name in ("name", "extra"):
+            if f.name in ("name", "extra", "failed_rows"):
                 continue
             value = getattr(self, f.name)
             if f.name == "gbuffer_banks":
@@ -152,6 +156,29 @@ class Hardware:
                 "hardware.memory_bandwidth_bytes_s: too low to write even one APU row "
                 f"within write_latency_cycles (got {self.memory_bandwidth_bytes_s!r})"
             )
+        object.__setattr__(self, "failed_rows", self._check_failed(self.failed_rows))
+
+    def _check_failed(self, value: Any) -> tuple[tuple[int, int], ...]:
+        """``failed_rows`` as sorted ``(pe, row)`` pairs, each in range and listed once."""
+        if not isinstance(value, (list, tuple)):
+            raise InputError("hardware.failed_rows: must be a list of [pe, row] pairs, got "
+                             f"{value!r}")
+        seen: set[tuple[int, int]] = set()
+        for i, pair in enumerate(value):
+            if (not isinstance(pair, (list, tuple)) or len(pair) != 2
+                    or any(isinstance(x, bool) or not isinstance(x, int) for x in pair)):
+                raise InputError(f"hardware.failed_rows[{i}]: must be a pair of integers "
+                                 f"[pe, row], got {pair!r}")
+            pe, row = int(pair[0]), int(pair[1])
+            if not (0 <= pe < self.pes and 0 <= row < self.apu_rows_per_pe):
+                raise InputError(f"hardware.failed_rows[{i}]: [{pe}, {row}] is outside the "
+                                 f"{self.pes} PEs x {self.apu_rows_per_pe} rows")
+            if (pe, row) in seen:
+                raise InputError(f"hardware.failed_rows[{i}]: [{pe}, {row}] is listed twice")
+            seen.add((pe, row))
+        if len(seen) >= self.pes * self.apu_rows_per_pe:
+            raise InputError(f"hardware.failed_rows: all {len(seen):,} APU rows have failed")
+        return tuple(sorted(seen))
 
     # ----- derived quantities (MODEL.md section 2) -----
     @property
@@ -171,8 +198,35 @@ class Hardware:
 
     @property
     def total_apu_rows(self) -> int:
-        """APU rows of the whole accelerator (pes x apu_rows_per_pe)."""
+        """Usable APU rows: pes x apu_rows_per_pe less the failed ones (what every method,
+        bound and mapping counts with)."""
+        return self.pes * self.apu_rows_per_pe - len(self.failed_rows)
+
+    @property
+    def physical_apu_rows(self) -> int:
+        """APU rows of the chip, failed or not (pes x apu_rows_per_pe); physical row ids are
+        ``pe * apu_rows_per_pe + row`` in ``0 .. physical_apu_rows - 1``."""
         return self.pes * self.apu_rows_per_pe
+
+    @cached_property
+    def failed_row_ids(self) -> frozenset[int]:
+        """Physical row ids of the failed rows."""
+        return frozenset(pe * self.apu_rows_per_pe + row for pe, row in self.failed_rows)
+
+    @cached_property
+    def usable_row_ids(self) -> tuple[int, ...] | None:
+        """Physical row id of every usable row by its logical index, ascending; None when no
+        row has failed (logical and physical ids are then the same)."""
+        if not self.failed_rows:
+            return None
+        bad = self.failed_row_ids
+        return tuple(r for r in range(self.physical_apu_rows) if r not in bad)
+
+    def physical_rows(self, logical: list[int]) -> list[int]:
+        """Physical row ids of logical rows ``0 .. total_apu_rows - 1``: the usable rows in
+        ascending order, failed ones skipped."""
+        ids = self.usable_row_ids
+        return logical if ids is None else [ids[r] for r in logical]
 
     @property
     def bytes_per_apu_write(self) -> int:
@@ -219,6 +273,10 @@ class Hardware:
             if f.name == "extra":
                 continue
             v = getattr(self, f.name)
+            if f.name == "failed_rows":
+                if v:  # (absent when none: files of a sound chip are as before)
+                    out[f.name] = [list(p) for p in v]
+                continue
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
 
@@ -237,6 +295,9 @@ class Hardware:
             if not isinstance(banks, (list, tuple)):
                 raise InputError(f"{source}: gbuffer_banks must be a list of byte sizes")
             kwargs["gbuffer_banks"] = tuple(banks)
+        if "failed_rows" in kwargs and isinstance(kwargs["failed_rows"], list):
+            kwargs["failed_rows"] = tuple(tuple(p) if isinstance(p, list) else p
+                                          for p in kwargs["failed_rows"])
         if "name" in kwargs and not isinstance(kwargs["name"], str):
             raise InputError(f"{source}: name must be a string")
         return cls(**kwargs)

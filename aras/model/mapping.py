@@ -457,7 +457,9 @@ def check_size(network: Network, hardware: Hardware, batch: int = 1) -> None:
             # parts computed one after the other cannot hold it
             raise InputError(f"{where}: recurrent layer '{op.name}' needs "
                              f"{shown(rows[op.name])} APU rows, more than the "
-                             f"{hw.total_apu_rows:,} of the accelerator; a recurrent matrix "
+                             f"{hw.total_apu_rows:,} of the accelerator"
+                             + (f" ({len(hw.failed_rows):,} failed)" if hw.failed_rows else "")
+                             + "; a recurrent matrix "
                              "must fit at once (every timestep reads all of it)")
     parts = {n: ceil_div(r, hw.total_apu_rows) for n, r in rows.items()}
     steps = len(network.ops) - len(rows) + sum(parts.values())

@@ -261,8 +261,8 @@ def centred_matrices(network: Network, keys: Iterable[tuple[str, int | None]],
     return out
 
 
-def replay_rows(rows: Iterable[Iterable[tuple[Any, ...]]], hw: Hardware, fill: int
-                ) -> tuple[int, int, int]:
+def replay_rows(rows: Iterable[Iterable[tuple[Any, ...]]], hw: Hardware, fill: int,
+                per_row: list[int] | None = None) -> tuple[int, int, int]:
     """Level steps, changed cells and most updates of one cell when each APU row replays its
     writes twice: once to reach the steady state the previous inference leaves, once to count.
 
@@ -273,6 +273,7 @@ def replay_rows(rows: Iterable[Iterable[tuple[Any, ...]]], hw: Hardware, fill: i
     nothing. Cells are counted where they sit on the row: kernel ``k`` of a ``C``-cell weight
     occupies cells ``(k mod w) C .. (k mod w) C + C - 1`` of crossbar ``k div w``, ``w =
     floor(crossbar_cols / C)``, so layers of different bits overwrite each other cell by cell.
+    ``per_row``, when given, receives each row's level steps in the order of ``rows``.
     """
     from aras.model.precision import kernels_per_apu_row, requantize
 
@@ -305,6 +306,7 @@ def replay_rows(rows: Iterable[Iterable[tuple[Any, ...]]], hw: Hardware, fill: i
             levels.append((lv, physical(lv)))
         state = np.full((R, X), -1, dtype=np.int16)
         updates = np.zeros((R, X), dtype=np.int32)
+        before = level_steps
         for counting in (False, True):
             for lv, at in levels:
                 if at is None:  # a block of the row: views, no gather
@@ -328,6 +330,8 @@ def replay_rows(rows: Iterable[Iterable[tuple[Any, ...]]], hw: Hardware, fill: i
                 else:
                     state[at] = new
         most = max(most, int(updates.max()))
+        if per_row is not None:
+            per_row.append(level_steps - before)
     return level_steps, changed, most
 
 def tile_values(matrix: np.ndarray, tile: int, crossbar_rows: int, kernels: int,

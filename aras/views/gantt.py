@@ -33,13 +33,17 @@ from pathlib import Path
 from typing import cast
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PolyCollection
-from matplotlib.colors import hsv_to_rgb
+from matplotlib.colors import Normalize, hsv_to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from aras.evaluation.wear import row_writes
+from aras.model.errors import InputError
 from aras.model.files import atomic_path
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -47,7 +51,8 @@ from aras.views.trace import WriteIntervals, bank_intervals, size_text, write_in
 
 #: gids of the collections :func:`gantt` draws.
 GIDS = {"write": "apu-write", "hold": "apu-hold", "compute": "compute",
-        "input": "bank-input", "output": "bank-output"}
+        "input": "bank-input", "output": "bank-output", "failed": "failed-rows"}
+_WEAR_CMAP = colormaps["viridis"]
 
 _GOLDEN = 0.6180339887498949
 
@@ -155,7 +160,8 @@ def _label_blocks(ax: Axes, wi: WriteIntervals, shown: np.ndarray, scale: float,
 
 
 def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, *,
-          max_rows: int | None = None, figsize: tuple[float, float] = (14.0, 9.0),
+          max_rows: int | None = None, colour_by: str = "layer",
+          figsize: tuple[float, float] = (14.0, 9.0),
           dpi: int = 150) -> Figure:
     """Draw a schedule as a Gantt chart and optionally save it as PNG.
 
@@ -174,6 +180,11 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
         Show only the first ``max_rows`` physical APU rows (``pe *
         apu_rows_per_pe + row < max_rows``), for a readable chart of a large
         accelerator; writes on other rows are left out. None shows every row.
+    colour_by
+        ``layer`` (default): every write in its layer's colour. ``wear``: every write in the
+        colour of its row's writes per inference (a colour bar replaces the layer key), so
+        the rows that age first stand out; failed rows (``Hardware.failed_rows``) are
+        hatched either way.
     figsize, dpi
         Figure size in inches and the resolution of the saved PNG.
 
@@ -187,7 +198,9 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
         Agg canvas), so it needs no closing.
     """
     hw = problem.hardware
-    total_rows = hw.total_apu_rows
+    if colour_by not in ("layer", "wear"):
+        raise InputError(f"colour_by: 'layer' or 'wear', got {colour_by!r}")
+    total_rows = hw.physical_apu_rows
     n_rows = total_rows if max_rows is None else max(1, min(int(max_rows), total_rows))
     per = hw.apu_rows_per_pe
     wi = write_intervals(schedule, hw)
@@ -232,7 +245,19 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
     pad = 0.1 if n_rows <= 64 else 0.0  # gaps between lanes only where lanes are thick
     y0 = wi.rowid[shown] + pad
     y1 = wi.rowid[shown] + 1 - pad
-    base = colours(schedule.writes.layer[shown].tolist())
+    if colour_by == "wear":
+        per_row = row_writes(problem, schedule) / problem.batch
+        wear_norm = Normalize(0.0, max(float(per_row.max()), 1.0))
+        base = _WEAR_CMAP(wear_norm(per_row[wi.rowid[shown]]))
+    else:
+        base = colours(schedule.writes.layer[shown].tolist())
+    dead = [r for r in sorted(hw.failed_row_ids) if r < n_rows]
+    if dead:
+        ax.add_collection(PolyCollection(
+            _rects(np.zeros(len(dead)), np.full(len(dead), end_cycles * scale),
+                   np.array(dead, dtype=float), np.array(dead, dtype=float) + 1),
+            facecolors="0.92", edgecolors="0.6", hatch="////", linewidths=0,
+            gid=GIDS["failed"]))
     hold = PolyCollection(_rects(wi.write_end[shown] * scale, wi.hold_end[shown] * scale, y0, y1),
                           facecolors=_shade(base, 1.0, _HOLD_SHADE), edgecolors="none",
                           linewidths=0, gid=GIDS["hold"])
@@ -295,7 +320,14 @@ def gantt(schedule: Schedule, problem: Problem, path: str | Path | None = None, 
                   + (f"; {shown_txt}" if shown_txt else "") + ")")
     ax.set_yticks([(cy0 + cy1) / 2] + yt, ["compute"] + labels, fontsize=7)
     ax.set_ylabel(ylabel)
-    _layer_key(fig, palette, key_names, right + 0.012, ax, key_font)
+    if colour_by == "wear":
+        pos = ax.get_position()
+        cax = fig.add_axes((right + 0.012, pos.y0, 0.3 / figsize[0], pos.y1 - pos.y0),
+                           gid="wear-key")
+        fig.colorbar(ScalarMappable(norm=wear_norm, cmap=_WEAR_CMAP), cax=cax,
+                     label="writes of the row per inference")
+    else:
+        _layer_key(fig, palette, key_names, right + 0.012, ax, key_font)
     makespan_txt = f"{hw.seconds(schedule.makespan) * factor:.3f} {unit}"
     ax.set_title(f"{schedule.network} / {schedule.method} on {hw.name}: makespan "
                  f"{makespan_txt} ({schedule.makespan} cycles), {len(schedule.writes)} writes",

@@ -40,6 +40,14 @@ def print_report(console: Console, title: str, d: dict[str, Any], hw: Hardware) 
                            f"{ms(d['write_bound_cycles'], hw)} ms")
     if d.get("gap") is not None:
         row("gap to lower bound", f"{d['gap'] * 100:.1f}%")
+    if d.get("row_writes_max") is not None and mk is not None:
+        row("writes per APU row (min/mean/max)",
+            f"{d['row_writes_min']:.4g} / {d['row_writes_mean']:.4g} / "
+            f"{d['row_writes_max']:.4g} per inference")
+    if d.get("energy_j") and d.get("row_level_steps_max") is not None:
+        row("level steps per APU row (min/mean/max)",
+            f"{d['row_level_steps_min']:,.0f} / {d['row_level_steps_mean']:,.0f} / "
+            f"{d['row_level_steps_max']:,.0f}")
     if d.get("energy_j"):
         e = d["energy_j"]
         row("energy", f"{e['total'] * 1e3:.3f} mJ{of_batch}")

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from aras.evaluation.wear import row_writes
 from aras.model.files import atomic_path
 from aras.model.hardware import Hardware
 from aras.model.mapping import Problem
@@ -41,6 +42,8 @@ PID_GBUFFER = 3
 
 #: Name of the counter of APUs being written (R6).
 COUNTER_NAME = "APUs being written"
+#: Reserved trace-viewer colours (catapult's color scheme) of the four wear quarters.
+_WEAR_NAMES = ("good", "yellow", "bad", "terrible")
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ def write_level(schedule: Schedule, hardware: Hardware) -> tuple[np.ndarray, np.
     return t, level * hardware.apus_per_row
 
 
-def chrome_trace(schedule: Schedule, problem: Problem) -> dict[str, Any]:
+def chrome_trace(schedule: Schedule, problem: Problem, *, wear: bool = False
+                 ) -> dict[str, Any]:
     """The schedule as a Chrome trace-event document.
 
     Parameters
@@ -187,6 +191,11 @@ def chrome_trace(schedule: Schedule, problem: Problem) -> dict[str, Any]:
     problem
         The mapped network; its hardware gives the clock, write latency, APU
         row geometry and bank sizes.
+    wear
+        Colour the rows by wear: every row's thread name and events carry its writes per
+        inference (``args.row_writes``), and its events a reserved colour (``cname``) by
+        its share of the most-written row's: ``good`` up to 1/4, ``yellow`` up to 1/2,
+        ``bad`` up to 3/4, ``terrible`` beyond.
 
     Returns
     -------
@@ -230,8 +239,13 @@ def chrome_trace(schedule: Schedule, problem: Problem) -> dict[str, Any]:
     name_process(PID_ROWS, "APU rows")
     wi = write_intervals(schedule, hw)
     w = schedule.writes
+    per_row = row_writes(problem, schedule) / problem.batch if wear else None
+    top = max(float(per_row.max()), 1e-300) if per_row is not None else 1.0
     for rid in np.unique(wi.rowid).tolist():
-        name_thread(PID_ROWS, int(rid), f"pe {rid // per} row {rid % per}")
+        name = f"pe {rid // per} row {rid % per}"
+        if per_row is not None and 0 <= rid < len(per_row):
+            name += f" ({per_row[rid]:.4g} writes)"
+        name_thread(PID_ROWS, int(rid), name)
     layers = w.layer.tolist()
     parts, tiles = w.part.tolist(), w.tile.tolist()
     rowids, starts = wi.rowid.tolist(), wi.start.tolist()
@@ -241,13 +255,17 @@ def chrome_trace(schedule: Schedule, problem: Problem) -> dict[str, Any]:
         if tiles[j] >= 0:
             args["tile"] = tiles[j]
         rid = rowids[j]
+        extra: dict[str, Any] = {}
+        if per_row is not None and 0 <= rid < len(per_row):
+            args["row_writes"] = float(per_row[rid])
+            extra["cname"] = _WEAR_NAMES[min(3, int(4 * per_row[rid] / top - 1e-9))]
         events.append({"ph": "X", "name": layers[j], "cat": "write", "pid": PID_ROWS,
                        "tid": rid, "ts": starts[j] * us, "dur": (wends[j] - starts[j]) * us,
-                       "args": args})
+                       "args": args, **extra})
         if wsteps[j] >= 0:
             events.append({"ph": "X", "name": layers[j], "cat": "hold", "pid": PID_ROWS,
                            "tid": rid, "ts": wends[j] * us, "dur": (hends[j] - wends[j]) * us,
-                           "args": args})
+                           "args": args, **extra})
     times, apus = write_level(schedule, hw)
     for t, a in zip(times.tolist(), apus.tolist(), strict=True):
         events.append({"ph": "C", "name": COUNTER_NAME, "pid": PID_ROWS, "ts": t * us,
@@ -278,12 +296,13 @@ def chrome_trace(schedule: Schedule, problem: Problem) -> dict[str, Any]:
                           "max_concurrent_apu_writes": hw.max_concurrent_apu_writes}}
 
 
-def save_trace(schedule: Schedule, problem: Problem, path: str | Path) -> Path:
+def save_trace(schedule: Schedule, problem: Problem, path: str | Path, *, wear: bool = False
+               ) -> Path:
     """Write :func:`chrome_trace` as compact JSON.
 
     Parameters
     ----------
-    schedule, problem
+    schedule, problem, wear
         As for :func:`chrome_trace`.
     path
         Output file (conventionally ``*.json``; open it in https://ui.perfetto.dev
@@ -296,7 +315,7 @@ def save_trace(schedule: Schedule, problem: Problem, path: str | Path) -> Path:
     """
     p = Path(path)
     with atomic_path(p) as tmp, tmp.open("w") as f:
-        json.dump(chrome_trace(schedule, problem), f, separators=(",", ":"))
+        json.dump(chrome_trace(schedule, problem, wear=wear), f, separators=(",", ":"))
     return p
 
 
