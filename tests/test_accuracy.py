@@ -383,3 +383,32 @@ def test_minilm_matches_sentence_transformers() -> None:
     ref = model.encode(_SENTENCES)
     cos = (emb * ref).sum(1) / np.linalg.norm(ref, axis=1) / np.linalg.norm(emb, axis=1)
     assert cos.min() > 0.9999
+
+
+def test_per_channel_weights_take_one_range_per_output_channel(tmp_path: Path) -> None:
+    path = _classifier(tmp_path / "pc.onnx", seed=5)
+    runner = OnnxRunner(path, per_channel=True)
+    w = _weights(5)
+
+    def by_rows(a: np.ndarray, bits: int) -> np.ndarray:
+        # an independent per-row Eq. 6: each output channel over its own min and max
+        top = (1 << bits) - 1
+        out = np.empty(a.shape)
+        for i, row in enumerate(a.reshape(a.shape[0], -1).astype(np.float64)):
+            lo, hi = row.min(), row.max()
+            scale = (hi - lo) / top if hi > lo else 1.0
+            zp = np.clip(np.rint(-lo / scale), 0, top)
+            out[i] = ((np.clip(np.rint(row / scale) + zp, 0, top) - zp) * scale
+                      ).reshape(a.shape[1:])
+        return out
+
+    for bits in (3, 8):
+        # Conv's output channels are axis 0; Gemm with transB=1 holds (out, in): axis 0 too
+        np.testing.assert_allclose(runner.quantized_weights("conv", bits),
+                                   by_rows(w["conv_w"], bits), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(runner.quantized_weights("fc", bits),
+                                   by_rows(w["fc_w"], bits), rtol=1e-6, atol=1e-7)
+    # per channel never has a larger error than one range for the layer
+    per_layer = OnnxRunner(path)
+    for bits in (2, 4, 6):
+        assert runner.weight_error("fc", bits) <= per_layer.weight_error("fc", bits)

@@ -10,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from aras.evaluation.accuracy.quant import check_bits, fake_quantize, weight_error
+from aras.evaluation.accuracy.quant import (
+    check_bits,
+    fake_quantize,
+    fake_quantize_weights,
+    weight_error,
+)
 from aras.evaluation.accuracy.runners import INSTALL, InputSpec, check_inputs
 from aras.model.errors import InputError
 
@@ -59,6 +64,9 @@ class MiniLMRunner:
     seq_len
         Longest sequence in tokens (longer sentences are truncated); a batch is padded to
         its longest sentence.
+    per_channel
+        Quantise each output column of a weight matrix over its own range (per output
+        channel) instead of one range per layer (paper Eq. 6, the default).
 
     Raises
     ------
@@ -69,7 +77,7 @@ class MiniLMRunner:
 
     output_kind = "embedding"
 
-    def __init__(self, seq_len: int = 128):
+    def __init__(self, seq_len: int = 128, per_channel: bool = False):
         from aras.frontends.pretrained import _weights_path
 
         if isinstance(seq_len, bool) or not isinstance(seq_len, int) or not 2 <= seq_len <= 512:
@@ -81,6 +89,7 @@ class MiniLMRunner:
         from tokenizers import Tokenizer
 
         self.seq_len = seq_len
+        self.per_channel = bool(per_channel)
         t = load_file(str(path))
         self._t = {k.removeprefix("bert."): v.astype(np.float32) for k, v in t.items()
                    if v.dtype.kind == "f"}
@@ -101,7 +110,8 @@ class MiniLMRunner:
         self._ranges: dict[str, tuple[float, float]] | None = None
 
     def __repr__(self) -> str:
-        return f"MiniLMRunner(seq_len={self.seq_len})"
+        return (f"MiniLMRunner(seq_len={self.seq_len}"
+                + (", per_channel=True)" if self.per_channel else ")"))
 
     def tokenize(self, sentences: Sequence[str]) -> dict[str, np.ndarray]:
         """Token ids and attention mask of ``sentences`` (``[CLS] ... [SEP]``, lower-cased
@@ -125,12 +135,14 @@ class MiniLMRunner:
         check_bits({layer: bits}, self.layers, "bits")
         key = (layer, bits)
         if key not in self._quantised:
-            self._quantised[key] = fake_quantize(self._w[layer], bits).astype(np.float32)
+            self._quantised[key] = fake_quantize_weights(
+                self._w[layer], bits, 1 if self.per_channel else None).astype(np.float32)
         return self._quantised[key]
 
     def weight_error(self, layer: str, bits: int) -> float:
         """``||W - Q_b(W)|| / ||W||`` of the layer at ``bits`` bits."""
-        return weight_error(self.float_weights(layer), fake_quantize(self._w[layer], bits))
+        return weight_error(self.float_weights(layer), fake_quantize_weights(
+            self._w[layer], bits, 1 if self.per_channel else None))
 
     def _forward(self, inputs: Mapping[str, np.ndarray], wb: Mapping[str, int],
                  ab: Mapping[str, int], seen: dict[str, list[float]] | None = None

@@ -9,8 +9,8 @@ import numpy as np
 
 from aras.model.errors import InputError
 
-__all__ = ["BITS", "check_bits", "fake_quantize", "qparams", "requantize_codes",
-           "weight_error"]
+__all__ = ["BITS", "check_bits", "fake_quantize", "fake_quantize_weights", "qparams",
+           "requantize_codes", "weight_error"]
 
 #: Bits a weight or an activation may take (the hardware's INT8 at most).
 BITS = (1, 8)
@@ -59,6 +59,19 @@ def fake_quantize(a: np.ndarray, bits: int, lo: float | None = None,
     scale, zp = qparams(lo, hi, bits)
     q = np.clip(np.rint(x / scale) + zp, 0, (1 << bits) - 1)
     return (q - zp) * scale
+
+
+def fake_quantize_weights(w: np.ndarray, bits: int, axis: int | None = None) -> np.ndarray:
+    """A weight tensor fake-quantised per layer (``axis=None``: one range, paper Eq. 6) or
+    per output channel (one min-max range for each index along ``axis``, the crossbar
+    column a kernel's outputs leave by, whose ADC output is scaled on its own)."""
+    if axis is None:
+        return fake_quantize(w, bits)
+    x = np.moveaxis(np.asarray(w, dtype=np.float64), axis, 0)
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = fake_quantize(x[i], bits)
+    return np.moveaxis(out, 0, axis)
 
 
 def requantize_codes(codes: np.ndarray, bits: int) -> np.ndarray:

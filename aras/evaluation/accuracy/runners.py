@@ -15,7 +15,7 @@ import numpy as np
 
 from aras.evaluation.accuracy.quant import (
     check_bits,
-    fake_quantize,
+    fake_quantize_weights,
     qparams,
     requantize_codes,
 )
@@ -231,6 +231,11 @@ class OnnxRunner:
     input_shapes
         Static input shapes, as for :func:`~aras.frontends.onnx_graph.load_onnx`; they fix the
         layer names and the sample shapes a calibration set must have.
+    per_channel
+        Quantise float weights per output channel (one range per kernel: ``Conv`` axis 0,
+        ``ConvTranspose`` axis 1, ``Gemm`` and ``MatMul`` the output features) instead of
+        one range per layer (paper Eq. 6, the default). Integer codes and recurrent weights
+        keep their own rule.
 
     Raises
     ------
@@ -240,11 +245,13 @@ class OnnxRunner:
 
     output_kind = "auto"
 
-    def __init__(self, path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None):
+    def __init__(self, path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                 per_channel: bool = False):
         import onnx
 
         self._ort = _ort()
         self.path = Path(path)
+        self.per_channel = bool(per_channel)
         names, found, G = _onnx_layers(self.path, input_shapes)
         self.layers: list[str] = names
         self._where = dict(zip(names, found, strict=True))
@@ -282,7 +289,8 @@ class OnnxRunner:
         self._G_codes: Any = None
 
     def __repr__(self) -> str:
-        return f"OnnxRunner({str(self.path)!r}, {len(self.layers)} layers)"
+        return (f"OnnxRunner({str(self.path)!r}, {len(self.layers)} layers"
+                + (", per channel)" if self.per_channel else ")"))
 
     # -- weights -------------------------------------------------------------------------
 
@@ -403,11 +411,31 @@ class OnnxRunner:
             codes = self._codes(layer)
             w = self.float_weights(layer)
             if codes is None:
-                self._quantised[key] = fake_quantize(w, bits)
+                axis = self._channel_axis(layer, w) if self.per_channel else None
+                self._quantised[key] = fake_quantize_weights(w, bits, axis)
             else:
                 c, step = codes
                 self._quantised[key] = w + step * (requantize_codes(c, bits) - c)
         return self._quantised[key]
+
+    def _channel_axis(self, layer: str, w: np.ndarray) -> int | None:
+        """The axis of the layer's output channels in its ONNX weight (None: per layer)."""
+        where = self._where[layer]
+        node = next((n for n in self._model.graph.node if where.node in n.output), None)
+        if node is None or w.ndim < 2:
+            return None
+        if where.op_type == "Conv":
+            return 0
+        if where.op_type == "ConvTranspose":
+            return 1
+        if where.op_type == "Gemm":
+            trans = {a.name: a.i for a in node.attribute}
+            if where.w_index == 1:
+                return 0 if trans.get("transB", 0) else 1
+            return 1 if trans.get("transA", 0) else 0
+        if where.op_type == "MatMul":
+            return w.ndim - 1 if where.w_index == 1 else w.ndim - 2
+        return None
 
     def weight_error(self, layer: str, bits: int) -> float:
         """``||W - Q_b(W)|| / ||W||`` of the layer's weight at ``bits`` bits."""
