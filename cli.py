@@ -98,6 +98,10 @@ PhaseOpt = Annotated[str | None, typer.Option(
 ContextOpt = Annotated[int | None, typer.Option(
     "--context", metavar="N",
     help="Decode: cached tokens the new token attends over (default 128).")]
+QuantOpt = Annotated[str, typer.Option(
+    "--quantization", metavar="layer|channel",
+    help="Measuring errors: weights quantised with one range per layer (paper Eq. 6) or per "
+         "output channel.")]
 BatchOpt = Annotated[int | None, typer.Option(
     "--batch", metavar="B",
     help="Inferences computed together on one written set of weights (1..4096, default 1; "
@@ -394,6 +398,7 @@ def solve(
         "--precision-method", metavar="NAME",
         help="--precision auto: greedy, two-stage (knapsack, then replication) or joint "
              "(the MILP chooses bits with replication and writes).")] = "joint",
+    quantization: QuantOpt = "layer",
     rotate: RotateOpt = None,
 ) -> None:
     """Schedule a network with one method, validate and cost it."""
@@ -446,7 +451,7 @@ def solve(
     preq = precision_request(p, precision, error_budget=error_budget, weight_bits=weight_bits,
                              activation_bits=activation_bits, sensitivity=sensitivity,
                              calibration=calibration, method=precision_method,
-                             network_path=network)
+                             network_path=network, per_channel=_per_channel(quantization))
     p = preq.problem
     weights = weights_for(p.network)
     hint_problem = p
@@ -547,6 +552,12 @@ def _print_rotation(rot: Any) -> None:
               f"{rot.mean_row_writes:.4g}); lifespan at {rot.rate_inf_s:.0f} inf/s "
               f"{yrs(rot.lifespan_rotated_years)} (fixed {yrs(rot.lifespan_fixed_years)}, "
               f"{rot.lifespan_ratio:.2f}x)", markup=False, highlight=False)
+
+
+def _per_channel(quantization: str) -> bool:
+    if quantization not in ("layer", "channel"):
+        raise InputError(f"--quantization: must be layer or channel, got {quantization!r}")
+    return quantization == "channel"
 
 
 def _family_spec(text: str) -> dict[str, Any]:
@@ -698,7 +709,7 @@ def evaluate(
     family: FamilyOpt = None,
     rotate: RotateOpt = None,
 ) -> None:
-    """Validate a schedule (R1-R8, any --rule or --family) and cost it.
+    """Validate a schedule (R1-R8, --rule, --family) and cost it.
 
     Exit 1 listing every violation."""
     keep_freed_memory()  # one big task: temporaries reuse freed memory (aras/model/memory.py)
@@ -807,6 +818,66 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
                 [[k, f"{v:,}", ms(v, p.hardware)] for k, v in b.to_dict().items()])
     for note in b.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
+
+
+@app.command()
+def sensitivity(
+    network: NetArg,
+    hardware: HardwareOpt = None,
+    tokens: TokensOpt = None,
+    input_shape: ShapeOpt = None,
+    calibration: Annotated[Path | None, typer.Option(
+        "--calibration", metavar="FILE",
+        help="Inputs to measure on: .npy (one input), .npz (by input name) or .txt "
+             "(sentences); default seeded random inputs, said so.")] = None,
+    weight_bits: Annotated[str, typer.Option(
+        "--weight-bits", metavar="LIST", help="Candidate weight bits.")] = "4,6,8",
+    activation_bits: Annotated[str | None, typer.Option(
+        "--activation-bits", metavar="LIST",
+        help="Candidate activation bits (none by default).")] = None,
+    samples: Annotated[int, typer.Option(
+        "--samples", metavar="N", help="Random inputs without --calibration.")] = 32,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of those.")] = 0,
+    quantization: QuantOpt = "layer",
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="FILE",
+        help="Write the table (CSV) for 'aras solve --precision auto --sensitivity'.")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Measure the output error of each layer at fewer bits."""
+    from aras.studies.precision import measure
+
+    per_channel = _per_channel(quantization)
+    if output is not None:
+        check_output_file(output, "--output")
+    p = _problem(network, hardware, None, tokens=tokens, input_shape=input_shape)
+    sens, notes = measure(p, network, calibration=calibration, weight_bits=weight_bits,
+                          activation_bits=activation_bits, samples=samples, seed=seed,
+                          per_channel=per_channel)
+    if output is not None:
+        sens.to_csv(output)
+    wc, ac = list(sens.candidates), list(sens.activation_candidates)
+    if json_:
+        print(json.dumps({
+            "network": p.network.name, "metric": sens.metric,
+            "baseline_error": sens.baseline_error, "samples": sens.n,
+            "synthetic": sens.synthetic,
+            "layers": {L: {**{f"W{b}": sens.error(L, b) for b in wc},
+                           **{f"A{b}": sens.error(L, b, activation=True) for b in ac}}
+                       for L in sens.layers}}, indent=2))
+        return
+    cols = [("layer", "l")] + [(f"W{b}", "r") for b in wc] + [(f"A{b}", "r") for b in ac]
+    rows = [[L] + [f"{sens.error(L, b):.4g}" for b in wc]
+            + [f"{sens.error(L, b, activation=True):.4g}" for b in ac] for L in sens.layers]
+    print_table(out, f"Sensitivity of {p.network.name}: {sens.metric} added over INT8 "
+                     f"({sens.n} samples)", cols, rows)
+    err.print(f"INT8 everywhere: {sens.metric} {sens.baseline_error:.4g} against the float "
+              "model")
+    for note in notes:
+        err.print(f"[yellow]note:[/] {escape(note)}")
+    if output is not None:
+        err.print(f"table written to {output}")
 
 
 @app.command()
@@ -1149,7 +1220,7 @@ class _StudyGroup(TyperGroup):
 
 
 study_app = typer.Typer(cls=_StudyGroup, no_args_is_help=True,
-                        help="Studies: many solves in parallel, resumable, and their reports.")
+                        help="Studies: many solves in parallel, resumable, reported.")
 app.add_typer(study_app, name="study")
 
 

@@ -39,7 +39,7 @@ from aras.model.errors import InputError
 from aras.model.hardware import Hardware
 from aras.model.limits import number
 from aras.model.mapping import Problem
-from aras.model.precision import LayerPrecision, check_precision, describe
+from aras.model.precision import LayerPrecision, describe
 from formulations.framework import Family, ModelContext
 from formulations.objectives import cells_of
 
@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from formulations.window import Incumbent
 
 __all__ = ["Errors", "Precision", "candidates", "normalize_errors", "latency_savings",
-           "greedy_precision", "knapsack_precision", "assignment_error", "load_errors"]
+           "greedy_precision", "knapsack_precision", "assignment_error", "load_errors",
+           "errors_from_sensitivity"]
 
 #: Per-layer errors: layer -> candidate precision -> error the layer adds at it.
 Errors = Mapping[str, Mapping[LayerPrecision, float]]
@@ -106,46 +107,57 @@ def normalize_errors(errors: Mapping[str, Mapping[Any, float]], layers: Sequence
     return out
 
 
+def errors_from_sensitivity(sens: Any, hw: Hardware,
+                            cands: Sequence[LayerPrecision] | None = None
+                            ) -> dict[str, dict[LayerPrecision, float]]:
+    """Per-layer errors of every candidate from a measured or tabled
+    :class:`aras.evaluation.accuracy.Sensitivity`.
+
+    A candidate ``(w, a)`` costs the layer's weight error at ``w`` plus its activation error
+    at ``a`` (each measured with everything else at INT8): an additive proxy, like the
+    budget's sum over layers. Default candidates: every pair of the bits the sensitivity
+    has (activations at the hardware's bits when it has none).
+    """
+    wc = list(sens.candidates)
+    ac = list(sens.activation_candidates) or [hw.activation_bits]
+    pairs = list(cands) if cands is not None else [LayerPrecision(w, a) for w in wc
+                                                   for a in ac]
+    out: dict[str, dict[LayerPrecision, float]] = {}
+    for layer in sens.layers:
+        row: dict[LayerPrecision, float] = {}
+        for c in pairs:
+            if c.weight_bits not in wc and c.weight_bits != hw.weight_bits:
+                continue  # not measured: normalize_errors names it
+            e = sens.error(layer, c.weight_bits)
+            if c.activation_bits != hw.activation_bits:
+                if c.activation_bits not in sens.activation_candidates:
+                    continue
+                e += sens.error(layer, c.activation_bits, activation=True)
+            row[c] = float(e)
+        out[layer] = row
+    return out
+
+
 def load_errors(path: str | Path, layers: Sequence[str], hw: Hardware,
                 where: str = "sensitivity") -> dict[str, dict[LayerPrecision, float]]:
-    """A per-layer error table from CSV: ``layer,weight_bits[,activation_bits],error``.
+    """Per-layer errors from a sensitivity table (the CSV ``aras sensitivity`` writes, or a
+    user's: ``layer,weight_bits,activation_bits,error`` rows, each naming either weight bits
+    or activation bits; see :meth:`aras.evaluation.accuracy.Sensitivity.from_table`), for
+    every pair of the bits it names (:func:`errors_from_sensitivity`).
 
     Raises
     ------
     InputError
-        Missing or malformed file, unknown layers, bits out of range, bad errors.
+        Missing or malformed file, unknown layers, bits out of range, bad errors; the
+        message starts with ``where``.
     """
-    import csv
-    import io
+    from aras.evaluation.accuracy import Sensitivity
 
-    from aras.model.files import read_text
-
-    p = Path(path)
-    rows = list(csv.DictReader(io.StringIO(read_text(p, where, "CSV"))))
-    if not rows or not {"layer", "weight_bits", "error"} <= set(rows[0]):
-        raise InputError(f"{where}: {p}: a CSV with the header "
-                         "'layer,weight_bits,activation_bits,error' is needed")
-    table: dict[str, dict[Any, float]] = {}
-    known = set(layers)
-    for i, row in enumerate(rows, start=2):
-        layer = row["layer"]
-        if layer not in known:
-            raise InputError(f"{where}: {p} line {i}: '{layer}' is not a weight-bearing layer "
-                             "of the network")
-        try:
-            wb = int(row["weight_bits"])
-            ab = int(row["activation_bits"]) if row.get("activation_bits") else \
-                hw.activation_bits
-            err = float(row["error"])
-        except (TypeError, ValueError):
-            raise InputError(f"{where}: {p} line {i}: bits must be integers and error a "
-                             "number") from None
-        check_precision({layer: (wb, ab)}, known, hw, where=f"{where}: {p} line {i}")
-        if not math.isfinite(err) or err < 0:
-            raise InputError(f"{where}: {p} line {i}: error must be a finite number >= 0, "
-                             f"got {row['error']}")
-        table.setdefault(layer, {})[LayerPrecision(wb, ab)] = err
-    return {k: dict(v) for k, v in table.items()}
+    try:
+        sens = Sensitivity.from_table(path, layers)
+    except InputError as exc:
+        raise InputError(f"{where}: {str(exc).removeprefix('table: ')}") from None
+    return errors_from_sensitivity(sens, hw)
 
 
 def assignment_error(errors: Errors, precision: Mapping[str, LayerPrecision],

@@ -136,7 +136,7 @@ def test_cli_precision_auto_with_a_table_and_a_fixed_file(tmp_path) -> None:
 
     ops = load_network(net).weighted_ops
     rows = ["layer,weight_bits,activation_bits,error"]
-    rows += [f"{o.name},4,8,{0.002 * (i % 3)}" for i, o in enumerate(ops)]
+    rows += [f"{o.name},4,,{0.002 * (i % 3)}" for i, o in enumerate(ops)]
     (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
     r = cli_inprocess("solve", net, "--precision", "auto", "--error-budget", "0.004",
                       "--sensitivity", str(tmp_path / "s.csv"), "--weight-bits", "4,8",
@@ -161,3 +161,47 @@ def test_cli_precision_auto_with_a_table_and_a_fixed_file(tmp_path) -> None:
         bad = cli_inprocess("solve", net, *args)
         assert bad.returncode == 2 and flag in bad.stderr, (args, bad.stderr)
         assert "Traceback" not in bad.stderr
+
+
+def test_cli_sensitivity_writes_the_table_solve_reads(tmp_path) -> None:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    w1 = rng.normal(0, 0.4, (16, 300)).astype(np.float32)
+    w2 = rng.normal(0, 0.4, (300, 4)).astype(np.float32)
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
+         helper.make_node("MatMul", ["r", "w2"], ["y"])], "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])],
+        initializer=[numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2")])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "mlp.onnx"
+    onnx.save(model, str(path))
+    np.save(tmp_path / "cal.npy", rng.normal(0, 1, (40, 16)).astype(np.float32))
+    table = tmp_path / "s.csv"
+    r = cli_inprocess("sensitivity", str(path), "--calibration", str(tmp_path / "cal.npy"),
+                      "--weight-bits", "2,4,8", "-o", str(table), "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["samples"] == 40 and not d["synthetic"]
+    assert set(d["layers"]) == set(_layers_of(path))
+    # the table feeds solve; a budget of what every layer at 2 bits costs takes them all
+    total = sum(v["W2"] for v in d["layers"].values())
+    s = cli_inprocess("solve", str(path), "--precision", "auto", "--sensitivity", str(table),
+                      "--weight-bits", "2,4,8", "--error-budget", repr(total + 1e-9), "--json")
+    assert s.returncode == 0, s.stderr
+    out = json.loads(s.stdout)
+    assert out["precision_error"] <= total + 1e-9
+    rnd = cli_inprocess("sensitivity", str(path), "--samples", "8")
+    assert rnd.returncode == 0 and "random" in rnd.stderr
+    bad = cli_inprocess("sensitivity", str(path), "--calibration", str(tmp_path / "s.csv"))
+    assert bad.returncode == 2 and "calibration" in bad.stderr
+
+
+def _layers_of(path) -> list[str]:
+    from aras import load_network
+
+    return [o.name for o in load_network(str(path)).weighted_ops]

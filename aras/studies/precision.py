@@ -14,7 +14,8 @@ from aras.model.errors import InputError
 from aras.model.mapping import Problem
 from aras.model.precision import LayerPrecision, load_precision, parse_bits
 
-__all__ = ["PRECISION_METHODS", "PrecisionRequest", "precision_request"]
+__all__ = ["PRECISION_METHODS", "PrecisionRequest", "precision_request", "runner_for",
+           "synthetic_weight_errors"]
 
 #: How ``--precision auto`` chooses: the fast greedy heuristic, the LRMP-style two stages
 #: (exact knapsack of precisions, then replication and writes), or the MILP jointly.
@@ -55,7 +56,7 @@ def precision_request(problem: Problem, precision: str | None, *,
                       activation_bits: str | None = None, sensitivity: Path | None = None,
                       calibration: Path | None = None, method: str = "joint",
                       network_path: str | None = None, samples: int = 64,
-                      seed: int = 0) -> PrecisionRequest:
+                      seed: int = 0, per_channel: bool = False) -> PrecisionRequest:
     """Check the precision flags and build what they ask for (errors name the flags).
 
     Parameters
@@ -72,6 +73,9 @@ def precision_request(problem: Problem, precision: str | None, *,
         The network argument (an ONNX file, or ``minilm-l6``), to run it for a measurement.
     samples, seed
         Seeded random inputs when no calibration is given (said in ``notes``).
+    per_channel
+        Measure with weights quantised per output channel (``--quantization channel``)
+        rather than per layer (paper Eq. 6).
 
     Raises
     ------
@@ -89,6 +93,8 @@ def precision_request(problem: Problem, precision: str | None, *,
         given = [k for k, v in auto_only.items() if v is not None]
         if method != "joint":
             given.append("--precision-method")
+        if per_channel:
+            given.append("--quantization")
         if given:
             raise InputError(f"{given[0]}: only with --precision auto")
         if precision is None:
@@ -125,7 +131,7 @@ def precision_request(problem: Problem, precision: str | None, *,
         source = f"table {sensitivity}"
     else:
         raw, source, notes = _measured(problem, network_path, cands, calibration, samples,
-                                       seed)
+                                       seed, per_channel)
     try:
         errors = normalize_errors(raw, layers, cands, hw, where="--sensitivity")
     except InputError as exc:
@@ -139,30 +145,49 @@ def precision_request(problem: Problem, precision: str | None, *,
     return PrecisionRequest(problem, fam, errors, source, notes)
 
 
+def runner_for(problem: Problem, network_path: str | None, per_channel: bool = False
+               ) -> Any:
+    """A runner of the network's real model (:mod:`aras.evaluation.accuracy`), or None: an
+    ONNX file (at the mapped network's input shapes) or MiniLM-L6 (``minilm-l6``)."""
+    from aras.evaluation.accuracy import MiniLMRunner, OnnxRunner
+
+    net = problem.network
+    src = net.source if isinstance(net.source, dict) else {}
+    name = str(src.get("name", network_path or ""))
+    if name == "minilm-l6":
+        return MiniLMRunner(seq_len=int(src.get("tokens") or 128), per_channel=per_channel)
+    path = src.get("path") or network_path
+    if path is not None and Path(str(path)).suffix.lower() == ".onnx":
+        shapes = src.get("input_shapes") if isinstance(src.get("input_shapes"), dict) else None
+        return OnnxRunner(str(path), input_shapes=shapes, per_channel=per_channel)
+    return None
+
+
 def _measured(problem: Problem, network_path: str | None, cands: list[LayerPrecision],
-              calibration: Path | None, samples: int, seed: int
+              calibration: Path | None, samples: int, seed: int, per_channel: bool
               ) -> tuple[dict[str, dict[LayerPrecision, float]], str, list[str]]:
     """Per-layer errors measured on the network's real weights and outputs."""
-    import importlib
+    from aras.evaluation.accuracy import load_calibration, random_calibration, sensitivity
+    from formulations.precision import errors_from_sensitivity
 
-    accuracy: Any = importlib.import_module("aras.evaluation.accuracy")
-    runner = accuracy.runner_for(problem.network, network_path)
+    runner = runner_for(problem, network_path, per_channel)
     if runner is None:
-        raise InputError("--sensitivity: this network has no runnable real weights (an ONNX "
-                         "file with initializers, or minilm-l6); give a per-layer error table "
+        raise InputError("--sensitivity: this network has no real model to run (an ONNX file "
+                         "with its weights, or minilm-l6); give a per-layer error table "
                          "(layer,weight_bits,activation_bits,error)")
     if calibration is not None:
-        calib = accuracy.load_calibration(calibration, runner)
+        calib = load_calibration(calibration, runner)
     else:
-        calib = accuracy.random_calibration(runner, samples, seed)
-    sens = accuracy.sensitivity(runner, calib,
-                                candidates=sorted({c.weight_bits for c in cands}),
-                                activation_candidates=sorted({c.activation_bits for c in cands}))
+        calib = random_calibration(runner, samples, seed)
+    hw = problem.hardware
+    acands = sorted({c.activation_bits for c in cands} - {hw.activation_bits})
+    sens = sensitivity(runner, calib, candidates=sorted({c.weight_bits for c in cands}),
+                       activation_candidates=acands or None)
     notes = []
     if calib.synthetic:
         notes.append(f"calibration: {calib.n} seeded random inputs (no --calibration given): "
                      "errors measured on them say little about real inputs")
-    return sens.errors(cands), f"measured on {calib.source}", notes
+    return errors_from_sensitivity(sens, hw, cands), f"measured on {calib.source}", notes
 
 
 def synthetic_weight_errors(problem: Problem, cands: list[LayerPrecision], seed: int = 0
@@ -197,3 +222,36 @@ def synthetic_weight_errors(problem: Problem, cands: list[LayerPrecision], seed:
             row[c] = float(np.sqrt(pmf @ (q - back) ** 2 / spread))
         out[L] = row
     return out
+
+
+def measure(problem: Problem, network_path: str | None, *, calibration: Path | None = None,
+            weight_bits: str | None = None, activation_bits: str | None = None,
+            samples: int = 64, seed: int = 0, per_channel: bool = False) -> tuple[Any, list[str]]:
+    """``aras sensitivity``: the per-layer sensitivity of a network with a real model, and
+    notes for the user (errors name the flags).
+
+    Returns
+    -------
+    (Sensitivity, notes)
+    """
+    from aras.evaluation.accuracy import load_calibration, random_calibration, sensitivity
+    from aras.model.limits import integer
+
+    hw = problem.hardware
+    wb = parse_bits(weight_bits or "4,6,8", hw.weight_bits, "--weight-bits")
+    ab = (parse_bits(activation_bits, hw.activation_bits, "--activation-bits")
+          if activation_bits else [])
+    integer(samples, "--samples", lo=1, hi=1 << 16)
+    runner = runner_for(problem, network_path, per_channel)
+    if runner is None:
+        raise InputError("NETWORK: no real model to run (an ONNX file with its weights, or "
+                         "minilm-l6); networks without real weights take a per-layer table")
+    calib = (load_calibration(calibration, runner) if calibration is not None
+             else random_calibration(runner, samples, seed))
+    sens = sensitivity(runner, calib, candidates=wb,
+                       activation_candidates=[b for b in ab if b != hw.activation_bits] or None)
+    notes = []
+    if calib.synthetic:
+        notes.append(f"calibration: {calib.n} seeded random inputs (no --calibration given): "
+                     "errors measured on them say little about real inputs")
+    return sens, notes
