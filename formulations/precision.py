@@ -68,6 +68,16 @@ def candidates(hw: Hardware, weight_bits: Iterable[int] | None = None,
     return [LayerPrecision(w, a) for w in wb for a in ab]
 
 
+def _as_precision(key: Any, hw: Hardware) -> LayerPrecision:
+    """An error table's key: a LayerPrecision, ``(weight_bits, activation_bits)`` or weight
+    bits."""
+    if isinstance(key, LayerPrecision):
+        return key
+    if isinstance(key, tuple):
+        return LayerPrecision(int(key[0]), int(key[1]))
+    return LayerPrecision(int(key), hw.activation_bits)
+
+
 def normalize_errors(errors: Mapping[str, Mapping[Any, float]], layers: Sequence[str],
                      cands: Sequence[LayerPrecision], hw: Hardware,
                      where: str = "errors") -> dict[str, dict[LayerPrecision, float]]:
@@ -90,12 +100,7 @@ def normalize_errors(errors: Mapping[str, Mapping[Any, float]], layers: Sequence
             raise InputError(f"{where}: '{layer}' is not a weight-bearing layer of the network")
         row: dict[LayerPrecision, float] = {}
         for key, value in table.items():
-            if isinstance(key, LayerPrecision):
-                p = key
-            elif isinstance(key, tuple):
-                p = LayerPrecision(int(key[0]), int(key[1]))
-            else:
-                p = LayerPrecision(int(key), hw.activation_bits)
+            p = _as_precision(key, hw)
             row[p] = number(value, f"{where}['{layer}'][{p}]", lo=0.0)
         out[layer] = row
     for layer in layers:
@@ -281,7 +286,8 @@ class Precision(Family):
     budget
         Most total error (the sum of the chosen candidates' errors).
     weight_bits, activation_bits
-        Candidate bits (default: the hardware's only); every pair is a candidate.
+        Candidate bits; every pair is a candidate. Default (both None): the precisions the
+        errors name, and the hardware's own.
     start
         How the precision every heuristic and start runs at is chosen: ``"greedy"``
         (:func:`greedy_precision`) or ``"knapsack"`` (:func:`knapsack_precision`).
@@ -325,7 +331,15 @@ class Precision(Family):
         key = id(problem.network)
         if self._prepared is None or self._prepared[0] != key:
             hw = problem.hardware
-            cands = candidates(hw, self.weight_bits, self.activation_bits)
+            if self.weight_bits is None and self.activation_bits is None:
+                # the precisions the errors name (and the hardware's own)
+                cands = sorted({_as_precision(k, hw) for t in self.raw_errors.values()
+                                for k in t} | {LayerPrecision(hw.weight_bits,
+                                                              hw.activation_bits)})
+                candidates(hw, {c.weight_bits for c in cands},
+                           {c.activation_bits for c in cands})  # (range checks)
+            else:
+                cands = candidates(hw, self.weight_bits, self.activation_bits)
             layers = [o.name for o in problem.network.weighted_ops]
             errors = normalize_errors(self.raw_errors, layers, cands, hw)
             # only the layers the table names are chosen

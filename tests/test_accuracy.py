@@ -412,3 +412,23 @@ def test_per_channel_weights_take_one_range_per_output_channel(tmp_path: Path) -
     per_layer = OnnxRunner(path)
     for bits in (2, 4, 6):
         assert runner.weight_error("fc", bits) <= per_layer.weight_error("fc", bits)
+
+
+def test_agreement_takes_activation_ranges_from_another_set(
+        tiny: tuple[OnnxRunner, Calibration, Path]) -> None:
+    _, cal, path = tiny
+    runner = OnnxRunner(path)  # its own: the ranges are set by hand below
+    rng = np.random.default_rng(11)
+    ev = Calibration({"x": (3 * rng.normal(0, 1, (32, C_IN, H, H))).astype(np.float32)}, 32,
+                     False, "held out")
+    wb, ab = {"conv": 8, "fc": 8}, {"conv": 3, "fc": 3}
+    got = agreement(runner, ev, wb, ab, ranges_from=cal)
+    ref = runner.run(ev.inputs)
+    runner.calibrate(cal.inputs)  # the calibration split's ranges, set by hand
+    out = runner.run(ev.inputs, wb, ab)
+    want = float(np.mean(ref.argmax(axis=1) == out.argmax(axis=1)))
+    assert got.value == pytest.approx(want)
+    own = agreement(runner, ev, wb, ab)  # ranges of the held-out set itself
+    runner.calibrate(ev.inputs)
+    out2 = runner.run(ev.inputs, wb, ab)
+    assert own.value == pytest.approx(float(np.mean(ref.argmax(axis=1) == out2.argmax(axis=1))))

@@ -205,3 +205,14 @@ def _layers_of(path) -> list[str]:
     from aras import load_network
 
     return [o.name for o in load_network(str(path)).weighted_ops]
+
+
+def test_the_family_takes_its_candidates_from_the_errors() -> None:
+    p = _chain([128, 512, 512, 128], 4, 6, 1000)
+    errors = {L: {4: 0.0, 6: 0.0} for L in ("l0", "l1", "l2")}
+    fam = Precision(errors, 0.0)  # no bits given: W4A8, W6A8 and the hardware's W8A8
+    assert fam.prepare(p)[1] == [W4, LayerPrecision(6, 8), W8]
+    got = solve(p, "jit", families=[fam])
+    # error-free 4 bits: every layer whose rows or cycles shrink takes them
+    assert got.report.valid and got.schedule.precision
+    assert all(v == W4 for v in got.schedule.precision.values())

@@ -216,7 +216,8 @@ def _all(runner: Runner, bits: int | Mapping[str, int] | None, name: str) -> dic
 def agreement(runner: Runner, calibration: Calibration,
               weight_bits: int | Mapping[str, int] | None = None,
               activation_bits: int | Mapping[str, int] | None = None, *,
-              kind: str = "auto", reference: np.ndarray | None = None) -> Agreement:
+              kind: str = "auto", reference: np.ndarray | None = None,
+              ranges_from: Calibration | None = None) -> Agreement:
     """Compare the outputs at an assignment with the float model's on a calibration set.
 
     Parameters
@@ -234,6 +235,10 @@ def agreement(runner: Runner, calibration: Calibration,
         classifier for a 2-D output of more than one column, else regression.
     reference
         The float model's output on the calibration set, when already computed.
+    ranges_from
+        The set whose float-model activation ranges fix the activation quantisation
+        (default: ``calibration`` itself); a held-out evaluation passes the calibration
+        split here.
 
     Returns
     -------
@@ -248,7 +253,7 @@ def agreement(runner: Runner, calibration: Calibration,
     wb = _all(runner, weight_bits, "weight_bits")
     ab = _all(runner, activation_bits, "activation_bits")
     if ab:
-        _calibrated(runner, cal)
+        _calibrated(runner, cal if ranges_from is None else _check_calibration(ranges_from))
     ref = runner.run(cal.inputs) if reference is None else reference
     k = _kind(runner, np.asarray(ref), kind)
     out = runner.run(cal.inputs, wb, ab)
