@@ -487,6 +487,10 @@ def solve(
         d["precision_error"] = assignment_error(preq.errors, chosen or {}, p.hardware)
         d["precision_error_budget"] = preq.family.budget
         d["precision_errors_from"] = preq.source
+        agree = preq.agreement(chosen or {})
+        if agree is not None:  # the real outputs beside the proxy
+            d["precision_agreement"] = {"metric": agree.metric, "value": agree.value,
+                                        "samples": agree.n, "synthetic": agree.synthetic}
     p_eval = p.with_precision(chosen) if chosen and chosen != p.precision else p
     rot = _rotation(p_eval, res.schedule, rotate, rules, d)
     if json_:
@@ -506,6 +510,11 @@ def solve(
         if "precision_error" in d:
             err.print(f"precision: error {d['precision_error']:.4g} of the budget "
                       f"{d['precision_error_budget']:.4g} (errors {escape(preq.source)})")
+        if "precision_agreement" in d:
+            a = d["precision_agreement"]
+            err.print(f"precision: {a['metric']} {a['value']:.4f} with the float model on "
+                      f"the {a['samples']} calibration inputs"
+                      + (" (random: not real inputs)" if a["synthetic"] else ""))
         if output is not None and res.schedule is not None:
             err.print(f"schedule written to {output}")
         say(err, _other_methods(hint_problem, method, res.bounds.lower))

@@ -195,6 +195,22 @@ def test_cli_sensitivity_writes_the_table_solve_reads(tmp_path) -> None:
     assert s.returncode == 0, s.stderr
     out = json.loads(s.stdout)
     assert out["precision_error"] <= total + 1e-9
+    # measured inside solve: the chosen assignment's own agreement is reported beside it
+    m = cli_inprocess("solve", str(path), "--precision", "auto", "--calibration",
+                      str(tmp_path / "cal.npy"), "--weight-bits", "2,8", "--error-budget",
+                      "1", "--quantization", "channel", "--json")
+    assert m.returncode == 0, m.stderr
+    md = json.loads(m.stdout)
+    agr = md["precision_agreement"]
+    assert agr["metric"] == "top1_agreement" and agr["samples"] == 40
+    assert 0 <= agr["value"] <= 1 and not agr["synthetic"]
+    np.save(tmp_path / "bad.npy", np.zeros((5, 7), dtype=np.float32))
+    wrong = cli_inprocess("solve", str(path), "--precision", "auto", "--calibration",
+                          str(tmp_path / "bad.npy"), "--error-budget", "1")
+    assert wrong.returncode == 2 and "calibration" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    q = cli_inprocess("solve", str(path), "--quantization", "channel")
+    assert q.returncode == 2 and "--quantization" in q.stderr
     rnd = cli_inprocess("sensitivity", str(path), "--samples", "8")
     assert rnd.returncode == 0 and "random" in rnd.stderr
     bad = cli_inprocess("sensitivity", str(path), "--calibration", str(tmp_path / "s.csv"))

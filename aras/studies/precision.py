@@ -42,6 +42,9 @@ class PrecisionRequest:
         Where the errors come from (a table file, or the measurement and its calibration).
     notes
         Lines for the user (e.g. a synthetic calibration).
+    runner, calibration
+        The real model and the inputs the errors were measured on (None from a table), to
+        measure the chosen assignment's own agreement (:meth:`agreement`).
     """
 
     problem: Problem
@@ -49,6 +52,23 @@ class PrecisionRequest:
     errors: dict[str, dict[LayerPrecision, float]] = field(default_factory=dict)
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    runner: Any = None
+    calibration: Any = None
+
+    def agreement(self, chosen: dict[str, LayerPrecision]) -> Any:
+        """The real outputs of an assignment (every other layer at the hardware's bits)
+        against the float model's, on the calibration inputs; None without a runner."""
+        if self.runner is None:
+            return None
+        from aras.evaluation.accuracy import agreement
+
+        hw = self.problem.hardware
+        layers = self.runner.layers
+        return agreement(self.runner, self.calibration,
+                         {L: chosen[L].weight_bits if L in chosen else hw.weight_bits
+                          for L in layers},
+                         {L: chosen[L].activation_bits if L in chosen else hw.activation_bits
+                          for L in layers})
 
 
 def precision_request(problem: Problem, precision: str | None, *,
@@ -130,8 +150,8 @@ def precision_request(problem: Problem, precision: str | None, *,
         raw = load_errors(sensitivity, layers, hw, where="--sensitivity")
         source = f"table {sensitivity}"
     else:
-        raw, source, notes = _measured(problem, network_path, cands, calibration, samples,
-                                       seed, per_channel)
+        raw, source, notes, runner, calib = _measured(problem, network_path, cands,
+                                                      calibration, samples, seed, per_channel)
     try:
         errors = normalize_errors(raw, layers, cands, hw, where="--sensitivity")
     except InputError as exc:
@@ -142,7 +162,10 @@ def precision_request(problem: Problem, precision: str | None, *,
     start, joint = PRECISION_METHODS[method]
     fam = Precision(errors, budget, weight_bits=wb, activation_bits=ab, start=start,
                     joint=joint)
-    return PrecisionRequest(problem, fam, errors, source, notes)
+    req = PrecisionRequest(problem, fam, errors, source, notes)
+    if sensitivity is None:
+        req.runner, req.calibration = runner, calib
+    return req
 
 
 def runner_for(problem: Problem, network_path: str | None, per_channel: bool = False
@@ -165,7 +188,7 @@ def runner_for(problem: Problem, network_path: str | None, per_channel: bool = F
 
 def _measured(problem: Problem, network_path: str | None, cands: list[LayerPrecision],
               calibration: Path | None, samples: int, seed: int, per_channel: bool
-              ) -> tuple[dict[str, dict[LayerPrecision, float]], str, list[str]]:
+              ) -> tuple[dict[str, dict[LayerPrecision, float]], str, list[str], Any, Any]:
     """Per-layer errors measured on the network's real weights and outputs."""
     from aras.evaluation.accuracy import load_calibration, random_calibration, sensitivity
     from formulations.precision import errors_from_sensitivity
@@ -187,7 +210,8 @@ def _measured(problem: Problem, network_path: str | None, cands: list[LayerPreci
     if calib.synthetic:
         notes.append(f"calibration: {calib.n} seeded random inputs (no --calibration given): "
                      "errors measured on them say little about real inputs")
-    return errors_from_sensitivity(sens, hw, cands), f"measured on {calib.source}", notes
+    return (errors_from_sensitivity(sens, hw, cands), f"measured on {calib.source}", notes,
+            runner, calib)
 
 
 def synthetic_weight_errors(problem: Problem, cands: list[LayerPrecision], seed: int = 0
