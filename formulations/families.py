@@ -7,8 +7,9 @@ its components as quantities under these names (``model.<name>``):
 family           quantities
 ===============  ========================================================================
 ``replication``  ``y[k,r]`` binary replication choice, ``choose[k]``, ``d[i]`` compute
-                 cycles of step ``i``, ``rows[k]`` APU rows part ``k`` holds, ``rows_written``
-                 and ``cells_written`` (per inference), ``write_energy_estimate`` (joules)
+                 cycles of step ``i``, ``rows[k]`` APU rows part ``k`` holds, ``rows_written``,
+                 ``row_wear`` and ``cells_written`` (per inference), ``write_energy_estimate``
+                 (joules)
 ``row_supply``   ``x[e,k]`` rows part ``k`` receives at release event ``e``, ``v[e,k]``
                  binary ``k`` draws from ``e``, ``supply[k]`` (R1), ``link[e,k]``
 ``timing``       ``idle[i]`` wait before step ``i``, ``makespan`` (cycles)
@@ -78,6 +79,8 @@ class Replication(Family):
                                          == 1))
         ctx.add("rows_written", pyo.Expression(expr=sum(m.rows[k] for k in m.K)),
                 "APU-row writes of one inference")
+        ctx.add("row_wear", pyo.Expression(expr=m.rows_written / ctx.N),
+                "writes per APU row per inference under a full rotation of the binding")
         cells = {s.index: cells_of(problem, s) for s in ctx.W}
         ctx.add("cells_written", pyo.Expression(
             expr=sum(cells[k] * sum(r * m.y[k, r] for r in R[k]) for k in m.K)),

@@ -86,6 +86,14 @@ MEASURES: dict[str, Measure] = {
         lambda p, b: float(sum(cells_of(p, s) for s in p.weighted_steps)), True,
         "ReRAM cells that hold a weight, summed over every write (a linear handle on "
         "write energy)"),
+    "row_wear": Measure(
+        "row_wear", "row_wear",
+        lambda p, s, r: float(len(s.writes)) / p.hardware.total_apu_rows,
+        lambda p, b: float(sum(s.apu_rows for s in p.weighted_steps))
+        / p.hardware.total_apu_rows, True,
+        "writes per APU row per inference under wear-leveling: with the binding rotated over "
+        "a full cycle every row hosts every logical row once, so the most-written row's "
+        "writes are rows_written / rows (lifespan is the endurance over this)"),
     "write_energy": Measure(
         "write_energy", "write_energy_estimate",
         lambda p, s, r: float(r.energy.rram_write), lambda p, b: 0.0, False,

@@ -351,3 +351,21 @@ def test_rotate_at_the_cli(tmp_path: Path) -> None:
     assert r.returncode == 2 and "--rotate: must be in 0..575" in r.stderr
     r = run_cli("solve", "resnet50", "--steady-state", "--rotate", "1")
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_row_wear_measure_is_the_rotated_most_written_row() -> None:
+    from aras.methods.wear import rotation
+
+    p = map_network(_chain(5).build(), _hw())
+    res = solve(p, "milp", time_limit=5, objective="makespan > row_wear")
+    assert res.schedule is not None and res.report is not None and res.report.valid
+    N = p.hardware.total_apu_rows
+    rot = rotation(p, res.schedule, 1, cost=False)
+    # over a full rotation every physical row hosts every logical row once: its writes per
+    # inference are the schedule's writes over the rows, which is the measure's figure
+    assert rot.rotated_max_row_writes == pytest.approx(len(res.schedule.writes) / N)
+    from formulations.objectives import MEASURES
+
+    wear = MEASURES["row_wear"]
+    assert wear.evaluate(p, res.schedule, res.report) == len(res.schedule.writes) / N
+    assert wear.bound(p, res.bounds) == sum(s.apu_rows for s in p.weighted_steps) / N
