@@ -18,7 +18,9 @@ milp, the joint milp; docs/precision.md), every schedule evaluated:
   the budget is a fraction of what every layer at 4 bits costs.
 
 Writes ``benchmarks/results/precision_study.csv`` (every run), ``precision_speedup.md`` (the
-summary table of docs/precision.md) and ``docs/studies/precision/pareto.png``.
+summary table of docs/precision.md), ``docs/studies/precision/pareto.png``, and the measured
+sensitivities in ``benchmarks/results/precision_sensitivity/`` (read back by later runs
+unless ``--remeasure``).
 """
 
 from __future__ import annotations
@@ -41,9 +43,12 @@ from aras.model.precision import LayerPrecision  # noqa: E402
 PAPER = ("vgg16", "resnet50", "densenet161", "bert-base", "bert-large")
 CANDS = [LayerPrecision(4, 8), LayerPrecision(6, 8), LayerPrecision(8, 8)]
 #: Budgets as fractions of the error of every layer at its fewest bits.
-FRACTIONS = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+FRACTIONS = (0.0, 0.001, 0.003, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2,
+             0.3, 0.5, 1.0)
 #: Budgets at which the MILP methods run too (the greedy runs at every one).
-MILP_AT = (0.003, 0.03, 0.3)
+MILP_AT = (0.01, 0.05, 0.2)
+#: Measured sensitivities, kept so that a rerun of the sweep need not measure them again.
+SENSITIVITY = RESULTS / "precision_sensitivity"
 THRESHOLDS = (0.99, 0.999)
 COMMAND = "python benchmarks/precision_study.py"
 
@@ -95,11 +100,12 @@ def _agreement_fn(runner: Any, cal: Any, ev: Any, layers: list[str]) -> Any:
     return agree
 
 
-def real_cases(names: list[str] | None, n_eval: int) -> list[Case]:
+def real_cases(names: list[str] | None, n_eval: int, remeasure: bool) -> list[Case]:
     from aras.evaluation.accuracy import (
         Calibration,
         MiniLMRunner,
         OnnxRunner,
+        Sensitivity,
         load_calibration,
         sensitivity,
     )
@@ -133,7 +139,13 @@ def real_cases(names: list[str] | None, n_eval: int) -> list[Case]:
             net = load_network(str(path), input_shapes=m.input_shapes)
         layers = [o.name for o in net.weighted_ops]
         assert runner.layers == layers, name
-        sens = sensitivity(runner, cal, candidates=(4, 6, 8))
+        cached = SENSITIVITY / f"{name}.csv"
+        if cached.exists() and not remeasure:
+            sens = Sensitivity.from_table(cached, layers)
+        else:
+            sens = sensitivity(runner, cal, candidates=(4, 6, 8))
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            sens.to_csv(cached)
         errors = errors_from_sensitivity(sens, hw, CANDS)
         agree = _agreement_fn(runner, cal, ev, layers)
         metric = agree({})[0]
@@ -315,11 +327,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--eval", type=int, default=256, help="held-out samples for agreement")
     ap.add_argument("--quick", action="store_true", help="two budgets (a smoke run)")
+    ap.add_argument("--remeasure", action="store_true",
+                    help="measure the sensitivities again (else read them from "
+                         "benchmarks/results/precision_sensitivity/ when there)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     a = ap.parse_args(argv)
     note = load_note()
     t0 = time.perf_counter()
-    cases = real_cases(a.only, a.eval) + synthetic_cases(a.only)
+    cases = real_cases(a.only, a.eval, a.remeasure) + synthetic_cases(a.only)
     rows: list[dict[str, Any]] = []
     for c in cases:
         rows += run_case(c, a.time_limit, a.quick)
