@@ -51,6 +51,8 @@ MILP_AT = (0.01, 0.05, 0.2)
 SENSITIVITY = RESULTS / "precision_sensitivity"
 THRESHOLDS = (0.99, 0.999)
 COMMAND = "python benchmarks/precision_study.py"
+#: MiniLM-L6 with each token's activations quantised over their own range (dynamic).
+DYNAMIC = "minilm-l6 (dynamic act.)"
 
 
 @dataclass
@@ -113,7 +115,7 @@ def real_cases(names: list[str] | None, n_eval: int, remeasure: bool) -> list[Ca
 
     hw = load_hardware(None)
     cases = []
-    todo: list[tuple[str, Any]] = [("minilm-l6", None)]
+    todo: list[tuple[str, Any]] = [("minilm-l6", None), (DYNAMIC, None)]
     try:
         import precision_models as pm
 
@@ -125,7 +127,7 @@ def real_cases(names: list[str] | None, n_eval: int, remeasure: bool) -> list[Ca
             continue
         t0 = time.perf_counter()
         if m is None:
-            runner = MiniLMRunner(per_channel=True)
+            runner = MiniLMRunner(per_channel=True, dynamic=name == DYNAMIC)
             cal = load_calibration(ROOT / "benchmarks/data/sentences64.txt", runner)
             first = set((ROOT / "benchmarks/data/sentences64.txt").read_text().splitlines())
             sents = _sentences(n_eval, first)
@@ -139,7 +141,7 @@ def real_cases(names: list[str] | None, n_eval: int, remeasure: bool) -> list[Ca
             net = load_network(str(path), input_shapes=m.input_shapes)
         layers = [o.name for o in net.weighted_ops]
         assert runner.layers == layers, name
-        cached = SENSITIVITY / f"{name}.csv"
+        cached = SENSITIVITY / f"{name.split()[0]}{'-dynamic' if name == DYNAMIC else ''}.csv"
         if cached.exists() and not remeasure:
             sens = Sensitivity.from_table(cached, layers)
         else:
@@ -321,6 +323,22 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def _typed(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row with its numbers and flags back as Python values."""
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if v in ("True", "False"):
+            out[k] = v == "True"
+        elif v == "":
+            out[k] = None
+        else:
+            try:
+                out[k] = float(v)
+            except ValueError:
+                out[k] = v
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=10.0)
@@ -331,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="measure the sensitivities again (else read them from "
                          "benchmarks/results/precision_sensitivity/ when there)")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--merge", type=Path, nargs="*", default=[],
+                    help="CSV files of other runs whose networks' rows join this one's")
     a = ap.parse_args(argv)
     note = load_note()
     t0 = time.perf_counter()
@@ -338,6 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     for c in cases:
         rows += run_case(c, a.time_limit, a.quick)
+    old = a.out / "precision_study.csv"
+    done = {c.name for c in cases}
+    for extra in ([old] if a.only and old.exists() else []) + a.merge:
+        # the other networks' rows of earlier runs stay
+        with open(extra, newline="") as f:
+            kept = [_typed(r) for r in csv.DictReader(f) if r["network"] not in done]
+        done |= {r["network"] for r in kept}
+        rows = kept + rows
     keys = list(dict.fromkeys(k for r in rows for k in r))
     a.out.mkdir(parents=True, exist_ok=True)
     with open(a.out / "precision_study.csv", "w", newline="") as f:

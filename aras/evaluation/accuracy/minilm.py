@@ -13,6 +13,7 @@ import numpy as np
 from aras.evaluation.accuracy.quant import (
     check_bits,
     fake_quantize,
+    fake_quantize_rows,
     fake_quantize_weights,
     weight_error,
 )
@@ -67,6 +68,10 @@ class MiniLMRunner:
     per_channel
         Quantise each output column of a weight matrix over its own range (per output
         channel) instead of one range per layer (paper Eq. 6, the default).
+    dynamic
+        Quantise each token's input activations over their own range when the layer reads
+        them (dynamic quantisation, as accelerators that quantise at run time do) instead of
+        the static range calibrated on the float model (the default).
 
     Raises
     ------
@@ -77,7 +82,7 @@ class MiniLMRunner:
 
     output_kind = "embedding"
 
-    def __init__(self, seq_len: int = 128, per_channel: bool = False):
+    def __init__(self, seq_len: int = 128, per_channel: bool = False, dynamic: bool = False):
         from aras.frontends.pretrained import _weights_path
 
         if isinstance(seq_len, bool) or not isinstance(seq_len, int) or not 2 <= seq_len <= 512:
@@ -90,6 +95,7 @@ class MiniLMRunner:
 
         self.seq_len = seq_len
         self.per_channel = bool(per_channel)
+        self.dynamic = bool(dynamic)
         t = load_file(str(path))
         self._t = {k.removeprefix("bert."): v.astype(np.float32) for k, v in t.items()
                    if v.dtype.kind == "f"}
@@ -111,7 +117,8 @@ class MiniLMRunner:
 
     def __repr__(self) -> str:
         return (f"MiniLMRunner(seq_len={self.seq_len}"
-                + (", per_channel=True)" if self.per_channel else ")"))
+                + (", per_channel=True" if self.per_channel else "")
+                + (", dynamic=True" if self.dynamic else "") + ")")
 
     def tokenize(self, sentences: Sequence[str]) -> dict[str, np.ndarray]:
         """Token ids and attention mask of ``sentences`` (``[CLS] ... [SEP]``, lower-cased
@@ -162,7 +169,9 @@ class MiniLMRunner:
             if seen is not None:
                 v = a[keep]
                 seen[name] = [float(v.min()), float(v.max())]
-            if name in ab:
+            if name in ab and self.dynamic:
+                a = fake_quantize_rows(a, ab[name]).astype(np.float32)
+            elif name in ab:
                 lo, hi = ranges[name]
                 a = fake_quantize(a, ab[name], lo, hi).astype(np.float32)
             w = self.quantized_weights(name, wb[name]) if name in wb else self._w[name]

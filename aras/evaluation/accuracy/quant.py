@@ -9,7 +9,8 @@ import numpy as np
 
 from aras.model.errors import InputError
 
-__all__ = ["BITS", "check_bits", "fake_quantize", "fake_quantize_weights", "qparams",
+__all__ = ["BITS", "check_bits", "fake_quantize", "fake_quantize_rows", "fake_quantize_weights",
+           "qparams",
            "requantize_codes", "weight_error"]
 
 #: Bits a weight or an activation may take (the hardware's INT8 at most).
@@ -59,6 +60,19 @@ def fake_quantize(a: np.ndarray, bits: int, lo: float | None = None,
     scale, zp = qparams(lo, hi, bits)
     q = np.clip(np.rint(x / scale) + zp, 0, (1 << bits) - 1)
     return (q - zp) * scale
+
+
+def fake_quantize_rows(a: np.ndarray, bits: int) -> np.ndarray:
+    """``a`` fake-quantised by Eq. 6 with one range per vector along the last axis (each
+    token's activations over their own min and max: dynamic quantisation)."""
+    x = np.asarray(a, dtype=np.float64)
+    top = (1 << bits) - 1
+    lo = x.min(axis=-1, keepdims=True)
+    hi = x.max(axis=-1, keepdims=True)
+    scale = (hi - lo) / top
+    scale[~(scale > 0)] = 1.0
+    zp = np.clip(np.rint(-lo / scale), 0, top)
+    return (np.clip(np.rint(x / scale) + zp, 0, top) - zp) * scale
 
 
 def fake_quantize_weights(w: np.ndarray, bits: int, axis: int | None = None) -> np.ndarray:
