@@ -187,7 +187,7 @@ class _Timing:
         #: with S < N, the time every part asks for its writes
         self.req: list[int] = []
         # With S < N: the write slots' free times before every position (see _slots)
-        lanes = [((0, self.S),)]
+        lanes: list[Lanes] = [((0, self.S),)]
         self.lanes: list[Lanes] = [lanes[0]] * (n + 1)
         prev = 0
         for j, i in enumerate(self.order):
