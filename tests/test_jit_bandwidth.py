@@ -119,3 +119,30 @@ def test_write_cap_below_a_part_rows_works_with_jit():
     # every row written once at least, two at a time
     rows = sum(s.apu_rows * s.replication for s in res.schedule.steps)
     assert res.objective >= -(-rows // 2) * T
+
+
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(sized_instances(max_weighted_steps=8, max_parts=2), st.integers(1, 3),
+       st.booleans(), st.randoms(use_true_random=False))
+def test_incremental_timing_with_write_slots_equals_a_full_recomputation(inst, k, early, rng):
+    """With binding write slots the slots' state is part of what a move re-times: replication
+    changes and moves of a step, timed from the changed position on, equal timing the whole
+    order again."""
+    from aras.methods.heuristics.jit import _Timing
+
+    net, hw = inst
+    p = map_network(net, _slots(hw, k))
+    order = [s.index for s in p.steps]
+    reps = {s.index: rng.randint(1, p.max_replication(s)) for s in p.weighted_steps}
+    timing = _Timing(p, order, reps, early)
+    for _ in range(15):
+        s = rng.choice(p.weighted_steps)
+        r2 = dict(reps)
+        r2[s.index] = rng.randint(1, p.max_replication(s))
+        j = order.index(s.index)
+        assert timing.makespan(order, r2, j, j) == _Timing(p, order, r2, early).value
+        a, b = sorted(rng.sample(range(len(order)), 2)) if len(order) > 1 else (0, 0)
+        seg = order[a + 1:b + 1] + [order[a]]  # the step at a moved to b
+        moved = order[:a] + seg + order[b + 1:]
+        assert timing.makespan_moved(seg, reps, a) == _Timing(p, moved, reps, early).value
