@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import random
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from itertools import chain
 
@@ -33,20 +33,21 @@ from aras.model.schedule import Schedule
 
 
 def _timed(problem: Problem, reps: dict[int, int], early: bool
-           ) -> tuple[list[int], list[int], dict[int, int]]:
+           ) -> tuple[list[int], list[int], dict[int, list[tuple[int, int]]]]:
     """Compute starts and ends (by step index) and write requests (by weight-bearing step
     index) of the timing in the network's order."""
     order = [s.index for s in problem.steps]
     timing = _Timing(problem, order, reps, early)
     start = [0] * len(order)
     end = [0] * len(order)
-    req: dict[int, int] = {}
+    req: dict[int, list[tuple[int, int]]] = {}
     k = 0
     for j, i in enumerate(order):
         if timing.rows[i]:
             start[i], end[i] = timing.starts[k], timing.ends[k]
             # without binding slots, every part asks T before its compute
-            req[i] = timing.req[k] if timing.req else start[i] - timing.T
+            req[i] = timing.req[k] if timing.req else [(start[i] - timing.T,
+                                                          reps[i] * timing.rows[i])]
             k += 1
         else:
             start[i], end[i] = timing.prev[j], timing.prev[j + 1]
@@ -62,12 +63,13 @@ def jit_times(problem: Problem, reps: dict[int, int], early: bool = False
     still held when ``k`` writes are those of the latest earlier parts, and ``c`` waits for
     the end of the latest earlier part whose rows, with ``k``'s, would overflow the ``N``
     rows (a physical binding then exists: interval partitioning). When the memory writes
-    fewer rows at once than there are (``S < N``), each part asks for its writes at one time
-    ``a`` and they are served first come first served on ``S`` write slots, as
+    fewer rows at once than there are (``S < N``), each part asks for its writes and they
+    are served first come first served on ``S`` write slots, as
     :class:`~aras.model.bandwidth.Bandwidth` serves them: a part of ``R > S`` rows is
     written in waves, ``q + 1 = ceil(R / S)`` of them when the slots are free. Just in time,
-    ``a = c - (q + 1) T``, the latest request whose writes end by ``c``; with ``early``,
-    ``a`` is the first time its rows are free and ``c`` the end of its writes (or of the
+    it asks once, at ``a = c - (q + 1) T``, the latest request whose writes end by ``c``;
+    with ``early``, as soon as its rows are free (once, or in pieces as earlier parts end,
+    whichever ends its writes first), and ``c`` is the end of its writes (or of the
     previous compute). Requests come in compute order, each no earlier than the last write
     so far started.
 
@@ -101,7 +103,7 @@ def jit_schedule(problem: Problem, reps: dict[int, int], method: str = "jit",
     free = list(range(problem.total_apu_rows))
     busy: list[tuple[int, int]] = []  # (release, row)
     for s in sorted(problem.weighted_steps, key=lambda s: start[s.index]):
-        starts = bw.requests(req[s.index], reps[s.index] * s.apu_rows)
+        starts = [t for a, n in req[s.index] for t in bw.requests(a, n)]
         # the timing's promise: every write ends by the compute start
         assert max(starts) + T <= start[s.index], (s.layer, s.part)
         rows = []
@@ -127,6 +129,44 @@ def _push(runs: list[tuple[int, int]], v: int, n: int) -> None:
         runs[-1] = (v, runs[-1][1] + n)
     else:
         runs.append((v, n))
+
+
+def _slot_free(runs: Lanes, rho: int) -> int:
+    """``V[rho]``: the free time of the ``rho``-th slot first come first served uses."""
+    seen = 0
+    for v, n in runs:
+        seen += n
+        if seen >= rho:
+            return v
+    raise AssertionError(rho)
+
+
+def _serve(runs: Lanes, a: int, q: int, rho: int, T: int) -> Lanes:
+    """The slots' free times after ``q S + rho`` writes asked for at ``a`` (``1 <= rho <= S``).
+
+    The writes on slot ``l`` start at ``max(a, V[l]) + p T`` (``p = 0, 1, ...``; slots
+    ``1..rho`` take ``q + 1`` writes, the others ``q``), so the last ends at
+    ``max(a, V[rho]) + (q + 1) T``. This is first come first served
+    (:class:`~aras.model.bandwidth.Bandwidth`) while no request comes before the last write
+    so far started, ``V[S] - T``: write starts then never decrease, so the slot a write
+    takes is the one the write ``S`` before it used.
+    """
+    late: list[tuple[int, int]] = []
+    out: list[tuple[int, int]] = []
+    left = rho
+    for v, n in runs:
+        if left:
+            k = min(left, n)
+            left -= k
+            _push(late, max(a, v) + (q + 1) * T, k)
+            n -= k
+            if not n:
+                continue
+        # slots rho+1..S: q writes each (untouched when q = 0)
+        _push(out, max(a, v) + q * T if q else v, n)
+    for v, n in late:
+        _push(out, v, n)
+    return tuple(out)
 
 
 def _shifted(new: Lanes, old: Lanes, shift: int) -> bool:
@@ -184,8 +224,8 @@ class _Timing:
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.cum: list[int] = [0]
-        #: with S < N, the time every part asks for its writes
-        self.req: list[int] = []
+        #: with S < N, every part's requests for writes: (time, writes)
+        self.req: list[list[tuple[int, int]]] = []
         # With S < N: the write slots' free times before every position (see _slots)
         lanes: list[Lanes] = [((0, self.S),)]
         self.lanes: list[Lanes] = [lanes[0]] * (n + 1)
@@ -198,7 +238,7 @@ class _Timing:
         self.value = prev
 
     def _step(self, i: int, r: int, prev: int, starts: list[int], ends: list[int],
-              cum: list[int], lanes: list[Lanes], req: list[int]) -> int:
+              cum: list[int], lanes: list[Lanes], req: list[list[tuple[int, int]]]) -> int:
         a = self.rows[i]
         if a == 0:
             return prev + self.fixed[i]
@@ -219,29 +259,22 @@ class _Timing:
         return e
 
     def _slots(self, t: int, rows: int, ends: list[int], cum: list[int], lanes: list[Lanes],
-               req: list[int]) -> int:
-        """The compute start (``>= t``) under the write slots; records the part's request and
-        updates ``lanes[0]``.
+               req: list[list[tuple[int, int]]]) -> int:
+        """The compute start (``>= t``) under the write slots; records the part's requests
+        and updates ``lanes[0]``.
 
         ``lanes[0]`` lists the free times ``V`` of the ``S`` write slots in the order first
         come first served uses them (the ends of the last ``S`` writes, non-decreasing) as
-        runs ``(time, count)``. A part of ``R = q S + rho`` rows asking at ``a`` has its writes
-        on slot ``l`` start at ``max(a, V[l]) + p T`` (``p = 0, 1, ...``; slots ``1..rho`` take
-        ``q + 1`` writes, the others ``q``), so its last write ends at
-        ``max(a, V[rho]) + (q + 1) T``; this holds while requests come no earlier than the
-        last write's start so far, ``V[S] - T``. Just in time, ``a = c - (q + 1) T``; early
-        (``self.early``), ``a`` is the first time the rows are free and the part computes
-        when its writes end.
+        runs ``(time, count)`` (see :func:`_serve`). Just in time, the part asks once, at
+        ``a = c - (q + 1) T``. Early (``self.early``), it asks as soon as rows are free: once
+        for all its rows (each wave's rows free at the wave's earliest start), or in pieces,
+        each for the rows free when it asks (then again when an earlier part ends), whichever
+        ends its writes first; it computes when they end.
         """
         T, N, S = self.T, self.N, self.S
         q, rho = divmod(rows - 1, S)
         rho += 1
         runs = lanes[0]
-        v_rho, seen, x = runs[0][0], 0, 0
-        while seen < rho:  # V[rho]: the free time of slot rho
-            v_rho, n = runs[x]
-            seen += n
-            x += 1
         v_last = runs[-1][0]
         # The pool holds each wave p at its earliest start a + p T: a safe count, since a
         # wave's writes on slots still busy start later and earlier parts hold no more rows
@@ -251,32 +284,42 @@ class _Timing:
         for p in range(q + 1):
             if thr + min((p + 1) * S, rows) > 0:
                 w = max(w, ends[bisect_left(cum, thr + min((p + 1) * S, rows)) - 1] - p * T)
-        if self.early:
-            a = max(0, v_last - T, w)
-            t = max(t, max(a, v_rho) + (q + 1) * T)
-        else:
-            t = max(t, v_rho + (q + 1) * T, w + (q + 1) * T)
+        if not self.early:
+            t = max(t, _slot_free(runs, rho) + (q + 1) * T, w + (q + 1) * T)
             if q:
                 t = max(t, v_last + q * T)
             a = t - (q + 1) * T
-        req.append(a)
-        # slots rho+1..S (q writes each; untouched when q = 0), then slots 1..rho (q + 1)
-        late: list[tuple[int, int]] = []
-        out: list[tuple[int, int]] = []
-        left = rho
-        for v, n in runs:
-            if left:
-                k = min(left, n)
-                left -= k
-                _push(late, max(a, v) + (q + 1) * T, k)
-                n -= k
-                if not n:
-                    continue
-            _push(out, max(a, v) + q * T if q else v, n)
-        for v, n in late:
-            _push(out, v, n)
-        lanes[0] = tuple(out)
-        return t
+            req.append([(a, rows)])
+            lanes[0] = _serve(runs, a, q, rho, T)
+            return t
+        a = max(0, v_last - T, w)
+        ready = max(a, _slot_free(runs, rho)) + (q + 1) * T
+        once = _serve(runs, a, q, rho, T)
+        # in pieces: every row of an earlier part counted until its end
+        pieces: list[tuple[int, int]] = []
+        a, done, last = max(0, v_last - T), 0, 0
+        while True:
+            j = bisect_right(ends, a)
+            free = N - (cum[-1] - cum[j]) - done
+            if free > 0:
+                n = min(free, rows - done)
+                qn, rn = divmod(n - 1, S)
+                last = max(last, max(a, _slot_free(runs, rn + 1)) + (qn + 1) * T)
+                runs = _serve(runs, a, qn, rn + 1, T)
+                pieces.append((a, n))
+                done += n
+                if done == rows:
+                    break
+            # rows free up when the next earlier part ends (there is one: with every
+            # earlier part ended, all rows are free)
+            a = max(ends[j], runs[-1][0] - T)
+        if last < ready:
+            req.append(pieces)
+            lanes[0] = runs
+            return max(t, last)
+        req.append([(max(0, v_last - T, w), rows)])
+        lanes[0] = once
+        return max(t, ready)
 
     def makespan(self, order: list[int], reps: dict[int, int], lo: int, hi: int) -> int:
         """Makespan of ``order``/``reps``, equal to the current ones outside ``lo..hi``."""
@@ -302,7 +345,7 @@ class _Timing:
         ends = self.ends[first:k]
         cum = [c - base for c in cum0[first:k + 1]]
         lanes = [self.lanes[lo]]
-        req: list[int] = []
+        req: list[list[tuple[int, int]]] = []
         binds = self.S < N
         old_s, old_e = self.starts, self.ends
         prev = self.prev[lo]
