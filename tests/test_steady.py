@@ -311,7 +311,7 @@ def test_steady_methods_valid_above_bound_and_oracle(inst, method, resident, cut
     b = periodic_bounds(pm)
     try:
         ps = steady(pm, method, "none" if m > 1 else resident, lower=b.lower)
-    except InputError as exc:  # a part too big for the bandwidth: refused, as jit does
+    except InputError as exc:  # a part too big for the bandwidth: the placement refuses
         assert "bandwidth" in str(exc) or "rows" in str(exc), exc
         return
     ps = PeriodicSchedule(ps.schedule, ps.period, ps.resident, m)

@@ -553,8 +553,8 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
             except InputError as exc:
                 if problem is original:
                     raise
-                # a heuristic that cannot keep the families (jit when a part has more rows
-                # than a write cap lets be written at once) is the families' doing
+                # a method that cannot keep the families (on the tightened problem) fails
+                # by the families' doing
                 raise InputError(f"{exc} (under the families "
                                  f"{', '.join(f.name for f in custom)}: another method, e.g. "
                                  "aras, baseline or milp, keeps them)") from None

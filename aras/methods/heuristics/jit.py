@@ -12,9 +12,9 @@ would overflow the pool. :func:`jit` searches the replication factors and the co
 by local search on that recursion (:class:`_Timing` re-times only what a move changes),
 starting from ARAS's factors and from all ones in the network's order.
 
-With a binding bandwidth (``S`` rows written at once, ``S < N``) the same recursion also keeps
-the rows of parts whose write windows overlap within ``S``, and a part may use only
-replications whose rows fit in ``S``.
+With a binding bandwidth (``S`` rows written at once, ``S < N``) writes queue first come first
+served on ``S`` write slots (:class:`~aras.model.bandwidth.Bandwidth`), and a part of ``R > S``
+rows is written in ``ceil(R / S)`` waves of ``T`` cycles; see :func:`jit_times` for the timing.
 """
 
 from __future__ import annotations
@@ -22,18 +22,56 @@ from __future__ import annotations
 import heapq
 import random
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from itertools import chain
 
 from aras.methods.heuristics.engine import Builder, list_replication
-from aras.model.errors import InputError
+from aras.model.bandwidth import Bandwidth
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
 
 
-def jit_times(problem: Problem, reps: dict[int, int]) -> tuple[list[int], list[int]]:
+def _timed(problem: Problem, reps: dict[int, int], early: bool
+           ) -> tuple[list[int], list[int], dict[int, list[tuple[int, int]]]]:
+    """Compute starts and ends (by step index) and write requests (by weight-bearing step
+    index) of the timing in the network's order."""
+    order = [s.index for s in problem.steps]
+    timing = _Timing(problem, order, reps, early)
+    start = [0] * len(order)
+    end = [0] * len(order)
+    req: dict[int, list[tuple[int, int]]] = {}
+    k = 0
+    for j, i in enumerate(order):
+        if timing.rows[i]:
+            start[i], end[i] = timing.starts[k], timing.ends[k]
+            # without binding slots, every part asks T before its compute
+            req[i] = timing.req[k] if timing.req else [(start[i] - timing.T,
+                                                          reps[i] * timing.rows[i])]
+            k += 1
+        else:
+            start[i], end[i] = timing.prev[j], timing.prev[j + 1]
+    return start, end, req
+
+
+def jit_times(problem: Problem, reps: dict[int, int], early: bool = False
+              ) -> tuple[list[int], list[int]]:
     """Earliest compute starts and ends of the just-in-time schedule (default order).
+
+    Each part ``k`` (in compute order, ``R`` rows, compute start ``c``) holds its rows from
+    their writes' starts to its end; compute starts increase along the order, so the rows
+    still held when ``k`` writes are those of the latest earlier parts, and ``c`` waits for
+    the end of the latest earlier part whose rows, with ``k``'s, would overflow the ``N``
+    rows (a physical binding then exists: interval partitioning). When the memory writes
+    fewer rows at once than there are (``S < N``), each part asks for its writes and they
+    are served first come first served on ``S`` write slots, as
+    :class:`~aras.model.bandwidth.Bandwidth` serves them: a part of ``R > S`` rows is
+    written in waves, ``q + 1 = ceil(R / S)`` of them when the slots are free. Just in time,
+    it asks once, at ``a = c - (q + 1) T``, the latest request whose writes end by ``c``;
+    with ``early``, as soon as its rows are free (once, or in pieces as earlier parts end,
+    whichever ends its writes first), and ``c`` is the end of its writes (or of the
+    previous compute). Requests come in compute order, each no earlier than the last write
+    so far started.
 
     Parameters
     ----------
@@ -41,67 +79,100 @@ def jit_times(problem: Problem, reps: dict[int, int]) -> tuple[list[int], list[i
         The mapped network.
     reps
         Replication of every weight-bearing step (by step index).
+    early
+        Write as early as rows allow (only when the write slots bind).
 
     Returns
     -------
     (start, end)
         Cycles, indexed by step index.
     """
-    hw = problem.hardware
-    T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
-    steps = problem.steps
-    start = [0] * len(steps)
-    end = [0] * len(steps)
-    held: list[tuple[int, int, int]] = []  # (start, end, rows) of the weight-bearing parts
-    prev = 0
-    for s in steps:
-        if not s.weighted:
-            start[s.index], end[s.index] = prev, prev + s.fixed_cycles
-            prev = end[s.index]
-            continue
-        rows = reps[s.index] * s.apu_rows
-        t = max(prev, T)
-        acc = rows
-        for _, e0, r0 in reversed(held):
-            acc += r0
-            if acc > N:  # the pool overflows unless that part has ended
-                t = max(t, e0 + T)
-                break
-        if S < N:
-            # Writes in flight at once: this part's and those of the latest earlier parts
-            # whose write windows [c - T, c) overlap; their starts increase along the order.
-            acc = rows
-            for c0, _, r0 in reversed(held):
-                acc += r0
-                if acc > S:
-                    t = max(t, c0 + T)
-                    break
-        c = problem.compute_cycles(s, reps[s.index])
-        start[s.index], end[s.index] = t, t + c
-        held.append((t, t + c, rows))
-        prev = t + c
+    start, end, _ = _timed(problem, reps, early)
     return start, end
 
 
 def jit_schedule(problem: Problem, reps: dict[int, int], method: str = "jit",
-                 banks: str = "greedy") -> Schedule:
-    """The schedule of :func:`jit_times`: rows bound by interval partitioning, lowest id first."""
+                 banks: str = "greedy", early: bool = False) -> Schedule:
+    """The schedule of :func:`jit_times`: every part's writes requested from
+    :class:`~aras.model.bandwidth.Bandwidth` (first come first served, in compute order),
+    rows bound by interval partitioning, lowest id first."""
     T = problem.hardware.write_latency_cycles
-    start, end = jit_times(problem, reps)
+    start, end, req = _timed(problem, reps, early)
     b = Builder(problem, method, bank_mode=banks)
+    bw = Bandwidth(problem)
     free = list(range(problem.total_apu_rows))
     busy: list[tuple[int, int]] = []  # (release, row)
     for s in sorted(problem.weighted_steps, key=lambda s: start[s.index]):
-        t = start[s.index] - T
-        while busy and busy[0][0] <= t:
-            heapq.heappush(free, heapq.heappop(busy)[1])
-        rows = [heapq.heappop(free) for _ in range(reps[s.index] * s.apu_rows)]
-        b.write_many(s, rows, [t] * len(rows))
+        starts = [t for a, n in req[s.index] for t in bw.requests(a, n)]
+        # the timing's promise: every write ends by the compute start
+        assert max(starts) + T <= start[s.index], (s.layer, s.part)
+        rows = []
+        for t in starts:  # non-decreasing
+            while busy and busy[0][0] <= t:
+                heapq.heappush(free, heapq.heappop(busy)[1])
+            rows.append(heapq.heappop(free))
+        b.write_many(s, rows, starts)
         for row in rows:
             heapq.heappush(busy, (end[s.index], row))
     for s in problem.steps:
         b.compute(s, start[s.index], reps.get(s.index, 0) if s.weighted else 0)
     return b.build()
+
+
+#: Free times of the write slots, as runs ``(time, count)`` (see :meth:`_Timing._slots`).
+Lanes = tuple[tuple[int, int], ...]
+
+
+def _push(runs: list[tuple[int, int]], v: int, n: int) -> None:
+    """Append ``n`` slots free at ``v`` to ``runs``, merging equal times."""
+    if runs and runs[-1][0] == v:
+        runs[-1] = (v, runs[-1][1] + n)
+    else:
+        runs.append((v, n))
+
+
+def _slot_free(runs: Lanes, rho: int) -> int:
+    """``V[rho]``: the free time of the ``rho``-th slot first come first served uses."""
+    seen = 0
+    for v, n in runs:
+        seen += n
+        if seen >= rho:
+            return v
+    raise AssertionError(rho)
+
+
+def _serve(runs: Lanes, a: int, q: int, rho: int, T: int) -> Lanes:
+    """The slots' free times after ``q S + rho`` writes asked for at ``a`` (``1 <= rho <= S``).
+
+    The writes on slot ``l`` start at ``max(a, V[l]) + p T`` (``p = 0, 1, ...``; slots
+    ``1..rho`` take ``q + 1`` writes, the others ``q``), so the last ends at
+    ``max(a, V[rho]) + (q + 1) T``. This is first come first served
+    (:class:`~aras.model.bandwidth.Bandwidth`) while no request comes before the last write
+    so far started, ``V[S] - T``: write starts then never decrease, so the slot a write
+    takes is the one the write ``S`` before it used.
+    """
+    late: list[tuple[int, int]] = []
+    out: list[tuple[int, int]] = []
+    left = rho
+    for v, n in runs:
+        if left:
+            k = min(left, n)
+            left -= k
+            _push(late, max(a, v) + (q + 1) * T, k)
+            n -= k
+            if not n:
+                continue
+        # slots rho+1..S: q writes each (untouched when q = 0)
+        _push(out, max(a, v) + q * T if q else v, n)
+    for v, n in late:
+        _push(out, v, n)
+    return tuple(out)
+
+
+def _shifted(new: Lanes, old: Lanes, shift: int) -> bool:
+    """True when the slots' free times ``new`` are ``old``'s shifted by ``shift``."""
+    return len(new) == len(old) and all(
+        n0 == n1 and v1 - v0 == shift for (v0, n0), (v1, n1) in zip(old, new, strict=True))
 
 
 class _Timing:
@@ -113,12 +184,16 @@ class _Timing:
     trailing parts whose rows can still make the pool (or the write slots) overflow; as soon
     as the new state is the old one shifted in time, the rest of the schedule shifts by the
     same amount, so re-timing stops there (changes are often absorbed within a few steps).
-    The parts so far are kept as arrays of starts, ends and cumulative rows, so the part a
-    new one must wait for is found by bisection instead of a scan.
+    The parts so far are kept as arrays of compute starts, ends, first write starts and
+    cumulative rows, so the part a new one must wait for is found by bisection instead of a
+    scan (the timing is :func:`jit_times`'s).
     """
 
-    def __init__(self, problem: Problem, order: list[int], reps: dict[int, int]):
+    def __init__(self, problem: Problem, order: list[int], reps: dict[int, int],
+                 early: bool = False):
         hw = problem.hardware
+        #: with S < N, write every part as soon as its rows are free (else just in time)
+        self.early = early
         self.T, self.N, self.S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
         self.wc = [s.window_cycles for s in problem.steps]
         self.rows = [s.apu_rows for s in problem.steps]
@@ -149,15 +224,21 @@ class _Timing:
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.cum: list[int] = [0]
+        #: with S < N, every part's requests for writes: (time, writes)
+        self.req: list[list[tuple[int, int]]] = []
+        # With S < N: the write slots' free times before every position (see _slots)
+        lanes: list[Lanes] = [((0, self.S),)]
+        self.lanes: list[Lanes] = [lanes[0]] * (n + 1)
         prev = 0
         for j, i in enumerate(self.order):
-            self.prev[j], self.nheld[j] = prev, len(self.ends)
-            prev = self._step(i, self.reps.get(i, 0), prev, self.starts, self.ends, self.cum)
-        self.prev[n], self.nheld[n] = prev, len(self.ends)
+            self.prev[j], self.nheld[j], self.lanes[j] = prev, len(self.ends), lanes[0]
+            prev = self._step(i, self.reps.get(i, 0), prev, self.starts, self.ends, self.cum,
+                              lanes, self.req)
+        self.prev[n], self.nheld[n], self.lanes[n] = prev, len(self.ends), lanes[0]
         self.value = prev
 
     def _step(self, i: int, r: int, prev: int, starts: list[int], ends: list[int],
-              cum: list[int]) -> int:
+              cum: list[int], lanes: list[Lanes], req: list[list[tuple[int, int]]]) -> int:
         a = self.rows[i]
         if a == 0:
             return prev + self.fixed[i]
@@ -170,15 +251,75 @@ class _Timing:
         if thr > 0:
             t = max(t, ends[bisect_left(cum, thr) - 1] + T)
         if S < N:
-            # too many writes in flight unless that part's writes have ended
-            thr = cum[-1] + rows - S
-            if thr > 0:
-                t = max(t, starts[bisect_left(cum, thr) - 1] + T)
+            t = self._slots(t, rows, ends, cum, lanes, req)
         e = t + -(-self.win[i] // r) * self.wc[i]
         starts.append(t)
         ends.append(e)
         cum.append(cum[-1] + rows)
         return e
+
+    def _slots(self, t: int, rows: int, ends: list[int], cum: list[int], lanes: list[Lanes],
+               req: list[list[tuple[int, int]]]) -> int:
+        """The compute start (``>= t``) under the write slots; records the part's requests
+        and updates ``lanes[0]``.
+
+        ``lanes[0]`` lists the free times ``V`` of the ``S`` write slots in the order first
+        come first served uses them (the ends of the last ``S`` writes, non-decreasing) as
+        runs ``(time, count)`` (see :func:`_serve`). Just in time, the part asks once, at
+        ``a = c - (q + 1) T``. Early (``self.early``), it asks as soon as rows are free: once
+        for all its rows (each wave's rows free at the wave's earliest start), or in pieces,
+        each for the rows free when it asks (then again when an earlier part ends), whichever
+        ends its writes first; it computes when they end.
+        """
+        T, N, S = self.T, self.N, self.S
+        q, rho = divmod(rows - 1, S)
+        rho += 1
+        runs = lanes[0]
+        v_last = runs[-1][0]
+        # The pool holds each wave p at its earliest start a + p T: a safe count, since a
+        # wave's writes on slots still busy start later and earlier parts hold no more rows
+        # then. w: the latest end of an overflowing earlier part less p T, over the waves.
+        w = -T * (q + 1)
+        thr = cum[-1] - N
+        for p in range(q + 1):
+            if thr + min((p + 1) * S, rows) > 0:
+                w = max(w, ends[bisect_left(cum, thr + min((p + 1) * S, rows)) - 1] - p * T)
+        if not self.early:
+            t = max(t, _slot_free(runs, rho) + (q + 1) * T, w + (q + 1) * T)
+            if q:
+                t = max(t, v_last + q * T)
+            a = t - (q + 1) * T
+            req.append([(a, rows)])
+            lanes[0] = _serve(runs, a, q, rho, T)
+            return t
+        a = max(0, v_last - T, w)
+        ready = max(a, _slot_free(runs, rho)) + (q + 1) * T
+        once = _serve(runs, a, q, rho, T)
+        # in pieces: every row of an earlier part counted until its end
+        pieces: list[tuple[int, int]] = []
+        a, done, last = max(0, v_last - T), 0, 0
+        while True:
+            j = bisect_right(ends, a)
+            free = N - (cum[-1] - cum[j]) - done
+            if free > 0:
+                n = min(free, rows - done)
+                qn, rn = divmod(n - 1, S)
+                last = max(last, max(a, _slot_free(runs, rn + 1)) + (qn + 1) * T)
+                runs = _serve(runs, a, qn, rn + 1, T)
+                pieces.append((a, n))
+                done += n
+                if done == rows:
+                    break
+            # rows free up when the next earlier part ends (there is one: with every
+            # earlier part ended, all rows are free)
+            a = max(ends[j], runs[-1][0] - T)
+        if last < ready:
+            req.append(pieces)
+            lanes[0] = runs
+            return max(t, last)
+        req.append([(max(0, v_last - T, w), rows)])
+        lanes[0] = once
+        return max(t, ready)
 
     def makespan(self, order: list[int], reps: dict[int, int], lo: int, hi: int) -> int:
         """Makespan of ``order``/``reps``, equal to the current ones outside ``lo..hi``."""
@@ -203,6 +344,9 @@ class _Timing:
         starts = self.starts[first:k]
         ends = self.ends[first:k]
         cum = [c - base for c in cum0[first:k + 1]]
+        lanes = [self.lanes[lo]]
+        req: list[list[tuple[int, int]]] = []
+        binds = self.S < N
         old_s, old_e = self.starts, self.ends
         prev = self.prev[lo]
         # The latest parts that equal the old ones shifted by `shift`, and their rows: once
@@ -211,7 +355,7 @@ class _Timing:
         n = len(self.order)
         for j, i in enumerate(items, lo):
             before = len(ends)
-            prev = self._step(i, reps.get(i, 0), prev, starts, ends, cum)
+            prev = self._step(i, reps.get(i, 0), prev, starts, ends, cum, lanes, req)
             if len(ends) > before:
                 m = first + before  # the same part in the old timing (positions align)
                 d = starts[-1] - old_s[m]
@@ -222,7 +366,8 @@ class _Timing:
                         shift, run = d, cum[-1] - cum[-2]
                 else:
                     run = 0
-            if j >= hi and run >= N and prev - self.prev[j + 1] == shift:
+            if j >= hi and run >= N and prev - self.prev[j + 1] == shift and (
+                    not binds or _shifted(lanes[0], self.lanes[j + 1], shift)):
                 self.work += j + 1 - lo
                 return self.value + shift
         self.work += n - lo
@@ -400,7 +545,7 @@ PATIENCE = 200
 
 
 def _balanced(problem: Problem, order: list[int], rmax: dict[int, int],
-              grid: int = 48) -> dict[int, int]:
+              grid: int = 48, early: bool = False) -> dict[int, int]:
     """The best replication that gives every part about the same compute time.
 
     Local moves change one or two parts at a time, and from the all-ones or the ARAS start
@@ -420,7 +565,7 @@ def _balanced(problem: Problem, order: list[int], rmax: dict[int, int],
         tau = max(1, int(lo * (hi / lo) ** (k / max(1, grid - 1))))
         reps = {s.index: min(rmax[s.index], max(1, -(-s.windows * s.window_cycles // tau)))
                 for s in weighted}
-        value = _Timing(problem, order, reps).value
+        value = _Timing(problem, order, reps, early).value
         if best is None or value < best[0]:
             best = (value, reps)
     assert best is not None
@@ -461,26 +606,15 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     -------
     Schedule
         Steps listed in the chosen compute order.
-
-    Raises
-    ------
-    InputError
-        When the memory bandwidth cannot write one part's rows at once (the just-in-time
-        form does not exist then).
     """
     from aras.methods.heuristics.replication import aras_policy
 
-    hw = problem.hardware
-    S = hw.write_slots
+    S = problem.hardware.write_slots
+    # With binding write slots, writing just in time can leave the slots idle while rows
+    # are free: every start is searched writing early too.
+    modes = (False, True) if problem.total_apu_rows > S else (False,)
     weighted = problem.weighted_steps
-    rmax = {}
-    for s in weighted:
-        # Bandwidth: every row of a part is written in the same T cycles.
-        r = min(problem.max_replication(s), S // s.apu_rows)
-        if r < 1:
-            raise InputError(f"jit: part {s.layer}/{s.part} has {s.apu_rows} rows, more than "
-                             f"the {S} the memory bandwidth can write at once")
-        rmax[s.index] = r
+    rmax = {s.index: problem.max_replication(s) for s in weighted}
     if not problem.steps:
         return jit_schedule(problem, {}, banks=banks)
     seeds = [{s.index: 1 for s in weighted}]
@@ -489,23 +623,24 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     seeds.append({k: min(r, rmax[k]) for k, r in from_aras.items()})
     pred, succ = _step_dag(problem)
     base = [s.index for s in problem.steps]
-    seeds.append(_balanced(problem, base, rmax))
-    best: tuple[int, list[int], dict[int, int]] | None = None
-    for reps in seeds:
-        timing = _Timing(problem, base, reps)
-        timing.budget, timing.deadline = work // 4, deadline
-        for _ in range(sweeps):
-            improved = _rep_moves(timing, rmax)
-            if reorder:
-                improved = _order_moves(timing, pred, succ) or improved
-            if not improved:
-                break
-        # Ties keep the earlier seed (all ones first), and among equal makespans the
-        # network's own order, so results are deterministic.
-        if best is None or timing.value < best[0]:
-            best = (timing.value, timing.order, timing.reps)
+    best: tuple[int, list[int], dict[int, int], bool] | None = None
+    for early in modes:
+        for reps in seeds + [_balanced(problem, base, rmax, early=early)]:
+            timing = _Timing(problem, base, reps, early)
+            timing.budget, timing.deadline = work // (4 * len(modes)), deadline
+            for _ in range(sweeps):
+                improved = _rep_moves(timing, rmax)
+                if reorder:
+                    improved = _order_moves(timing, pred, succ) or improved
+                if not improved:
+                    break
+            # Ties keep the earlier start (just in time, all ones first), and among equal
+            # makespans the network's own order, so results are deterministic.
+            if best is None or timing.value < best[0]:
+                best = (timing.value, timing.order, timing.reps, early)
     assert best is not None
-    timing = _Timing(problem, best[1], best[2])
+    early = best[3]
+    timing = _Timing(problem, best[1], best[2], early)
     timing.budget, timing.deadline = work // 4, deadline
     _pair_moves(timing, rmax)
     _perturb(timing, rmax, random.Random(seed), patience, iterations)
@@ -513,10 +648,10 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
         _order_moves(timing, pred, succ)
     order, reps = timing.order, timing.reps
     if order == base:
-        return jit_schedule(problem, reps, banks=banks)
+        return jit_schedule(problem, reps, banks=banks, early=early)
     moved = problem.reordered([problem.steps[i].key for i in order])
     return jit_schedule(moved, {j: reps[i] for j, i in enumerate(order) if i in reps},
-                        banks=banks)
+                        banks=banks, early=early)
 
 
 __all__ = ["jit", "jit_times", "jit_schedule"]
