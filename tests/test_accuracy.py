@@ -447,3 +447,17 @@ def test_fake_quantize_rows_is_eq6_per_row() -> None:
         np.testing.assert_allclose(got[idx], fake_quantize(a[idx], 3), rtol=1e-12)
     const = np.ones((2, 4))
     np.testing.assert_allclose(fake_quantize_rows(const, 4), const)
+
+
+def test_a_range_on_one_side_of_zero_is_widened_to_hold_it() -> None:
+    neg = np.array([-0.61, -0.55, -0.40, -0.37])
+    q = fake_quantize(neg, 8)
+    # Eq. 6 with its zero point clipped would saturate every value; the range [-0.61, 0]
+    # keeps them within half a step
+    step = 0.61 / 255
+    assert np.all(np.abs(q - neg) <= step / 2 + 1e-12)
+    pos = np.array([0.2, 0.5, 0.9])
+    assert np.all(np.abs(fake_quantize(pos, 4) - pos) <= 0.9 / 15 / 2 + 1e-12)
+    both = np.array([-1.0, 0.3, 2.0])  # spans zero: Eq. 6 itself
+    codes, scale, zp = quantize_uint8(both)
+    np.testing.assert_allclose(fake_quantize(both, 8), (codes.astype(float) - zp) * scale)

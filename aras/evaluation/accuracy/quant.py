@@ -18,11 +18,16 @@ BITS = (1, 8)
 
 
 def qparams(lo: float, hi: float, bits: int) -> tuple[float, int]:
-    """Scale and zero point of Eq. 6 at ``bits`` bits over the range ``[lo, hi]``.
+    """Scale and zero point of Eq. 6 at ``bits`` bits over the range ``[lo, hi]``, widened to
+    hold 0.
 
     ``scale = (hi - lo) / (2^bits - 1)`` (1 when the range is empty) and
-    ``zero_point = clip(round(-lo / scale), 0, 2^bits - 1)``.
+    ``zero_point = round(-lo / scale)``. A range that spans 0 (every layer's weights in
+    practice) is Eq. 6's own; one on one side of 0 (an output channel whose weights are all
+    negative, an activation after a sigmoid) is widened to reach 0, since Eq. 6's zero point
+    would otherwise be clipped and every value saturate.
     """
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
     top = (1 << bits) - 1
     scale = (float(hi) - float(lo)) / top
     if not scale > 0.0:
@@ -67,8 +72,8 @@ def fake_quantize_rows(a: np.ndarray, bits: int) -> np.ndarray:
     token's activations over their own min and max: dynamic quantisation)."""
     x = np.asarray(a, dtype=np.float64)
     top = (1 << bits) - 1
-    lo = x.min(axis=-1, keepdims=True)
-    hi = x.max(axis=-1, keepdims=True)
+    lo = np.minimum(x.min(axis=-1, keepdims=True), 0.0)  # each range holds 0 (qparams)
+    hi = np.maximum(x.max(axis=-1, keepdims=True), 0.0)
     scale = (hi - lo) / top
     scale[~(scale > 0)] = 1.0
     zp = np.clip(np.rint(-lo / scale), 0, top)
