@@ -84,7 +84,7 @@ def _sentences(n: int, skip: set[str]) -> list[str]:
     return out
 
 
-def _agreement_fn(runner: Any, cal: Any, ev: Any, layers: list[str]) -> Any:
+def _agreement_fn(runner: Any, cal: Any, ev: Any, layers: list[str], kind: str) -> Any:
     from aras.evaluation.accuracy import agreement
 
     ref = runner.run(ev.inputs)
@@ -94,7 +94,7 @@ def _agreement_fn(runner: Any, cal: Any, ev: Any, layers: list[str]) -> Any:
         key = tuple(sorted((k, v.weight_bits) for k, v in assign.items()))
         if key not in cache:
             wb = {L: assign[L].weight_bits if L in assign else 8 for L in layers}
-            a = agreement(runner, ev, wb, {L: 8 for L in layers}, reference=ref,
+            a = agreement(runner, ev, wb, {L: 8 for L in layers}, reference=ref, kind=kind,
                           ranges_from=cal)  # activation ranges: the calibration split
             cache[key] = (a.metric, a.value)
         return cache[key]
@@ -126,6 +126,8 @@ def real_cases(names: list[str] | None, n_eval: int, remeasure: bool) -> list[Ca
         if names and name not in names:
             continue
         t0 = time.perf_counter()
+        # the registry's output kind: PP-OCR's recogniser is a classifier per time step
+        kind = "auto" if m is None or m.kind == "other" else m.kind
         if m is None:
             runner = MiniLMRunner(per_channel=True, dynamic=name == DYNAMIC)
             cal = load_calibration(ROOT / "benchmarks/data/sentences64.txt", runner)
@@ -145,11 +147,11 @@ def real_cases(names: list[str] | None, n_eval: int, remeasure: bool) -> list[Ca
         if cached.exists() and not remeasure:
             sens = Sensitivity.from_table(cached, layers)
         else:
-            sens = sensitivity(runner, cal, candidates=(4, 6, 8))
+            sens = sensitivity(runner, cal, candidates=(4, 6, 8), kind=kind)
             cached.parent.mkdir(parents=True, exist_ok=True)
             sens.to_csv(cached)
         errors = errors_from_sensitivity(sens, hw, CANDS)
-        agree = _agreement_fn(runner, cal, ev, layers)
+        agree = _agreement_fn(runner, cal, ev, layers, kind)
         metric = agree({})[0]
         cases.append(Case(name, "real", map_network(net, hw), errors, agree, metric,
                           time.perf_counter() - t0))
