@@ -201,12 +201,15 @@ def run_case(case: Case, time_limit: float, quick: bool) -> list[dict[str, Any]]
                "write_energy_cut": (1 - rep.energy.rram_write / ref.energy.rram_write
                                     if rep and ref.energy.rram_write else None),
                "bound_cycles": res.bound, "runtime_s": res.runtime_s}
-        if case.agree is not None:
+        if case.agree is not None and rep is not None and rep.valid:
             row["metric"], row["agreement"] = case.agree(chosen)
+        if not row["valid"]:  # a failed run is a row too, with the solver's words
+            row["message"] = "; ".join(res.messages)[-300:]
         rows.append(row)
-        print(f"  {case.name} {method:<9} budget {frac:<6} speedup {row['speedup']:.3f} "
-              f"agreement {row.get('agreement', float('nan')):.5f} "
-              f"({res.runtime_s:.1f} s)", file=sys.stderr)
+        print(f"  {case.name} {method:<9} budget {frac:<6} {res.status.value} speedup "
+              f"{row['speedup'] or float('nan'):.3f} agreement "
+              f"{row.get('agreement') or float('nan'):.5f} ({res.runtime_s:.1f} s)",
+              file=sys.stderr)
 
     record("int8", 0.0, 0.0, base)
     for frac in FRACTIONS[1:] if not quick else (0.01, 0.1):
@@ -245,7 +248,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
                     continue
                 best = max(ok, key=lambda r: (r["speedup"], r["write_energy_cut"] or 0))
                 line += [f"{best['speedup']:.2f}x ({best['method']})",
-                         f"-{best['write_energy_cut']:.0%}"]
+                         f"{-best['write_energy_cut']:+.0%}"]
             body.append(line)
         out.append(markdown_table(head, body))
     if syn:
@@ -262,7 +265,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
                       and r["budget_fraction"] == f]
                 best = max(ok, key=lambda r: (r["speedup"], r["write_energy_cut"] or 0))
                 line += [f"{best['speedup']:.2f}x ({best['method']})",
-                         f"-{best['write_energy_cut']:.0%}"]
+                         f"{-best['write_energy_cut']:+.0%}"]
             body.append(line)
         out.append(markdown_table(head, body))
     return "\n\n".join(out)
@@ -325,6 +328,15 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
 def _typed(row: dict[str, str]) -> dict[str, Any]:
     """A CSV row with its numbers and flags back as Python values."""
     out: dict[str, Any] = {}
@@ -360,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     for c in cases:
         rows += run_case(c, a.time_limit, a.quick)
+        _write_csv(a.out / "precision_study.partial.csv", rows)  # nothing lost on a crash
     old = a.out / "precision_study.csv"
     done = {c.name for c in cases}
     for extra in ([old] if a.only and old.exists() else []) + a.merge:
@@ -368,12 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             kept = [_typed(r) for r in csv.DictReader(f) if r["network"] not in done]
         done |= {r["network"] for r in kept}
         rows = kept + rows
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    a.out.mkdir(parents=True, exist_ok=True)
-    with open(a.out / "precision_study.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
+    _write_csv(a.out / "precision_study.csv", rows)
+    (a.out / "precision_study.partial.csv").unlink(missing_ok=True)
     body = summary(rows) + "\n\n" + milp_check(rows) + "."
     cmd = COMMAND + (f" --time-limit {a.time_limit:g}" if a.time_limit != 10 else "")
     write_result(a.out / "precision_speedup.md", cmd, body,
