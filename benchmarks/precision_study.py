@@ -228,7 +228,10 @@ def run_case(case: Case, time_limit: float, quick: bool) -> list[dict[str, Any]]
 def summary(rows: list[dict[str, Any]]) -> str:
     """Two tables: the real-weight models at agreement thresholds, the paper networks at
     budgets of their synthetic weight error."""
-    nets = list(dict.fromkeys(r["network"] for r in rows))
+    order = ["minilm-l6", DYNAMIC, "ppocr-cls", "ppocr-rec", "text-orientation", "magika",
+             *PAPER]
+    nets = sorted(dict.fromkeys(r["network"] for r in rows),
+                  key=lambda n: order.index(n) if n in order else len(order))
     real = [n for n in nets if any(r["network"] == n and r["weights"] == "real" for r in rows)]
     syn = [n for n in nets if n not in real]
     out = []
@@ -248,7 +251,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
                     continue
                 best = max(ok, key=lambda r: (r["speedup"], r["write_energy_cut"] or 0))
                 line += [f"{best['speedup']:.2f}x ({best['method']})",
-                         f"{-best['write_energy_cut']:+.0%}"]
+                         _change(best['write_energy_cut'])]
             body.append(line)
         out.append(markdown_table(head, body))
     if syn:
@@ -265,10 +268,17 @@ def summary(rows: list[dict[str, Any]]) -> str:
                       and r["budget_fraction"] == f]
                 best = max(ok, key=lambda r: (r["speedup"], r["write_energy_cut"] or 0))
                 line += [f"{best['speedup']:.2f}x ({best['method']})",
-                         f"{-best['write_energy_cut']:+.0%}"]
+                         _change(best['write_energy_cut'])]
             body.append(line)
         out.append(markdown_table(head, body))
     return "\n\n".join(out)
+
+
+def _change(cut: float | None) -> str:
+    """A write energy cut as the signed change; none when INT8 writes nothing (it fits)."""
+    if cut is None:
+        return "none at INT8"
+    return f"{-cut:+.0%}"
 
 
 def _short(metric: str) -> str:
@@ -385,8 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     (a.out / "precision_study.partial.csv").unlink(missing_ok=True)
     body = summary(rows) + "\n\n" + milp_check(rows) + "."
     cmd = COMMAND + (f" --time-limit {a.time_limit:g}" if a.time_limit != 10 else "")
-    write_result(a.out / "precision_speedup.md", cmd, body,
-                 note + f"; {time.perf_counter() - t0:.0f} s in all")
+    if a.merge:  # several runs of --only groups (run side by side), merged
+        note += f"; the rows of {len(a.merge)} runs of --only groups merged (--merge)"
+    took = "" if a.merge else f"; {time.perf_counter() - t0:.0f} s in all"
+    write_result(a.out / "precision_speedup.md", cmd, body, note + took)
     plot(rows, ROOT / "docs/studies/precision/pareto.png" if a.out == RESULTS
          else a.out / "pareto.png")
     print(body)
