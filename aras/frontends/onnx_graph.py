@@ -143,6 +143,38 @@ def _macs(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, tuple[int, ...]]
     return math.prod(batch) * m * k * n, out
 
 
+def constants_and_live(G: _Graph, model: Any, init: set[str], src: str
+                       ) -> tuple[list[int], dict[int, set[str]], set[str], list[bool], set[str]]:
+    """The topological order of ``G``'s nodes, the activations each node's subgraphs read,
+    the constant tensors, which nodes reach a graph output and the tensors those read (the
+    walk every reader of an ONNX graph in aras shares: :func:`load_onnx` and the accuracy
+    runners)."""
+    nodes = G.nodes
+    order = _order(nodes, src)
+    # Constants: fixed point over the topological order. A node's subgraphs may read
+    # activations of this graph without naming them: those count as its inputs.
+    outer = {i: _outer_reads(nodes[i]) for i in order}
+    const: set[str] = set(init)
+    for i in order:
+        n = nodes[i]
+        ins = [t for t in n.input if t] + sorted(outer[i])
+        if n.op_type in _SHAPE_ONLY or all(t in const for t in ins):
+            const.update(o for o in n.output if o)
+        elif n.op_type == "DynamicQuantizeLinear":
+            # its scale and zero point are scalars of the SFU's de-quantisation, not data
+            const.update(o for o in n.output[1:] if o)
+    # Only nodes that reach a graph output matter.
+    needed: set[str] = {o.name for o in model.graph.output}
+    live = [False] * len(nodes)
+    for i in reversed(order):
+        n = nodes[i]
+        if any(o in needed for o in n.output if o):
+            live[i] = True
+            needed.update(t for t in n.input if t)
+            needed.update(outer[i])
+    return order, outer, const, live, needed
+
+
 def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | None = None,
               tokens: int | None = None, name: str | None = None) -> Network:
     """Import an ONNX file as a :class:`~aras.model.network.Network`.
@@ -190,29 +222,7 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
     G = _Graph(model, src)
     real_inputs = [i.name for i in model.graph.input if i.name not in init]
     nodes = G.nodes
-    order = _order(nodes, src)
-
-    # Constants: fixed point over the topological order. A node's subgraphs may read
-    # activations of this graph without naming them: those count as its inputs.
-    outer = {i: _outer_reads(nodes[i]) for i in order}
-    const: set[str] = set(init)
-    for i in order:
-        n = nodes[i]
-        ins = [t for t in n.input if t] + sorted(outer[i])
-        if n.op_type in _SHAPE_ONLY or all(t in const for t in ins):
-            const.update(o for o in n.output if o)
-        elif n.op_type == "DynamicQuantizeLinear":
-            # its scale and zero point are scalars of the SFU's de-quantisation, not data
-            const.update(o for o in n.output[1:] if o)
-    # Only nodes that reach a graph output matter.
-    needed: set[str] = {o.name for o in model.graph.output}
-    live = [False] * len(nodes)
-    for i in reversed(order):
-        n = nodes[i]
-        if any(o in needed for o in n.output if o):
-            live[i] = True
-            needed.update(t for t in n.input if t)
-            needed.update(outer[i])
+    order, outer, const, live, needed = constants_and_live(G, model, init, src)
     bad: Counter[tuple[str, str]] = Counter()
     firsts: dict[tuple[str, str], Any] = {}
     for i in order:

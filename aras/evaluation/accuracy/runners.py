@@ -157,12 +157,11 @@ def _onnx_layers(path: Path, input_shapes: dict[str, tuple[int, ...]] | None
     """
     from aras.frontends.onnx_graph import (
         _RECURRENT,
-        _SHAPE_ONLY,
         _WEIGHTED,
-        _outer_reads,
+        constants_and_live,
         load_onnx,
     )
-    from aras.frontends.onnx_static import _fix_inputs, _Graph, _order, _read, _static
+    from aras.frontends.onnx_static import _fix_inputs, _Graph, _read, _static
 
     net = load_onnx(path, input_shapes=input_shapes)
     src = str(path)
@@ -172,24 +171,7 @@ def _onnx_layers(path: Path, input_shapes: dict[str, tuple[int, ...]] | None
     model = _static(model, src, Counter())
     G = _Graph(model, src)
     nodes = G.nodes
-    order = _order(nodes, src)
-    outer = {i: _outer_reads(nodes[i]) for i in order}
-    const: set[str] = {t.name for t in model.graph.initializer}
-    for i in order:
-        n = nodes[i]
-        ins = [t for t in n.input if t] + sorted(outer[i])
-        if n.op_type in _SHAPE_ONLY or all(t in const for t in ins):
-            const.update(o for o in n.output if o)
-        elif n.op_type == "DynamicQuantizeLinear":
-            const.update(o for o in n.output[1:] if o)
-    needed: set[str] = {o.name for o in model.graph.output}
-    live = [False] * len(nodes)
-    for i in reversed(order):
-        n = nodes[i]
-        if any(o in needed for o in n.output if o):
-            live[i] = True
-            needed.update(t for t in n.input if t)
-            needed.update(outer[i])
+    order, _, const, live, _ = constants_and_live(G, model, init, src)
     found: list[_Layer] = []
     for i in order:
         n = nodes[i]
