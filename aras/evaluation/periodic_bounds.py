@@ -17,13 +17,30 @@ bound"), at any replication and any choice of resident layers.
   ``P >= ceil(W / N) h``: the rounding of the write bound stays with one inference per period.
 - ``bandwidth``: at most ``N`` rows are resident, so at least ``W - N`` rows are written
   every period, ``T`` cycles each, at most ``S`` at a time: ``P >= (W - N) T / S``.
+- ``window``: the window bound's groups (docs/bounds.md, "Window bound") around the cycle.
+  Inference after inference, the streamed parts' compute starts fall into windows of ``T``;
+  each window's steps hold their rows at once and compute one after another, and the next
+  window starts at least ``T``, their compute, and ``T`` plus what they must release later.
+  Windows may span two inferences. Every ideal of the step DAG is a node, every window an
+  edge priced by those facts, and ``P`` is at least the least mean cost per inference of a
+  cycle (Karp's minimum cycle mean over the nodes where an inference boundary is crossed).
+  It holds whatever is resident: a resident layer only takes rows from every window.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
+from aras.evaluation.relaxed_bounds import _ceil, _relaxed, _Release
 from aras.model.mapping import Problem, ceil_div
+
+#: Order prefixes (ideals) and window transitions beyond which the window bound is skipped
+#: (reported as 0): it runs in every steady-state solve. The built-in networks have at most
+#: 458 ideals and 13,000 transitions.
+_MAX_IDEALS = 4000
+_MAX_TRANSITIONS = 200_000
 
 
 @dataclass(frozen=True)
@@ -40,11 +57,12 @@ class PeriodicBounds:
     rows: int
     bandwidth: int
     write_rounds: float
+    window: int = 0
 
     @property
     def lower(self) -> int:
         """The strongest certified bound."""
-        return max(self.compute, self.area, self.rows, self.bandwidth)
+        return max(self.compute, self.area, self.rows, self.bandwidth, self.window)
 
     def to_dict(self) -> dict[str, float]:
         """Every bound and ``lower``."""
@@ -103,7 +121,181 @@ def periodic_bounds(problem: Problem) -> PeriodicBounds:
         h = T + min(problem.min_compute_cycles(s) for s in problem.weighted_steps)
         rows = ceil_div(W, N) * h
     return PeriodicBounds(compute=compute, area=area, rows=rows, bandwidth=bandwidth,
-                          write_rounds=W * T / N)
+                          write_rounds=W * T / N, window=window_period(problem))
 
 
-__all__ = ["PeriodicBounds", "periodic_bounds", "area_period"]
+def _members(mask: int) -> list[int]:
+    """The set bits of ``mask``, lowest first."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+def window_period(problem: Problem) -> int:
+    """The cyclic window bound on the period (docs/bounds.md, "Periodic bound"); 0 when the
+    streamed rows fit the accelerator at once or the network has more order prefixes or
+    window transitions than the caps."""
+    hw = problem.hardware
+    T, N = hw.write_latency_cycles, hw.total_apu_rows
+    if not problem.weighted_steps:
+        return 0
+    rx = _relaxed(problem)
+    # Weightless steps without a weight-bearing ancestor are left out (as in the window
+    # bound): leaving steps out only forgets compute.
+    keep = [int(i) for i in np.nonzero(~rx.free)[0]]
+    if float(rx.rows[keep].sum()) <= N:
+        return 0
+    pos = {i: k for k, i in enumerate(keep)}
+    m = len(keep)
+    preds = [sum(1 << pos[j] for j in _members(rx.preds[i]) if j in pos) for i in keep]
+    succs: list[list[int]] = [[] for _ in range(m)]
+    for w in range(m):
+        for u in _members(preds[w]):
+            succs[u].append(w)
+    # Ideals in breadth-first order: an ideal's id is above those of its subsets.
+    ids = {0: 0}
+    masks = [0]
+    ready: list[list[int]] = [[v for v in range(m) if preds[v] == 0]]
+    ext: list[list[int]] = [[]]
+    parent, added = [0], [-1]
+    rows_l, comp_l, h_l = [0.0], [0.0], [np.zeros(len(rx.mu))]
+    frontier = [0]
+    while frontier:
+        nxt = []
+        for prefix in frontier:
+            k = ids[prefix]
+            for v in ready[k]:
+                J = prefix | (1 << v)
+                if J not in ids:
+                    if len(masks) >= _MAX_IDEALS:
+                        return 0
+                    ids[J] = len(masks)
+                    masks.append(J)
+                    ready.append([u for u in ready[k] if u != v]
+                                 + [w for w in succs[v] if preds[w] & ~J == 0])
+                    ext.append([])
+                    parent.append(k)
+                    added.append(v)
+                    i = keep[v]
+                    rows_l.append(rows_l[k] + rx.rows[i])
+                    comp_l.append(comp_l[k] + rx.cmin[i])
+                    h_l.append(h_l[k] + rx.h[i])
+                    nxt.append(J)
+                ext[k].append(ids[J])
+        frontier = nxt
+    rows, comp, H = np.array(rows_l), np.array(comp_l), np.array(h_l)
+    full = len(masks) - 1
+    release = _Release(rx, keep, masks, ready, parent, added, N)
+
+    def released(sums: np.ndarray, members: list[int], held: float, nxt_rows: float
+                 ) -> float:
+        """Fact 4 (what the window must release before the next one's writes), as
+        :meth:`_Release.cost` with the window's sums and steps given (it may wrap)."""
+        need = int(round(held - (N - nxt_rows)))
+        if need <= 0:
+            return 0.0
+        spare = N - held
+        dual = (sums - release.mu[:, None] * N - release.nu[None, :] * (N - nxt_rows)).max()
+        cover = np.full(need + 1, np.inf)
+        cover[0] = 0.0
+        at = np.arange(need + 1)
+        for b in members:
+            if release.rows[b] > 0:
+                rho, c = release.options[b]
+                fast = float(c[np.searchsorted(rho, release.rows[b] + spare + 1e-9) - 1])
+                cover = np.minimum(cover, cover[np.maximum(at - int(release.rows[b]), 0)] + fast)
+        return max(0.0, float(dual), float(cover[need]))
+
+    # Windows from each ideal k: states (wrapped, ideal), the window being (ideal \ k) or,
+    # wrapped, (all \ k) + the next inference's ideal.
+    edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    work = 0
+    for k in range(full):
+        seen = {(0, k)}
+        stack = [(0, k)]
+        while stack:
+            lvl, x = stack.pop()
+            wrap_now = lvl == 0 and x == full
+            nl = 1 if wrap_now else lvl
+            for y in ext[0] if wrap_now else ext[x]:
+                work += 1
+                if (nl, y) in seen:
+                    continue
+                held = rows[y] - rows[k] if nl == 0 else rows[full] - rows[k] + rows[y]
+                if held > N + 1e-9:  # fact 1: a window's steps hold their rows at once
+                    continue
+                seen.add((nl, y))
+                stack.append((nl, y))
+            if work > _MAX_TRANSITIONS:
+                return 0
+        tg, cs, wr = [], [], []
+        for lvl, y in seen:
+            if lvl == 0 and y == k:
+                continue
+            if lvl == 0:
+                h, c = H[y] - H[k], comp[y] - comp[k]
+                held = rows[y] - rows[k]
+                members = _members(masks[y] & ~masks[k])
+                sums = release.sums[y] - release.sums[k]
+            else:
+                h, c = H[full] - H[k] + H[y], comp[full] - comp[k] + comp[y]
+                held = rows[full] - rows[k] + rows[y]
+                members = _members(masks[full] & ~masks[k]) + _members(masks[y])
+                sums = release.sums[full] - release.sums[k] + release.sums[y]
+            node, wrap = (0, 1) if (lvl == 0 and y == full) else (y, lvl)
+            nxt_rows = float(release.next_rows[node])
+            if nxt_rows <= 0:  # no weight-bearing step can open the next window there
+                continue
+            # facts 2-3: the window's compute with at most N rows (weak duality), at least T
+            least = max(float((h - rx.mu * N).max()), float(c))
+            free = released(sums, members, held, nxt_rows)
+            tg.append(node)
+            cs.append(max(float(T), least, T + free))
+            wr.append(wrap)
+        edges.append((np.array(tg, dtype=np.int64), np.array(cs), np.array(wr, dtype=bool)))
+    return _ceil(_cycle_mean(edges, full))
+
+
+def _cycle_mean(edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int) -> float:
+    """The least mean cost per wrapping edge of a cycle: the windows of ``edges`` (per node
+    ``k``: targets, costs, whether the window crosses into the next inference) never wrap
+    backwards except when crossing, so every cycle crosses; between two crossings a cycle
+    runs forwards over ideals. Karp's minimum cycle mean over the crossing targets."""
+    entry = sorted({int(t) for tg, _, wr in edges for t in tg[wr]})
+    if not entry:
+        return 0.0
+    where = {x: i for i, x in enumerate(entry)}
+    e = len(entry)
+    # dist[i, v]: least cost from entry i to node v without crossing (ideal ids increase)
+    dist = np.full((e, n), np.inf)
+    dist[np.arange(e), entry] = 0.0
+    M = np.full((e, e), np.inf)
+    for k in range(n):
+        tg, cs, wr = edges[k]
+        col = dist[:, k]
+        if not np.isfinite(col).any():
+            continue
+        if (~wr).any():
+            for t, c in zip(tg[~wr].tolist(), cs[~wr].tolist(), strict=True):
+                np.minimum(dist[:, t], col + c, out=dist[:, t])
+        for t, c in zip(tg[wr].tolist(), cs[wr].tolist(), strict=True):
+            j = where[t]
+            np.minimum(M[:, j], col + c, out=M[:, j])
+    # Karp: D[q, v] least cost of q crossings ending at v from anywhere
+    D = np.full((e + 1, e), np.inf)
+    D[0] = 0.0
+    for q in range(1, e + 1):
+        D[q] = (D[q - 1][:, None] + M).min(axis=0)
+    best = np.inf
+    for v in range(e):
+        if not np.isfinite(D[e, v]):
+            continue
+        worst = max((D[e, v] - D[q, v]) / (e - q) for q in range(e) if np.isfinite(D[q, v]))
+        best = min(best, worst)
+    return float(best) if np.isfinite(best) else 0.0
+
+
+__all__ = ["PeriodicBounds", "periodic_bounds", "area_period", "window_period"]
