@@ -134,6 +134,13 @@ def _members(mask: int) -> list[int]:
     return out
 
 
+def _fastest(option: tuple[np.ndarray, np.ndarray], most: float) -> float:
+    """The shortest compute of a step with at most ``most`` rows (``option``: its rows and
+    compute at every replication, rows increasing)."""
+    rho, c = option
+    return float(c[: max(1, int(np.searchsorted(rho, most + 1e-9)))].min())
+
+
 def window_period(problem: Problem) -> int:
     """The cyclic window bound on the period (docs/bounds.md, "Periodic bound"); 0 when the
     streamed rows fit the accelerator at once or the network has more order prefixes or
@@ -252,6 +259,18 @@ def window_period(problem: Problem) -> int:
             # facts 2-3: the window's compute with at most N rows (weak duality), at least T
             least = max(float((h - rx.mu * N).max()), float(c))
             free = released(sums, members, held, nxt_rows)
+            # Either no weight-bearing step of the window ends before the next window's
+            # writes start, and then all of them hold their rows beside the next one's first
+            # step, or one does, and so does the window's first step (a weight-bearing step
+            # with no predecessor in the window), with at most its rows plus those the window
+            # leaves free at r = 1.
+            if held + nxt_rows <= N + 1e-9:
+                beside = max(float((h - rx.mu * (N - nxt_rows)).max()), float(c))
+                head = masks[y] & ~masks[k] if lvl == 0 else masks[full] & ~masks[k]
+                first = min((_fastest(release.options[b], release.rows[b] + N - held)
+                             for b in _members(head)
+                             if release.rows[b] > 0 and preds[b] & head == 0), default=0.0)
+                free = max(free, min(beside - T, first))
             tg.append(node)
             cs.append(max(float(T), least, T + free))
             wr.append(wrap)
