@@ -533,3 +533,84 @@ def test_random_periodic_schedules_never_beat_the_bound(inst, data) -> None:
     rep = evaluate_periodic(p, ps)
     assert rep.valid, [str(v) for v in rep.violations]
     assert ps.period >= b.lower, (ps.period, b.to_dict())
+
+
+# ----- the periodic window bound against exact least periods (tests/periodic_exhaustive.py) --
+
+@st.composite
+def tiny_periodic(draw: st.DrawFn) -> tuple[Network, Hardware]:
+    """Chains of linears, two parallel linears joined by a concat, or a conv with many
+    windows and few rows followed by a global pool and one or two linears with many rows
+    (the early-compute, late-rows shape of the CNNs), on 2-4 APU rows with T of 2-5 cycles
+    and one cycle a window."""
+    from tests.periodic_exhaustive import hardware
+
+    widths = st.sampled_from((64, 128, 256, 384))
+    kind = draw(st.sampled_from(("chain", "branches", "cnn")))
+    if kind == "cnn":
+        h, c = draw(st.integers(2, 4)), draw(st.sampled_from((32, 64, 128)))
+        b = NetworkBuilder("cnn", {"x": (8, h, h)})
+        y = b.pool("gap", b.conv("c1", "x", 8, c, 1), global_=True)
+        d = draw(widths)
+        y = b.linear("f1", y, c, d)
+        if draw(st.booleans()):
+            b.linear("f2", y, d, draw(widths))
+    else:
+        d = draw(widths)
+        b = NetworkBuilder(kind, {"x": (draw(st.integers(1, 8)), d)})
+        if kind == "chain":
+            y = "x"
+            for i in range(draw(st.integers(2, 3))):
+                d2 = draw(widths)
+                y, d = b.linear(f"l{i}", y, d, d2), d2
+        else:
+            w1, w2 = draw(widths), draw(widths)
+            cat = b.add("cat", "concat", [b.linear("a", "x", d, w1), b.linear("b", "x", d, w2)],
+                        axis=1)
+            b.linear("o", cat, w1 + w2, draw(widths))
+    return b.build(), hardware(draw(st.integers(2, 4)), draw(st.integers(2, 5)))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_periodic())
+def test_periodic_bound_below_exact_least_period(inst) -> None:
+    """On tiny instances the exhaustive least period (every resident choice, replication,
+    order, start and row) is reached by a schedule the periodic evaluator accepts; no bound
+    exceeds it and the steady-state jit does not beat it."""
+    from tests.periodic_exhaustive import periodic_optimum, schedule_of
+
+    net, hw = inst
+    p = map_network(net, hw)
+    if p.weight_rows <= hw.total_apu_rows or len(p.weighted_steps) > 4:
+        return  # everything fits at once (all may be resident), or too many to enumerate
+    try:
+        opt = periodic_optimum(p, limit=20000, p_max=200)
+    except ValueError:
+        return
+    rep = evaluate_periodic(p, schedule_of(p, opt))
+    assert rep.valid, [str(v) for v in rep.violations]
+    assert rep.period_cycles == opt.period
+    b = periodic_bounds(p)
+    assert b.lower <= opt.period, (b.to_dict(), opt)
+    assert steady(p, "jit", "auto", lower=b.lower).period >= opt.period
+
+
+def test_periodic_window_bound_meets_the_least_period_where_the_others_do_not() -> None:
+    """A conv of 9 windows on 1 row, then linears of 2 and 4 rows (one window each), on 4
+    rows with T = 4: the exhaustive least period is 15 cycles (the conv on 2 rows, 5
+    cycles). The area bound is 10 (4 P >= 1 min(13, P) + 2 x 5 + 4 x 5, a part may be
+    resident) and so is the rows bound (2 writes of at least T + 1 = 5 cycles on some row).
+    The window bound reaches 15: the last linear takes every row, so the steps before it end
+    before its writes start (T, then the conv on at most 2 rows, 5 cycles, then the first
+    linear's 1), and it ends before the next inference's conv is written (T + 1)."""
+    from tests.periodic_exhaustive import hardware, periodic_optimum
+
+    b = NetworkBuilder("cnn", {"x": (8, 3, 3)})
+    y = b.linear("f1", b.pool("gap", b.conv("c1", "x", 8, 64, 1), global_=True), 64, 256)
+    b.linear("f2", y, 256, 256)
+    p = map_network(b.build(), hardware(4, 4))
+    assert [s.apu_rows for s in p.weighted_steps] == [1, 2, 4]
+    assert periodic_optimum(p).period == 15
+    bd = periodic_bounds(p)
+    assert max(bd.compute, bd.area, bd.rows, bd.bandwidth) <= 10
+    assert bd.window == bd.lower == 15

@@ -17,8 +17,9 @@ bound and the span of the schedule built with an unbounded period.
 
 The methods differ in the replication they schedule: ``baseline`` all ones, ``aras`` that of
 Algorithm 1, ``jit`` the best of the just-in-time search's order and replication, the same
-after a descent on the periodic estimate of the replication (compute against row-area), and
-no replication.
+after a descent on the periodic estimate of the replication (compute against row-area), no
+replication, and, without resident layers, replication chosen for the period (the isolated
+factors scaled down, and the factors balancing compute against row-time).
 """
 
 from __future__ import annotations
@@ -282,6 +283,33 @@ def rep_descent(problem: Problem, reps: dict[int, int], resident: frozenset[str]
     return reps
 
 
+#: Factors by which the steady-state ``jit`` scales the isolated replication (and the mixing
+#: weights of compute against row-time in :func:`period_replication`) for its extra
+#: candidates.
+REP_SCALES = (0.75, 0.9)
+BALANCES = (0.3, 0.5)
+
+
+def scaled(problem: Problem, reps: dict[int, int], factor: float) -> dict[int, int]:
+    """Every factor times ``factor``, rounded, within 1 .. the step's largest replication."""
+    return {k: max(1, min(problem.max_replication(problem.steps[k]), round(v * factor)))
+            for k, v in reps.items()}
+
+
+def period_replication(problem: Problem, lam: float) -> dict[int, int]:
+    """Per part the factor minimising ``lam c(r) + (1 - lam) r a (T + c(r)) / N``: the
+    Lagrangian choice between the compute a period must hold and the row-time its rows
+    take (docs/bounds.md, "Periodic bound")."""
+    hw = problem.hardware
+    T, N = hw.write_latency_cycles, hw.total_apu_rows
+    out = {}
+    for s in problem.weighted_steps:
+        r = np.arange(1, problem.max_replication(s) + 1)
+        c = np.array([problem.compute_cycles(s, int(x)) for x in r], dtype=float)
+        out[s.index] = int(r[(lam * c + (1 - lam) * r * s.apu_rows * (T + c) / N).argmin()])
+    return out
+
+
 def resident_order(problem: Problem, reps: dict[int, int]) -> list[str]:
     """Layers in the order the resident choice pins them: longest compute per part first
     (a resident part holds its rows the whole period; one that computes long holds them
@@ -363,8 +391,10 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
         The mapped network.
     method
         ``baseline`` (no replication), ``aras`` (Algorithm 1's replication) or ``jit`` (the
-        just-in-time search's order and replication, the same after :func:`rep_descent`, and
-        no replication in the network's order; the best of the three is kept).
+        just-in-time search's order and replication, the same after :func:`rep_descent`, its
+        local search's, and no replication in the network's order; without resident layers
+        also the isolated factors scaled by :data:`REP_SCALES` and those of
+        :func:`period_replication`; the best is kept).
     resident
         ``none``; a share of the rows (0..1) that resident layers may take, filled in
         :func:`resident_order`; or ``auto``: the shares of :data:`AUTO_SHARES` tried, the
@@ -388,6 +418,7 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
     from aras.methods.heuristics.jit import jit
     from aras.methods.heuristics.replication import aras
 
+    extra: list[tuple[Problem, dict[int, int]]] = []  # candidates tried without residents
     if method == "baseline":
         cands = [(problem, {s.index: 1 for s in problem.weighted_steps})]
     elif method == "aras":
@@ -407,6 +438,13 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
         cands.append((lmoved, {lmoved.by_key[(x.layer, x.part)].index: x.replication
                                for x in local.steps if x.apu_rows}))
         cands.append((problem, {s.index: 1 for s in problem.weighted_steps}))
+        # Replication chosen for the period: the isolated factors scaled down (a period is
+        # bound by row-time more than by compute, and every copy holds a row for T), and
+        # the factors balancing compute against row-time (period_replication); tried
+        # without resident layers, where they matter most.
+        extra = [(prob, scaled(prob, reps, f)) for prob, reps in (cands[0], cands[2])
+                 for f in REP_SCALES]
+        extra += [(moved, period_replication(moved, lam)) for lam in BALANCES]
     else:
         raise InputError(f"{arg_name('method')}: no steady-state version of '{method}' (known: "
                          "baseline, aras, jit)")
@@ -425,11 +463,15 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
             raise InputError("steady state: several inferences per period need the repeated "
                              "problem and no resident layers")
         cands = [_copies(repeated, prob, reps, copies) for prob, reps in cands]
+        extra = [_copies(repeated, prob, reps, copies) for prob, reps in extra]
     best: PeriodicSchedule | None = None
     tried = []
-    for prob, reps in cands:
+    runs = [(prob, reps, shares) for prob, reps in cands]
+    if 0.0 in shares:
+        runs += [(prob, reps, (0.0,)) for prob, reps in extra]
+    for prob, reps, cand_shares in runs:
         seen: set[frozenset[str]] = set()
-        for share in shares:
+        for share in cand_shares:
             res = pick_resident(prob, reps, share)
             if res in seen:
                 continue
@@ -452,5 +494,5 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
 
 
 __all__ = ["steady", "tile", "modular_schedule", "shortest_period", "rep_descent",
-           "pick_resident",
+           "pick_resident", "scaled", "period_replication", "REP_SCALES", "BALANCES",
            "resident_order", "AUTO_SHARES"]
