@@ -466,14 +466,13 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
         extra = [_copies(repeated, prob, reps, copies) for prob, reps in extra]
     best: PeriodicSchedule | None = None
     tried = []
-    runs = [(prob, reps, shares) for prob, reps in cands]
-    if 0.0 in shares:
-        runs += [(prob, reps, (0.0,)) for prob, reps in extra]
-    for prob, reps, cand_shares in runs:
+    runs = [(prob, reps, False) for prob, reps in cands]
+    runs += [(prob, reps, True) for prob, reps in extra]
+    for prob, reps, bare in runs:
         seen: set[frozenset[str]] = set()
-        for share in cand_shares:
+        for share in shares:
             res = pick_resident(prob, reps, share)
-            if res in seen:
+            if res in seen or (bare and res):
                 continue
             seen.add(res)
             got_ps = shortest_period(prob, reps, lower, res, method, banks)
