@@ -89,8 +89,9 @@ def print_periodic(console: Console, title: str, d: dict[str, Any], hw: Hardware
         rows.append(["periodic lower bound" + (f" ({m} inferences)" if m > 1 else ""),
                      f"{d['lower_bound_cycles']:,} cycles = "
                      f"{ms(d['lower_bound_cycles'], hw)} ms"])
-        rows.append(["  compute / area / rows / bandwidth",
-                     f"{b['compute']:,} / {b['area']:,} / {b['rows']:,} / {b['bandwidth']:,}"])
+        rows.append(["  compute / area / rows / bandwidth / window",
+                     f"{b['compute']:,} / {b['area']:,} / {b['rows']:,} / {b['bandwidth']:,} / "
+                     f"{b.get('window', 0):,}"])
         rows.append(["  unrounded write rounds", f"{b['write_rounds'] / T:.2f} write latencies"])
     if d.get("gap") is not None:
         rows.append(["gap to periodic bound", f"{d['gap'] * 100:.1f}%"])

@@ -419,6 +419,7 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
     from aras.methods.heuristics.replication import aras
 
     extra: list[tuple[Problem, dict[int, int]]] = []  # candidates tried without residents
+    names: list[str] = []  # of every candidate, in the steady state's `tried`
     if method == "baseline":
         cands = [(problem, {s.index: 1 for s in problem.weighted_steps})]
     elif method == "aras":
@@ -445,6 +446,9 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
         extra = [(prob, scaled(prob, reps, f)) for prob, reps in (cands[0], cands[2])
                  for f in REP_SCALES]
         extra += [(moved, period_replication(moved, lam)) for lam in BALANCES]
+        names = ["search", "search, descent", "local search", "ones"]
+        names += [f"{x} x{f:g}" for x in ("search", "local search") for f in REP_SCALES]
+        names += [f"balance {lam:g}" for lam in BALANCES]
     else:
         raise InputError(f"{arg_name('method')}: no steady-state version of '{method}' (known: "
                          "baseline, aras, jit)")
@@ -468,7 +472,9 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
     tried = []
     runs = [(prob, reps, False) for prob, reps in cands]
     runs += [(prob, reps, True) for prob, reps in extra]
-    for prob, reps, bare in runs:
+    if len(names) != len(runs):
+        names = [method] * len(runs)
+    for (prob, reps, bare), name in zip(runs, names, strict=True):
         seen: set[frozenset[str]] = set()
         for share in shares:
             res = pick_resident(prob, reps, share)
@@ -479,7 +485,8 @@ def steady(problem: Problem, method: str = "baseline", resident: str | float = "
             if got_ps is None:
                 continue
             rows = int(np.isin(got_ps.schedule.writes.layer, list(res)).sum()) if res else 0
-            tried.append({"share": share, "resident_layers": len(res), "resident_rows": rows,
+            tried.append({"candidate": name, "share": share, "resident_layers": len(res),
+                          "resident_rows": rows,
                           "period": got_ps.period, "latency": got_ps.latency})
             key = (got_ps.period, -rows)
             if best is None or key < (best.period, -best.runtime_info.get("resident_rows", 0)):
