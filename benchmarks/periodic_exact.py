@@ -127,7 +127,8 @@ def main() -> None:
     gmean = math.exp(float(np.log(opt_a / low_a).mean())) - 1
     out += ["", f"**{len(rows)} random tiny instances** (seed {args.seed}): the bound never "
             "exceeds the least period and `jit` never beats it (both asserted).\n",
-            "| | instances | at the least period | geometric mean | worst |", "|---|---|---|---|---|",
+            "| | instances | at the least period | geometric mean | worst |",
+            "|---|---|---|---|---|",
             f"| periodic bound below the least period | {len(rows)} | "
             f"{int((below == 0).sum())} | {gmean:.1%} | {below.max():.1%} |",
             f"| the same without the window bound | {len(rows)} | {int((old == 0).sum())} | "

@@ -45,7 +45,8 @@ _MAX_TRANSITIONS = 200_000
 
 @dataclass(frozen=True)
 class PeriodicBounds:
-    """Period bounds in cycles; ``lower`` is the strongest.
+    """Period bounds in cycles (``window``: :func:`window_period`, 0 when skipped); ``lower``
+    is the strongest.
 
     ``write_rounds`` is the unrounded write bound ``W T / N`` without resident layers, the
     figure a periodic schedule approaches on write-bound networks; it is not a bound when
