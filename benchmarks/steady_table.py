@@ -1,6 +1,6 @@
 """Markdown table of steady-state (periodic) schedules on the five networks (README figures).
 
-Run: ``python benchmarks/steady_table.py --set instances/sets/steady.toml`` (about 3 minutes;
+Run: ``python benchmarks/steady_table.py --set instances/sets/steady.toml`` (12 minutes on 2 loaded cores;
 or ``[--method jit] [--hardware aras] [--shares 0.25]``); with ``--set`` it writes
 ``benchmarks/results/steady.md``, and it prints the table.
 Per network: the method's isolated schedule (latency, throughput, energy), its steady-state
