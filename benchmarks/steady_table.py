@@ -1,7 +1,7 @@
 """Markdown table of steady-state (periodic) schedules on the five networks (README figures).
 
-Run: ``python benchmarks/steady_table.py --set instances/sets/steady.toml`` (12 minutes on 2 loaded cores;
-or ``[--method jit] [--hardware aras] [--shares 0.25]``); with ``--set`` it writes
+Run: ``python benchmarks/steady_table.py --set instances/sets/steady.toml`` (12 minutes on 2
+loaded cores; or ``[--method jit] [--hardware aras] [--shares 0.25]``); with ``--set`` it writes
 ``benchmarks/results/steady.md``, and it prints the table.
 Per network: the method's isolated schedule (latency, throughput, energy), its steady-state
 schedule without resident layers and with them (``--resident auto``, and each share of
