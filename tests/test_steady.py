@@ -614,3 +614,23 @@ def test_periodic_window_bound_meets_the_least_period_where_the_others_do_not() 
     bd = periodic_bounds(p)
     assert max(bd.compute, bd.area, bd.rows, bd.bandwidth) <= 10
     assert bd.window == bd.lower == 15
+
+
+def test_steady_jit_keeps_the_shortest_candidate_and_names_them() -> None:
+    """The steady-state jit tries the isolated candidates and, with nothing pinned, the
+    period-tuned ones; it keeps the shortest period among them, so it is never worse than
+    the isolated candidates alone."""
+    from aras.methods.heuristics.steady import BALANCES, REP_SCALES
+
+    b = NetworkBuilder("chain", {"x": (64, 4, 4)})
+    y = "x"
+    for i, co in enumerate((256, 256, 128, 128)):
+        y = b.conv(f"c{i}", y, 64 if i == 0 else (256 if i < 3 else 128), co, 1)
+    p = map_network(b.build(), tiny_hardware(pes=4, apu_rows_per_pe=2))
+    ps = steady(p, "jit", "none")
+    tried = ps.runtime_info["tried"]
+    names = [t["candidate"] for t in tried]
+    assert names[:4] == ["search", "search, descent", "local search", "ones"]
+    assert len(names) == 4 + 2 * len(REP_SCALES) + len(BALANCES)
+    assert ps.period == min(t["period"] for t in tried)
+    assert evaluate_periodic(p, ps).valid
