@@ -1,7 +1,9 @@
 """Where the gap lies: prefixes of a paper network, solved to optimality where milp-full can.
 
 Run: ``python benchmarks/prefix_gap.py [--network resnet50] [--k 4,8,12,16,24]
-[--time-limit 120]`` (about 5 minutes with the defaults on 2 cores).
+[--time-limit 120]`` (about 5 minutes with the defaults on 2 cores). ``--network`` is a
+built-in network or a real trained model of ``benchmarks/real_models_gap.py`` (e.g.
+``nudenet-320n``, whose package must be installed).
 
 For each prefix with the first ``k`` weight-bearing layers (every op up to the k-th weighted
 one, in the network's order), prints the certified lower bound (``bounds``), ``jit``'s
@@ -21,6 +23,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from real_models_gap import MODELS, get
+
 from aras.evaluation.bounds import bounds
 from aras.frontends.zoo import BUILTIN
 from aras.methods.solve import solve
@@ -31,13 +35,14 @@ from aras.model.network import Network
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--network", default="resnet50", choices=sorted(BUILTIN))
+    ap.add_argument("--network", default="resnet50",
+                    choices=sorted(BUILTIN) + [m.name for m in MODELS])
     ap.add_argument("--k", default="4,8,12,16,24")
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--hardware", default="aras")
     args = ap.parse_args()
     hw = load_hardware(args.hardware)
-    net = BUILTIN[args.network]()
+    net = BUILTIN[args.network]() if args.network in BUILTIN else get(args.network).load()
     print(f"{args.network} prefixes on `{hw.name}`, milp-full at {args.time_limit:g} s; cycles\n")
     print("| weighted layers | steps | lower bound | jit | milp-full | status | milp-full bound "
           "| order bound | bound below best | bound below order optimum | jit above best "
