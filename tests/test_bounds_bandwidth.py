@@ -96,9 +96,10 @@ def test_bandwidth_arguments_by_hand(monkeypatch):
     min_r 0.5 (100 + 100 ceil(8 / r)) + 0.5 r 100 / 2 = 250 (at r = 4).
 
     Slot rounds (path bound): starting in round m = 1 leaves 2 rows, whose least compute the
-    row price 100 bounds by min_r (100 ceil(8 / r) + 100 r) - 200 = 400 (so 100 + 400 = 500);
-    m = 2 leaves 4 rows, priced at 50: 400 - 200 = 200, so max(2 x 100 + 100, 100 + 200) = 300;
-    m = 3 starts at 300 and ends after 400. The least is 300.
+    row price 100 bounds by min_r (100 ceil(8 / r) + 100 r) - 200 = 400, so e >= 100 + 400;
+    starting in round m = 2 leaves 4 rows, and e >= 2 x 100 + c(r) with r's rows among them:
+    priced at 50, 200 + min_r (100 ceil(8 / r) + 50 r) - 200 = 400; m >= 3 starts at 300 and
+    ends after 400. So the path bound is 400: the optimum.
     """
     p = _instance([128, 128], 8, 2, 100, 100)
     opt, reps = _optimum(p, 8)
@@ -107,7 +108,7 @@ def test_bandwidth_arguments_by_hand(monkeypatch):
     b = bounds(p)
     assert b.write == 200
     assert b.cut >= 250
-    assert b.path >= 300
+    assert b.path == opt
     assert b.lower <= opt
     monkeypatch.setattr(relaxed_bounds, "_BW_STEPS", 0)  # the row-time line alone
     assert bounds(p).cut < 250

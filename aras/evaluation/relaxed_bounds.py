@@ -290,29 +290,44 @@ def _path_model(problem: Problem, rx: _Relaxed
     return run
 
 
+#: Weights of the two sides of the slot rounds (docs/bounds.md, "Slot rounds").
+_THETA = np.linspace(0.0, 1.0, 11)
+
+
 def _slot_rounds(rx: _Relaxed, anc: np.ndarray, prefix_rows: np.ndarray, T: int, S: int
                  ) -> np.ndarray:
     """Per step ``j``, a lower bound on ``e_j`` from the write slots (docs/bounds.md, "Slot
     rounds"): if ``j`` starts in ``[m T, (m + 1) T)``, every write of ``j`` and its ancestors
-    ended by then, at most ``m S`` of them, so ``e_j >= m T + c_j*`` and their computes, after
-    the first write, take at least their least compute under a budget of ``m S`` rows; the
-    bound is the least over ``m`` of the larger of the two."""
+    ended by then, at most ``m S`` of them, so ``e_j >= m T + c_j(r_j)`` and
+    ``e_j >= T + sum c_k(r_k)`` over them at replications holding at most ``m S`` rows; any
+    convex combination of the two, priced by weak duality, bounds ``e_j`` for that ``m``, and
+    the bound is the least over ``m``."""
     n = len(rx.rows)
     out = np.zeros(n)
     timed = ~rx.free  # weightless steps with no weight-bearing ancestor may run before T
-    h = rx.h * timed[:, None]
-    sum_h = anc @ h + h
+    mu = rx.mu
+    # others[j, t, p]: sum over j's ancestors of min_r (1 - theta_t) c(r) + mu_p r a
+    part = np.zeros((n, len(_THETA), len(mu)))
+    for k, (rho, c) in enumerate(rx.options):
+        if timed[k]:
+            part[k] = ((1 - _THETA)[:, None, None] * c[None, None, :]
+                       + mu[None, :, None] * rho[None, None, :]).min(axis=2)
+    others = (anc @ part.reshape(n, -1)).reshape(part.shape)
     sum_c = anc @ (rx.cmin * timed) + rx.cmin * timed
     active = prefix_rows > 0
     m = np.maximum(1.0, np.ceil(prefix_rows / S - 1e-9))
     best = np.full(n, np.inf)
     while active.any():
         at = np.nonzero(active)[0]
-        dual = (sum_h[at] - rx.mu[None, :] * (m[at] * S)[:, None]).max(axis=1)
-        val = np.maximum(m[at] * T + rx.cmin[at], T + np.maximum(sum_c[at], dual))
+        budget = m[at] * S
+        start = (_THETA[None, :] * (m[at] * T)[:, None]
+                 + (1 - _THETA)[None, :] * T)  # (steps, theta)
+        dual = (start[:, :, None] + rx.h[at][:, None, :] + others[at]
+                - (mu[None, :] * budget[:, None])[:, None, :]).max(axis=(1, 2))
+        val = np.maximum(np.maximum(m[at] * T + rx.cmin[at], T + sum_c[at]), dual)
         best[at] = np.minimum(best[at], val)
         m[at] += 1
-        # beyond, m T alone is at least the best value found: larger m cannot do better
+        # beyond, m T + c_j* alone is at least the best value found: larger m cannot do better
         active[at] = m[at] * T + rx.cmin[at] < best[at]
     out[prefix_rows > 0] = best[prefix_rows > 0]
     return out
