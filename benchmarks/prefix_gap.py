@@ -24,8 +24,15 @@ not exact. With ``--without-r6`` the script then also solves the prefix with R6 
 the real hardware is one of that relaxation, so its certified bound (its optimum when
 proven; column "optimum without R6") is a lower bound on the real optimum, and "bound below
 R6-free optimum" is a share of the gap that is certainly the bound's. (With fast writes that
-relaxation is often below the bound, which counts R6's write rounds; docs/bounds.md, "Slot
-rounds", gives the exact optimum of short prefixes instead.)
+relaxation is often below the bound, which counts R6's write rounds.)
+
+``--first-round`` skips the solvers and prints, for each prefix, the exact optimum when it is
+below ``2T``: every write is then the first on its write slot, so at most ``S`` rows are
+written, all by the time the first compute starts, and the optimum is ``T`` plus the least
+total compute with at most ``S`` rows (a knapsack over the parts' replications, solved
+exactly here), reached by writing those rows in ``[0, T)`` and computing in order
+(docs/bounds.md, "Slot rounds"). This holds with or without a binding bandwidth; it is
+informative where fast writes or few write slots keep prefixes short.
 """
 
 from __future__ import annotations
@@ -33,12 +40,15 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
+
 from aras.evaluation.bounds import bounds
+from aras.evaluation.relaxed_bounds import _after_weight
 from aras.frontends.zoo import BUILTIN
 from aras.methods.solve import solve
 from aras.model.errors import InputError
 from aras.model.hardware import Hardware, load_hardware
-from aras.model.mapping import map_network
+from aras.model.mapping import Problem, map_network
 from aras.model.network import Network
 
 
@@ -78,6 +88,29 @@ def prefix(net: Network, k: int) -> Network:
     return Network(f"{net.name}-prefix{k}", net.inputs, net.ops[:cut])
 
 
+def first_round_optimum(p: Problem) -> int | None:
+    """The optimum of ``p`` when it is below ``2T`` (``None`` otherwise): ``T`` plus the least
+    compute of every step with at most ``S`` rows written (see the module's docstring)."""
+    hw = p.hardware
+    T, S = hw.write_latency_cycles, hw.write_slots
+    timed = _after_weight(p, {s.layer for s in p.steps if s.weighted})
+    least = np.zeros(S + 1)  # least[b]: least compute of the steps so far with at most b rows
+    fixed = 0
+    for s in p.steps:
+        if not s.weighted:
+            fixed += s.fixed_cycles if s.layer in timed else 0
+            continue
+        new = np.full(S + 1, np.inf)
+        for r in range(1, p.max_replication(s) + 1):
+            rows = r * s.apu_rows
+            if rows > S:
+                break
+            new[rows:] = np.minimum(new[rows:], least[:S + 1 - rows] + p.compute_cycles(s, r))
+        least = new
+    best = T + least[S] + fixed
+    return int(best) if best < 2 * T else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--network", default="resnet50", choices=sorted(BUILTIN))
@@ -87,8 +120,24 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE")
     ap.add_argument("--without-r6", action="store_true",
                     help="also solve each prefix with the bandwidth limit lifted")
+    ap.add_argument("--first-round", action="store_true",
+                    help="no solvers: the exact optimum of each prefix whose optimum is < 2T")
     args = ap.parse_args()
     hw = variant(load_hardware(args.hardware), args.set)
+    net = BUILTIN[args.network]()
+    if args.first_round:
+        label = hw.name + "".join(f", {c}" for c in args.set)
+        print(f"{args.network} prefixes on `{label}` (N = {hw.total_apu_rows} rows, "
+              f"S = {hw.write_slots} write slots, T = {hw.write_latency_cycles:,}); cycles\n")
+        print("| weighted layers | steps | lower bound | optimum (< 2T) | bound below optimum |")
+        print("|---|---|---|---|---|")
+        for k in (int(x) for x in args.k.split(",")):
+            p = map_network(prefix(net, k), hw)
+            lower, opt = bounds(p).lower, first_round_optimum(p)
+            print(f"| {k} | {len(p.steps)} | {lower:,} | "
+                  + (f"{opt:,} | {1 - lower / opt:.3%} |" if opt else ">= 2T | - |"),
+                  flush=True)
+        return
     free = (without_bandwidth(hw)
             if args.without_r6 and hw.write_slots < hw.total_apu_rows else None)
     net = BUILTIN[args.network]()
