@@ -36,14 +36,21 @@ def _cut_reference(problem: Problem, grid: int = 101) -> int:
     for name in weighted_layers:
         after_weight |= {name} | set(nx.descendants(g_, name))
     lam = np.linspace(0.0, 1.0, grid)
-    g = np.zeros((len(steps), grid))
+    kappa = 1 - lam
+    if S < N:  # the write-time argument's weights: a simplex grid of step 1/20
+        pts = [(x / 20, y / 20) for x in range(21) for y in range(21 - x) if x + y < 20]
+        lam = np.concatenate([lam, [x for x, _ in pts]])
+        kappa = np.concatenate([kappa, [y for _, y in pts]])
+    omega = 1 - lam - kappa
+    g = np.zeros((len(steps), len(lam)))
     cmin = np.zeros(len(steps))
     for s in steps:
         if s.weighted:
             r = np.arange(1, problem.max_replication(s) + 1)
             c = -(-s.windows // r) * hw.compute_latency_cycles
             val = (lam[:, None] * c[None, :]
-                   + (1 - lam)[:, None] * (r * s.apu_rows * (T + c))[None, :] / N)
+                   + kappa[:, None] * (r * s.apu_rows * (T + c))[None, :] / N
+                   + omega[:, None] * (r * s.apu_rows * T)[None, :] / S)
             g[s.index] = val.min(axis=1)
             cmin[s.index] = c.min()
         else:

@@ -15,6 +15,8 @@ from aras.evaluation.relaxed_bounds import (
     _after_weight,
     _relaxed,
     _window_with_path,
+    head_terms,
+    head_weights,
     path_bound,
     window_bound,
 )
@@ -175,8 +177,8 @@ def cut_bound(problem: Problem, grid: int = 101) -> int:
     steps = problem.steps
     g_ = problem.network.graph
     after_weight = _after_weight(problem, {s.layer for s in steps if s.weighted})
-    lam = np.linspace(0.0, 1.0, grid)
-    g = np.zeros((len(steps), grid))
+    lam, kappa, omega = head_weights(T, N, S, np.linspace(0.0, 1.0, grid))
+    g = np.zeros((len(steps), len(lam)))
     cmin = np.zeros(len(steps), dtype=np.int64)
     memo: dict[tuple[int, int, int, int], tuple[np.ndarray, int]] = {}
     for s in steps:
@@ -186,9 +188,8 @@ def cut_bound(problem: Problem, grid: int = 101) -> int:
             if key not in memo:  # the repeated blocks of a network share their parts' shapes
                 r = np.arange(1, rmax + 1)
                 c = -(-s.windows // r) * s.window_cycles
-                val = (lam[:, None] * c[None, :]
-                       + (1 - lam)[:, None] * (r * s.apu_rows * (T + c))[None, :] / N)
-                memo[key] = (val.min(axis=1), int(c.min()))
+                memo[key] = (head_terms(lam, kappa, omega, r * s.apu_rows, c, T, N, S),
+                             int(c.min()))
             g[s.index], cmin[s.index] = memo[key]
         else:
             cmin[s.index] = s.fixed_cycles
@@ -203,7 +204,7 @@ def cut_bound(problem: Problem, grid: int = 101) -> int:
     pos = {name: k for k, name in enumerate(layers)}
     n = len(layers)
     of = np.array([pos[s.layer] for s in steps], dtype=np.int64)
-    g_l = np.zeros((n, grid))
+    g_l = np.zeros((n, len(lam)))
     np.add.at(g_l, of, g)
     rows_l = np.zeros(n, dtype=np.int64)
     np.add.at(rows_l, of, np.array([s.apu_rows for s in steps], dtype=np.int64))

@@ -32,6 +32,37 @@ def _after_weight(problem: Problem, weighted: set[str]) -> set[str]:
 
 #: Mixing weights of the chain and row-time arguments (any value in [0, 1] gives a valid bound).
 _LAM = np.linspace(0.0, 1.0, 101)
+#: Steps of the simplex grid of (chain, row-time, write-time) weights used when memory bandwidth
+#: binds (docs/bounds.md, "Cut bound"): 1/20, 210 points beyond the row-time line.
+_BW_STEPS = 20
+
+
+def head_weights(T: int, N: int, S: int, line: np.ndarray = _LAM
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights ``(lam, kappa, omega)`` of the chain, row-time and write-time arguments of the
+    heads (docs/bounds.md, "Cut bound"): every convex combination gives a valid bound.
+
+    Without a binding bandwidth (``S >= N``) the write-time argument is weaker than the
+    row-time one (``T / S <= (T + c) / N``), so only ``omega = 0`` is kept. ``line``: the
+    chain weights with ``omega = 0``.
+    """
+    lam = line.copy()
+    if S < N and _BW_STEPS > 0:
+        grid = [(x / _BW_STEPS, y / _BW_STEPS) for x in range(_BW_STEPS + 1)
+                for y in range(_BW_STEPS + 1 - x) if x + y < _BW_STEPS]
+        lam = np.concatenate([lam, [x for x, _ in grid]])
+        kappa = np.concatenate([1 - line, [y for _, y in grid]])
+    else:
+        kappa = 1 - line
+    return lam, kappa, np.maximum(0.0, 1 - lam - kappa)
+
+
+def head_terms(lam: np.ndarray, kappa: np.ndarray, omega: np.ndarray, rho: np.ndarray,
+               c: np.ndarray, T: int, N: int, S: int) -> np.ndarray:
+    """``min_r lam c(r) + kappa rho(r) (T + c(r)) / N + omega rho(r) T / S`` at every weight,
+    for one weight-bearing part with rows ``rho`` and computes ``c`` over its replications."""
+    return (lam[:, None] * c[None, :] + kappa[:, None] * (rho * (T + c))[None, :] / N
+            + omega[:, None] * (rho * T)[None, :] / S).min(axis=1)
 #: Steps beyond which the path bound is skipped (reported as 0): it builds (steps x steps)
 #: matrices. The built-in networks have at most 313 steps.
 _MAX_PATH_STEPS = 600
@@ -66,7 +97,8 @@ class _Relaxed:
     prec: np.ndarray      # bool (n, n): prec[i, j] when i computes before j in every order
     preds: list[int]      # bitmask of the direct predecessors of each step
     sink: np.ndarray      # bool: steps of ops without consumers
-    g: np.ndarray         # (n, len(_LAM)): min_r lam c(r) + (1 - lam) r a (T + c(r)) / N
+    lam: np.ndarray       # the chain weight of each head weight (docs/bounds.md, "Cut bound")
+    g: np.ndarray         # (n, len(lam)): the head terms (:func:`head_terms`)
     mu: np.ndarray        # row prices (cycles per row) of the Lagrangian compute bounds
     h: np.ndarray         # (n, len(mu)): min_r c(r) + mu r a
     options: list[tuple[np.ndarray, np.ndarray]]  # per step: rows and compute of every r
@@ -118,17 +150,18 @@ def _relaxed(problem: Problem) -> _Relaxed:
     # Prices beyond the largest compute a row can save change nothing: r = 1 is then cheapest.
     top = max([float(c[0]) / max(1.0, float(rho[0])) for rho, c in options] + [1.0])
     mu = np.concatenate([[0.0], np.geomspace(1e-5 * top, 2.0 * top, 128)])
-    g = np.zeros((n, len(_LAM)))
+    S = hw.write_slots
+    lam, kappa, omega = head_weights(T, N, S)
+    g = np.zeros((n, len(lam)))
     h = np.zeros((n, len(mu)))
     for s, (rho, c) in zip(steps, options, strict=True):
         h[s.index] = (c[None, :] + mu[:, None] * rho[None, :]).min(axis=1)
         if s.weighted:
-            g[s.index] = (_LAM[:, None] * c[None, :]
-                          + (1 - _LAM)[:, None] * (rho * (T + c))[None, :] / N).min(axis=1)
+            g[s.index] = head_terms(lam, kappa, omega, rho, c, T, N, S)
         elif not free[s.index]:
-            g[s.index] = _LAM * s.fixed_cycles
+            g[s.index] = lam * s.fixed_cycles
     sink = np.array([graph.out_degree(s.layer) == 0 for s in steps], dtype=bool)
-    return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, g, mu, h, options)
+    return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, lam, g, mu, h, options)
 
 
 #: Replication buckets per step in the path bound's replication states, and every how many
@@ -224,7 +257,7 @@ def _path_model(problem: Problem, rx: _Relaxed
     edge = np.where(rx.prec, edge, -np.inf)
     anc = P.T
     has_weight = (anc @ rx.weighted + rx.weighted) > 0
-    head = (anc @ rx.g + rx.g + np.where(has_weight[:, None], _LAM[None, :] * T, 0.0))
+    head = (anc @ rx.g + rx.g + np.where(has_weight[:, None], rx.lam[None, :] * T, 0.0))
     end = head.max(axis=1)
     # Write rounds of the prefix: the rows of j and of every step before it are all written
     # before j ends, S at a time, so the last of those writes ends no earlier than
@@ -234,6 +267,7 @@ def _path_model(problem: Problem, rx: _Relaxed
     last = np.minimum(np.where(rx.weighted, c, np.inf), before + c)
     rounds = np.ceil(prefix_rows / S - 1e-9) * T + last
     start = np.maximum(end, np.where(np.isfinite(rounds) & (prefix_rows > 0), rounds, 0.0))
+    start = np.maximum(start, _slot_rounds(rx, anc, prefix_rows, T, S))
     # After step j: every descendant computes, and the descendants' rows beyond N - a_j are
     # written after j ends, S at a time; the part written last computes, then the last sink.
     # With j's replication bucket known, its own rows are at least that bucket's.
@@ -254,6 +288,49 @@ def _path_model(problem: Problem, rx: _Relaxed
         return _ceil(float((state + tail).min(axis=1).max())), state.min(axis=1)
 
     return run
+
+
+#: Weights of the two sides of the slot rounds (docs/bounds.md, "Slot rounds").
+_THETA = np.linspace(0.0, 1.0, 11)
+
+
+def _slot_rounds(rx: _Relaxed, anc: np.ndarray, prefix_rows: np.ndarray, T: int, S: int
+                 ) -> np.ndarray:
+    """Per step ``j``, a lower bound on ``e_j`` from the write slots (docs/bounds.md, "Slot
+    rounds"): if ``j`` starts in ``[m T, (m + 1) T)``, every write of ``j`` and its ancestors
+    ended by then, at most ``m S`` of them, so ``e_j >= m T + c_j(r_j)`` and
+    ``e_j >= T + sum c_k(r_k)`` over them at replications holding at most ``m S`` rows; any
+    convex combination of the two, priced by weak duality, bounds ``e_j`` for that ``m``, and
+    the bound is the least over ``m``."""
+    n = len(rx.rows)
+    out = np.zeros(n)
+    timed = ~rx.free  # weightless steps with no weight-bearing ancestor may run before T
+    mu = rx.mu
+    # others[j, t, p]: sum over j's ancestors of min_r (1 - theta_t) c(r) + mu_p r a
+    part = np.zeros((n, len(_THETA), len(mu)))
+    for k, (rho, c) in enumerate(rx.options):
+        if timed[k]:
+            part[k] = ((1 - _THETA)[:, None, None] * c[None, None, :]
+                       + mu[None, :, None] * rho[None, None, :]).min(axis=2)
+    others = (anc @ part.reshape(n, -1)).reshape(part.shape)
+    sum_c = anc @ (rx.cmin * timed) + rx.cmin * timed
+    active = prefix_rows > 0
+    m = np.maximum(1.0, np.ceil(prefix_rows / S - 1e-9))
+    best = np.full(n, np.inf)
+    while active.any():
+        at = np.nonzero(active)[0]
+        budget = m[at] * S
+        start = (_THETA[None, :] * (m[at] * T)[:, None]
+                 + (1 - _THETA)[None, :] * T)  # (steps, theta)
+        dual = (start[:, :, None] + rx.h[at][:, None, :] + others[at]
+                - (mu[None, :] * budget[:, None])[:, None, :]).max(axis=(1, 2))
+        val = np.maximum(np.maximum(m[at] * T + rx.cmin[at], T + sum_c[at]), dual)
+        best[at] = np.minimum(best[at], val)
+        m[at] += 1
+        # beyond, m T + c_j* alone is at least the best value found: larger m cannot do better
+        active[at] = m[at] * T + rx.cmin[at] < best[at]
+    out[prefix_rows > 0] = best[prefix_rows > 0]
+    return out
 
 
 class _States:
@@ -388,7 +465,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
     parent, added = [0], [-1]  # the ideal each was first reached from, and the step added
     rows, comp, low_end = [0.0], [0.0], [0.0]
     H = [np.zeros(len(rx.mu))]
-    G = [np.zeros(len(_LAM))]
+    G = [np.zeros(len(rx.lam))]
     frontier = [0]
     while frontier:
         nxt = []
@@ -416,7 +493,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                 ext[k].append((v, ids[J]))
         frontier = nxt
     Hm, Gm = np.array(H), np.array(G)
-    head = (_LAM[None, :] * T + Gm).max(axis=1)
+    head = (rx.lam[None, :] * T + Gm).max(axis=1)
     head[0] = 0.0
     a = [rx.rows[i] for i in keep]
     release = _Release(rx, keep, masks, ready, parent, added, N)
