@@ -44,11 +44,11 @@ from dataclasses import replace
 import pyomo.environ as pyo
 
 from aras.evaluation.periodic_bounds import periodic_bounds
-from aras.frontends.zoo import BUILTIN
+from aras.frontends.zoo import _IMAGE, BUILTIN, _conv, _linear, _resnet
 from aras.methods.steady import solve_steady
 from aras.model.hardware import load_hardware
 from aras.model.mapping import Problem, map_network
-from aras.model.network import Network
+from aras.model.network import Network, NetworkBuilder
 
 
 def candidates(p: Problem, k: int) -> list[int]:
@@ -147,6 +147,38 @@ def least_period(p: Problem, time_limit: float) -> tuple[float, float, str]:
             float(bound) if bound is not None else 0.0, res.termination_condition.name)
 
 
+def densenet(blocks: tuple[int, ...]) -> Network:
+    """DenseNet-161's layers (growth 48, bn_size 4, 96 initial features) with fewer dense
+    layers per block."""
+    b = NetworkBuilder("densenet-" + "".join(map(str, blocks)), _IMAGE)
+    x = _conv(b, "features.conv0", "image", 3, 96, 7, stride=2, padding=3)
+    x = b.pool("features.pool0", x, k=3, stride=2, padding=1, mode="max")
+    c = 96
+    for bi, n_layers in enumerate(blocks, start=1):
+        blk = f"features.denseblock{bi}"
+        for li in range(1, n_layers + 1):
+            p = f"{blk}.denselayer{li}"
+            y = _conv(b, f"{p}.conv1", x, c, 192, 1)
+            y = _conv(b, f"{p}.conv2", y, 192, 48, 3, padding=1)
+            x = b.add(f"{blk}.cat{li}", "concat", [x, y], axis=0)
+            c += 48
+        if bi < len(blocks):
+            t = f"features.transition{bi}"
+            x = _conv(b, f"{t}.conv", x, c, c // 2, 1)
+            c //= 2
+            x = b.pool(f"{t}.pool", x, k=2, stride=2, mode="avg")
+    x = b.pool("avgpool", x, mode="avg", global_=True)
+    _linear(b, "classifier", x, c, 1000)
+    return b.build()
+
+
+#: Reduced networks of the same layers: ResNet-50 with one bottleneck block per stage,
+#: DenseNet-161 with fewer dense layers per block.
+REDUCED = {"resnet-1111": lambda: _resnet("resnet-1111", (1, 1, 1, 1), True),
+           "densenet-1111": lambda: densenet((1, 1, 1, 1)),
+           "densenet-1221": lambda: densenet((1, 2, 2, 1))}
+
+
 def prefix(net: Network, k: int) -> Network:
     seen, cut = 0, len(net.ops)
     for i, op in enumerate(net.ops):
@@ -159,7 +191,7 @@ def prefix(net: Network, k: int) -> Network:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--network", default="resnet50", choices=sorted(BUILTIN))
+    ap.add_argument("--network", default="resnet50", choices=sorted(BUILTIN) + sorted(REDUCED))
     ap.add_argument("--k", default="4,8,12")
     ap.add_argument("--ratio", type=float, default=None,
                     help="rows at replication 1 per APU row (default: the full network's)")
@@ -168,7 +200,7 @@ def main() -> None:
     ap.add_argument("--hardware", default="aras")
     args = ap.parse_args()
     hw = load_hardware(args.hardware)
-    net = BUILTIN[args.network]()
+    net = (BUILTIN.get(args.network) or REDUCED[args.network])()
     full = map_network(net, hw)
     ratio = args.ratio or full.weight_rows / hw.total_apu_rows
     print(f"{args.network} prefixes, N = rows / {ratio:.2f} in whole PEs, MILP "
@@ -184,18 +216,21 @@ def main() -> None:
         h2 = replace(hw, pes=pes)
         p = map_network(sub, h2)
         t = time.perf_counter()
+        jit = solve_steady(p, "jit", "auto")
         orders = p.orders(args.orders)
-        assert orders is not None, f"more than {args.orders} orders"
+        n_orders = str(len(orders)) if orders is not None else "jit's"
+        if orders is None:  # too many: jit's order only (the least period of that order)
+            orders = [[(s.layer, s.part) for s in sorted(jit.schedule.schedule.steps,
+                                                          key=lambda s: (s.start, s.end))]]
         best, bound, stats = math.inf, math.inf, set()
         for keys in orders:
             v, b, st = least_period(p.reordered(keys), args.time_limit)
             best, bound = min(best, v), min(bound, b)
             stats.add(st)
-        jit = solve_steady(p, "jit", "auto")
         pb = periodic_bounds(p)
         jp = jit.schedule.period
         least = math.ceil(bound - 1e-6)
-        print(f"| {k} | {h2.total_apu_rows} | {len(orders)} | {math.ceil(best - 1e-6):,} | "
+        print(f"| {k} | {h2.total_apu_rows} | {n_orders} | {math.ceil(best - 1e-6):,} | "
               f"{'/'.join(sorted(stats))} | {least:,} | {jp:,} | {pb.lower:,} | "
               f"{pb.window:,} | {jp / least - 1:.2%} | {1 - pb.lower / least:.2%} | "
               f"{time.perf_counter() - t:.0f} |", flush=True)
