@@ -45,6 +45,8 @@ import pyomo.environ as pyo
 
 from aras.evaluation.periodic_bounds import periodic_bounds
 from aras.frontends.zoo import _IMAGE, BUILTIN, _conv, _linear, _resnet
+from aras.evaluation.periodic import evaluate_periodic
+from aras.methods.heuristics.steady import shortest_period
 from aras.methods.steady import solve_steady
 from aras.model.hardware import load_hardware
 from aras.model.mapping import Problem, map_network
@@ -132,19 +134,47 @@ def build(p: Problem) -> pyo.ConcreteModel:
     return m
 
 
-def least_period(p: Problem, time_limit: float) -> tuple[float, float, str]:
-    """(best period found, dual bound, status) of ``p``'s order."""
+#: HiGHS terminations as the table names them
+STATUS = {"convergenceCriteriaSatisfied": "optimal", "maxTimeLimit": "time limit"}
+
+
+def least_period(p: Problem, time_limit: float, fixed: dict[int, int] | None = None
+                 ) -> tuple[float, float, str, dict[int, int] | None]:
+    """(best period found, dual bound, status, the incumbent's replication by step index) of
+    ``p``'s order; ``fixed``: only these factors (by step index; the smallest factor with the
+    same compute stands for each)."""
     from pyomo.contrib.solver.common.factory import SolverFactory
 
     m = build(p)
+    for k, r in m.KR if fixed else ():
+        s = p.steps[k]
+        assert fixed is not None
+        if not (r <= fixed[k] and p.compute_cycles(s, r) == p.compute_cycles(s, fixed[k])):
+            m.x[k, r].fix(0)
     opt = SolverFactory("highs")
     res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                     time_limit=time_limit, threads=1, rel_gap=1e-6,
                     solver_options={"random_seed": 0})
     best = res.incumbent_objective
     bound = res.objective_bound
+    reps = None
+    if best is not None:
+        res.solution_loader.load_vars()
+        reps = {k: r for (k, r) in m.KR if pyo.value(m.x[k, r]) > 0.5}
     return (float(best) if best is not None else math.inf,
-            float(bound) if bound is not None else 0.0, res.termination_condition.name)
+            float(bound) if bound is not None else 0.0,
+            STATUS.get(res.termination_condition.name, res.termination_condition.name), reps)
+
+
+def placed(p: Problem, reps: dict[int, int], lower: int) -> int | None:
+    """The period of the just-in-time placement (:func:`shortest_period`, rows named) of the
+    MILP's order and replication, checked by the periodic evaluator; None if it fails."""
+    ps = shortest_period(p, reps, lower)
+    if ps is None:
+        return None
+    rep = evaluate_periodic(p, ps)
+    assert rep.valid, rep.violations
+    return ps.period
 
 
 def densenet(blocks: tuple[int, ...]) -> Network:
@@ -198,6 +228,8 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--orders", type=int, default=24)
     ap.add_argument("--hardware", default="aras")
+    ap.add_argument("--jit-replication", action="store_true",
+                    help="also solve jit's order at jit's replication (last column)")
     args = ap.parse_args()
     hw = load_hardware(args.hardware)
     net = (BUILTIN.get(args.network) or REDUCED[args.network])()
@@ -206,9 +238,9 @@ def main() -> None:
     print(f"{args.network} prefixes, N = rows / {ratio:.2f} in whole PEs, MILP "
           f"{args.time_limit:g} s an order; periods in cycles (T = {hw.write_latency_cycles})\n")
     print("| weighted layers | N | orders | MILP least period | status | MILP bound "
-          "| jit | periodic bound | window bound | jit above least | bound below least "
-          "| seconds |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| MILP's choice placed | jit | periodic bound | window bound | jit above least | bound below least "
+          "| seconds |" + (" MILP at jit's order and replication |" if args.jit_replication else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if args.jit_replication else ""))
     for k in (int(x) for x in args.k.split(",")):
         sub = prefix(net, k)
         rows = map_network(sub, hw).weight_rows
@@ -222,18 +254,29 @@ def main() -> None:
         if orders is None:  # too many: jit's order only (the least period of that order)
             orders = [[(s.layer, s.part) for s in sorted(jit.schedule.schedule.steps,
                                                           key=lambda s: (s.start, s.end))]]
-        best, bound, stats = math.inf, math.inf, set()
+        best, bound, stats, place = math.inf, math.inf, set(), math.inf
+        pb = periodic_bounds(p)
         for keys in orders:
-            v, b, st = least_period(p.reordered(keys), args.time_limit)
+            q = p.reordered(keys)
+            v, b, st, reps = least_period(q, args.time_limit)
             best, bound = min(best, v), min(bound, b)
             stats.add(st)
-        pb = periodic_bounds(p)
+            if reps is not None:
+                place = min(place, placed(q, reps, pb.lower) or math.inf)
         jp = jit.schedule.period
         least = math.ceil(bound - 1e-6)
+        extra = ""
+        if args.jit_replication:
+            st = sorted(jit.schedule.schedule.steps, key=lambda s: (s.start, s.end))
+            q = p.reordered([(s.layer, s.part) for s in st])
+            by_key = {(s.layer, s.part): s.replication for s in st}
+            fixed = {s.index: by_key[(s.layer, s.part)] for s in q.weighted_steps}
+            v, b, st_, _ = least_period(q, args.time_limit, fixed)
+            extra = f" {math.ceil(b - 1e-6):,} ({st_}) |"
         print(f"| {k} | {h2.total_apu_rows} | {n_orders} | {math.ceil(best - 1e-6):,} | "
-              f"{'/'.join(sorted(stats))} | {least:,} | {jp:,} | {pb.lower:,} | "
+              f"{'/'.join(sorted(stats))} | {least:,} | {place:,} | {jp:,} | {pb.lower:,} | "
               f"{pb.window:,} | {jp / least - 1:.2%} | {1 - pb.lower / least:.2%} | "
-              f"{time.perf_counter() - t:.0f} |", flush=True)
+              f"{time.perf_counter() - t:.0f} |{extra}", flush=True)
 
 
 if __name__ == "__main__":
