@@ -43,9 +43,9 @@ from dataclasses import replace
 
 import pyomo.environ as pyo
 
+from aras.evaluation.periodic import evaluate_periodic
 from aras.evaluation.periodic_bounds import periodic_bounds
 from aras.frontends.zoo import _IMAGE, BUILTIN, _conv, _linear, _resnet
-from aras.evaluation.periodic import evaluate_periodic
 from aras.methods.heuristics.steady import shortest_period
 from aras.methods.steady import solve_steady
 from aras.model.hardware import load_hardware
@@ -93,10 +93,10 @@ def build(p: Problem) -> pyo.ConcreteModel:
     m.seq = pyo.Constraint(range(1, len(steps)),
                            rule=lambda m, i: m.c[i] >= m.c[i - 1] + d(i - 1))
     last = len(steps) - 1
-    m.span = pyo.Constraint(expr=m.P >= m.c[last] + d(last))
+    m.span = pyo.Constraint(expr=m.c[last] + d(last) <= m.P)
     bigP = T + sum(p.compute_cycles(s, 1) if s.weighted else s.fixed_cycles for s in steps)
     lay = {k: steps[k].layer for k in W}
-    m.hold = pyo.Constraint(W, rule=lambda m, k: m.P >= T + d(k) - bigP * m.y[lay[k]])
+    m.hold = pyo.Constraint(W, rule=lambda m, k: T + d(k) - bigP * m.y[lay[k]] <= m.P)
     # resident rows
     m.res = pyo.Var(W, domain=pyo.NonNegativeReals)
     m.res_lo = pyo.Constraint(W, rule=lambda m, k: m.res[k] >= h(k) - H[k] * (1 - m.y[lay[k]]))
@@ -237,10 +237,11 @@ def main() -> None:
     ratio = args.ratio or full.weight_rows / hw.total_apu_rows
     print(f"{args.network} prefixes, N = rows / {ratio:.2f} in whole PEs, MILP "
           f"{args.time_limit:g} s an order; periods in cycles (T = {hw.write_latency_cycles})\n")
+    extra_col = " MILP at jit's order and replication |" if args.jit_replication else ""
     print("| weighted layers | N | orders | MILP least period | status | MILP bound "
-          "| MILP's choice placed | jit | periodic bound | window bound | jit above least | bound below least "
-          "| seconds |" + (" MILP at jit's order and replication |" if args.jit_replication else ""))
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if args.jit_replication else ""))
+          "| MILP's choice placed | jit | periodic bound | window bound | jit above least "
+          "| bound below least | seconds |" + extra_col)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * bool(extra_col))
     for k in (int(x) for x in args.k.split(",")):
         sub = prefix(net, k)
         rows = map_network(sub, hw).weight_rows
@@ -267,9 +268,9 @@ def main() -> None:
         least = math.ceil(bound - 1e-6)
         extra = ""
         if args.jit_replication:
-            st = sorted(jit.schedule.schedule.steps, key=lambda s: (s.start, s.end))
-            q = p.reordered([(s.layer, s.part) for s in st])
-            by_key = {(s.layer, s.part): s.replication for s in st}
+            done = sorted(jit.schedule.schedule.steps, key=lambda s: (s.start, s.end))
+            q = p.reordered([(s.layer, s.part) for s in done])
+            by_key = {(s.layer, s.part): s.replication for s in done}
             fixed = {s.index: by_key[(s.layer, s.part)] for s in q.weighted_steps}
             v, b, st_, _ = least_period(q, args.time_limit, fixed)
             extra = f" {math.ceil(b - 1e-6):,} ({st_}) |"
