@@ -2,7 +2,8 @@ r"""Least periods of reduced periodic instances by a dedicated MILP (docs/bounds
 "Periodic bound", "Whose gap on ResNet-50 and DenseNet-161").
 
 Run: ``python benchmarks/periodic_milp.py [--network resnet50] [--k 4,8,12] [--ratio R]
-[--time-limit 120] [--orders 24]``.
+[--time-limit 120] [--orders 24] [--jit-replication]``; networks: the built-in ones and
+the reduced ``resnet-1111``, ``densenet-1111``, ``densenet-1221`` (:data:`REDUCED`).
 
 For each prefix with the first ``k`` weight-bearing layers (as ``benchmarks/prefix_gap.py``
 builds them) on a copy of the hardware with fewer PEs (``N`` = the prefix's rows at
