@@ -15,14 +15,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyomo.environ as pyo
 
 from aras.evaluation.evaluator import evaluate
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit
-from aras.methods.heuristics.engine import Builder
+from aras.methods.heuristics.engine import Builder, Policy, RowCounter, _simulate
+from aras.methods.heuristics.replication import aras_policy, greedy_policy
 from aras.model.errors import InputError
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -206,33 +207,73 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
 _JIT_WORK_PER_S = 2_000_000
 
 
-def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
-                    time_limit: float = 0.0) -> tuple[str, Schedule, int]:
-    from aras.methods.heuristics.jit import PATIENCE, WORK
+def _list_makespan(problem: Problem, policy: Policy) -> int:
+    """Makespan of :func:`~aras.methods.heuristics.engine.list_schedule` with ``policy``,
+    from its simulation without rows and writes (its timing depends on nothing else)."""
+    end = 0
 
-    best = None
+    def compute(step: Any, start: int, replication: int) -> int:
+        nonlocal end
+        end = max(end, start + problem.compute_cycles(step, replication))
+        return start + problem.compute_cycles(step, replication)
+
+    _simulate(problem, policy, "start", RowCounter(problem), compute)
+    return end
+
+
+def _in_order(free: int, upcoming: list[Any]) -> list[tuple[Any, int]]:
+    """The baseline's policy (:func:`~aras.methods.heuristics.reference.baseline` without
+    replication): the next parts in order, one copy each, until the free rows are taken."""
+    plan, used = [], 0
+    for s in upcoming:
+        plan.append((s, 1))
+        used += s.apu_rows
+        if used >= free:
+            break
+    return plan
+
+
+def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
+                    time_limit: float = 0.0, search: float = 1 / 3
+                    ) -> tuple[str, Schedule, int]:
+    """The best start: ``(name, schedule, makespan)``.
+
+    Every heuristic is timed without assembling its schedule (on a network of 8,000 steps an
+    assembled schedule and its evaluation cost seconds each); only the best is assembled.
+    ``jit`` runs as ``solve(method="jit")`` runs it without a time limit, whole (its work
+    budget bounds it: seconds at any size), so the start is never worse than that whatever
+    the load; a longer ``jit`` search then runs until the fraction ``search`` of the limit.
+    """
+    from aras.methods.heuristics.jit import PATIENCE, WORK, jit_search
+
+    t0 = time.perf_counter()
+    limited = time_limit > 0
     work = max(WORK, int(time_limit * _JIT_WORK_PER_S))
-    # a third of the limit at most, also where timing a step is slow (networks of many steps)
-    deadline = time.perf_counter() + time_limit / 3 if time_limit > 0 else None
-    runs: list[tuple[str, Callable[[], Schedule]]] = [
-        # jit as `solve(method="jit")` runs it, whole: the start is never worse than that,
-        # whatever the load (the longer search below stops at a deadline, so on a loaded
-        # machine it could end below plain jit)
-        ("jit", lambda: jit(problem, banks=banks, reorder=not keep_order)),
-        ("aras", lambda: aras(problem, banks=banks)),
-        ("greedy-replication", lambda: greedy_replication(problem, banks=banks)),
-        ("baseline", lambda: baseline(problem, banks=banks))]
-    if work > WORK:
-        runs.insert(1, ("jit", lambda: jit(
-            problem, banks=banks, reorder=not keep_order, work=work, iterations=work // 1000,
-            patience=max(PATIENCE, work // 15_000), deadline=deadline)))
-    for name, run in runs:
-        s = run()
-        rep = evaluate(problem, s, cost=False)
-        if rep.valid and (best is None or rep.makespan_cycles < best[2]):
-            best = (name, s, rep.makespan_cycles)
-    assert best is not None
-    return best
+    reorder = not keep_order
+    # (makespan, name, assemble)
+    found: list[tuple[int, str, Callable[[], Schedule]]] = []
+    plain = jit_search(problem, reorder=reorder)
+    found.append((plain.makespan, "jit", lambda: plain.schedule(problem, banks=banks)))
+    heuristics: list[tuple[str, Policy, Callable[[], Schedule]]] = [
+        ("aras", aras_policy(problem), lambda: aras(problem, banks=banks)),
+        ("greedy-replication", greedy_policy(problem),
+         lambda: greedy_replication(problem, banks=banks)),
+        ("baseline", _in_order, lambda: baseline(problem, banks=banks))]
+    for name, policy, run in heuristics:
+        if limited and time.perf_counter() - t0 > time_limit / 2:
+            break
+        found.append((_list_makespan(problem, policy), name, run))
+    if work > WORK and (not limited or time.perf_counter() - t0 < time_limit * search):
+        more = jit_search(problem, reorder=reorder, work=work, iterations=work // 1000,
+                          patience=max(PATIENCE, work // 15_000),
+                          deadline=t0 + time_limit * search if limited else None)
+        found.append((more.makespan, "jit", lambda: more.schedule(problem, banks=banks)))
+    # the least makespan; ties keep the earlier entry (plain jit first)
+    mk, name, assemble = min(found, key=lambda x: x[0])
+    sched = assemble()
+    # the longer search's deadline is the driver's plan, not a limit the start hit
+    sched.extra.pop("jit", None)
+    return name, sched, mk
 
 
 def _makespan(problem: Problem, inc: Incumbent) -> int:
@@ -261,6 +302,70 @@ def _free_window(form: Formulation, inc: Incumbent, free: set[int]) -> None:
             x = inc.rows_from.get((e, k), 0)
             m.x[e, k].fix(x)
             m.v[e, k].fix(1 if x > 0 else 0)
+
+
+#: Weight-bearing parts of the prefix whose model is built to estimate a big model's cost.
+_SAMPLE_PARTS = 48
+
+
+#: Seconds per (event, part) pair and replication candidate that building a model and
+#: checking a start take at least (about a fifth of what they take on an idle 2-core machine):
+#: a floor that needs no measurement.
+_FLOOR_PER_ITEM = 4e-5
+
+
+def _model_seconds(problem: Problem, lookback: int, options: Mapping[int, Sequence[int]],
+                   budget: float = math.inf) -> float:
+    """Seconds to build the model of ``problem`` and check a start on it, estimated from a
+    prefix's (0 for networks of at most about a hundred parts, whose models take a second).
+    Building is linear in the (event, part) pairs and replication candidates, so the
+    prefix's time is scaled by their ratio, with a margin. When a floor of that time
+    (:data:`_FLOOR_PER_ITEM`) already passes ``budget``, the floor is returned unmeasured."""
+    from aras.methods.heuristics.jit import jit_schedule
+    from aras.model.mapping import map_network
+    from aras.model.network import Network
+
+    W = problem.weighted_steps
+
+    def size(lb: int, n: int, opts: int) -> float:
+        return n * min(lb, n) + opts
+
+    full_size = size(lookback, len(W), sum(len(v) for v in options.values()))
+    floor = _FLOOR_PER_ITEM * full_size
+    if floor > budget:
+        return floor
+    if len(W) <= 2 * _SAMPLE_PARTS:
+        return 0.0
+    net = problem.network
+    parts: dict[str, int] = {}
+    for s in W:
+        parts[s.layer] = parts.get(s.layer, 0) + 1
+    cut, seen = 0, 0
+    for n, op in enumerate(net.ops):
+        seen += parts.get(op.name, 0)
+        if seen >= _SAMPLE_PARTS:
+            cut = n + 1
+            break
+    if not cut:
+        return 0.0
+    try:
+        pre = map_network(Network(f"{net.name}-prefix", net.inputs, net.ops[:cut]),
+                          problem.hardware)
+    except InputError:
+        return 0.0
+    pw = pre.weighted_steps
+    most = max((len(v) for v in options.values()), default=1)
+    popts = {s.index: replication_options(pre, s, max_options=most) for s in pw}
+    sched = jit_schedule(pre, {s.index: 1 for s in pw})
+    inc = incumbent_from_schedule(pre, sched)
+    t = time.perf_counter()
+    form = Formulation(pre, None, Objective(), lookback=lookback, incumbent=inc,
+                       options=popts)
+    form.start_from(inc)
+    form.violated()
+    took = time.perf_counter() - t
+    scale = full_size / max(1.0, size(lookback, len(pw), sum(len(v) for v in popts.values())))
+    return max(floor, 1.25 * took * scale)
 
 
 def _dual_cycles(bound: float) -> int:
@@ -474,14 +579,33 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                                 solver=solver, threads=threads, seed=seed, gap=gap,
                                 banks=banks, dump_model=dump_model,
                                 certified_bound=certified_bound, families=custom or None)
+    need = 0.0  # seconds to build and check the model, if estimated
+    start_value: tuple[float, ...] | None = None
+    best_val: tuple[float, ...] = ()
+    if not custom and objective.is_makespan:
+        # A big network's model may take longer to build and check than the limit allows
+        # (70B prefill: 7,468 parts); estimated from a prefix's model before the starts, so
+        # that when it cannot fit, the start's search has the time instead.
+        W0 = problem.weighted_steps
+        est = candidates if candidates is not None else (
+            1 << 30 if full and _exact_size(problem) else 24)
+        share = 2 / 3 if start is None else 1.0
+        need = _model_seconds(problem, lookback if lookback is not None else (
+            len(W0) if full and est > 24 else 16),
+            {s.index: replication_options(problem, s, max_options=est) for s in W0},
+            0.8 * (total * share - (time.perf_counter() - t0)))
     if start is not None:
         name, start_sched = "start", start
         rep0 = evaluate(original, start, cost=False)
         if not rep0.valid:
             raise InputError("start: not a valid schedule of the problem: "
                              + "; ".join(str(v) for v in rep0.violations[:3]))
+        start_mk = rep0.makespan_cycles
     else:
-        name, start_sched, _unused = _best_heuristic(problem, banks, keep_order, total)
+        fits = need <= 0.8 * (total * 2 / 3 - (time.perf_counter() - t0))
+        name, start_sched, start_mk = _best_heuristic(
+            problem, banks, keep_order, max(1e-3, total - (time.perf_counter() - t0)),
+            search=1 / 3 if fits else 0.6)
     keys = [(s.layer, s.part) for s in start_sched.steps]
     if keys != [s.key for s in problem.steps]:
         # The model is stated on one compute order: the start's (jit searches orders), so
@@ -504,124 +628,151 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     stats.unique_order = problem.unique_order()
     if stats.exact and gap is None:
         gap = 0.0  # a proof to the cycle: the bound is then the optimum
-    inc = incumbent_from_schedule(problem, start_sched)
-    form = Formulation(problem, fams, objective, lookback=lookback, incumbent=inc,
-                       options=options)
-    m = form.model
-    inc = _acceptable_start(form, inc, name, stats, solver=solver, threads=threads,
-                            time_limit=max(1.0, total / 3), original=original)
-    start_value = _decisions_value(problem, objective, inc, banks, rules)
-    if start_value is None:
-        raise StartRefused("the start breaks a family's rule after repair")
-    start_mk = _makespan(problem, inc)
-    stats.start_method, stats.start_makespan = name, start_mk
-    best_val, best_mk = start_value, start_mk
-    stats.trace.append((time.perf_counter() - t0, float(best_mk)))
-    stats.variables, stats.constraints = m.nvariables(), m.nconstraints()
-    session = _Session(m, solver)
     method = "milp-full" if full else "milp"
-    stages = len(objective.stages)
-
-    def report(window: int, windows: int, sweep: int) -> None:
-        if progress is not None:
-            progress({"window": window, "windows": windows, "sweep": sweep,
-                      "incumbent_cycles": best_mk, "bound_cycles": certified_bound,
-                      "elapsed_s": time.perf_counter() - t0})
-
-    def attempt(limit: float) -> None:
-        nonlocal inc, best_mk, best_val
-        t1 = time.perf_counter()
-        got: Incumbent | None = None
-        cur = inc
-        for stage in range(stages):
-            form.set_objective_stage(stage)
-            form.start_from(cur)
-            left = limit - (time.perf_counter() - t1)
-            if left <= 0.05:
-                break
-            # the cutoff is the current decisions' value of this stage; an earlier stage's
-            # row keeps its value while a later one is minimised
-            one = _solve_model(m, solver=solver, time_limit=left, threads=threads, seed=seed,
-                               gap=gap, stats=stats, session=session,
-                               slack=1.0 if stats.exact or stage + 1 < stages else 0.0)
-            if one is None:
-                break
-            got = cur = one
-            if stage + 1 < stages:
-                m.lex_cap[stage] = float(pyo.value(m.objective)) + 0.5
-                m.lex_keep[stage].activate()
-        if stages > 1:
-            m.lex_keep.deactivate()
-            form.set_objective_stage(0)
-        stats.windows += 1
-        if got is None:
-            # with the incumbent as cutoff, "no solution" means nothing better exists in the
-            # window; a solve cut short by its time limit without any solution is a fallback,
-            # a failed one a solver error (counted by _solve_model)
-            if stats.last_status == "time_limit":
-                stats.fallbacks += 1
-            return
-        mk = _makespan(problem, got)
-        val = _decisions_value(problem, objective, got, banks, rules)
-        assert stats.last_claimed is not None and stats.model_objective is not None
-        stats.solutions.append((stats.last_claimed, stats.model_objective, mk,
-                                stats.last_optimal))
-        if stats.last_optimal and certified_bound is not None and objective.is_makespan \
-                and problem.hardware.write_slots >= problem.total_apu_rows \
-                and stats.model_objective < certified_bound:
-            # (with binding write slots the model's makespan is a relaxation's, below the
-            # exact one, so only the exact-timing model's optimum is checked)
-            stats.below_bound += 1
-            stats.messages.append(f"bug: the solver proved an optimum of "
-                                  f"{stats.model_objective:,.0f} cycles, below the certified "
-                                  f"lower bound {certified_bound:,}")
-        if val is not None and val < best_val:
-            inc, best_mk, best_val = got, mk, val
-            stats.improved_windows += 1
+    skip = False
+    if not custom and objective.is_makespan:
+        left = total - (time.perf_counter() - t0)
+        if need > 0.8 * left:
+            # the model cannot be built in the time left: the start is the answer
+            skip = stats.stopped_by_time_limit = True
+            stats.messages.append(
+                f"time limit: the model of {len(W):,} parts would take about {need:.0f} s to "
+                f"build and check, more than the {max(0.0, left):.0f} s left; returning "
+                + ("the start" if start is not None else f"{name}'s start"))
+            best_mk = start_mk
+            best_val = start_value = (float(start_mk),)
+            stats.start_method, stats.start_makespan = name, start_mk
+    first: Incumbent | None = None if skip else incumbent_from_schedule(problem, start_sched)
+    inc = first
+    if first is not None:
+        inc = first
+        form = Formulation(problem, fams, objective, lookback=lookback, incumbent=inc,
+                           options=options)
+        m = form.model
+        check_until = (t0 + total * 0.9) if start is None and not custom else None
+        inc = _acceptable_start(form, inc, name, stats, solver=solver, threads=threads,
+                                time_limit=max(1.0, total / 3), original=original,
+                                deadline=check_until)
+        start_value = _decisions_value(problem, objective, inc, banks, rules)
+        if start_value is None:
+            raise StartRefused("the start breaks a family's rule after repair")
+        start_mk = _makespan(problem, inc)
+        stats.start_method, stats.start_makespan = name, start_mk
+        best_val, best_mk = start_value, start_mk
         stats.trace.append((time.perf_counter() - t0, float(best_mk)))
+        stats.variables, stats.constraints = m.nvariables(), m.nconstraints()
+        session = _Session(m, solver)
+        stages = len(objective.stages)
 
-    if full:
-        report(0, 1, 0)
-        attempt(max(0.5, total - (time.perf_counter() - t0)))
-        report(1, 1, 1)
-    else:
-        ids = [s.index for s in W]
-        step = max(1, window - overlap)
-        starts = [lo for lo in range(0, len(ids), step) if lo == 0 or lo + overlap < len(ids)]
-        sweep, improved = 0, True
-        report(0, len(starts), 0)
-        # Sweep the windows again while the last sweep improved and time remains: a change
-        # late in the network can open room for an earlier window.
-        while improved:
-            if total - (time.perf_counter() - t0) <= 0.5:
-                # the search is not done (no sweep yet, or the last one improved): honest
-                # status is the time limit's
-                stats.messages.append(f"time limit: stopped before sweep {sweep + 1}")
-                stats.stopped_by_time_limit = True
-                break
-            sweep += 1
-            before = best_val
-            for n, lo in enumerate(starts):
-                left = total - (time.perf_counter() - t0)
-                if left <= 0.5:
-                    stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
-                                          f"{len(starts)} windows")
+        def report(window: int, windows: int, sweep: int) -> None:
+            if progress is not None:
+                progress({"window": window, "windows": windows, "sweep": sweep,
+                          "incumbent_cycles": best_mk, "bound_cycles": certified_bound,
+                          "elapsed_s": time.perf_counter() - t0})
+
+        def attempt(limit: float) -> None:
+            nonlocal inc, best_mk, best_val
+            t1 = time.perf_counter()
+            got: Incumbent | None = None
+            cur = inc
+            assert cur is not None
+            for stage in range(stages):
+                form.set_objective_stage(stage)
+                form.start_from(cur)
+                left = limit - (time.perf_counter() - t1)
+                if left <= 0.05:
+                    break
+                # the cutoff is the current decisions' value of this stage; an earlier stage's
+                # row keeps its value while a later one is minimised
+                one = _solve_model(m, solver=solver, time_limit=left, threads=threads, seed=seed,
+                                   gap=gap, stats=stats, session=session,
+                                   slack=1.0 if stats.exact or stage + 1 < stages else 0.0)
+                if one is None:
+                    break
+                got = cur = one
+                if stage + 1 < stages:
+                    m.lex_cap[stage] = float(pyo.value(m.objective)) + 0.5
+                    m.lex_keep[stage].activate()
+            if stages > 1:
+                m.lex_keep.deactivate()
+                form.set_objective_stage(0)
+            stats.windows += 1
+            if got is None:
+                # with the incumbent as cutoff, "no solution" means nothing better exists in the
+                # window; a solve cut short by its time limit without any solution is a fallback,
+                # a failed one a solver error (counted by _solve_model)
+                if stats.last_status == "time_limit":
+                    stats.fallbacks += 1
+                return
+            mk = _makespan(problem, got)
+            val = _decisions_value(problem, objective, got, banks, rules)
+            assert stats.last_claimed is not None and stats.model_objective is not None
+            stats.solutions.append((stats.last_claimed, stats.model_objective, mk,
+                                    stats.last_optimal))
+            if stats.last_optimal and certified_bound is not None and objective.is_makespan \
+                    and problem.hardware.write_slots >= problem.total_apu_rows \
+                    and stats.model_objective < certified_bound:
+                # (with binding write slots the model's makespan is a relaxation's, below the
+                # exact one, so only the exact-timing model's optimum is checked)
+                stats.below_bound += 1
+                stats.messages.append(f"bug: the solver proved an optimum of "
+                                      f"{stats.model_objective:,.0f} cycles, below the certified "
+                                      f"lower bound {certified_bound:,}")
+            if val is not None and val < best_val:
+                inc, best_mk, best_val = got, mk, val
+                stats.improved_windows += 1
+            stats.trace.append((time.perf_counter() - t0, float(best_mk)))
+
+        if full:
+            report(0, 1, 0)
+            attempt(max(0.5, total - (time.perf_counter() - t0)))
+            report(1, 1, 1)
+        else:
+            ids = [s.index for s in W]
+            step = max(1, window - overlap)
+            starts = [lo for lo in range(0, len(ids), step) if lo == 0 or lo + overlap < len(ids)]
+            sweep, improved = 0, True
+            report(0, len(starts), 0)
+            # Sweep the windows again while the last sweep improved and time remains: a change
+            # late in the network can open room for an earlier window.
+            while improved:
+                if total - (time.perf_counter() - t0) <= 0.5:
+                    # the search is not done (no sweep yet, or the last one improved): honest
+                    # status is the time limit's
+                    stats.messages.append(f"time limit: stopped before sweep {sweep + 1}")
                     stats.stopped_by_time_limit = True
                     break
-                _free_window(form, inc, set(ids[lo:lo + window]))
-                attempt(min(window_time, left))
-                report(n + 1, len(starts), sweep)
-            improved = best_val < before
-        m.y.unfix()
-        m.x.unfix()
-        m.v.unfix()
-        for f in form.families:
-            f.fix(form.context, inc, None)
-    if dump_model:
+                sweep += 1
+                before = best_val
+                for n, lo in enumerate(starts):
+                    left = total - (time.perf_counter() - t0)
+                    if left <= 0.5:
+                        stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
+                                              f"{len(starts)} windows")
+                        stats.stopped_by_time_limit = True
+                        break
+                    _free_window(form, inc, set(ids[lo:lo + window]))
+                    attempt(min(window_time, left))
+                    report(n + 1, len(starts), sweep)
+                improved = best_val < before
+            m.y.unfix()
+            m.x.unfix()
+            m.v.unfix()
+            for f in form.families:
+                f.fix(form.context, inc, None)
+    if dump_model and not skip:
         m.write(dump_model, io_options={"symbolic_solver_labels": True})
-    sched = schedule_from(problem, inc, method, banks)
+    if skip or (inc is first and start_mk == max((x.end for x in start_sched.steps),
+                                                  default=0)):
+        # nothing kept: the start itself (assembling it again costs seconds on big networks;
+        # a copy, so that a caller's start keeps its own method and notes)
+        sched = replace(start_sched, method=method, extra=dict(start_sched.extra),
+                        runtime_info={})
+    else:
+        assert inc is not None
+        sched = schedule_from(problem, inc, method, banks)
     sched.hardware = original.hardware.to_dict()
-    if start is None and not custom:
+    if start is None and not custom and inc is not first:
         got_mk = evaluate(original, sched, cost=False).makespan_cycles
         if objective.is_makespan and got_mk > start_mk:  # never worse than the heuristic
             stats.messages.append(f"the MILP schedule was not better; returning {name}'s")
@@ -631,7 +782,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     sched.extra["milp"] = {
         "start_method": name, "start_makespan": start_mk, "model_makespan": best_mk,
         "objective": objective.describe(), "objective_value": list(best_val),
-        "start_objective_value": list(start_value),
+        "start_objective_value": list(start_value or ()),
         "families": [f.name for f in custom],
         "windows": stats.windows, "improved_windows": stats.improved_windows,
         "fallbacks": stats.fallbacks, "solver": solver, "solver_errors": stats.solver_errors,
@@ -654,12 +805,22 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
 
 def _acceptable_start(form: Formulation, inc: Incumbent, name: str, stats: MilpStats, *,
                       solver: str, threads: int, time_limit: float,
-                      original: Problem) -> Incumbent:
+                      original: Problem, deadline: float | None = None) -> Incumbent:
     """``inc`` when it satisfies every constraint of ``form``; else the families' repairs of
     it; else a solution of the model itself. Raises :class:`Infeasible` (with a diagnosis)
-    when the model is proven infeasible, :class:`StartRefused` when nothing is found."""
+    when the model is proven infeasible, :class:`StartRefused` when nothing is found.
+
+    With a ``deadline`` (a heuristic start under the core families only, which the model
+    admits by construction: it holds the start's release events and replication), a check
+    that cannot finish by then is given up and the start kept: every solution is judged by
+    the evaluator anyway."""
     form.start_from(inc)
-    broken = form.violated()
+    try:
+        broken = form.violated(deadline=deadline)
+    except TimeoutError:
+        stats.messages.append(f"the {name} start was not checked against the model (time "
+                              "limit)")
+        return inc
     if not broken:
         return inc
     stats.messages.append(f"the {name} start breaks the families ({broken[0]}"
