@@ -98,6 +98,9 @@ class MilpStats:
     unique_order: bool = False
     #: the compute order differs from the network's (taken from the starting heuristic)
     reordered: bool = False
+    #: times jit's order moves from the incumbent improved it (the model then rebuilt on
+    #: the new order)
+    reorders: int = 0
 
     def absorb(self, other: MilpStats) -> None:
         """Add the counts and logs of another solve (one order of several) to these.
@@ -368,6 +371,47 @@ def _model_seconds(problem: Problem, lookback: int, options: Mapping[int, Sequen
     return max(floor, 1.25 * took * scale)
 
 
+def _windows(problem: Problem, inc: Incumbent, size: int, overlap: int) -> list[set[int]]:
+    """Windows of ``size`` consecutive weight-bearing parts (sharing ``overlap``), those
+    where the compute unit waits longest first: a part's idle (the time between the end
+    of the step before it and its start) is the time its writes delay the chain of
+    computes, which the replication and rows of the parts before it decide."""
+    W = problem.weighted_steps
+    ids = [s.index for s in W]
+    step = max(1, size - overlap)
+    starts = [lo for lo in range(0, len(ids), step) if lo == 0 or lo + overlap < len(ids)]
+    t = timing(at_precision(problem, inc), inc.replication, inc.rows_from,
+               problem.hardware.write_latency_cycles)
+    idle = t.get("idle", {})
+    # a window also frees the parts whose rows the idle one waits for: weigh the idle of
+    # the part just after it too
+    def wait(lo: int) -> int:
+        return sum(idle.get(k, 0) for k in ids[lo:lo + size + 1])
+
+    ranked = sorted(starts, key=lambda lo: (-wait(lo), lo))
+    return [set(ids[lo:lo + size]) for lo in ranked]
+
+
+def _reorder(problem: Problem, inc: Incumbent, best: int, banks: str, deadline: float,
+             keep_order: bool) -> tuple[Problem, Schedule] | None:
+    """jit's order and replication moves from the incumbent's replication
+    (:func:`~aras.methods.heuristics.jit.jit_polish`): the problem in the order found and
+    its schedule, when its makespan is below ``best``; else None."""
+    from aras.methods.heuristics.jit import jit_polish
+
+    found = jit_polish(problem, dict(inc.replication), reorder=not keep_order,
+                       deadline=deadline)
+    if found.makespan >= best:
+        return None
+    sched = found.schedule(problem, banks=banks, method="milp")
+    keys = [(x.layer, x.part) for x in sched.steps]
+    moved = problem.reordered(keys) if keys != [x.key for x in problem.steps] else problem
+    cand = incumbent_from_schedule(moved, sched)
+    if _makespan(moved, cand) >= best:
+        return None
+    return moved, sched
+
+
 def _dual_cycles(bound: float) -> int:
     """A solver's dual bound as whole cycles, after a margin for its float tolerances."""
     return int(math.ceil(bound - 1e-9 * abs(bound) - 1e-6))
@@ -494,9 +538,17 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         Solve the whole network as one model (``milp-full``) instead of windows.
     time_limit
         Total seconds (default 60); HiGHS limits are soft, so windows are
-        given what is left.
+        given what is left. A model that would take longer to build and check than the
+        time left (estimated from a prefix's model: thousands of parts) is not built, and
+        the start is returned with the time limit's status. Only the start's plain ``jit``
+        search (bounded by its work budget: seconds at any size) runs whatever the limit.
     window, overlap
-        Weight-bearing parts per window and parts shared with the next.
+        Weight-bearing parts per window and parts shared with the next. A sweep takes the
+        windows where the incumbent's computes wait longest first; after each sweep
+        ``jit``'s order and replication moves start from the incumbent (the model then
+        rebuilt on the order found when they improve it); a sweep that improves nothing is
+        repeated with windows twice as wide (up to four times ``window``) before the
+        search stops.
     window_time
         Seconds per window at most.
     lookback
@@ -516,7 +568,8 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         ``extra["milp"]["solver_errors"]`` with the solver's message, and :func:`solve`
         reports the run as an error.
     dump_model
-        Write the last model solved to this LP/MPS file.
+        Write the last model solved to this LP/MPS file (the model is then built whatever
+        the time left).
     certified_bound
         A certified lower bound (``solve`` passes the best of :mod:`aras.evaluation.bounds`):
         a solver optimum below it is reported as the bug it is.
@@ -630,7 +683,8 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         gap = 0.0  # a proof to the cycle: the bound is then the optimum
     method = "milp-full" if full else "milp"
     skip = False
-    if not custom and objective.is_makespan:
+    if not custom and objective.is_makespan and not dump_model:
+        # (a model asked for as a file is built whatever the time)
         left = total - (time.perf_counter() - t0)
         if need > 0.8 * left:
             # the model cannot be built in the time left: the start is the answer
@@ -728,13 +782,14 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
             attempt(max(0.5, total - (time.perf_counter() - t0)))
             report(1, 1, 1)
         else:
-            ids = [s.index for s in W]
-            step = max(1, window - overlap)
-            starts = [lo for lo in range(0, len(ids), step) if lo == 0 or lo + overlap < len(ids)]
             sweep, improved = 0, True
-            report(0, len(starts), 0)
-            # Sweep the windows again while the last sweep improved and time remains: a change
-            # late in the network can open room for an earlier window.
+            size = window
+            polish = objective.is_makespan and not custom
+            # Sweep the windows while a sweep improves and time remains (a change late in the
+            # network can open room for an earlier window), the windows where the compute
+            # idles most first; then let jit's moves change the compute order around the
+            # incumbent's replication (the model cannot: it is stated on one order) and,
+            # where neither improves, widen the windows.
             while improved:
                 if total - (time.perf_counter() - t0) <= 0.5:
                     # the search is not done (no sweep yet, or the last one improved): honest
@@ -744,17 +799,46 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                     break
                 sweep += 1
                 before = best_val
-                for n, lo in enumerate(starts):
+                assert inc is not None
+                wins = _windows(problem, inc, size, overlap if size == window else size // 2)
+                if sweep == 1:
+                    report(0, len(wins), 0)
+                for n, free in enumerate(wins):
                     left = total - (time.perf_counter() - t0)
                     if left <= 0.5:
                         stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
-                                              f"{len(starts)} windows")
+                                              f"{len(wins)} windows")
                         stats.stopped_by_time_limit = True
                         break
-                    _free_window(form, inc, set(ids[lo:lo + window]))
+                    _free_window(form, inc, free)
                     attempt(min(window_time, left))
-                    report(n + 1, len(starts), sweep)
+                    report(n + 1, len(wins), sweep)
+                if stats.stopped_by_time_limit:
+                    break
+                if polish and total - (time.perf_counter() - t0) > 1.0:
+                    got_order = _reorder(problem, inc, best_mk, banks,
+                                         t0 + min(total - 0.5, (time.perf_counter() - t0)
+                                                  + max(1.0, total / 10)), keep_order)
+                    if got_order is not None:
+                        problem, cand = got_order
+                        W = problem.weighted_steps
+                        options = {s.index: replication_options(problem, s,
+                                                                max_options=candidates)
+                                   for s in W}
+                        inc = incumbent_from_schedule(problem, cand)
+                        form = Formulation(problem, fams, objective, lookback=lookback,
+                                           incumbent=inc, options=options)
+                        m = form.model
+                        session = _Session(m, solver)
+                        new_mk = _makespan(problem, inc)
+                        stats.reordered = True
+                        stats.reorders += 1
+                        best_mk, best_val = new_mk, (float(new_mk),)
+                        stats.trace.append((time.perf_counter() - t0, float(best_mk)))
                 improved = best_val < before
+                if not improved and size < 4 * window and size < len(W):
+                    # a wider neighbourhood (half-overlapping) before giving up
+                    size, improved = min(len(W), 2 * size), True
             m.y.unfix()
             m.x.unfix()
             m.v.unfix()

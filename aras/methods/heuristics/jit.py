@@ -643,6 +643,43 @@ class JitResult:
         return sched
 
 
+def jit_polish(problem: Problem, reps: dict[int, int], reorder: bool = True,
+               work: int = WORK // 4, deadline: float | None = None, seed: int = 0,
+               iterations: int = 200) -> JitResult:
+    """:func:`jit`'s local search from given replication in the problem's compute order:
+    order moves (every step to its best position between its predecessors and successors),
+    single and pair replication moves and a short iterated search, each kept only when the
+    just-in-time makespan drops. The MILP driver calls it on its incumbent's decisions: the
+    moves its windows, stated on one compute order, cannot make.
+
+    Both write modes are tried when the write slots bind; the better is returned.
+    """
+    S = problem.hardware.write_slots
+    modes = (False, True) if problem.total_apu_rows > S else (False,)
+    rmax = {s.index: problem.max_replication(s) for s in problem.weighted_steps}
+    pred, succ = _step_dag(problem)
+    base = [s.index for s in problem.steps]
+    best: JitResult | None = None
+    for early in modes:
+        timing = _Timing(problem, base, {k: min(max(1, r), rmax[k]) for k, r in reps.items()},
+                         early)
+        timing.budget, timing.deadline = work // len(modes), deadline
+        for _ in range(4):
+            improved = _order_moves(timing, pred, succ) if reorder else False
+            before = timing.value
+            _descend(timing, rmax, limit=2)
+            if not (improved or timing.value < before) or timing.spent:
+                break
+        _perturb(timing, rmax, random.Random(seed), PATIENCE, iterations)
+        if reorder:
+            _order_moves(timing, pred, succ)
+        if best is None or timing.value < best.makespan:
+            best = JitResult(timing.value, list(timing.order), dict(timing.reps), early,
+                             timing.timed_out)
+    assert best is not None
+    return best
+
+
 def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
                iterations: int = 3000, seed: int = 0, work: int = WORK,
                patience: int = PATIENCE, deadline: float | None = None) -> JitResult:
@@ -695,4 +732,4 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
                      timed_out or timing.timed_out)
 
 
-__all__ = ["JitResult", "jit", "jit_search", "jit_times", "jit_schedule"]
+__all__ = ["JitResult", "jit", "jit_polish", "jit_search", "jit_times", "jit_schedule"]
