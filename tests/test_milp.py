@@ -334,3 +334,22 @@ def test_starts_timed_without_their_schedules_have_their_makespans(net, hw):
         assert _list_makespan(p, policy) == evaluate(p, run(p), cost=False).makespan_cycles
     found = jit_search(p, iterations=20)
     assert found.makespan == evaluate(p, found.schedule(p), cost=False).makespan_cycles
+
+
+def test_milp_changes_the_compute_order_its_windows_cannot():
+    """Two branches (tests/test_certified.py): in the order b, a, c no replication does
+    better than 2T + 3L, while a, b, c reaches the optimum 2T + 2L. Started from jit's
+    schedule in the network's order, the windows alone stay at 2T + 3L; jit's order moves
+    from the incumbent find the optimum and the model continues on that order."""
+    from tests.test_certified import _two_branches
+
+    p = _two_branches()
+    T, L = 1000, p.hardware.compute_latency_cycles
+    start = jit(p, reorder=False)
+    assert evaluate(p, start).makespan_cycles == 2 * T + 3 * L
+    stats = MilpStats()
+    s = milp(p, start=start, time_limit=10, stats=stats)
+    rep = evaluate(p, s)
+    assert rep.valid and rep.makespan_cycles == 2 * T + 2 * L
+    assert stats.reorders == 1 and s.extra["milp"]["reordered"]
+    assert [x.layer for x in s.steps][:3] == ["a", "b", "c"]

@@ -686,8 +686,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     if not custom and objective.is_makespan and not dump_model:
         # (a model asked for as a file is built whatever the time)
         left = total - (time.perf_counter() - t0)
-        if need > 0.8 * left:
-            # the model cannot be built in the time left: the start is the answer
+        if need > 0 and need > 0.8 * left:
+            # the model cannot be built in the time left: the start is the answer (a model
+            # of at most about a hundred parts, not estimated, is built: it takes a second)
             skip = stats.stopped_by_time_limit = True
             stats.messages.append(
                 f"time limit: the model of {len(W):,} parts would take about {need:.0f} s to "
