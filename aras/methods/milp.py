@@ -701,9 +701,11 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     inc = first
     if first is not None:
         inc = first
+        built = time.perf_counter()
         form = Formulation(problem, fams, objective, lookback=lookback, incumbent=inc,
                            options=options)
         m = form.model
+        built = time.perf_counter() - built  # a rebuild on another order costs as much
         check_until = (t0 + total * 0.9) if start is None and not custom else None
         inc = _acceptable_start(form, inc, name, stats, solver=solver, threads=threads,
                                 time_limit=max(1.0, total / 3), original=original,
@@ -816,10 +818,12 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                     report(n + 1, len(wins), sweep)
                 if stats.stopped_by_time_limit:
                     break
-                if polish and total - (time.perf_counter() - t0) > 1.0:
+                # time for the moves, assembling their schedule and rebuilding the model
+                spare = total - (time.perf_counter() - t0) - 0.5 - 3 * built
+                if polish and spare > 1.0:
                     got_order = _reorder(problem, inc, best_mk, banks,
-                                         t0 + min(total - 0.5, (time.perf_counter() - t0)
-                                                  + max(1.0, total / 10)), keep_order)
+                                         time.perf_counter() + min(spare, max(1.0, total / 10)),
+                                         keep_order)
                     if got_order is not None:
                         problem, cand = got_order
                         W = problem.weighted_steps

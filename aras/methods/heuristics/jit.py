@@ -152,8 +152,25 @@ def _serve(runs: Lanes, a: int, q: int, rho: int, T: int) -> Lanes:
     takes is the one the write ``S`` before it used.
     """
     late: list[tuple[int, int]] = []
-    out: list[tuple[int, int]] = []
     left = rho
+    if q == 0:
+        # Only the first rho slots change (the usual case, a part of at most S rows): walk
+        # those and keep the rest as it is, instead of rebuilding every run (up to S of them)
+        i = 0
+        head: list[tuple[int, int]] = []
+        while left:
+            v, n = runs[i]
+            i += 1
+            k = min(left, n)
+            left -= k
+            _push(late, max(a, v) + T, k)
+            if k < n:
+                head = [(v, n - k)]
+        out = head + list(runs[i:])
+        for v, n in late:
+            _push(out, v, n)
+        return tuple(out)
+    out = []
     for v, n in runs:
         if left:
             k = min(left, n)
