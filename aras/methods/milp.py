@@ -210,6 +210,10 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
 _JIT_WORK_PER_S = 2_000_000
 
 
+#: Seconds plain jit's search (the start's guarantee) may always take, whatever the limit.
+_PLAIN_JIT_S = 5.0
+
+
 def _list_makespan(problem: Problem, policy: Policy) -> int:
     """Makespan of :func:`~aras.methods.heuristics.engine.list_schedule` with ``policy``,
     from its simulation without rows and writes (its timing depends on nothing else)."""
@@ -244,8 +248,10 @@ def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
     Every heuristic is timed without assembling its schedule (on a network of 8,000 steps an
     assembled schedule and its evaluation cost seconds each); only the best is assembled.
     ``jit`` runs as ``solve(method="jit")`` runs it without a time limit, whole (its work
-    budget bounds it: seconds at any size), so the start is never worse than that whatever
-    the load; a longer ``jit`` search then runs until the fraction ``search`` of the limit.
+    budget bounds it), so the start is never worse than that whatever the load, unless that
+    search alone would pass nine tenths of the limit and :data:`_PLAIN_JIT_S` seconds (then
+    the limit wins); a longer ``jit`` search then runs until the fraction ``search`` of the
+    limit.
     """
     from aras.methods.heuristics.jit import PATIENCE, WORK, jit_search
 
@@ -255,7 +261,10 @@ def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
     reorder = not keep_order
     # (makespan, name, assemble)
     found: list[tuple[int, str, Callable[[], Schedule]]] = []
-    plain = jit_search(problem, reorder=reorder)
+    # plain jit whole, unless it alone would take most of a limit of more than a few seconds
+    # (jit under binding write slots on DenseNet-161 at 192 PEs: about a minute)
+    plain = jit_search(problem, reorder=reorder,
+                       deadline=t0 + max(0.9 * time_limit, _PLAIN_JIT_S) if limited else None)
     found.append((plain.makespan, "jit", lambda: plain.schedule(problem, banks=banks)))
     heuristics: list[tuple[str, Policy, Callable[[], Schedule]]] = [
         ("aras", aras_policy(problem), lambda: aras(problem, banks=banks)),
@@ -540,8 +549,10 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         Total seconds (default 60); HiGHS limits are soft, so windows are
         given what is left. A model that would take longer to build and check than the
         time left (estimated from a prefix's model: thousands of parts) is not built, and
-        the start is returned with the time limit's status. Only the start's plain ``jit``
-        search (bounded by its work budget: seconds at any size) runs whatever the limit.
+        the start is returned with the time limit's status. The start's plain ``jit`` search
+        (bounded by its work budget) stops at nine tenths of the limit only when that is
+        more than 5 s (:data:`_PLAIN_JIT_S`): below, the start's guarantee (never worse than
+        ``jit``) comes first.
     window, overlap
         Weight-bearing parts per window and parts shared with the next. A sweep takes the
         windows where the incumbent's computes wait longest first; after each sweep
