@@ -722,10 +722,17 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
     pred, succ = _step_dag(problem)
     best: tuple[int, list[int], dict[int, int], bool] | None = None
     timed_out = False
+    # with a deadline, each start's descent gets an equal share of the time left, and the
+    # iterated search one more (so that a start tried late, often the best, is not skipped)
+    shares = 3 * len(modes) + 1
     for early in modes:
         for reps in seeds + [_balanced(problem, base, rmax, early=early)]:
             timing = _Timing(problem, base, reps, early)
-            timing.budget, timing.deadline = work // (4 * len(modes)), deadline
+            timing.budget = work // (4 * len(modes))
+            if deadline is not None:
+                now = time.perf_counter()
+                timing.deadline = now + max(0.0, deadline - now) / shares
+            shares -= 1
             for _ in range(sweeps):
                 improved = _rep_moves(timing, rmax)
                 if reorder:
