@@ -332,7 +332,7 @@ _FLOOR_PER_ITEM = 4e-5
 
 
 def _model_seconds(problem: Problem, lookback: int, options: Mapping[int, Sequence[int]],
-                   budget: float = math.inf) -> float:
+                   budget: float = math.inf, solver: str = "highs") -> float:
     """Seconds to build the model of ``problem`` and check a start on it, estimated from a
     prefix's (0 for networks of at most about a hundred parts, whose models take a second).
     Building is linear in the (event, part) pairs and replication candidates, so the
@@ -380,9 +380,12 @@ def _model_seconds(problem: Problem, lookback: int, options: Mapping[int, Sequen
                        options=popts)
     form.start_from(inc)
     form.violated()
+    # the solver's copy of the model (HiGHS set_instance) costs about as much again
+    _Session(form.model, solver).solve(time_limit=0.01, cutoff=float(
+        pyo.value(form.model.objective)))
     took = time.perf_counter() - t
     scale = full_size / max(1.0, size(lookback, len(pw), sum(len(v) for v in popts.values())))
-    return max(floor, 1.25 * took * scale)
+    return max(floor, 1.5 * took * scale)
 
 
 def _windows(problem: Problem, inc: Incumbent, size: int, overlap: int) -> list[set[int]]:
@@ -662,7 +665,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         need = _model_seconds(problem, lookback if lookback is not None else (
             len(W0) if full and est > 24 else 16),
             {s.index: replication_options(problem, s, max_options=est) for s in W0},
-            0.8 * (total * share - (time.perf_counter() - t0)))
+            0.8 * (total * share - (time.perf_counter() - t0)), solver)
     if start is not None:
         name, start_sched = "start", start
         rep0 = evaluate(original, start, cost=False)
@@ -803,6 +806,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         else:
             sweep, improved = 0, True
             size = window
+            slowest = 0.0
             polish = objective.is_makespan and not custom
             # Sweep the windows while a sweep improves and time remains (a change late in the
             # network can open room for an earlier window), the windows where the compute
@@ -825,14 +829,18 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                 for n, free in enumerate(wins):
                     left = total - (time.perf_counter() - t0)
                     # (HiGHS's limit is soft: a second is kept for a solve that ends late
-                    # and for assembling the result)
-                    if left <= 1.5:
+                    # and for assembling the result; on a big model, fixing a window and
+                    # handing the changes to the solver take seconds of their own)
+                    if left <= 1.5 + slowest:
                         stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
                                               f"{len(wins)} windows")
                         stats.stopped_by_time_limit = True
                         break
+                    tw = time.perf_counter()
                     _free_window(form, inc, free)
                     attempt(min(window_time, left - 1.0))
+                    # a window's cost beyond its solve's own limit
+                    slowest = max(slowest, time.perf_counter() - tw - min(window_time, left - 1))
                     report(n + 1, len(wins), sweep)
                 if stats.stopped_by_time_limit:
                     break
