@@ -705,7 +705,10 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     if not custom and objective.is_makespan and not dump_model:
         # (a model asked for as a file is built whatever the time)
         left = total - (time.perf_counter() - t0)
-        if need > 0 and need > 0.8 * left:
+        # (the rolling horizon's windows need 1.5 s left, and a small model's build, not
+        # estimated, about 30 ms a part on a loaded machine: a model built with less is waste)
+        if (need > 0 and need > 0.8 * left) or (
+                not full and left <= 1.5 + max(need, 0.03 * len(W))):
             # the model cannot be built in the time left: the start is the answer (a model
             # of at most about a hundred parts, not estimated, is built: it takes a second)
             skip = stats.stopped_by_time_limit = True
