@@ -705,10 +705,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     if not custom and objective.is_makespan and not dump_model:
         # (a model asked for as a file is built whatever the time)
         left = total - (time.perf_counter() - t0)
-        # (the rolling horizon's windows need 1.5 s left, and a small model's build, not
-        # estimated, about 30 ms a part on a loaded machine: a model built with less is waste)
-        if (need > 0 and need > 0.8 * left) or (
-                not full and left <= 1.5 + max(need, 0.03 * len(W))):
+        # (the rolling horizon's windows need half a second left: a model built with less
+        # is waste)
+        if (need > 0 and need > 0.8 * left) or (not full and left <= 0.5 + need):
             # the model cannot be built in the time left: the start is the answer (a model
             # of at most about a hundred parts, not estimated, is built: it takes a second)
             skip = stats.stopped_by_time_limit = True
@@ -831,19 +830,20 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                     report(0, len(wins), 0)
                 for n, free in enumerate(wins):
                     left = total - (time.perf_counter() - t0)
-                    # (HiGHS's limit is soft: a second is kept for a solve that ends late
-                    # and for assembling the result; on a big model, fixing a window and
+                    # (HiGHS's limit is soft: a quarter second is kept for a solve that ends
+                    # late and for assembling the result; on a big model, fixing a window and
                     # handing the changes to the solver take seconds of their own)
-                    if left <= 1.5 + slowest:
+                    if left <= 0.5 + slowest:
                         stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
                                               f"{len(wins)} windows")
                         stats.stopped_by_time_limit = True
                         break
                     tw = time.perf_counter()
                     _free_window(form, inc, free)
-                    attempt(min(window_time, left - 1.0))
+                    attempt(min(window_time, left - 0.25))
                     # a window's cost beyond its solve's own limit
-                    slowest = max(slowest, time.perf_counter() - tw - min(window_time, left - 1))
+                    slowest = max(slowest,
+                                  time.perf_counter() - tw - min(window_time, left - 0.25))
                     report(n + 1, len(wins), sweep)
                 if stats.stopped_by_time_limit:
                     break
