@@ -281,7 +281,8 @@ def methods() -> None:
     say(err, f"The default is {DEFAULT_METHOD}: of the methods that finish in seconds on "
              "networks of every size, the one closest to the certified lower bound on the "
              "paper's five networks. milp and milp-full search up to --time-limit (default "
-             "60 s) from the best heuristic; the others are constructive and ignore it. "
+             "60 s) from the best heuristic, jit's search stops at three quarters of it; the "
+             "others are constructive and ignore it. "
              "--method also takes a method of one's own: \"package.module:function\", "
              "\"file.py:function\" or an installed aras.methods entry point "
              "(docs/extending.md).")
@@ -313,7 +314,8 @@ def solve(
     ] = DEFAULT_METHOD,
     time_limit: Annotated[float, typer.Option(
         "--time-limit", metavar="SECONDS",
-        help="Seconds for the searching methods (milp, milp-full; the others ignore it)."
+        help="Seconds for the searching methods (milp, milp-full, and jit's search, which stops "
+             "at three quarters of it; the others ignore it)."
     )] = 60.0,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="FILE", help="Write the schedule file here.")] = None,

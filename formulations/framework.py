@@ -117,13 +117,17 @@ class ModelContext:
         self.R = R
         m.KR = pyo.Set(dimen=2, initialize=[(k, r) for k in R for r in R[k]])
         pairs = []
+        # the incumbent's events per part, gathered once (a scan per part is quadratic)
+        drawn: dict[int, list[int]] = {}
+        if incumbent:
+            for (e, k), x in incumbent.rows_from.items():
+                if x > 0:
+                    drawn.setdefault(k, []).append(e)
         for s in self.W:
             n = pos[s.index]
             ev = [0] if n < lookback else []
             ev += [w.index + 1 for w in self.W[max(0, n - lookback):n]]
-            if incumbent:
-                ev += [e for (e, k), x in incumbent.rows_from.items()
-                       if k == s.index and x > 0]
+            ev += drawn.get(s.index, [])
             pairs += [(e, s.index) for e in sorted(set(ev))]
         self.pairs = pairs
         m.EK = pyo.Set(dimen=2, initialize=pairs)
@@ -528,11 +532,21 @@ class Formulation:
             f.start_values(self.context, inc, times)
         return inc
 
-    def violated(self, tol: float = 1e-6, limit: int = 20) -> list[str]:
+    def violated(self, tol: float = 1e-6, limit: int = 20, deadline: float | None = None
+                 ) -> list[str]:
         """Constraints the loaded values break, as ``family: constraint[index]`` lines (at
-        most ``limit``); variables without a value count as 0."""
+        most ``limit``); variables without a value count as 0.
+
+        Raises
+        ------
+        TimeoutError
+            When ``deadline`` (a ``time.perf_counter()`` value) passes before the check ends
+            (a big model's check takes seconds).
+        """
         out = []
-        for c in self.model.component_data_objects(pyo.Constraint, active=True):
+        for n, c in enumerate(self.model.component_data_objects(pyo.Constraint, active=True)):
+            if deadline is not None and not n % 1000 and time.perf_counter() > deadline:
+                raise TimeoutError("the check of the start did not end by its deadline")
             body = pyo.value(c.body, exception=False)
             if body is None:
                 body = _value_or_zero(c.body)

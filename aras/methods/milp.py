@@ -15,14 +15,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyomo.environ as pyo
 
 from aras.evaluation.evaluator import evaluate
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit
-from aras.methods.heuristics.engine import Builder
+from aras.methods.heuristics.engine import Builder, Policy, RowCounter, _simulate
+from aras.methods.heuristics.replication import aras_policy, greedy_policy
 from aras.model.errors import InputError
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
@@ -97,6 +98,9 @@ class MilpStats:
     unique_order: bool = False
     #: the compute order differs from the network's (taken from the starting heuristic)
     reordered: bool = False
+    #: times jit's order moves from the incumbent improved it (the model then rebuilt on
+    #: the new order)
+    reorders: int = 0
 
     def absorb(self, other: MilpStats) -> None:
         """Add the counts and logs of another solve (one order of several) to these.
@@ -186,10 +190,15 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
         if abs(claimed - actual) <= 0.5 or presolve_off or solver != "highs":
             break
         stats.solver_mismatches += 1
-        stats.messages.append(f"HiGHS claimed objective {claimed:,.0f} for a solution whose "
-                              f"objective is {actual:,.0f} (presolve with a MIP start); solved "
-                              "again with presolve off")
         presolve_off = session.presolve_off = True
+        again = time_limit - (time.perf_counter() - t0) >= 0.5
+        stats.messages.append(f"HiGHS claimed objective {claimed:,.0f} for a solution whose "
+                              f"objective is {actual:,.0f} (presolve with a MIP start); " + (
+                                  "solved again with presolve off" if again else
+                                  "no time left to solve again: its values are kept, judged "
+                                  "by the evaluator, and its bound dropped"))
+        if not again:
+            break
     trusted = abs(claimed - actual) <= 0.5
     stats.model_objective = actual
     stats.model_bound = out.bound if trusted else None
@@ -206,33 +215,82 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
 _JIT_WORK_PER_S = 2_000_000
 
 
-def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
-                    time_limit: float = 0.0) -> tuple[str, Schedule, int]:
-    from aras.methods.heuristics.jit import PATIENCE, WORK
+#: Seconds plain jit's search (the start's guarantee) may always take, whatever the limit.
+_PLAIN_JIT_S = 5.0
 
-    best = None
+
+def _list_makespan(problem: Problem, policy: Policy) -> int:
+    """Makespan of :func:`~aras.methods.heuristics.engine.list_schedule` with ``policy``,
+    from its simulation without rows and writes (its timing depends on nothing else)."""
+    end = 0
+
+    def compute(step: Any, start: int, replication: int) -> int:
+        nonlocal end
+        end = max(end, start + problem.compute_cycles(step, replication))
+        return start + problem.compute_cycles(step, replication)
+
+    _simulate(problem, policy, "start", RowCounter(problem), compute)
+    return end
+
+
+def _in_order(free: int, upcoming: list[Any]) -> list[tuple[Any, int]]:
+    """The baseline's policy (:func:`~aras.methods.heuristics.reference.baseline` without
+    replication): the next parts in order, one copy each, until the free rows are taken."""
+    plan, used = [], 0
+    for s in upcoming:
+        plan.append((s, 1))
+        used += s.apu_rows
+        if used >= free:
+            break
+    return plan
+
+
+def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
+                    time_limit: float = 0.0, search: float = 1 / 3
+                    ) -> tuple[str, Schedule, int]:
+    """The best start: ``(name, schedule, makespan)``.
+
+    Every heuristic is timed without assembling its schedule (on a network of 8,000 steps an
+    assembled schedule and its evaluation cost seconds each); only the best is assembled.
+    ``jit`` runs as ``solve(method="jit")`` runs it without a time limit, whole (its work
+    budget bounds it), so the start is never worse than that whatever the load, unless that
+    search alone would pass nine tenths of the limit and :data:`_PLAIN_JIT_S` seconds (then
+    the limit wins); a longer ``jit`` search then runs until the fraction ``search`` of the
+    limit.
+    """
+    from aras.methods.heuristics.jit import PATIENCE, WORK, jit_search
+
+    t0 = time.perf_counter()
+    limited = time_limit > 0
     work = max(WORK, int(time_limit * _JIT_WORK_PER_S))
-    # a third of the limit at most, also where timing a step is slow (networks of many steps)
-    deadline = time.perf_counter() + time_limit / 3 if time_limit > 0 else None
-    runs: list[tuple[str, Callable[[], Schedule]]] = [
-        # jit as `solve(method="jit")` runs it, whole: the start is never worse than that,
-        # whatever the load (the longer search below stops at a deadline, so on a loaded
-        # machine it could end below plain jit)
-        ("jit", lambda: jit(problem, banks=banks, reorder=not keep_order)),
-        ("aras", lambda: aras(problem, banks=banks)),
-        ("greedy-replication", lambda: greedy_replication(problem, banks=banks)),
-        ("baseline", lambda: baseline(problem, banks=banks))]
-    if work > WORK:
-        runs.insert(1, ("jit", lambda: jit(
-            problem, banks=banks, reorder=not keep_order, work=work, iterations=work // 1000,
-            patience=max(PATIENCE, work // 15_000), deadline=deadline)))
-    for name, run in runs:
-        s = run()
-        rep = evaluate(problem, s, cost=False)
-        if rep.valid and (best is None or rep.makespan_cycles < best[2]):
-            best = (name, s, rep.makespan_cycles)
-    assert best is not None
-    return best
+    reorder = not keep_order
+    # (makespan, name, assemble)
+    found: list[tuple[int, str, Callable[[], Schedule]]] = []
+    # plain jit whole, unless it alone would take most of a limit of more than a few seconds
+    # (jit under binding write slots on DenseNet-161 at 192 PEs: about a minute)
+    plain = jit_search(problem, reorder=reorder,
+                       deadline=t0 + max(0.9 * time_limit, _PLAIN_JIT_S) if limited else None)
+    found.append((plain.makespan, "jit", lambda: plain.schedule(problem, banks=banks)))
+    heuristics: list[tuple[str, Policy, Callable[[], Schedule]]] = [
+        ("aras", aras_policy(problem), lambda: aras(problem, banks=banks)),
+        ("greedy-replication", greedy_policy(problem),
+         lambda: greedy_replication(problem, banks=banks)),
+        ("baseline", _in_order, lambda: baseline(problem, banks=banks))]
+    for name, policy, run in heuristics:
+        if limited and time.perf_counter() - t0 > time_limit / 2:
+            break
+        found.append((_list_makespan(problem, policy), name, run))
+    if work > WORK and (not limited or time.perf_counter() - t0 < time_limit * search):
+        more = jit_search(problem, reorder=reorder, work=work, iterations=work // 1000,
+                          patience=max(PATIENCE, work // 15_000),
+                          deadline=t0 + time_limit * search if limited else None)
+        found.append((more.makespan, "jit", lambda: more.schedule(problem, banks=banks)))
+    # the least makespan; ties keep the earlier entry (plain jit first)
+    mk, name, assemble = min(found, key=lambda x: x[0])
+    sched = assemble()
+    # the longer search's deadline is the driver's plan, not a limit the start hit
+    sched.extra.pop("jit", None)
+    return name, sched, mk
 
 
 def _makespan(problem: Problem, inc: Incumbent) -> int:
@@ -261,6 +319,114 @@ def _free_window(form: Formulation, inc: Incumbent, free: set[int]) -> None:
             x = inc.rows_from.get((e, k), 0)
             m.x[e, k].fix(x)
             m.v[e, k].fix(1 if x > 0 else 0)
+
+
+#: Weight-bearing parts of the prefix whose model is built to estimate a big model's cost.
+_SAMPLE_PARTS = 48
+
+
+#: Seconds per (event, part) pair and replication candidate that building a model and
+#: checking a start take at least (about a fifth of what they take on an idle 2-core machine):
+#: a floor that needs no measurement.
+_FLOOR_PER_ITEM = 4e-5
+
+
+def _model_seconds(problem: Problem, lookback: int, options: Mapping[int, Sequence[int]],
+                   budget: float = math.inf, solver: str = "highs") -> float:
+    """Seconds to build the model of ``problem`` and check a start on it, estimated from a
+    prefix's (0 for networks of at most about a hundred parts, whose models take a second).
+    Building is linear in the (event, part) pairs and replication candidates, so the
+    prefix's time is scaled by their ratio, with a margin. When a floor of that time
+    (:data:`_FLOOR_PER_ITEM`) already passes ``budget``, the floor is returned unmeasured."""
+    from aras.methods.heuristics.jit import jit_schedule
+    from aras.model.mapping import map_network
+    from aras.model.network import Network
+
+    W = problem.weighted_steps
+
+    def size(lb: int, n: int, opts: int) -> float:
+        return n * min(lb, n) + opts
+
+    full_size = size(lookback, len(W), sum(len(v) for v in options.values()))
+    floor = _FLOOR_PER_ITEM * full_size
+    if floor > budget:
+        return floor
+    if len(W) <= 2 * _SAMPLE_PARTS:
+        return 0.0
+    net = problem.network
+    parts: dict[str, int] = {}
+    for s in W:
+        parts[s.layer] = parts.get(s.layer, 0) + 1
+    cut, seen = 0, 0
+    for n, op in enumerate(net.ops):
+        seen += parts.get(op.name, 0)
+        if seen >= _SAMPLE_PARTS:
+            cut = n + 1
+            break
+    if not cut:
+        return 0.0
+    try:
+        pre = map_network(Network(f"{net.name}-prefix", net.inputs, net.ops[:cut]),
+                          problem.hardware)
+    except InputError:
+        return 0.0
+    pw = pre.weighted_steps
+    most = max((len(v) for v in options.values()), default=1)
+    popts = {s.index: replication_options(pre, s, max_options=most) for s in pw}
+    sched = jit_schedule(pre, {s.index: 1 for s in pw})
+    inc = incumbent_from_schedule(pre, sched)
+    t = time.perf_counter()
+    form = Formulation(pre, None, Objective(), lookback=lookback, incumbent=inc,
+                       options=popts)
+    form.start_from(inc)
+    form.violated()
+    # the solver's copy of the model (HiGHS set_instance) costs about as much again
+    _Session(form.model, solver).solve(time_limit=0.01, cutoff=float(
+        pyo.value(form.model.objective)))
+    took = time.perf_counter() - t
+    scale = full_size / max(1.0, size(lookback, len(pw), sum(len(v) for v in popts.values())))
+    return max(floor, 1.5 * took * scale)
+
+
+def _windows(problem: Problem, inc: Incumbent, size: int, overlap: int) -> list[set[int]]:
+    """Windows of ``size`` consecutive weight-bearing parts (sharing ``overlap``), those
+    where the compute unit waits longest first: a part's idle (the time between the end
+    of the step before it and its start) is the time its writes delay the chain of
+    computes, which the replication and rows of the parts before it decide."""
+    W = problem.weighted_steps
+    ids = [s.index for s in W]
+    step = max(1, size - overlap)
+    starts = [lo for lo in range(0, len(ids), step) if lo == 0 or lo + overlap < len(ids)]
+    t = timing(at_precision(problem, inc), inc.replication, inc.rows_from,
+               problem.hardware.write_latency_cycles)
+    idle = t.get("idle", {})
+    # a window also frees the parts whose rows the idle one waits for: weigh the idle of
+    # the part just after it too
+    def wait(lo: int) -> int:
+        return sum(idle.get(k, 0) for k in ids[lo:lo + size + 1])
+
+    ranked = sorted(starts, key=lambda lo: (-wait(lo), lo))
+    return [set(ids[lo:lo + size]) for lo in ranked]
+
+
+def _reorder(problem: Problem, inc: Incumbent, best: int, banks: str, deadline: float,
+             keep_order: bool) -> tuple[Problem, Schedule] | None:
+    """jit's order and replication moves from the incumbent's replication
+    (:func:`~aras.methods.heuristics.jit.jit_polish`): the problem in the order found and
+    its schedule, when its makespan is below ``best``; else None."""
+    from aras.methods.heuristics.jit import jit_polish
+
+    found = jit_polish(problem, dict(inc.replication), reorder=not keep_order,
+                       deadline=deadline)
+    if found.makespan >= best:
+        return None
+    sched = found.schedule(problem, banks=banks, method="milp")
+    keys = [(x.layer, x.part) for x in sched.steps]
+    moved = problem.reordered(keys) if keys != [x.key for x in problem.steps] else problem
+    cand = incumbent_from_schedule(moved, sched)
+    if _makespan(moved, cand) >= best:
+        return None
+    return moved, sched
 
 
 def _dual_cycles(bound: float) -> int:
@@ -389,9 +555,19 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         Solve the whole network as one model (``milp-full``) instead of windows.
     time_limit
         Total seconds (default 60); HiGHS limits are soft, so windows are
-        given what is left.
+        given what is left. A model that would take longer to build and check than the
+        time left (estimated from a prefix's model: thousands of parts) is not built, and
+        the start is returned with the time limit's status. The start's plain ``jit`` search
+        (bounded by its work budget) stops at nine tenths of the limit only when that is
+        more than 5 s (:data:`_PLAIN_JIT_S`): below, the start's guarantee (never worse than
+        ``jit``) comes first.
     window, overlap
-        Weight-bearing parts per window and parts shared with the next.
+        Weight-bearing parts per window and parts shared with the next. A sweep takes the
+        windows where the incumbent's computes wait longest first; after each sweep
+        ``jit``'s order and replication moves start from the incumbent (the model then
+        rebuilt on the order found when they improve it); a sweep that improves nothing is
+        repeated with windows twice as wide (up to four times ``window``) before the
+        search stops.
     window_time
         Seconds per window at most.
     lookback
@@ -411,7 +587,8 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         ``extra["milp"]["solver_errors"]`` with the solver's message, and :func:`solve`
         reports the run as an error.
     dump_model
-        Write the last model solved to this LP/MPS file.
+        Write the last model solved to this LP/MPS file (the model is then built whatever
+        the time left).
     certified_bound
         A certified lower bound (``solve`` passes the best of :mod:`aras.evaluation.bounds`):
         a solver optimum below it is reported as the bug it is.
@@ -474,14 +651,33 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                                 solver=solver, threads=threads, seed=seed, gap=gap,
                                 banks=banks, dump_model=dump_model,
                                 certified_bound=certified_bound, families=custom or None)
+    need = 0.0  # seconds to build and check the model, if estimated
+    start_value: tuple[float, ...] | None = None
+    best_val: tuple[float, ...] = ()
+    if not custom and objective.is_makespan:
+        # A big network's model may take longer to build and check than the limit allows
+        # (70B prefill: 7,468 parts); estimated from a prefix's model before the starts, so
+        # that when it cannot fit, the start's search has the time instead.
+        W0 = problem.weighted_steps
+        est = candidates if candidates is not None else (
+            1 << 30 if full and _exact_size(problem) else 24)
+        share = 2 / 3 if start is None else 1.0
+        need = _model_seconds(problem, lookback if lookback is not None else (
+            len(W0) if full and est > 24 else 16),
+            {s.index: replication_options(problem, s, max_options=est) for s in W0},
+            0.8 * (total * share - (time.perf_counter() - t0)), solver)
     if start is not None:
         name, start_sched = "start", start
         rep0 = evaluate(original, start, cost=False)
         if not rep0.valid:
             raise InputError("start: not a valid schedule of the problem: "
                              + "; ".join(str(v) for v in rep0.violations[:3]))
+        start_mk = rep0.makespan_cycles
     else:
-        name, start_sched, _unused = _best_heuristic(problem, banks, keep_order, total)
+        fits = need <= 0.8 * (total * 2 / 3 - (time.perf_counter() - t0))
+        name, start_sched, start_mk = _best_heuristic(
+            problem, banks, keep_order, max(1e-3, total - (time.perf_counter() - t0)),
+            search=1 / 3 if fits else 0.6)
     keys = [(s.layer, s.part) for s in start_sched.steps]
     if keys != [s.key for s in problem.steps]:
         # The model is stated on one compute order: the start's (jit searches orders), so
@@ -504,124 +700,197 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     stats.unique_order = problem.unique_order()
     if stats.exact and gap is None:
         gap = 0.0  # a proof to the cycle: the bound is then the optimum
-    inc = incumbent_from_schedule(problem, start_sched)
-    form = Formulation(problem, fams, objective, lookback=lookback, incumbent=inc,
-                       options=options)
-    m = form.model
-    inc = _acceptable_start(form, inc, name, stats, solver=solver, threads=threads,
-                            time_limit=max(1.0, total / 3), original=original)
-    start_value = _decisions_value(problem, objective, inc, banks, rules)
-    if start_value is None:
-        raise StartRefused("the start breaks a family's rule after repair")
-    start_mk = _makespan(problem, inc)
-    stats.start_method, stats.start_makespan = name, start_mk
-    best_val, best_mk = start_value, start_mk
-    stats.trace.append((time.perf_counter() - t0, float(best_mk)))
-    stats.variables, stats.constraints = m.nvariables(), m.nconstraints()
-    session = _Session(m, solver)
     method = "milp-full" if full else "milp"
-    stages = len(objective.stages)
-
-    def report(window: int, windows: int, sweep: int) -> None:
-        if progress is not None:
-            progress({"window": window, "windows": windows, "sweep": sweep,
-                      "incumbent_cycles": best_mk, "bound_cycles": certified_bound,
-                      "elapsed_s": time.perf_counter() - t0})
-
-    def attempt(limit: float) -> None:
-        nonlocal inc, best_mk, best_val
-        t1 = time.perf_counter()
-        got: Incumbent | None = None
-        cur = inc
-        for stage in range(stages):
-            form.set_objective_stage(stage)
-            form.start_from(cur)
-            left = limit - (time.perf_counter() - t1)
-            if left <= 0.05:
-                break
-            # the cutoff is the current decisions' value of this stage; an earlier stage's
-            # row keeps its value while a later one is minimised
-            one = _solve_model(m, solver=solver, time_limit=left, threads=threads, seed=seed,
-                               gap=gap, stats=stats, session=session,
-                               slack=1.0 if stats.exact or stage + 1 < stages else 0.0)
-            if one is None:
-                break
-            got = cur = one
-            if stage + 1 < stages:
-                m.lex_cap[stage] = float(pyo.value(m.objective)) + 0.5
-                m.lex_keep[stage].activate()
-        if stages > 1:
-            m.lex_keep.deactivate()
-            form.set_objective_stage(0)
-        stats.windows += 1
-        if got is None:
-            # with the incumbent as cutoff, "no solution" means nothing better exists in the
-            # window; a solve cut short by its time limit without any solution is a fallback,
-            # a failed one a solver error (counted by _solve_model)
-            if stats.last_status == "time_limit":
-                stats.fallbacks += 1
-            return
-        mk = _makespan(problem, got)
-        val = _decisions_value(problem, objective, got, banks, rules)
-        assert stats.last_claimed is not None and stats.model_objective is not None
-        stats.solutions.append((stats.last_claimed, stats.model_objective, mk,
-                                stats.last_optimal))
-        if stats.last_optimal and certified_bound is not None and objective.is_makespan \
-                and problem.hardware.write_slots >= problem.total_apu_rows \
-                and stats.model_objective < certified_bound:
-            # (with binding write slots the model's makespan is a relaxation's, below the
-            # exact one, so only the exact-timing model's optimum is checked)
-            stats.below_bound += 1
-            stats.messages.append(f"bug: the solver proved an optimum of "
-                                  f"{stats.model_objective:,.0f} cycles, below the certified "
-                                  f"lower bound {certified_bound:,}")
-        if val is not None and val < best_val:
-            inc, best_mk, best_val = got, mk, val
-            stats.improved_windows += 1
+    skip = False
+    if not custom and objective.is_makespan and not dump_model:
+        # (a model asked for as a file is built whatever the time)
+        left = total - (time.perf_counter() - t0)
+        # (the rolling horizon's windows need half a second left: a model built with less
+        # is waste)
+        if (need > 0 and need > 0.8 * left) or (not full and left <= 0.5 + need):
+            # the model cannot be built in the time left: the start is the answer (a model
+            # of at most about a hundred parts, not estimated, is built: it takes a second)
+            skip = stats.stopped_by_time_limit = True
+            stats.messages.append(
+                f"time limit: the model of {len(W):,} parts would take about {need:.0f} s to "
+                f"build and check, more than the {max(0.0, left):.0f} s left; returning "
+                + ("the start" if start is not None else f"{name}'s start"))
+            best_mk = start_mk
+            best_val = start_value = (float(start_mk),)
+            stats.start_method, stats.start_makespan = name, start_mk
+    first: Incumbent | None = None if skip else incumbent_from_schedule(problem, start_sched)
+    inc = first
+    if first is not None:
+        inc = first
+        built = time.perf_counter()
+        form = Formulation(problem, fams, objective, lookback=lookback, incumbent=inc,
+                           options=options)
+        m = form.model
+        built = time.perf_counter() - built  # a rebuild on another order costs as much
+        check_until = (t0 + total * 0.9) if start is None and not custom else None
+        inc = _acceptable_start(form, inc, name, stats, solver=solver, threads=threads,
+                                time_limit=max(1.0, total / 3), original=original,
+                                deadline=check_until)
+        start_value = _decisions_value(problem, objective, inc, banks, rules)
+        if start_value is None:
+            raise StartRefused("the start breaks a family's rule after repair")
+        start_mk = _makespan(problem, inc)
+        stats.start_method, stats.start_makespan = name, start_mk
+        best_val, best_mk = start_value, start_mk
         stats.trace.append((time.perf_counter() - t0, float(best_mk)))
+        stats.variables, stats.constraints = m.nvariables(), m.nconstraints()
+        session = _Session(m, solver)
+        stages = len(objective.stages)
 
-    if full:
-        report(0, 1, 0)
-        attempt(max(0.5, total - (time.perf_counter() - t0)))
-        report(1, 1, 1)
-    else:
-        ids = [s.index for s in W]
-        step = max(1, window - overlap)
-        starts = [lo for lo in range(0, len(ids), step) if lo == 0 or lo + overlap < len(ids)]
-        sweep, improved = 0, True
-        report(0, len(starts), 0)
-        # Sweep the windows again while the last sweep improved and time remains: a change
-        # late in the network can open room for an earlier window.
-        while improved:
-            if total - (time.perf_counter() - t0) <= 0.5:
-                # the search is not done (no sweep yet, or the last one improved): honest
-                # status is the time limit's
-                stats.messages.append(f"time limit: stopped before sweep {sweep + 1}")
-                stats.stopped_by_time_limit = True
-                break
-            sweep += 1
-            before = best_val
-            for n, lo in enumerate(starts):
-                left = total - (time.perf_counter() - t0)
-                if left <= 0.5:
-                    stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
-                                          f"{len(starts)} windows")
+        def report(window: int, windows: int, sweep: int) -> None:
+            if progress is not None:
+                progress({"window": window, "windows": windows, "sweep": sweep,
+                          "incumbent_cycles": best_mk, "bound_cycles": certified_bound,
+                          "elapsed_s": time.perf_counter() - t0})
+
+        def attempt(limit: float) -> None:
+            nonlocal inc, best_mk, best_val
+            t1 = time.perf_counter()
+            got: Incumbent | None = None
+            cur = inc
+            assert cur is not None
+            for stage in range(stages):
+                form.set_objective_stage(stage)
+                form.start_from(cur)
+                left = limit - (time.perf_counter() - t1)
+                if left <= 0.05:
+                    break
+                # the cutoff is the current decisions' value of this stage; an earlier stage's
+                # row keeps its value while a later one is minimised
+                one = _solve_model(m, solver=solver, time_limit=left, threads=threads, seed=seed,
+                                   gap=gap, stats=stats, session=session,
+                                   slack=1.0 if stats.exact or stage + 1 < stages else 0.0)
+                if one is None:
+                    break
+                got = cur = one
+                if stage + 1 < stages:
+                    m.lex_cap[stage] = float(pyo.value(m.objective)) + 0.5
+                    m.lex_keep[stage].activate()
+            if stages > 1:
+                m.lex_keep.deactivate()
+                form.set_objective_stage(0)
+            stats.windows += 1
+            if got is None:
+                # with the incumbent as cutoff, "no solution" means nothing better exists in the
+                # window; a solve cut short by its time limit without any solution is a fallback,
+                # a failed one a solver error (counted by _solve_model)
+                if stats.last_status == "time_limit":
+                    stats.fallbacks += 1
+                return
+            mk = _makespan(problem, got)
+            val = _decisions_value(problem, objective, got, banks, rules)
+            assert stats.last_claimed is not None and stats.model_objective is not None
+            stats.solutions.append((stats.last_claimed, stats.model_objective, mk,
+                                    stats.last_optimal))
+            if stats.last_optimal and certified_bound is not None and objective.is_makespan \
+                    and problem.hardware.write_slots >= problem.total_apu_rows \
+                    and stats.model_objective < certified_bound:
+                # (with binding write slots the model's makespan is a relaxation's, below the
+                # exact one, so only the exact-timing model's optimum is checked)
+                stats.below_bound += 1
+                stats.messages.append(f"bug: the solver proved an optimum of "
+                                      f"{stats.model_objective:,.0f} cycles, below the certified "
+                                      f"lower bound {certified_bound:,}")
+            if val is not None and val < best_val:
+                inc, best_mk, best_val = got, mk, val
+                stats.improved_windows += 1
+            stats.trace.append((time.perf_counter() - t0, float(best_mk)))
+
+        if full:
+            report(0, 1, 0)
+            attempt(max(0.5, total - (time.perf_counter() - t0)))
+            report(1, 1, 1)
+        else:
+            sweep, improved = 0, True
+            size = window
+            slowest = 0.0
+            polish = objective.is_makespan and not custom
+            # Sweep the windows while a sweep improves and time remains (a change late in the
+            # network can open room for an earlier window), the windows where the compute
+            # idles most first; then let jit's moves change the compute order around the
+            # incumbent's replication (the model cannot: it is stated on one order) and,
+            # where neither improves, widen the windows.
+            while improved:
+                if total - (time.perf_counter() - t0) <= 0.5:
+                    # the search is not done (no sweep yet, or the last one improved): honest
+                    # status is the time limit's
+                    stats.messages.append(f"time limit: stopped before sweep {sweep + 1}")
                     stats.stopped_by_time_limit = True
                     break
-                _free_window(form, inc, set(ids[lo:lo + window]))
-                attempt(min(window_time, left))
-                report(n + 1, len(starts), sweep)
-            improved = best_val < before
-        m.y.unfix()
-        m.x.unfix()
-        m.v.unfix()
-        for f in form.families:
-            f.fix(form.context, inc, None)
-    if dump_model:
+                sweep += 1
+                before = best_val
+                assert inc is not None
+                wins = _windows(problem, inc, size, overlap if size == window else size // 2)
+                if sweep == 1:
+                    report(0, len(wins), 0)
+                for n, free in enumerate(wins):
+                    left = total - (time.perf_counter() - t0)
+                    # (HiGHS's limit is soft: a quarter second is kept for a solve that ends
+                    # late and for assembling the result; on a big model, fixing a window and
+                    # handing the changes to the solver take seconds of their own)
+                    if left <= 0.5 + slowest:
+                        stats.messages.append(f"time limit: sweep {sweep} stopped after {n} of "
+                                              f"{len(wins)} windows")
+                        stats.stopped_by_time_limit = True
+                        break
+                    tw = time.perf_counter()
+                    _free_window(form, inc, free)
+                    attempt(min(window_time, left - 0.25))
+                    # a window's cost beyond its solve's own limit
+                    slowest = max(slowest,
+                                  time.perf_counter() - tw - min(window_time, left - 0.25))
+                    report(n + 1, len(wins), sweep)
+                if stats.stopped_by_time_limit:
+                    break
+                # time for the moves, assembling their schedule and rebuilding the model
+                spare = total - (time.perf_counter() - t0) - 0.5 - 3 * built
+                if polish and spare > 1.0:
+                    got_order = _reorder(problem, inc, best_mk, banks,
+                                         time.perf_counter() + min(spare, max(1.0, total / 10)),
+                                         keep_order)
+                    if got_order is not None:
+                        problem, cand = got_order
+                        W = problem.weighted_steps
+                        options = {s.index: replication_options(problem, s,
+                                                                max_options=candidates)
+                                   for s in W}
+                        inc = incumbent_from_schedule(problem, cand)
+                        form = Formulation(problem, fams, objective, lookback=lookback,
+                                           incumbent=inc, options=options)
+                        m = form.model
+                        session = _Session(m, solver)
+                        new_mk = _makespan(problem, inc)
+                        stats.reordered = True
+                        stats.reorders += 1
+                        best_mk, best_val = new_mk, (float(new_mk),)
+                        stats.trace.append((time.perf_counter() - t0, float(best_mk)))
+                improved = best_val < before
+                if not improved and size < 4 * window and size < len(W):
+                    # a wider neighbourhood (half-overlapping) before giving up
+                    size, improved = min(len(W), 2 * size), True
+            m.y.unfix()
+            m.x.unfix()
+            m.v.unfix()
+            for f in form.families:
+                f.fix(form.context, inc, None)
+    if dump_model and not skip:
         m.write(dump_model, io_options={"symbolic_solver_labels": True})
-    sched = schedule_from(problem, inc, method, banks)
+    if skip or (inc is first and start_mk == max((x.end for x in start_sched.steps),
+                                                  default=0)):
+        # nothing kept: the start itself (assembling it again costs seconds on big networks;
+        # a copy, so that a caller's start keeps its own method and notes)
+        sched = replace(start_sched, method=method, extra=dict(start_sched.extra),
+                        runtime_info={})
+    else:
+        assert inc is not None
+        sched = schedule_from(problem, inc, method, banks)
     sched.hardware = original.hardware.to_dict()
-    if start is None and not custom:
+    if start is None and not custom and inc is not first:
         got_mk = evaluate(original, sched, cost=False).makespan_cycles
         if objective.is_makespan and got_mk > start_mk:  # never worse than the heuristic
             stats.messages.append(f"the MILP schedule was not better; returning {name}'s")
@@ -631,7 +900,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     sched.extra["milp"] = {
         "start_method": name, "start_makespan": start_mk, "model_makespan": best_mk,
         "objective": objective.describe(), "objective_value": list(best_val),
-        "start_objective_value": list(start_value),
+        "start_objective_value": list(start_value or ()),
         "families": [f.name for f in custom],
         "windows": stats.windows, "improved_windows": stats.improved_windows,
         "fallbacks": stats.fallbacks, "solver": solver, "solver_errors": stats.solver_errors,
@@ -654,12 +923,22 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
 
 def _acceptable_start(form: Formulation, inc: Incumbent, name: str, stats: MilpStats, *,
                       solver: str, threads: int, time_limit: float,
-                      original: Problem) -> Incumbent:
+                      original: Problem, deadline: float | None = None) -> Incumbent:
     """``inc`` when it satisfies every constraint of ``form``; else the families' repairs of
     it; else a solution of the model itself. Raises :class:`Infeasible` (with a diagnosis)
-    when the model is proven infeasible, :class:`StartRefused` when nothing is found."""
+    when the model is proven infeasible, :class:`StartRefused` when nothing is found.
+
+    With a ``deadline`` (a heuristic start under the core families only, which the model
+    admits by construction: it holds the start's release events and replication), a check
+    that cannot finish by then is given up and the start kept: every solution is judged by
+    the evaluator anyway."""
     form.start_from(inc)
-    broken = form.violated()
+    try:
+        broken = form.violated(deadline=deadline)
+    except TimeoutError:
+        stats.messages.append(f"the {name} start was not checked against the model (time "
+                              "limit)")
+        return inc
     if not broken:
         return inc
     stats.messages.append(f"the {name} start breaks the families ({broken[0]}"

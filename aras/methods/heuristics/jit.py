@@ -153,8 +153,25 @@ def _serve(runs: Lanes, a: int, q: int, rho: int, T: int) -> Lanes:
     takes is the one the write ``S`` before it used.
     """
     late: list[tuple[int, int]] = []
-    out: list[tuple[int, int]] = []
     left = rho
+    if q == 0:
+        # Only the first rho slots change (the usual case, a part of at most S rows): walk
+        # those and keep the rest as it is, instead of rebuilding every run (up to S of them)
+        i = 0
+        head: list[tuple[int, int]] = []
+        while left:
+            v, n = runs[i]
+            i += 1
+            k = min(left, n)
+            left -= k
+            _push(late, max(a, v) + T, k)
+            if k < n:
+                head = [(v, n - k)]
+        out = head + list(runs[i:])
+        for v, n in late:
+            _push(out, v, n)
+        return tuple(out)
+    out = []
     for v, n in runs:
         if left:
             k = min(left, n)
@@ -206,13 +223,19 @@ class _Timing:
         self.budget = 1 << 62
         #: wall-clock end of the search (``time.perf_counter()``), if the caller has one
         self.deadline: float | None = None
+        #: the deadline stopped the search
+        self.timed_out = False
         self.commit(order, reps)
 
     @property
     def spent(self) -> bool:
-        """True once the work budget is used up (or the deadline, if any, has passed)."""
-        return self.work >= self.budget or (self.deadline is not None
-                                            and time.perf_counter() >= self.deadline)
+        """True once the work budget is used up (or the deadline, if any, has passed: then
+        :attr:`timed_out` is set too)."""
+        if self.work >= self.budget:
+            return True
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            self.timed_out = True
+        return self.timed_out
 
     def commit(self, order: list[int], reps: dict[int, int]) -> None:
         """Make ``order`` and ``reps`` current and time them from scratch."""
@@ -620,14 +643,88 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
         iterated search): a budget in work, not seconds, so results do not depend on the machine.
     deadline
         A ``time.perf_counter()`` value after which the search stops with what it has, for
-        callers with a time limit (the MILP's start). Without it (the default) the result
-        depends on ``work`` alone.
+        callers with a time limit. Without it (the default) the result depends on ``work``
+        alone.
 
     Returns
     -------
     Schedule
         Steps listed in the chosen compute order.
     """
+    found = jit_search(problem, sweeps=sweeps, reorder=reorder, iterations=iterations,
+                       seed=seed, work=work, patience=patience, deadline=deadline)
+    return found.schedule(problem, banks=banks)
+
+
+class JitResult:
+    """What :func:`jit_search` found: the makespan of the just-in-time timing of ``order``
+    with ``reps`` (writing early or not), before any schedule is assembled."""
+
+    def __init__(self, makespan: int, order: list[int], reps: dict[int, int], early: bool,
+                 timed_out: bool = False):
+        self.makespan, self.order, self.reps, self.early = makespan, order, reps, early
+        #: the deadline stopped the search before its work budget or patience did
+        self.timed_out = timed_out
+
+    def schedule(self, problem: Problem, banks: str = "greedy", method: str = "jit"
+                 ) -> Schedule:
+        """The schedule (:func:`jit_schedule`); its makespan is :attr:`makespan`."""
+        order, reps = self.order, self.reps
+        if order == [s.index for s in problem.steps]:
+            sched = jit_schedule(problem, reps, method=method, banks=banks, early=self.early)
+        else:
+            moved = problem.reordered([problem.steps[i].key for i in order])
+            sched = jit_schedule(moved, {j: reps[i] for j, i in enumerate(order) if i in reps},
+                                 method=method, banks=banks, early=self.early)
+        if self.timed_out:
+            sched.extra["jit"] = {"stopped_by_time_limit": True}
+        return sched
+
+
+def jit_polish(problem: Problem, reps: dict[int, int], reorder: bool = True,
+               work: int = WORK // 4, deadline: float | None = None, seed: int = 0,
+               iterations: int = 200) -> JitResult:
+    """:func:`jit`'s local search from given replication in the problem's compute order:
+    order moves (every step to its best position between its predecessors and successors),
+    single and pair replication moves and a short iterated search, each kept only when the
+    just-in-time makespan drops. The MILP driver calls it on its incumbent's decisions: the
+    moves its windows, stated on one compute order, cannot make.
+
+    Both write modes are tried when the write slots bind; the better is returned.
+    """
+    S = problem.hardware.write_slots
+    modes = (False, True) if problem.total_apu_rows > S else (False,)
+    rmax = {s.index: problem.max_replication(s) for s in problem.weighted_steps}
+    pred, succ = _step_dag(problem)
+    base = [s.index for s in problem.steps]
+    best: JitResult | None = None
+    for early in modes:
+        timing = _Timing(problem, base, {k: min(max(1, r), rmax[k]) for k, r in reps.items()},
+                         early)
+        timing.budget, timing.deadline = work // len(modes), deadline
+        for _ in range(4):
+            improved = _order_moves(timing, pred, succ) if reorder else False
+            before = timing.value
+            _descend(timing, rmax, limit=2)
+            if not (improved or timing.value < before) or timing.spent:
+                break
+        _perturb(timing, rmax, random.Random(seed), PATIENCE, iterations)
+        if reorder:
+            _order_moves(timing, pred, succ)
+        if best is None or timing.value < best.makespan:
+            best = JitResult(timing.value, list(timing.order), dict(timing.reps), early,
+                             timing.timed_out)
+    assert best is not None
+    return best
+
+
+def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
+               iterations: int = 3000, seed: int = 0, work: int = WORK,
+               patience: int = PATIENCE, deadline: float | None = None) -> JitResult:
+    """The search of :func:`jit` (same parameters) without assembling the schedule: its
+    makespan, compute order, replication and write mode. Assembling a schedule of a big
+    network costs more than timing it, so callers comparing starts (the MILP) build only
+    the one they keep."""
     from aras.methods.heuristics.replication import aras_policy
 
     S = problem.hardware.write_slots
@@ -636,27 +733,36 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     modes = (False, True) if problem.total_apu_rows > S else (False,)
     weighted = problem.weighted_steps
     rmax = {s.index: problem.max_replication(s) for s in weighted}
+    base = [s.index for s in problem.steps]
     if not problem.steps:
-        return jit_schedule(problem, {}, banks=banks)
+        return JitResult(0, base, {}, False)
     seeds = [{s.index: 1 for s in weighted}]
     # ARAS's replication (its list scheduler's decisions, without building its writes)
     from_aras = list_replication(problem, aras_policy(problem), "aras")
     seeds.append({k: min(r, rmax[k]) for k, r in from_aras.items()})
     pred, succ = _step_dag(problem)
-    base = [s.index for s in problem.steps]
     best: tuple[int, list[int], dict[int, int], bool] | None = None
+    timed_out = False
+    # with a deadline, each start's descent gets an equal share of the time left, and the
+    # iterated search one more (so that a start tried late, often the best, is not skipped)
+    shares = 4 * len(modes) + 1  # four starts per mode
     for early in modes:
         starts = seeds + [_balanced(problem, base, rmax, early=early),
                           _balanced(problem, base, rmax, early=early, rooted=True)]
         for reps in starts:
             timing = _Timing(problem, base, reps, early)
-            timing.budget, timing.deadline = work // (5 * len(modes)), deadline
+            timing.budget = work // (5 * len(modes))
+            if deadline is not None:
+                now = time.perf_counter()
+                timing.deadline = now + max(0.0, deadline - now) / shares
+            shares -= 1
             for _ in range(sweeps):
                 improved = _rep_moves(timing, rmax)
                 if reorder:
                     improved = _order_moves(timing, pred, succ) or improved
                 if not improved:
                     break
+            timed_out = timed_out or timing.timed_out
             # Ties keep the earlier start (just in time, all ones first), and among equal
             # makespans the network's own order, so results are deterministic.
             if best is None or timing.value < best[0]:
@@ -669,12 +775,8 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     _perturb(timing, rmax, random.Random(seed), patience, iterations)
     if reorder and iterations:
         _order_moves(timing, pred, succ)
-    order, reps = timing.order, timing.reps
-    if order == base:
-        return jit_schedule(problem, reps, banks=banks, early=early)
-    moved = problem.reordered([problem.steps[i].key for i in order])
-    return jit_schedule(moved, {j: reps[i] for j, i in enumerate(order) if i in reps},
-                        banks=banks, early=early)
+    return JitResult(timing.value, list(timing.order), dict(timing.reps), early,
+                     timed_out or timing.timed_out)
 
 
-__all__ = ["jit", "jit_times", "jit_schedule"]
+__all__ = ["JitResult", "jit", "jit_polish", "jit_search", "jit_times", "jit_schedule"]
