@@ -7,6 +7,7 @@ replication factors and in any compute order that respects the DAG.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -33,6 +34,8 @@ class Bounds:
     cut: int = 0
     path: int = 0
     window: int = 0
+    #: Parts that cannot hold their rows at the same time (docs/bounds.md, "Conflict bound")
+    conflict: int = 0
     #: The dual bound of an exact MILP (``milp-full`` when the DAG allows one compute order;
     #: set by :func:`aras.methods.solve.solve`, 0 otherwise; docs/bounds.md, "MILP bound")
     milp: int = 0
@@ -43,7 +46,7 @@ class Bounds:
     def lower(self) -> int:
         """The strongest of the certified bounds."""
         return max(self.write, self.chain, self.area, self.cut, self.path, self.window,
-                   self.milp)
+                   self.conflict, self.milp)
 
     def to_dict(self) -> dict[str, int]:
         """All bounds and ``lower`` (the notes are :attr:`notes`)."""
@@ -102,6 +105,37 @@ def area_bound(problem: Problem) -> int:
     area = sum(s.apu_rows * (hw.write_latency_cycles + problem.compute_cycles(s, 1))
                for s in problem.steps if s.weighted)
     return ceil_div(area, hw.total_apu_rows)
+
+
+def conflict_bound(problem: Problem) -> int:
+    """Parts whose rows together exceed the accelerator's hold them one after the other.
+
+    Part ``k`` holds all its ``r a_k >= a_k`` rows from ``T`` before its compute starts until
+    its compute ends, at least ``T + c_k`` cycles (``c_k`` its shortest compute). Two parts
+    with ``a_i + a_j > N`` cannot both hold their rows at one instant, so over any set of
+    pairwise such parts (a clique of the conflict graph) these spans are disjoint and the
+    makespan is at least the sum of ``T + c_k``. The graph ``a_i + a_j > N`` is a threshold
+    graph: its largest cliques are the parts of more than ``N / 2`` rows from the largest
+    down to some size ``t``, plus at most one smaller part of more than ``N - t`` rows.
+    """
+    hw = problem.hardware
+    N, T = hw.total_apu_rows, hw.write_latency_cycles
+    parts = [(s.apu_rows, T + problem.min_compute_cycles(s)) for s in problem.steps
+             if s.weighted]
+    if not parts:
+        return 0
+    big = sorted((p for p in parts if 2 * p[0] > N), key=lambda p: -p[0])
+    small = sorted(p for p in parts if 2 * p[0] <= N)
+    # best[i]: the longest span among the small parts i, i + 1, ... (sorted by rows)
+    best = [0] * (len(small) + 1)
+    for i in range(len(small) - 1, -1, -1):
+        best[i] = max(best[i + 1], small[i][1])
+    rows = [a for a, _ in small]
+    out, total = max(w for _, w in parts), 0
+    for a, w in big:
+        total += w
+        out = max(out, total + best[bisect.bisect_right(rows, N - a)])
+    return out
 
 
 def _bits(x: int, lo: int, hi: int) -> np.ndarray:
@@ -241,7 +275,8 @@ def bounds(problem: Problem) -> Bounds:
     notes: list[str] = []
     path, window = _window_with_path(problem, rx, notes)
     return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem),
-                  cut=cut_bound(problem), path=path, window=window, notes=tuple(notes))
+                  cut=cut_bound(problem), path=path, window=window,
+                  conflict=conflict_bound(problem), notes=tuple(notes))
 
 
 def lower_bound(problem: Problem) -> int:
@@ -249,5 +284,6 @@ def lower_bound(problem: Problem) -> int:
     return bounds(problem).lower
 
 
-__all__ = ["Bounds", "area_bound", "bounds", "chain_bound", "cut_bound", "lower_bound",
+__all__ = ["Bounds", "area_bound", "bounds", "chain_bound", "conflict_bound", "cut_bound",
+           "lower_bound",
            "path_bound", "window_bound", "write_bound"]
