@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 from aras.model.mapping import Problem
@@ -66,6 +65,7 @@ def head_terms(lam: np.ndarray, kappa: np.ndarray, omega: np.ndarray, rho: np.nd
 #: Steps beyond which the path bound is skipped (reported as 0): it builds (steps x steps)
 #: matrices. The built-in networks have at most 313 steps.
 _MAX_PATH_STEPS = 600
+_CONTRACT_FROM = 600
 #: Ideals (order prefixes) and DP transitions beyond which the window bound is skipped.
 _MAX_IDEALS = 20000
 #: (About 10 us a transition: 300,000 is 3 s. Inception-v1 needs more than 2,000,000 and
@@ -88,6 +88,11 @@ class _Relaxed:
     are chained in index order: parts of one layer then differ in nothing, so any schedule can
     be relabelled so that its k-th computed part of a layer is part k. A part keeps every
     replication some part of its layer can use, with rows counted at the small size.
+
+    The steps that cost nothing (weightless, with no compute cycles) are contracted out; the
+    others keep the precedence among them transitively. Every per-step field is indexed by
+    the kept steps (``index``: their problem step indices, increasing, so the index order is
+    still topological); :meth:`expand` turns per-step bounds back into one per problem step.
     """
 
     rows: np.ndarray      # rows at r = 1 (0 for weightless steps)
@@ -96,56 +101,100 @@ class _Relaxed:
     free: np.ndarray      # weightless steps with no weight-bearing ancestor
     prec: np.ndarray      # bool (n, n): prec[i, j] when i computes before j in every order
     preds: list[int]      # bitmask of the direct predecessors of each step
-    sink: np.ndarray      # bool: steps of ops without consumers
+    sink: np.ndarray      # bool: steps with no successor among the kept steps
     lam: np.ndarray       # the chain weight of each head weight (docs/bounds.md, "Cut bound")
     g: np.ndarray         # (n, len(lam)): the head terms (:func:`head_terms`)
     mu: np.ndarray        # row prices (cycles per row) of the Lagrangian compute bounds
     h: np.ndarray         # (n, len(mu)): min_r c(r) + mu r a
     options: list[tuple[np.ndarray, np.ndarray]]  # per step: rows and compute of every r
+    index: np.ndarray     # the problem step index of each kept step
+    #: per problem step, the kept steps it computes after: itself when kept, otherwise the
+    #: kept steps reached backwards through contracted steps only
+    cover: list[np.ndarray]
+
+    def expand(self, ends: np.ndarray) -> np.ndarray:
+        """Lower bounds on the ends of the kept steps as bounds on those of every problem
+        step: a contracted step ends no earlier than each step of its ``cover`` (0 when it
+        has none)."""
+        out = np.zeros(len(self.cover))
+        for i, at in enumerate(self.cover):
+            if len(at):
+                out[i] = ends[at].max()
+        return out
+
+
+def _members(mask: int) -> list[int]:
+    """The set bits of ``mask``, lowest first."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
 
 
 def _relaxed(problem: Problem) -> _Relaxed:
     hw = problem.hardware
     T, N = hw.write_latency_cycles, hw.total_apu_rows
-    steps = problem.steps
-    n = len(steps)
     graph = problem.network.graph
     by_layer: dict[str, list[int]] = {}
-    for s in steps:
+    for s in problem.steps:
         by_layer.setdefault(s.layer, []).append(s.index)
-    # The (steps x steps) order matrix only serves the path bound, skipped on larger networks.
-    big = n > _MAX_PATH_STEPS
-    prec = np.zeros((0, 0) if big else (n, n), dtype=bool)
-    preds = [0] * n
-    for name, idx in by_layer.items():
-        if big:
-            break
-        desc = [i for d in nx.descendants(graph, name) for i in by_layer[d]]
-        for k, i in enumerate(idx):
-            prec[i, desc] = True
-            prec[i, idx[k + 1:]] = True
-    for s in steps:
-        mask = 1 << (s.index - 1) if s.part > 0 else 0
+    # On networks beyond the path bound's cap, the steps that cost nothing are contracted out
+    # (docs/bounds.md, "The relaxed instance", fact 3), except where branches join: such a
+    # step still ends after all of them, a cut the path bound uses. near[i]: step i itself
+    # when kept, otherwise the kept steps before it through contracted steps only; a kept
+    # step's predecessors are the near sets of its own. anc: each kept step's ancestors.
+    contract = len(problem.steps) > _CONTRACT_FROM
+    pos: dict[int, int] = {}
+    near = [0] * len(problem.steps)
+    preds: list[int] = []
+    anc: list[int] = []
+    for s in problem.steps:  # the index order is topological, the parts of a layer in a row
+        mask = near[s.index - 1] if s.part > 0 else 0
         for q in graph.predecessors(s.layer):
-            mask |= 1 << by_layer[q][-1]
-        preds[s.index] = mask
+            mask |= near[by_layer[q][-1]]
+        below = 0
+        for b in _members(mask):
+            below |= anc[b]
+        if (contract and not s.weighted and s.fixed_cycles == 0
+                and (mask & ~below).bit_count() <= 1):
+            near[s.index] = mask
+            continue
+        pos[s.index] = len(preds)
+        near[s.index] = 1 << len(preds)
+        preds.append(mask)
+        anc.append(mask | below)
+    steps = [problem.steps[i] for i in pos]
+    n = len(steps)
+    cover = [np.array(_members(x), dtype=np.int64) for x in near]
+    # The (steps x steps) order matrix only serves the path bound, skipped on larger networks.
+    prec = np.zeros((0, 0) if n > _MAX_PATH_STEPS else (n, n), dtype=bool)
+    if n <= _MAX_PATH_STEPS:
+        for k, x in enumerate(anc):
+            prec[_members(x), k] = True
+    followed = 0
+    for x in preds:
+        followed |= x
+    sink = np.array([not followed >> k & 1 for k in range(n)], dtype=bool)
     weighted = np.array([s.weighted for s in steps], dtype=bool)
     after_weight = _after_weight(problem, {s.layer for s in steps if s.weighted})
     free = np.array([s.layer not in after_weight for s in steps], dtype=bool)
     rows = np.zeros(n)
     cmin = np.zeros(n)
     options: list[tuple[np.ndarray, np.ndarray]] = []
-    smallest = {name: min(steps[i].apu_rows for i in idx) for name, idx in by_layer.items()}
-    for s in steps:
+    smallest = {name: min(problem.steps[i].apu_rows for i in idx)
+                for name, idx in by_layer.items()}
+    for k, s in enumerate(steps):
         if s.weighted:
             a = smallest[s.layer]
             # a recurrent step computes its windows one after the other at any replication
             r = np.arange(1, (1 if s.serial else max(1, min(s.windows, N // a))) + 1)
             c = -(-s.windows // r) * s.window_cycles
-            rows[s.index], cmin[s.index] = a, c.min()
+            rows[k], cmin[k] = a, c.min()
             options.append((r * a, c))
         else:
-            cmin[s.index] = s.fixed_cycles
+            cmin[k] = s.fixed_cycles
             options.append((np.zeros(1), np.array([s.fixed_cycles])))
     # Prices beyond the largest compute a row can save change nothing: r = 1 is then cheapest.
     top = max([float(c[0]) / max(1.0, float(rho[0])) for rho, c in options] + [1.0])
@@ -154,14 +203,15 @@ def _relaxed(problem: Problem) -> _Relaxed:
     lam, kappa, omega = head_weights(T, N, S)
     g = np.zeros((n, len(lam)))
     h = np.zeros((n, len(mu)))
-    for s, (rho, c) in zip(steps, options, strict=True):
-        h[s.index] = (c[None, :] + mu[:, None] * rho[None, :]).min(axis=1)
+    for k, (s, (rho, c)) in enumerate(zip(steps, options, strict=True)):
+        h[k] = (c[None, :] + mu[:, None] * rho[None, :]).min(axis=1)
         if s.weighted:
-            g[s.index] = head_terms(lam, kappa, omega, rho, c, T, N, S)
-        elif not free[s.index]:
-            g[s.index] = lam * s.fixed_cycles
-    sink = np.array([graph.out_degree(s.layer) == 0 for s in steps], dtype=bool)
-    return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, lam, g, mu, h, options)
+            g[k] = head_terms(lam, kappa, omega, rho, c, T, N, S)
+        elif not free[k]:
+            g[k] = lam * s.fixed_cycles
+    index = np.array([s.index for s in steps], dtype=np.int64)
+    return _Relaxed(rows, cmin, weighted, free, prec, preds, sink, lam, g, mu, h, options,
+                    index, cover)
 
 
 #: Replication buckets per step in the path bound's replication states, and every how many
@@ -212,24 +262,28 @@ def _ceil(x: float) -> int:
 def _path_skipped(n: int, notes: list[str] | None) -> bool:
     """True when the path bound does not run on ``n`` steps (noted when over its cap)."""
     if n > _MAX_PATH_STEPS and notes is not None:
-        notes.append(f"path bound skipped: {n} steps, more than its cap of {_MAX_PATH_STEPS}")
+        notes.append(f"path bound skipped: {n} steps that cost something, more than its cap "
+                     f"of {_MAX_PATH_STEPS}")
     return n == 0 or n > _MAX_PATH_STEPS
 
 
 def _path(problem: Problem, rx: _Relaxed, notes: list[str] | None = None,
           floor: np.ndarray | None = None) -> tuple[int, np.ndarray]:
-    """The path bound and, per step, a lower bound on the end of its compute (at least
-    ``floor``, lower bounds on those ends found otherwise, e.g. by the window bound)."""
+    """The path bound and, per problem step, a lower bound on the end of its compute (at
+    least ``floor``, one per problem step: lower bounds on those ends found otherwise, e.g.
+    by the window bound)."""
     n = len(rx.rows)
     if _path_skipped(n, notes):
-        return 0, np.zeros(n)
-    return _path_model(problem, rx)(floor)
+        return 0, np.zeros(len(rx.cover)) if floor is None else floor.copy()
+    bound, end = _path_model(problem, rx)(None if floor is None else floor[rx.index])
+    return bound, rx.expand(end)
 
 
 def _path_model(problem: Problem, rx: _Relaxed
                 ) -> Callable[[np.ndarray | None], tuple[int, np.ndarray]]:
     """The path bound's edges, priced once, as a function of lower bounds on the steps' ends
-    found otherwise (``floor``): the recursion and the tails run on each call."""
+    found otherwise (``floor``): the recursion and the tails run on each call. Steps are
+    those of ``rx`` (the kept ones), in and out."""
     hw = problem.hardware
     T, N, S = hw.write_latency_cycles, hw.total_apu_rows, hw.write_slots
     n = len(rx.rows)
@@ -420,8 +474,9 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             notes: list[str] | None = None, ends: np.ndarray | None = None) -> int:
     """The window bound: DP over order prefixes (ideals) grouped by windows of T.
 
-    With ``ends`` (one per step), also raise each step's entry to a lower bound on the end of
-    its compute: the DP's bound on the steps up to it (its ancestors and itself) alone.
+    ``end``: lower bounds on the steps' ends, one per problem step. With ``ends`` (one per
+    problem step), also raise each step's entry to a lower bound on the end of its compute:
+    the DP's bound on the steps up to it (its ancestors and itself) alone.
     """
     def capped(why: str) -> int:
         if notes is not None:
@@ -455,7 +510,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             low = mask & -mask
             succs[low.bit_length() - 1].append(w)
             mask ^= low
-    lb = end[keep] if end is not None and len(end) else np.zeros(m)
+    lb = end[rx.index[keep]] if end is not None and len(end) else np.zeros(m)
     # Ideals by breadth-first search: a prefix of some compute order, found with its sums and
     # the steps that may come next.
     ids: dict[int, int] = {0: 0}
@@ -595,7 +650,8 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             for y, t in zip(last, done, strict=True):
                 finish[y] = min(finish[y], float(t))
     if ends is not None:
-        closed = [0] * m  # each kept step with its ancestors, as an ideal
+        found = np.zeros(len(rx.rows))
+        closed = [0] * m  # each step of the DP with its ancestors, as an ideal
         for v in range(m):  # keep is in index order, a topological order
             mask, c = preds[v], 1 << v
             while mask:
@@ -605,7 +661,8 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             closed[v] = c
             at = ids.get(c)
             if at is not None and np.isfinite(finish[at]):
-                ends[keep[v]] = max(ends[keep[v]], finish[at])
+                found[keep[v]] = finish[at]
+        np.maximum(ends, rx.expand(found), out=ends)
     return _ceil(best) if np.isfinite(best) else 0
 
 
@@ -777,13 +834,12 @@ def window_bound(problem: Problem) -> int:
 def _window_with_path(problem: Problem, rx: _Relaxed, notes: list[str] | None
                       ) -> tuple[int, int]:
     """The path bound, and the window bound with the path recursion from its step ends."""
-    n = len(rx.rows)
-    if _path_skipped(n, notes):
-        return 0, _window(problem, rx, np.zeros(n), notes)
+    if _path_skipped(len(rx.rows), notes):
+        return 0, _window(problem, rx, None, notes)
     model = _path_model(problem, rx)
     path, end = model(None)
-    ends = np.zeros(n)
-    window = _window(problem, rx, end, notes, ends)
+    ends = np.zeros(len(rx.cover))
+    window = _window(problem, rx, rx.expand(end), notes, ends)
     if ends.any():  # the steps' ends it bounds, through the path bound's edges
-        window = max(window, model(ends)[0])
+        window = max(window, model(ends[rx.index])[0])
     return path, window
