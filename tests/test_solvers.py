@@ -130,7 +130,9 @@ def test_solver_error_reaches_result_status_and_messages():
     status, objective, start, errors, windows, messages, valid = got["milp"]
     assert status == "error"
     assert errors == windows >= 1
-    assert objective == start and valid  # the start is still returned, and valid
+    # the start is still returned, or what the order moves between sweeps made of it (they
+    # need no solver), and it is valid
+    assert objective <= start and valid
     assert any(clash in m and m.startswith("solver highs: error") for m in messages), messages
     assert any("MILP solver failed" in m for m in messages), messages
     status, source, messages = got["liveness"]

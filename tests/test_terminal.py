@@ -207,7 +207,8 @@ def test_milp_progress_reports_every_window():
                     load_hardware("aras"))
     got: list[dict[str, object]] = []
     res = solve(p, "milp", time_limit=4, window_time=1, progress=got.append)
-    assert got and got[0]["window"] == 0 and got[0]["windows"] == got[-1]["windows"]
+    # a better order found between sweeps rebuilds the windows, so their count may change
+    assert got and got[0]["window"] == 0 and all(0 <= g["window"] <= g["windows"] for g in got)
     assert all(g["bound_cycles"] == res.bound for g in got)
     windows = [g["window"] for g in got]
     assert windows[1:4] == [1, 2, 3]
