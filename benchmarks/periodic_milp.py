@@ -43,6 +43,7 @@ import time
 from dataclasses import replace
 
 import pyomo.environ as pyo
+from prefix_gap import prefix
 
 from aras.evaluation.periodic import evaluate_periodic
 from aras.evaluation.periodic_bounds import periodic_bounds
@@ -208,16 +209,6 @@ def densenet(blocks: tuple[int, ...]) -> Network:
 REDUCED = {"resnet-1111": lambda: _resnet("resnet-1111", (1, 1, 1, 1), True),
            "densenet-1111": lambda: densenet((1, 1, 1, 1)),
            "densenet-1221": lambda: densenet((1, 2, 2, 1))}
-
-
-def prefix(net: Network, k: int) -> Network:
-    seen, cut = 0, len(net.ops)
-    for i, op in enumerate(net.ops):
-        seen += op.weighted
-        if seen == k:
-            cut = i + 1
-            break
-    return Network(f"{net.name}-prefix{k}", net.inputs, net.ops[:cut])
 
 
 def main() -> None:
