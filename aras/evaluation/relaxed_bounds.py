@@ -470,39 +470,155 @@ class _States:
         return state
 
 
+def _window_view(rx: _Relaxed, drop: frozenset[int] = frozenset()
+                 ) -> tuple[list[int], list[int]]:
+    """The steps the window bound's DP keeps (indices into ``rx``) and the direct
+    predecessors of each (bitmasks over the kept ones; docs/bounds.md, "Window bound").
+
+    Left out: the steps of ``drop``, the steps that cost nothing (weightless, no compute), and
+    the weightless steps with no kept weight-bearing step before them; the kept steps keep
+    the precedence among them transitively.
+    """
+    keep: list[int] = []
+    preds: list[int] = []
+    reach = [0] * len(rx.rows)  # i itself when kept, else the kept steps just before it
+    heavy = [False] * len(rx.rows)  # i or a step before it is kept and bears weights
+    for i in range(len(rx.rows)):
+        mask, after = 0, False
+        for p in _members(rx.preds[i]):
+            mask |= reach[p]
+            after |= heavy[p]
+        bears = bool(rx.weighted[i]) and i not in drop
+        if bears or (after and rx.cmin[i] > 0 and not rx.weighted[i]):
+            reach[i] = 1 << len(keep)
+            keep.append(i)
+            preds.append(mask)
+        else:
+            reach[i] = mask
+        heavy[i] = bears or after
+    return keep, preds
+
+
+def _count_ideals(preds: list[int], cap: int) -> int:
+    """The order prefixes (ideals) of the DAG with these predecessor masks, or ``cap`` when
+    there are at least that many."""
+    m = len(preds)
+    succs: list[list[int]] = [[] for _ in range(m)]
+    for w in range(m):
+        for p in _members(preds[w]):
+            succs[p].append(w)
+    ready = {0: [v for v in range(m) if preds[v] == 0]}
+    frontier = [0]
+    while frontier:
+        nxt = []
+        for J in frontier:
+            for v in ready[J]:
+                K = J | (1 << v)
+                if K not in ready:
+                    if len(ready) >= cap:
+                        return cap
+                    ready[K] = ([u for u in ready[J] if u != v]
+                                + [w for w in succs[v] if preds[w] & ~K == 0])
+                    nxt.append(K)
+        frontier = nxt
+    return len(ready)
+
+
+def _window_steps(rx: _Relaxed, T: int, N: int, target: int, drop: set[int]
+                  ) -> tuple[list[int], list[int]] | None:
+    """:func:`_window_view`, leaving out more of the lightest weight-bearing steps that have
+    steps in parallel with them (adding them to ``drop``) until the kept ones have fewer than
+    ``target`` order prefixes; None when no such step is left.
+
+    Leaving steps out is a relaxation (docs/bounds.md, "Window bound", the reduced
+    instance): every schedule restricted to the kept steps is one of the reduced instance,
+    with no larger makespan. A step that every other one precedes or follows adds one order
+    prefix, so only steps in parallel with others are candidates; the lightest go first, by
+    ``min_r c(r) + r a' T / N`` (its compute plus its share of the area at the replication
+    that trades them best), a tenth of them at a time.
+    """
+    while True:
+        keep, preds = _window_view(rx, frozenset(drop))
+        if _count_ideals(preds, target) < target:
+            return keep, preds
+        m = len(keep)
+        below = [0] * m  # ancestors, as bitmasks over keep
+        for v in range(m):
+            for p in _members(preds[v]):
+                below[v] |= below[p] | (1 << p)
+        above = [0] * m
+        for v in range(m):
+            for p in _members(below[v]):
+                above[p] |= 1 << v
+        cands = sorted((float((rx.options[i][1] + rx.options[i][0] * T / N).min()), i)
+                       for v, i in enumerate(keep)
+                       if rx.weighted[i] and (below[v] | above[v]).bit_count() < m - 1)
+        if not cands:
+            return None
+        drop.update(i for _, i in cands[:max(1, len(cands) // 10)])
+
+
+class _Capped(Exception):
+    """The window bound's DP passed one of its size caps (the message says which)."""
+
+
+#: Order prefixes the window bound's instance is cut to in turn (:func:`_window_steps`) while
+#: its DP passes its transition cap: a bound on fewer steps beats none.
+_IDEAL_TARGETS = (_MAX_IDEALS, 6000, 2000, 600, 200)
+
+
 def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
-            notes: list[str] | None = None, ends: np.ndarray | None = None) -> int:
+            notes: list[str] | None = None, ends: np.ndarray | None = None,
+            targets: tuple[int, ...] = _IDEAL_TARGETS) -> int:
     """The window bound: DP over order prefixes (ideals) grouped by windows of T.
 
     ``end``: lower bounds on the steps' ends, one per problem step. With ``ends`` (one per
     problem step), also raise each step's entry to a lower bound on the end of its compute:
-    the DP's bound on the steps up to it (its ancestors and itself) alone.
+    the DP's bound on the steps up to it (its ancestors and itself) alone. Where the DP
+    passes its caps, it runs on fewer steps (:func:`_window_steps`), with fewer order
+    prefixes than each of ``targets`` in turn, and the notes say so.
     """
-    def capped(why: str) -> int:
-        if notes is not None:
-            notes.append(f"window bound skipped: {why}")
-        return 0
-
     hw = problem.hardware
     T, N = hw.write_latency_cycles, hw.total_apu_rows
     if not rx.weighted.any():
         return 0
-    # Weightless steps without a weight-bearing ancestor are left out (they cost nothing here).
-    keep = [int(i) for i in np.nonzero(~rx.free)[0]]
-    pos = {i: k for k, i in enumerate(keep)}
+    drop: set[int] = set()
+    why = "no step to leave out"
+    for target in targets:
+        view = _window_steps(rx, T, N, target, drop)
+        if view is None:
+            break
+        said: list[str] = []
+        try:
+            value = _window_dp(problem, rx, view[0], view[1], end, said, ends)
+        except _Capped as capped:
+            why = str(capped)
+            continue
+        if notes is not None:
+            if drop:
+                heavy = int(rx.weighted.sum())
+                notes.append(f"window bound on {heavy - len(drop)} of {heavy} weight-bearing "
+                             f"steps (the {len(drop)} lightest in parallel branches left out "
+                             f"to fit its caps: {why})")
+            notes.extend(said)
+        return value
+    if notes is not None:
+        notes.append(f"window bound skipped: {why}")
+    return 0
+
+
+def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int],
+               end: np.ndarray | None, notes: list[str], ends: np.ndarray | None) -> int:
+    """:func:`_window` on the steps ``keep`` of ``rx`` with direct predecessors ``preds``
+    (bitmasks over ``keep``); raises :class:`_Capped` past a size cap."""
+    def capped(why: str) -> int:
+        raise _Capped(why)
+
+    hw = problem.hardware
+    T, N = hw.write_latency_cycles, hw.total_apu_rows
     m = len(keep)
     if m >= _MAX_IDEALS:  # a network has more ideals than steps
         return capped(f"{m} steps, more order prefixes than its cap of {_MAX_IDEALS:,}")
-    preds = [0] * m
-    for k, i in enumerate(keep):
-        mask, b = rx.preds[i], 0
-        while mask:
-            low = mask & -mask
-            j = low.bit_length() - 1
-            if j in pos:
-                b |= 1 << pos[j]
-            mask ^= low
-        preds[k] = b
     succs: list[list[int]] = [[] for _ in range(m)]
     for w in range(m):
         mask = preds[w]
@@ -570,7 +686,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
 
     full = len(masks) - 1
     coupled = _Coupled.build(rx, keep, parent, added, T, N)
-    if coupled is None and notes is not None:
+    if coupled is None:
         notes.append(f"window bound: the two-group release skipped ({len(masks):,} order "
                      "prefixes)")
     # into[y]: (k, P) for every group y \ k the DP reached, P a lower bound on the start of
