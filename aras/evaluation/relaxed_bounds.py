@@ -533,9 +533,10 @@ def _window_steps(rx: _Relaxed, T: int, N: int, target: int, drop: set[int]
     Leaving steps out is a relaxation (docs/bounds.md, "Window bound", the reduced
     instance): every schedule restricted to the kept steps is one of the reduced instance,
     with no larger makespan. A step that every other one precedes or follows adds one order
-    prefix, so only steps in parallel with others are candidates; the lightest go first, by
-    ``min_r c(r) + r a' T / N`` (its compute plus its share of the area at the replication
-    that trades them best), a tenth of them at a time.
+    prefix, so only steps in parallel with others are candidates. They go by their weight,
+    ``min_r c(r) + r a' T / N`` (their compute plus their share of the area at the
+    replication that trades them best), over the number of steps in parallel with them (the
+    more, the more order prefixes they make), the least first, a tenth of them at a time.
     """
     while True:
         keep, preds = _window_view(rx, frozenset(drop))
@@ -550,7 +551,8 @@ def _window_steps(rx: _Relaxed, T: int, N: int, target: int, drop: set[int]
         for v in range(m):
             for p in _members(below[v]):
                 above[p] |= 1 << v
-        cands = sorted((float((rx.options[i][1] + rx.options[i][0] * T / N).min()), i)
+        cands = sorted((float((rx.options[i][1] + rx.options[i][0] * T / N).min())
+                        / (m - 1 - (below[v] | above[v]).bit_count()), i)
                        for v, i in enumerate(keep)
                        if rx.weighted[i] and (below[v] | above[v]).bit_count() < m - 1)
         if not cands:
@@ -598,7 +600,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             if drop:
                 heavy = int(rx.weighted.sum())
                 notes.append(f"window bound on {heavy - len(drop)} of {heavy} weight-bearing "
-                             f"steps (the {len(drop)} lightest in parallel branches left out "
+                             f"steps ({len(drop)} light ones in parallel branches left out "
                              f"to fit its caps: {why})")
             notes.extend(said)
         return value
