@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from aras.evaluation.relaxed_bounds import _ceil, _relaxed, _Release
+from aras.evaluation.relaxed_bounds import _ceil, _lattice, _members, _relaxed, _Release
 from aras.model.mapping import Problem, ceil_div
 
 #: Order prefixes (ideals) and window transitions beyond which the window bound is skipped
@@ -125,16 +125,6 @@ def periodic_bounds(problem: Problem) -> PeriodicBounds:
                           write_rounds=W * T / N, window=window_period(problem))
 
 
-def _members(mask: int) -> list[int]:
-    """The set bits of ``mask``, lowest first."""
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
-
-
 def _fastest(option: tuple[np.ndarray, np.ndarray], most: float) -> float:
     """The shortest compute of a step with at most ``most`` rows (``option``: its rows and
     compute at every replication, rows increasing)."""
@@ -157,44 +147,14 @@ def window_period(problem: Problem) -> int:
     if float(rx.rows[keep].sum()) <= N:
         return 0
     pos = {i: k for k, i in enumerate(keep)}
-    m = len(keep)
     preds = [sum(1 << pos[j] for j in _members(rx.preds[i]) if j in pos) for i in keep]
-    succs: list[list[int]] = [[] for _ in range(m)]
-    for w in range(m):
-        for u in _members(preds[w]):
-            succs[u].append(w)
-    # Ideals in breadth-first order: an ideal's id is above those of its subsets.
-    ids = {0: 0}
-    masks = [0]
-    ready: list[list[int]] = [[v for v in range(m) if preds[v] == 0]]
-    ext: list[list[int]] = [[]]
-    parent, added = [0], [-1]
-    rows_l, comp_l, h_l = [0.0], [0.0], [np.zeros(len(rx.mu))]
-    frontier = [0]
-    while frontier:
-        nxt = []
-        for prefix in frontier:
-            k = ids[prefix]
-            for v in ready[k]:
-                J = prefix | (1 << v)
-                if J not in ids:
-                    if len(masks) >= _MAX_IDEALS:
-                        return 0
-                    ids[J] = len(masks)
-                    masks.append(J)
-                    ready.append([u for u in ready[k] if u != v]
-                                 + [w for w in succs[v] if preds[w] & ~J == 0])
-                    ext.append([])
-                    parent.append(k)
-                    added.append(v)
-                    i = keep[v]
-                    rows_l.append(rows_l[k] + rx.rows[i])
-                    comp_l.append(comp_l[k] + rx.cmin[i])
-                    h_l.append(h_l[k] + rx.h[i])
-                    nxt.append(J)
-                ext[k].append(ids[J])
-        frontier = nxt
-    rows, comp, H = np.array(rows_l), np.array(comp_l), np.array(h_l)
+    lattice = _lattice(preds, _MAX_IDEALS)
+    if lattice is None:
+        return 0
+    masks, ready, parent, added = lattice.masks, lattice.ready, lattice.parent, lattice.added
+    ext = [[y for _, y in e] for e in lattice.ext]
+    rows, comp = lattice.sums(rx.rows[keep]), lattice.sums(rx.cmin[keep])
+    H = lattice.sums(rx.h[keep])
     full = len(masks) - 1
     release = _Release(rx, keep, masks, ready, parent, added, N)
 

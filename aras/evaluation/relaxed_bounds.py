@@ -499,36 +499,64 @@ def _window_view(rx: _Relaxed, drop: frozenset[int] = frozenset()
     return keep, preds
 
 
-def _count_ideals(preds: list[int], cap: int) -> int:
-    """The order prefixes (ideals) of the DAG with these predecessor masks, or ``cap`` when
-    there are at least that many."""
+@dataclass
+class _Lattice:
+    """The order prefixes (ideals) of a step DAG, found breadth-first: every subset of an
+    ideal comes before it, so a sum over ideals builds from ``parent`` and ``added``."""
+
+    masks: list[int]                 # each ideal, as a bitmask over the steps
+    ids: dict[int, int]              # an ideal's position from its mask
+    ready: list[list[int]]           # per ideal, the steps that may come next
+    ext: list[list[tuple[int, int]]]  # per ideal, (step added, ideal reached) for each
+    parent: list[int]                # the ideal each was first reached from
+    added: list[int]                 # and the step added to it (-1 for the empty one)
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Per ideal, the sum over its steps of ``values`` (one entry or row per step)."""
+        out = np.zeros((len(self.masks),) + values.shape[1:])
+        for k in range(1, len(self.masks)):
+            out[k] = out[self.parent[k]] + values[self.added[k]]
+        return out
+
+
+def _lattice(preds: list[int], cap: int) -> _Lattice | None:
+    """The ideals of the DAG whose steps have direct predecessors ``preds`` (bitmasks), or
+    None when there are more than ``cap``."""
     m = len(preds)
     succs: list[list[int]] = [[] for _ in range(m)]
     for w in range(m):
         for p in _members(preds[w]):
             succs[p].append(w)
-    ready = {0: [v for v in range(m) if preds[v] == 0]}
+    out = _Lattice([0], {0: 0}, [[v for v in range(m) if preds[v] == 0]], [[]], [0], [-1])
     frontier = [0]
     while frontier:
         nxt = []
-        for J in frontier:
-            for v in ready[J]:
-                K = J | (1 << v)
-                if K not in ready:
-                    if len(ready) >= cap:
-                        return cap
-                    ready[K] = ([u for u in ready[J] if u != v]
-                                + [w for w in succs[v] if preds[w] & ~K == 0])
-                    nxt.append(K)
+        for prefix in frontier:
+            k = out.ids[prefix]
+            for v in out.ready[k]:
+                J = prefix | (1 << v)
+                if J not in out.ids:
+                    if len(out.masks) >= cap:
+                        return None
+                    out.ids[J] = len(out.masks)
+                    out.masks.append(J)
+                    out.ready.append([u for u in out.ready[k] if u != v]
+                                     + [w for w in succs[v] if preds[w] & ~J == 0])
+                    out.ext.append([])
+                    out.parent.append(k)
+                    out.added.append(v)
+                    nxt.append(J)
+                out.ext[k].append((v, out.ids[J]))
         frontier = nxt
-    return len(ready)
+    return out
 
 
 def _window_steps(rx: _Relaxed, T: int, N: int, target: int, drop: set[int]
-                  ) -> tuple[list[int], list[int]] | None:
+                  ) -> tuple[list[int], list[int], _Lattice] | None:
     """:func:`_window_view`, leaving out more of the lightest weight-bearing steps that have
     steps in parallel with them (adding them to ``drop``) until the kept ones have fewer than
-    ``target`` order prefixes; None when no such step is left.
+    ``target`` order prefixes (returned with the steps and their predecessors); None when no
+    such step is left.
 
     Leaving steps out is a relaxation (docs/bounds.md, "Window bound", the reduced
     instance): every schedule restricted to the kept steps is one of the reduced instance,
@@ -540,8 +568,9 @@ def _window_steps(rx: _Relaxed, T: int, N: int, target: int, drop: set[int]
     """
     while True:
         keep, preds = _window_view(rx, frozenset(drop))
-        if _count_ideals(preds, target) < target:
-            return keep, preds
+        lattice = _lattice(preds, target - 1)
+        if lattice is not None:
+            return keep, preds, lattice
         m = len(keep)
         below = [0] * m  # ancestors, as bitmasks over keep
         for v in range(m):
@@ -592,7 +621,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             break
         said: list[str] = []
         try:
-            value = _window_dp(problem, rx, view[0], view[1], end, said, ends)
+            value = _window_dp(problem, rx, *view, end, said, ends)
         except _Capped as capped:
             why = str(capped)
             continue
@@ -610,62 +639,25 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
 
 
 def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int],
-               end: np.ndarray | None, notes: list[str], ends: np.ndarray | None) -> int:
+               lattice: _Lattice, end: np.ndarray | None, notes: list[str],
+               ends: np.ndarray | None) -> int:
     """:func:`_window` on the steps ``keep`` of ``rx`` with direct predecessors ``preds``
-    (bitmasks over ``keep``); raises :class:`_Capped` past a size cap."""
+    (bitmasks over ``keep``) and their ideals; raises :class:`_Capped` past a size cap."""
     def capped(why: str) -> int:
         raise _Capped(why)
 
     hw = problem.hardware
     T, N = hw.write_latency_cycles, hw.total_apu_rows
     m = len(keep)
-    if m >= _MAX_IDEALS:  # a network has more ideals than steps
-        return capped(f"{m} steps, more order prefixes than its cap of {_MAX_IDEALS:,}")
-    succs: list[list[int]] = [[] for _ in range(m)]
-    for w in range(m):
-        mask = preds[w]
-        while mask:
-            low = mask & -mask
-            succs[low.bit_length() - 1].append(w)
-            mask ^= low
     lb = end[rx.index[keep]] if end is not None and len(end) else np.zeros(m)
-    # Ideals by breadth-first search: a prefix of some compute order, found with its sums and
-    # the steps that may come next.
-    ids: dict[int, int] = {0: 0}
-    masks = [0]
-    ready: list[list[int]] = [[v for v in range(m) if preds[v] == 0]]
-    ext: list[list[tuple[int, int]]] = [[]]
-    parent, added = [0], [-1]  # the ideal each was first reached from, and the step added
-    rows, comp, low_end = [0.0], [0.0], [0.0]
-    H = [np.zeros(len(rx.mu))]
-    G = [np.zeros(len(rx.lam))]
-    frontier = [0]
-    while frontier:
-        nxt = []
-        for prefix in frontier:
-            k = ids[prefix]
-            for v in ready[k]:
-                J = prefix | (1 << v)
-                if J not in ids:
-                    if len(masks) >= _MAX_IDEALS:
-                        return capped(f"more than {_MAX_IDEALS:,} order prefixes")
-                    ids[J] = len(masks)
-                    masks.append(J)
-                    ready.append([u for u in ready[k] if u != v]
-                                 + [w for w in succs[v] if preds[w] & ~J == 0])
-                    ext.append([])
-                    parent.append(k)
-                    added.append(v)
-                    i = keep[v]
-                    rows.append(rows[k] + rx.rows[i])
-                    comp.append(comp[k] + rx.cmin[i])
-                    low_end.append(max(low_end[k], float(lb[v])))
-                    H.append(H[k] + rx.h[i])
-                    G.append(G[k] + rx.g[i])
-                    nxt.append(J)
-                ext[k].append((v, ids[J]))
-        frontier = nxt
-    Hm, Gm = np.array(H), np.array(G)
+    masks, ids, ready, ext = lattice.masks, lattice.ids, lattice.ready, lattice.ext
+    parent, added = lattice.parent, lattice.added
+    rows = lattice.sums(rx.rows[keep])
+    comp = lattice.sums(rx.cmin[keep])
+    Hm, Gm = lattice.sums(rx.h[keep]), lattice.sums(rx.g[keep])
+    low_end = np.zeros(len(masks))  # the largest step-end bound in each ideal
+    for k in range(1, len(masks)):
+        low_end[k] = max(low_end[parent[k]], float(lb[added[k]]))
     head = (rx.lam[None, :] * T + Gm).max(axis=1)
     head[0] = 0.0
     a = [rx.rows[i] for i in keep]
