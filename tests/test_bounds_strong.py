@@ -384,7 +384,7 @@ def test_bounds_below_exhaustive_jit_optimum(inst):
     _, preds = relaxed_bounds._window_view(rx)
     ideals = len(relaxed_bounds._lattice(preds, 10**6).masks)
     notes: list[str] = []
-    fewer = relaxed_bounds._window(p, rx, notes=notes, targets=(ideals - 1, 3))
+    fewer = relaxed_bounds._window(p, rx, notes=notes, cap=ideals - 1)
     assert fewer <= opt, (fewer, opt, notes)
 
 
@@ -440,7 +440,7 @@ def test_window_bound_leaves_out_light_parallel_steps_past_its_caps() -> None:
     p = map_network(b.build(), hw)
     rx = relaxed_bounds._relaxed(p)
     notes: list[str] = []
-    fewer = relaxed_bounds._window(p, rx, notes=notes, targets=(1000,))
+    fewer = relaxed_bounds._window(p, rx, notes=notes, cap=1000)
     said = [n for n in notes if n.startswith("window bound on")]
     assert fewer > 0 and len(said) == 1, notes
     kept, total = (int(x) for x in said[0].split()[3:6:2])

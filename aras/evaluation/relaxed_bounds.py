@@ -551,12 +551,32 @@ def _lattice(preds: list[int], cap: int) -> _Lattice | None:
     return out
 
 
-def _window_steps(rx: _Relaxed, T: int, N: int, target: int, drop: set[int]
+def _group_edges(lattice: _Lattice, rows: np.ndarray, N: int, limit: int) -> int:
+    """The (ideal, extension) pairs the window DP's search for groups visits when only its
+    row test (fact 1) prunes it, counted until they pass ``limit``: at least the DP's work,
+    which also prunes by compute (fact 2) and starts only from the ideals it reaches."""
+    work = 0
+    for k in range(len(lattice.masks)):
+        top = rows[k] + N
+        seen = {k}
+        stack = [k]
+        while stack:
+            for _, y in lattice.ext[stack.pop()]:
+                work += 1
+                if y not in seen and rows[y] <= top:
+                    seen.add(y)
+                    stack.append(y)
+        if work > limit:
+            break
+    return work
+
+
+def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int]
                   ) -> tuple[list[int], list[int], _Lattice] | None:
     """:func:`_window_view`, leaving out more of the lightest weight-bearing steps that have
-    steps in parallel with them (adding them to ``drop``) until the kept ones have fewer than
-    ``target`` order prefixes (returned with the steps and their predecessors); None when no
-    such step is left.
+    steps in parallel with them (adding them to ``drop``) until the kept ones have at most
+    ``cap`` order prefixes and the DP's search for groups fits its transition cap (returned
+    with the steps and their predecessors); None when no such step is left.
 
     Leaving steps out is a relaxation (docs/bounds.md, "Window bound", the reduced
     instance): every schedule restricted to the kept steps is one of the reduced instance,
@@ -568,8 +588,9 @@ def _window_steps(rx: _Relaxed, T: int, N: int, target: int, drop: set[int]
     """
     while True:
         keep, preds = _window_view(rx, frozenset(drop))
-        lattice = _lattice(preds, target - 1)
-        if lattice is not None:
+        lattice = _lattice(preds, cap)
+        if lattice is not None and _group_edges(lattice, lattice.sums(rx.rows[keep]), N,
+                                                _MAX_TRANSITIONS) <= _MAX_TRANSITIONS:
             return keep, preds, lattice
         m = len(keep)
         below = [0] * m  # ancestors, as bitmasks over keep
@@ -593,49 +614,43 @@ class _Capped(Exception):
     """The window bound's DP passed one of its size caps (the message says which)."""
 
 
-#: Order prefixes the window bound's instance is cut to in turn (:func:`_window_steps`) while
-#: its DP passes its transition cap: a bound on fewer steps beats none.
-_IDEAL_TARGETS = (_MAX_IDEALS, 6000, 2000, 600, 200)
-
-
 def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             notes: list[str] | None = None, ends: np.ndarray | None = None,
-            targets: tuple[int, ...] = _IDEAL_TARGETS) -> int:
+            cap: int = _MAX_IDEALS) -> int:
     """The window bound: DP over order prefixes (ideals) grouped by windows of T.
 
     ``end``: lower bounds on the steps' ends, one per problem step. With ``ends`` (one per
     problem step), also raise each step's entry to a lower bound on the end of its compute:
-    the DP's bound on the steps up to it (its ancestors and itself) alone. Where the DP
-    passes its caps, it runs on fewer steps (:func:`_window_steps`), with fewer order
-    prefixes than each of ``targets`` in turn, and the notes say so.
+    the DP's bound on the steps up to it (its ancestors and itself) alone. Where the steps
+    have more than ``cap`` order prefixes, or the DP's search would pass its transition cap,
+    it runs on fewer steps (:func:`_window_steps`), and the notes say so.
     """
     hw = problem.hardware
     T, N = hw.write_latency_cycles, hw.total_apu_rows
     if not rx.weighted.any():
         return 0
     drop: set[int] = set()
-    why = "no step to leave out"
-    for target in targets:
-        view = _window_steps(rx, T, N, target, drop)
-        if view is None:
-            break
-        said: list[str] = []
-        try:
-            value = _window_dp(problem, rx, *view, end, said, ends)
-        except _Capped as capped:
-            why = str(capped)
-            continue
+    view = _window_steps(rx, T, N, cap, drop)
+    if view is None:
         if notes is not None:
-            if drop:
-                heavy = int(rx.weighted.sum())
-                notes.append(f"window bound on {heavy - len(drop)} of {heavy} weight-bearing "
-                             f"steps ({len(drop)} light ones in parallel branches left out "
-                             f"to fit its caps: {why})")
-            notes.extend(said)
-        return value
+            notes.append(f"window bound skipped: more than {cap:,} order prefixes or "
+                         f"{_MAX_TRANSITIONS:,} DP transitions, with no step to leave out")
+        return 0
+    said: list[str] = []
+    try:
+        value = _window_dp(problem, rx, *view, end, said, ends)
+    except _Capped as capped:  # (the row-test count bounds the work: a safety net)
+        said.append(f"window bound skipped: {capped}")
+        value = 0
     if notes is not None:
-        notes.append(f"window bound skipped: {why}")
-    return 0
+        if drop:
+            heavy = int(rx.weighted.sum())
+            notes.append(f"window bound on {heavy - len(drop)} of {heavy} weight-bearing "
+                         f"steps ({len(drop)} light ones in parallel branches left out to "
+                         f"fit its caps of {cap:,} order prefixes and {_MAX_TRANSITIONS:,} "
+                         "DP transitions)")
+        notes.extend(said)
+    return value
 
 
 def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int],
