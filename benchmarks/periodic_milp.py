@@ -47,12 +47,11 @@ from prefix_gap import prefix
 
 from aras.evaluation.periodic import evaluate_periodic
 from aras.evaluation.periodic_bounds import periodic_bounds
-from aras.frontends.zoo import _IMAGE, BUILTIN, _conv, _linear, _resnet
+from aras.frontends.zoo import BUILTIN, _densenet, _resnet
 from aras.methods.heuristics.steady import shortest_period
 from aras.methods.steady import solve_steady
 from aras.model.hardware import load_hardware
 from aras.model.mapping import Problem, map_network
-from aras.model.network import Network, NetworkBuilder
 
 
 def candidates(p: Problem, k: int) -> list[int]:
@@ -179,36 +178,11 @@ def placed(p: Problem, reps: dict[int, int], lower: int) -> int | None:
     return ps.period
 
 
-def densenet(blocks: tuple[int, ...]) -> Network:
-    """DenseNet-161's layers (growth 48, bn_size 4, 96 initial features) with fewer dense
-    layers per block."""
-    b = NetworkBuilder("densenet-" + "".join(map(str, blocks)), _IMAGE)
-    x = _conv(b, "features.conv0", "image", 3, 96, 7, stride=2, padding=3)
-    x = b.pool("features.pool0", x, k=3, stride=2, padding=1, mode="max")
-    c = 96
-    for bi, n_layers in enumerate(blocks, start=1):
-        blk = f"features.denseblock{bi}"
-        for li in range(1, n_layers + 1):
-            p = f"{blk}.denselayer{li}"
-            y = _conv(b, f"{p}.conv1", x, c, 192, 1)
-            y = _conv(b, f"{p}.conv2", y, 192, 48, 3, padding=1)
-            x = b.add(f"{blk}.cat{li}", "concat", [x, y], axis=0)
-            c += 48
-        if bi < len(blocks):
-            t = f"features.transition{bi}"
-            x = _conv(b, f"{t}.conv", x, c, c // 2, 1)
-            c //= 2
-            x = b.pool(f"{t}.pool", x, k=2, stride=2, mode="avg")
-    x = b.pool("avgpool", x, mode="avg", global_=True)
-    _linear(b, "classifier", x, c, 1000)
-    return b.build()
-
-
 #: Reduced networks of the same layers: ResNet-50 with one bottleneck block per stage,
 #: DenseNet-161 with fewer dense layers per block.
 REDUCED = {"resnet-1111": lambda: _resnet("resnet-1111", (1, 1, 1, 1), True),
-           "densenet-1111": lambda: densenet((1, 1, 1, 1)),
-           "densenet-1221": lambda: densenet((1, 2, 2, 1))}
+           "densenet-1111": lambda: _densenet("densenet-1111", (1, 1, 1, 1)),
+           "densenet-1221": lambda: _densenet("densenet-1221", (1, 2, 2, 1))}
 
 
 def main() -> None:

@@ -54,6 +54,7 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 import numpy as np
+from wheel_files import by_name, package_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: the checkout's aras first
@@ -133,11 +134,11 @@ class PrecisionModel:
         FileNotFoundError
             When the package is not installed or does not hold the file.
         """
-        spec = importlib.util.find_spec(self.module)
-        if spec is None or not spec.submodule_search_locations:
+        folder = package_dir(self.module)
+        if folder is None:
             raise FileNotFoundError(f"{self.name}: package {self.package} is not installed "
                                     f"(pip install -e \".[precision-models]\")")
-        p = Path(next(iter(spec.submodule_search_locations))) / self.resource
+        p = folder / self.resource
         if not p.is_file():
             raise FileNotFoundError(f"{self.name}: {p} is missing from {self.package}")
         return p
@@ -354,11 +355,7 @@ _FILE_PACKAGES = ("numpy", "matplotlib", "onnx", "pyomo", "networkx", "rich", "P
 
 def _file_roots() -> list[Path]:
     roots = [Path(sysconfig.get_paths()["stdlib"])]
-    for mod in _FILE_PACKAGES:
-        spec = importlib.util.find_spec(mod)
-        if spec is not None and spec.submodule_search_locations:
-            roots.append(Path(next(iter(spec.submodule_search_locations))))
-    return roots
+    return roots + [d for d in map(package_dir, _FILE_PACKAGES) if d is not None]
 
 
 @functools.lru_cache(maxsize=1)
@@ -414,10 +411,10 @@ def _magika(n: int, seed: int) -> Calibration:
 
 
 def _magika_labels() -> tuple[str, ...]:
-    spec = importlib.util.find_spec("magika")
-    if spec is None or not spec.submodule_search_locations:
+    folder = package_dir("magika")
+    if folder is None:
         return ()
-    cfg = Path(next(iter(spec.submodule_search_locations))) / "models" / "standard_v3_3"
+    cfg = folder / "models" / "standard_v3_3"
     return tuple(json.loads((cfg / "config.min.json").read_text())["target_labels_space"])
 
 
@@ -453,10 +450,7 @@ def get(name: str) -> PrecisionModel:
     KeyError
         Naming the known models.
     """
-    for m in MODELS:
-        if m.name == name:
-            return m
-    raise KeyError(f"model: unknown {name!r}; known: {', '.join(m.name for m in MODELS)}")
+    return by_name(MODELS, name, "model: unknown")
 
 
 def labels_of(model: PrecisionModel) -> tuple[str, ...] | None:

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from doctables import RESULTS, load_note, write_result
+from wheel_files import by_name, package_file
 
 from aras.evaluation.bounds import bounds
 from aras.frontends import load_network
@@ -71,11 +71,7 @@ class RealModel:
 
     def path(self) -> Path | None:
         """The installed ``.onnx`` file, or None when the package is not installed."""
-        spec = importlib.util.find_spec(self.module)
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        p = Path(next(iter(spec.submodule_search_locations))) / self.resource
-        return p if p.is_file() else None
+        return package_file(self.module, self.resource)
 
     def load(self) -> Network:
         """The network, imported as ``aras solve`` imports the file."""
@@ -142,10 +138,7 @@ def get(name: str) -> RealModel:
     KeyError
         With the known names.
     """
-    for m in MODELS:
-        if m.name == name:
-            return m
-    raise KeyError(f"--models: unknown model {name!r}; known: {', '.join(m.name for m in MODELS)}")
+    return by_name(MODELS, name, "--models: unknown model")
 
 
 @dataclass

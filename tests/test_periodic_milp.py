@@ -4,22 +4,16 @@ against the exhaustive least periods of tests/periodic_exhaustive.py."""
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
 from aras.evaluation.periodic_bounds import periodic_bounds
 from aras.model.mapping import map_network
 from aras.model.network import NetworkBuilder
+from tests.helpers import benchmark_script
 from tests.periodic_exhaustive import hardware, periodic_optimum
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-try:
-    import periodic_milp as pm
-finally:
-    sys.path.remove(str(ROOT / "benchmarks"))
+pm = benchmark_script("periodic_milp")
 
 
 def _cnn(h: int, c: int, d1: int, d2: int):  # noqa: ANN202

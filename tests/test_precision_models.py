@@ -7,9 +7,6 @@ alone, sharing no code with the registry or with :mod:`aras.frontends.onnx_graph
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -19,22 +16,15 @@ from onnx import helper, numpy_helper  # noqa: E402
 from aras.frontends.onnx_graph import load_onnx  # noqa: E402
 from aras.model.hardware import aras_hardware  # noqa: E402
 from aras.model.mapping import map_network  # noqa: E402
+from tests.helpers import benchmark_script, packaged_model  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-try:
-    import precision_models as pm
-finally:
-    sys.path.remove(str(ROOT / "benchmarks"))
+pm = benchmark_script("precision_models")
 
 N = 4
 
 
 def _model(name: str) -> pm.PrecisionModel:
-    m = pm.get(name)
-    if not m.available():
-        pytest.skip(f"{m.package} is not installed (the precision-models extra)")
-    return m
+    return packaged_model(pm, name, "precision-models")
 
 
 def _graph_inputs(g) -> dict[str, tuple[np.dtype, list[int | str]]]:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import benchmark_script
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 FENCE = re.compile(r"(?:^(?P<marker><!-- readme-test: skip \((?P<why>[^)]+)\) -->)\n)?"
@@ -91,20 +93,12 @@ def test_readme_python_example_runs(newcomer, line, body, why):
 
 
 def test_the_pages_agree_with_the_result_files():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import check_docs
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    check_docs = benchmark_script("check_docs")
     assert check_docs.check_pages() == []
 
 
 def test_check_docs_finds_a_stale_copy_and_a_loose_table(tmp_path, monkeypatch):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import check_docs
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    check_docs = benchmark_script("check_docs")
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)
     (tmp_path / "docs").mkdir()
     (tmp_path / "benchmarks" / "results" / "t.md").write_text("| a |\n|---|\n| 1 |\n")

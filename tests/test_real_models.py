@@ -8,9 +8,7 @@ no code with :mod:`aras.frontends.onnx_graph`.
 from __future__ import annotations
 
 import math
-import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -20,13 +18,9 @@ from aras.evaluation.evaluator import evaluate  # noqa: E402
 from aras.methods.heuristics import aras  # noqa: E402
 from aras.model.hardware import aras_hardware  # noqa: E402
 from aras.model.mapping import map_network  # noqa: E402
+from tests.helpers import ROOT, benchmark_script, packaged_model  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-try:
-    import real_models_gap as rm
-finally:
-    sys.path.remove(str(ROOT / "benchmarks"))
+rm = benchmark_script("real_models_gap")
 
 
 def test_every_package_is_pinned_in_the_extra():
@@ -41,11 +35,8 @@ def test_every_package_is_pinned_in_the_extra():
 def test_yolov8n_detector_imports_with_its_convolutions_and_rows():
     """nudenet's YOLOv8n: every ``Conv`` node (all ungrouped) is one weight-bearing layer of
     ``ceil(c_in k_h k_w / 128) x ceil(c_out / 128)`` APU rows, and a schedule of it is valid."""
-    m = rm.get("nudenet-320n")
-    path = m.path()
-    if path is None:
-        pytest.skip(f"{m.package} is not installed (the real-models extra)")
-    g = onnx.load(str(path)).graph
+    m = packaged_model(rm, "nudenet-320n", "real-models")
+    g = onnx.load(str(m.path())).graph
     init = {t.name: t for t in g.initializer}
     convs = [n for n in g.node if n.op_type == "Conv"]
     assert all(a.i == 1 for n in convs for a in n.attribute if a.name == "group")

@@ -203,27 +203,15 @@ def vit_b_16() -> Network:
 
 
 # ----------------------------------------------------------------------------- DenseNet-161
-def densenet161() -> Network:
-    """DenseNet-161 (growth 48, blocks 6-12-36-24, 96 initial features, bn_size 4).
-
-    The concatenated feature map of a dense block is a chain of ``concat`` ops
-    (axis 0): the block input is ``cat_0``; layer ``i`` reads ``cat_{i-1}`` and
-    ``cat_i = concat(cat_{i-1}, new_i)``. Pre-activation BN-ReLU is applied by
-    the SFU on the consumer conv's input path.
-
-    Returns
-    -------
-    Network
-        ``features.conv0`` 7x7/2 3->96 and a 3x3/2 max pool; per dense layer a
-        1x1 conv c->192 and a 3x3 conv 192->48; per transition a 1x1 conv
-        c->c//2 and a 2x2/2 average pool; a global average pool and the
-        ``classifier`` 2208->1000: 160 conv2d + 1 linear.
-    """
-    growth, bn_size, blocks = 48, 4, (6, 12, 36, 24)
-    b = NetworkBuilder("densenet161", _IMAGE)
-    x = _conv(b, "features.conv0", "image", 3, 96, 7, stride=2, padding=3)
+def _densenet(name: str, blocks: tuple[int, ...], growth: int = 48, bn_size: int = 4,
+              init: int = 96) -> Network:
+    """A DenseNet with ``blocks[i]`` dense layers in dense block ``i + 1``, laid out as
+    :func:`densenet161` describes; the defaults are DenseNet-161's growth rate, bottleneck
+    width factor and initial features."""
+    b = NetworkBuilder(name, _IMAGE)
+    x = _conv(b, "features.conv0", "image", 3, init, 7, stride=2, padding=3)
     x = b.pool("features.pool0", x, k=3, stride=2, padding=1, mode="max")
-    c = 96
+    c = init
     for bi, n_layers in enumerate(blocks, start=1):
         blk = f"features.denseblock{bi}"
         for li in range(1, n_layers + 1):
@@ -240,6 +228,25 @@ def densenet161() -> Network:
     x = b.pool("avgpool", x, mode="avg", global_=True)
     _linear(b, "classifier", x, c, 1000)
     return b.build()
+
+
+def densenet161() -> Network:
+    """DenseNet-161 (growth 48, blocks 6-12-36-24, 96 initial features, bn_size 4).
+
+    The concatenated feature map of a dense block is a chain of ``concat`` ops
+    (axis 0): the block input is ``cat_0``; layer ``i`` reads ``cat_{i-1}`` and
+    ``cat_i = concat(cat_{i-1}, new_i)``. Pre-activation BN-ReLU is applied by
+    the SFU on the consumer conv's input path.
+
+    Returns
+    -------
+    Network
+        ``features.conv0`` 7x7/2 3->96 and a 3x3/2 max pool; per dense layer a
+        1x1 conv c->192 and a 3x3 conv 192->48; per transition a 1x1 conv
+        c->c//2 and a 2x2/2 average pool; a global average pool and the
+        ``classifier`` 2208->1000: 160 conv2d + 1 linear.
+    """
+    return _densenet("densenet161", (6, 12, 36, 24))
 
 
 # ----------------------------------------------------------------------------- BERT
