@@ -414,9 +414,9 @@ def test_capped_bounds_say_so_and_stay_fast() -> None:
     assert b.lower >= b.write > 0
     light = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
     p = map_network(load_network(str(light / "light_inception_v1.onnx")), aras_hardware())
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU seconds: the suite runs beside other work
     b = bounds(p)
-    assert time.perf_counter() - t0 < 10
+    assert time.process_time() - t0 < 10
     # its zero-cost steps left out, the window bound's DP fits its caps
     assert b.window >= b.path > 0 and not b.notes
     assert not bounds(map_network(load_network("resnet50"), aras_hardware())).notes
