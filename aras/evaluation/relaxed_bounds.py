@@ -584,14 +584,36 @@ def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int]
     prefix, so only steps in parallel with others are candidates. They go by their weight,
     ``min_r c(r) + r a' T / N`` (their compute plus their share of the area at the
     replication that trades them best), over the number of steps in parallel with them (the
-    more, the more order prefixes they make), the least first, a tenth of them at a time.
+    more, the more order prefixes they make), the least first, a tenth of them at a time (a
+    fifth while the ideals pass ``cap``); then the last of them are taken back, the heaviest
+    first, while the rest still fits.
     """
-    while True:
-        keep, preds = _window_view(rx, frozenset(drop))
+    over = False  # whether the last steps tried have more than cap ideals
+
+    def fits(left_out: set[int]) -> tuple[list[int], list[int], _Lattice] | None:
+        nonlocal over
+        keep, preds = _window_view(rx, frozenset(left_out))
         lattice = _lattice(preds, cap)
+        over = lattice is None
         if lattice is not None and _group_edges(lattice, lattice.sums(rx.rows[keep]), N,
                                                 _MAX_TRANSITIONS) <= _MAX_TRANSITIONS:
             return keep, preds, lattice
+        return None
+
+    last: list[int] = []  # the steps left out by the last round, the lightest first
+    while True:
+        found = fits(drop)
+        if found is not None:
+            # The last round may have left out more than needed: take back its heaviest
+            # steps one by one while the rest still fits.
+            for i in reversed(last):
+                again = fits(drop - {i})
+                if again is None:
+                    break
+                drop.discard(i)
+                found = again
+            return found
+        keep, preds = _window_view(rx, frozenset(drop))
         m = len(keep)
         below = [0] * m  # ancestors, as bitmasks over keep
         for v in range(m):
@@ -607,7 +629,10 @@ def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int]
                        if rx.weighted[i] and (below[v] | above[v]).bit_count() < m - 1)
         if not cands:
             return None
-        drop.update(i for _, i in cands[:max(1, len(cands) // 10)])
+        # a fifth at a time while far from fitting (too many ideals to count them all)
+        share = 5 if over else 10
+        last = [i for _, i in cands[:max(1, len(cands) // share)]]
+        drop.update(last)
 
 
 class _Capped(Exception):
