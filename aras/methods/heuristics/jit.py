@@ -124,6 +124,7 @@ def jit_schedule(problem: Problem, reps: dict[int, int], method: str = "jit",
 Lanes = tuple[tuple[int, int], ...]
 
 
+
 def _push(runs: list[tuple[int, int]], v: int, n: int) -> None:
     """Append ``n`` slots free at ``v`` to ``runs``, merging equal times."""
     if runs and runs[-1][0] == v:
@@ -404,39 +405,53 @@ def _candidates(r: int, rmax: int) -> list[int]:
     return sorted(c for c in cands if 1 <= c <= rmax and c != r)
 
 
-def _step_dag(problem: Problem) -> tuple[list[list[int]], list[list[int]]]:
-    """Direct predecessors and successors of every step: a part depends on every part of the
-    layers its layer reads (parts of one layer are independent of each other)."""
-    by_layer: dict[str, list[int]] = {}
-    for s in problem.steps:
-        by_layer.setdefault(s.layer, []).append(s.index)
-    graph = problem.network.graph
-    pred: list[list[int]] = [[] for _ in problem.steps]
-    for s in problem.steps:
-        pred[s.index] = [j for q in graph.predecessors(s.layer) for j in by_layer[q]]
-    succ: list[list[int]] = [[] for _ in problem.steps]
-    for j, ps in enumerate(pred):
-        for i in ps:
-            succ[i].append(j)
-    return pred, succ
+class _Dag:
+    """The dependencies between steps, kept by layer: a part depends on every part of the
+    layers its layer reads (parts of one layer are independent of each other). A split layer
+    has many parts, so lists of every part's predecessors and successors would grow with the
+    product of two neighbouring layers' parts (tens of millions on a one-row accelerator)."""
+
+    def __init__(self, problem: Problem):
+        ids: dict[str, int] = {}
+        #: every step's layer, as an index
+        self.layer = [ids.setdefault(s.layer, len(ids)) for s in problem.steps]
+        graph = problem.network.graph
+        #: the layers every layer reads, and those that read it (by index)
+        self.before: list[set[int]] = [set() for _ in ids]
+        self.after: list[set[int]] = [set() for _ in ids]
+        for name, li in ids.items():
+            for q in graph.predecessors(name):
+                if q in ids:
+                    self.before[li].add(ids[q])
+                    self.after[ids[q]].add(li)
 
 
-def _order_moves(timing: _Timing, pred: list[list[int]], succ: list[list[int]]) -> bool:
+def _order_moves(timing: _Timing, dag: _Dag) -> bool:
     """Move every step to its best position between its predecessors and successors."""
     improved = False
+    layer = dag.layer
     # Positions are kept up to date move by move (only the moved span changes), and the
     # candidates are timed from the moved span on: no pass over the whole order per move.
     pos = {x: j for j, x in enumerate(timing.order)}
     for i in list(timing.order):
-        order = timing.order
-        p = pos[i]
-        lo = max((pos[q] for q in pred[i]), default=-1) + 1
-        hi = min((pos[q] for q in succ[i]), default=len(order)) - 1
-        # at most 8 positions either side (parts of a split layer may go anywhere among
-        # themselves: trying every position would be quadratic), within the work budget
-        lo, hi = max(lo, p - 8), min(hi, p + 8)
         if timing.spent:
             break
+        order = timing.order
+        p = pos[i]
+        # At most 8 positions either side (parts of a split layer may go anywhere among
+        # themselves: trying every position would be quadratic), short of the nearest
+        # predecessor and successor: only those 16 positions are looked at.
+        before, after = dag.before[layer[i]], dag.after[layer[i]]
+        lo = max(0, p - 8)
+        for q in range(p - 1, lo - 1, -1):
+            if layer[order[q]] in before:
+                lo = q + 1
+                break
+        hi = min(len(order) - 1, p + 8)
+        for q in range(p + 1, hi + 1):
+            if layer[order[q]] in after:
+                hi = q - 1
+                break
         best, best_q = timing.value, None
         for q in range(lo, hi + 1):
             if q == p:
@@ -457,14 +472,18 @@ def _order_moves(timing: _Timing, pred: list[list[int]], succ: list[list[int]]) 
     return improved
 
 
-def _rep_moves(timing: _Timing, rmax: dict[int, int], only: set[int] | None = None) -> bool:
-    """Give every weight-bearing part (of ``only``, if given) its best replication among a
-    few candidates."""
+def _weighted_at(timing: _Timing, rmax: dict[int, int]) -> list[int]:
+    """Positions of the weight-bearing parts in the current order."""
+    return [j for j, k in enumerate(timing.order) if k in rmax]
+
+
+def _rep_moves(timing: _Timing, rmax: dict[int, int], at: list[int] | None = None) -> bool:
+    """Give every weight-bearing part (at positions ``at`` of the order, increasing, if
+    given) its best replication among a few candidates."""
     improved = False
     reps = dict(timing.reps)
-    for j, k in enumerate(timing.order):
-        if k not in rmax or (only is not None and k not in only):
-            continue
+    for j in _weighted_at(timing, rmax) if at is None else at:
+        k = timing.order[j]
         if timing.spent:
             break
         best, best_r, r0 = timing.value, reps[k], reps[k]
@@ -480,22 +499,22 @@ def _rep_moves(timing: _Timing, rmax: dict[int, int], only: set[int] | None = No
     return improved
 
 
-def _pair_moves(timing: _Timing, rmax: dict[int, int], only: set[int] | None = None) -> bool:
+def _pair_moves(timing: _Timing, rmax: dict[int, int], at: list[int] | None = None) -> bool:
     """Change the replication of two consecutive weight-bearing parts together (by one
     each): a part's compute can only shrink when a neighbour gives up rows, which no single
-    change finds."""
+    change finds. ``at``: positions of consecutive weight-bearing parts (increasing) whose
+    pairs are tried; all of them by default."""
     improved = False
-    parts = [k for k in timing.order if k in rmax]
-    pos = {x: j for j, x in enumerate(timing.order)}  # the order does not change here
+    if at is None:
+        at = _weighted_at(timing, rmax)
+    order = timing.order  # the order does not change here
     reps = dict(timing.reps)  # the candidates change two entries of it, then restore them
-    for a, b in zip(parts, parts[1:], strict=False):
-        if only is not None and a not in only and b not in only:
-            continue
+    for lo, hi in zip(at, at[1:], strict=False):
         if timing.spent:
             break
+        a, b = order[lo], order[hi]
         best, best_ab = timing.value, None
         ra0, rb0 = reps[a], reps[b]
-        lo, hi = min(pos[a], pos[b]), max(pos[a], pos[b])
         for da in (-1, 0, 1):
             for db in (-1, 0, 1):
                 ra, rb = ra0 + da, rb0 + db
@@ -512,12 +531,13 @@ def _pair_moves(timing: _Timing, rmax: dict[int, int], only: set[int] | None = N
     return improved
 
 
-def _descend(timing: _Timing, rmax: dict[int, int], only: set[int] | None = None,
-             limit: int = 50) -> None:
-    """Single and pair replication moves until neither improves (at most ``limit`` rounds)."""
+def _descend(timing: _Timing, rmax: dict[int, int], at: list[int] | None = None,
+             pairs_at: list[int] | None = None, limit: int = 50) -> None:
+    """Single and pair replication moves until neither improves (at most ``limit`` rounds);
+    ``at`` and ``pairs_at`` restrict them as :func:`_rep_moves` and :func:`_pair_moves`."""
     for _ in range(limit):
-        a = _rep_moves(timing, rmax, only)
-        b = _pair_moves(timing, rmax, only)
+        a = _rep_moves(timing, rmax, at)
+        b = _pair_moves(timing, rmax, pairs_at)
         if not (a or b):
             return
 
@@ -526,7 +546,10 @@ def _perturb(timing: _Timing, rmax: dict[int, int], rng: random.Random, patience
              iterations: int) -> None:
     """Iterated local search: scale the replication of a few consecutive parts at random,
     re-optimise the parts around them, keep the result only if the makespan drops."""
-    parts = [k for k in timing.order if k in rmax]
+    # the order does not change here: the parts' positions are found once, and the
+    # re-optimisation visits only those around the segment (not the whole order per round)
+    at = _weighted_at(timing, rmax)
+    parts = [timing.order[j] for j in at]
     if len(parts) < 2:
         return
     idle = 0
@@ -553,8 +576,9 @@ def _perturb(timing: _Timing, rmax: dict[int, int], rng: random.Random, patience
             for k in seg:
                 reps[k] = max(1, min(rmax[k], -(-timing.win[k] // tau)))
         timing.commit(timing.order, reps)
-        near = set(parts[max(0, j - 4):j + len(seg) + 4])
-        _descend(timing, rmax, near, limit=2)
+        # the parts within 4 of the segment, and their pairs (with one more either side)
+        _descend(timing, rmax, at[max(0, j - 4):j + len(seg) + 4],
+                 at[max(0, j - 5):j + len(seg) + 5], limit=2)
         if timing.value >= best:
             timing.commit(timing.order, keep)
         else:
@@ -562,14 +586,16 @@ def _perturb(timing: _Timing, rmax: dict[int, int], rng: random.Random, patience
 
 
 #: Steps timed by one jit search at most (about 1M steps/s on this project's 2-core machine;
-#: the paper's networks stop earlier, by patience, after 1-3 s).
+#: the paper's networks take 1-3 s), the scans of the balanced starts included.
 WORK = 3_000_000
 #: Rounds of iterated local search without an improvement before it stops.
 PATIENCE = 200
 
 
 def _balanced(problem: Problem, order: list[int], rmax: dict[int, int],
-              grid: int = 48, early: bool = False, rooted: bool = False) -> dict[int, int]:
+              grid: int = 48, early: bool = False, rooted: bool = False,
+              work: int | None = None, deadline: float | None = None
+              ) -> tuple[dict[int, int], int]:
     """The best replication of a one-parameter family that moves every part together.
 
     Local moves change one or two parts at a time, and from the all-ones or the ARAS start
@@ -587,11 +613,15 @@ def _balanced(problem: Problem, order: list[int], rmax: dict[int, int],
       weighted layers of a YOLOv8n detector (nudenet's) the optimum replicates so, within
       rounding, and a search from the levelled start stops 4% above it.
 
-    Every ``r`` is clamped to the part's range.
+    Every ``r`` is clamped to the part's range. Each value scanned times the whole order:
+    with ``work`` given, the grid is thinned so that the scan counts about that much work at
+    most (one value at least; :class:`_Timing` counts it), and past ``deadline`` (a
+    ``time.perf_counter()`` value) it stops with the best so far. Returns the replication
+    and the work the scan counted.
     """
     weighted = [s for s in problem.weighted_steps if s.index in rmax]
     if not weighted:
-        return {}
+        return {}, 0
     if rooted:
         # sqrt(C / a) per part; the scale x = 1 / sqrt(mu) runs from all ones to all rmax
         root = {s.index: math.sqrt(s.windows * s.window_cycles / s.apu_rows) for s in weighted}
@@ -601,7 +631,9 @@ def _balanced(problem: Problem, order: list[int], rmax: dict[int, int],
         lo = min(-(-s.windows // rmax[s.index]) * s.window_cycles for s in weighted)
         hi = max(max(s.windows * s.window_cycles for s in weighted), lo)
     best: tuple[int, dict[int, int]] | None = None
-    for k in range(grid):
+    spent = 0
+    k = 0
+    while k < grid:
         x = lo * (hi / lo) ** (k / max(1, grid - 1))
         if rooted:
             reps = {i: min(rmax[i], max(1, round(x * root[i]))) for i in root}
@@ -609,11 +641,19 @@ def _balanced(problem: Problem, order: list[int], rmax: dict[int, int],
             tau = max(1, int(x))
             reps = {s.index: min(rmax[s.index], max(1, -(-s.windows * s.window_cycles // tau)))
                     for s in weighted}
-        value = _Timing(problem, order, reps, early).value
-        if best is None or value < best[0]:
-            best = (value, reps)
+        timing = _Timing(problem, order, reps, early)
+        spent += timing.work
+        if best is None or timing.value < best[0]:
+            best = (timing.value, reps)
+        if k == 0 and work is not None:
+            # every value costs about what the first did (the first value, lo, is the same
+            # whatever the grid)
+            grid = max(1, min(grid, work // max(1, timing.work)))
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
+        k += 1
     assert best is not None
-    return best[1]
+    return best[1], spent
 
 
 def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool = True,
@@ -661,10 +701,13 @@ class JitResult:
     with ``reps`` (writing early or not), before any schedule is assembled."""
 
     def __init__(self, makespan: int, order: list[int], reps: dict[int, int], early: bool,
-                 timed_out: bool = False):
+                 timed_out: bool = False, work: int = 0):
         self.makespan, self.order, self.reps, self.early = makespan, order, reps, early
         #: the deadline stopped the search before its work budget or patience did
         self.timed_out = timed_out
+        #: the work the search counted (steps timed): its budget at most, past it by what a
+        #: phase does between two checks
+        self.work = work
 
     def schedule(self, problem: Problem, banks: str = "greedy", method: str = "jit"
                  ) -> Schedule:
@@ -695,26 +738,29 @@ def jit_polish(problem: Problem, reps: dict[int, int], reorder: bool = True,
     S = problem.hardware.write_slots
     modes = (False, True) if problem.total_apu_rows > S else (False,)
     rmax = {s.index: problem.max_replication(s) for s in problem.weighted_steps}
-    pred, succ = _step_dag(problem)
+    dag = _Dag(problem)
     base = [s.index for s in problem.steps]
     best: JitResult | None = None
+    spent = 0
     for early in modes:
         timing = _Timing(problem, base, {k: min(max(1, r), rmax[k]) for k, r in reps.items()},
                          early)
         timing.budget, timing.deadline = work // len(modes), deadline
         for _ in range(4):
-            improved = _order_moves(timing, pred, succ) if reorder else False
+            improved = _order_moves(timing, dag) if reorder else False
             before = timing.value
             _descend(timing, rmax, limit=2)
             if not (improved or timing.value < before) or timing.spent:
                 break
         _perturb(timing, rmax, random.Random(seed), PATIENCE, iterations)
         if reorder:
-            _order_moves(timing, pred, succ)
+            _order_moves(timing, dag)
+        spent += timing.work
         if best is None or timing.value < best.makespan:
             best = JitResult(timing.value, list(timing.order), dict(timing.reps), early,
                              timing.timed_out)
     assert best is not None
+    best.work = spent
     return best
 
 
@@ -740,18 +786,29 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
     # ARAS's replication (its list scheduler's decisions, without building its writes)
     from_aras = list_replication(problem, aras_policy(problem), "aras")
     seeds.append({k: min(r, rmax[k]) for k, r in from_aras.items()})
-    pred, succ = _step_dag(problem)
+    dag = _Dag(problem)
     best: tuple[int, list[int], dict[int, int], bool] | None = None
     timed_out = False
+    spent = 0
     # with a deadline, each start's descent gets an equal share of the time left, and the
     # iterated search one more (so that a start tried late, often the best, is not skipped)
     shares = 4 * len(modes) + 1  # four starts per mode
+    share = work // (5 * len(modes))
     for early in modes:
-        starts = seeds + [_balanced(problem, base, rmax, early=early),
-                          _balanced(problem, base, rmax, early=early, rooted=True)]
-        for reps in starts:
+        # The scans of the one-parameter families are counted against their starts' shares
+        # (at most half of each; with a deadline, the two stop by one share of the time
+        # left): they time the whole order per value.
+        scan_by = None
+        if deadline is not None:
+            now = time.perf_counter()
+            scan_by = now + max(0.0, deadline - now) / shares
+        starts = [(reps, 0) for reps in seeds] + [
+            _balanced(problem, base, rmax, early=early, rooted=rooted, work=share // 2,
+                      deadline=scan_by) for rooted in (False, True)]
+        for reps, scanned in starts:
             timing = _Timing(problem, base, reps, early)
-            timing.budget = work // (5 * len(modes))
+            timing.budget = share
+            timing.work += scanned
             if deadline is not None:
                 now = time.perf_counter()
                 timing.deadline = now + max(0.0, deadline - now) / shares
@@ -759,10 +816,11 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
             for _ in range(sweeps):
                 improved = _rep_moves(timing, rmax)
                 if reorder:
-                    improved = _order_moves(timing, pred, succ) or improved
+                    improved = _order_moves(timing, dag) or improved
                 if not improved:
                     break
             timed_out = timed_out or timing.timed_out
+            spent += timing.work
             # Ties keep the earlier start (just in time, all ones first), and among equal
             # makespans the network's own order, so results are deterministic.
             if best is None or timing.value < best[0]:
@@ -774,9 +832,9 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
     _pair_moves(timing, rmax)
     _perturb(timing, rmax, random.Random(seed), patience, iterations)
     if reorder and iterations:
-        _order_moves(timing, pred, succ)
+        _order_moves(timing, dag)
     return JitResult(timing.value, list(timing.order), dict(timing.reps), early,
-                     timed_out or timing.timed_out)
+                     timed_out or timing.timed_out, spent + timing.work)
 
 
 __all__ = ["JitResult", "jit", "jit_polish", "jit_search", "jit_times", "jit_schedule"]
