@@ -18,6 +18,7 @@ evaluator confirm it.
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -136,3 +137,22 @@ def test_write_time_bound_above_write_bound_when_compute_is_large(T, L):
     _check_schedule(p, reps, opt)
     b = bounds(p)
     assert b.write < b.lower <= opt, (opt, b)
+
+
+def test_slot_rounds_stay_fast_when_compute_dwarfs_the_write_latency() -> None:
+    """24 convolutions of 1.6 million cycles each, T = 100 and 3 rows written at once: the
+    slot rounds' least over the start round m ran one round per T up to the bound (10 s of
+    CPU here); their bound is convex in m, so bisection finds the same least in a few."""
+    hw = Hardware(name="tiny", pes=1, apu_rows_per_pe=8, apus_per_row=1, crossbar_rows=16,
+                  crossbar_cols=16, write_latency_cycles=100, gbuffer_banks=(1 << 16,) * 2,
+                  memory_bandwidth_bytes_s=2e9)
+    b = NetworkBuilder("long", {"x": (16, 128, 128)})
+    y = "x"
+    for i in range(24):
+        y = b.conv(f"c{i}", y, 16, 16, 1)
+    p = map_network(b.build(), hw)
+    assert (hw.write_slots, hw.write_latency_cycles) == (3, 100)
+    t0 = time.process_time()
+    bd = bounds(p)
+    assert time.process_time() - t0 < 2.0
+    assert bd.path >= bd.chain > 0

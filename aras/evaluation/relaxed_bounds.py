@@ -368,22 +368,35 @@ def _slot_rounds(rx: _Relaxed, anc: np.ndarray, prefix_rows: np.ndarray, T: int,
                        + mu[None, :, None] * rho[None, None, :]).min(axis=2)
     others = (anc @ part.reshape(n, -1)).reshape(part.shape)
     sum_c = anc @ (rx.cmin * timed) + rx.cmin * timed
-    active = prefix_rows > 0
-    m = np.maximum(1.0, np.ceil(prefix_rows / S - 1e-9))
-    best = np.full(n, np.inf)
-    while active.any():
-        at = np.nonzero(active)[0]
-        budget = m[at] * S
-        start = (_THETA[None, :] * (m[at] * T)[:, None]
+    at = np.nonzero(prefix_rows > 0)[0]
+    if not len(at):
+        return out
+
+    def value(at: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """The bound on ``e_j`` for the steps ``at`` starting in round ``m``: a maximum of
+        functions affine in ``m``, so convex in it."""
+        budget = m * S
+        start = (_THETA[None, :] * (m * T)[:, None]
                  + (1 - _THETA)[None, :] * T)  # (steps, theta)
         dual = (start[:, :, None] + rx.h[at][:, None, :] + others[at]
                 - (mu[None, :] * budget[:, None])[:, None, :]).max(axis=(1, 2))
-        val = np.maximum(np.maximum(m[at] * T + rx.cmin[at], T + sum_c[at]), dual)
-        best[at] = np.minimum(best[at], val)
-        m[at] += 1
-        # beyond, m T + c_j* alone is at least the best value found: larger m cannot do better
-        active[at] = m[at] * T + rx.cmin[at] < best[at]
-    out[prefix_rows > 0] = best[prefix_rows > 0]
+        return np.maximum(np.maximum(m * T + rx.cmin[at], T + sum_c[at]), dual)
+
+    # The least over m >= m0 of a convex function, by bisection on its differences (a walk
+    # over every m took ~50,000 rounds where compute dwarfs T and few rows are written at
+    # once). Beyond hi, m T + c_j* alone exceeds the value at m0.
+    lo = np.maximum(1.0, np.ceil(prefix_rows[at] / S - 1e-9))
+    hi = np.maximum(lo, np.ceil((value(at, lo) - rx.cmin[at]) / T))
+    while True:
+        open_ = np.nonzero(lo < hi)[0]
+        if not len(open_):
+            break
+        sub = at[open_]
+        mid = np.floor((lo[open_] + hi[open_]) / 2)
+        left = value(sub, mid) <= value(sub, mid + 1)  # a least value at mid or before
+        hi[open_[left]] = mid[left]
+        lo[open_[~left]] = mid[~left] + 1
+    out[at] = value(at, lo)
     return out
 
 
