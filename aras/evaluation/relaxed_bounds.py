@@ -66,10 +66,10 @@ def head_terms(lam: np.ndarray, kappa: np.ndarray, omega: np.ndarray, rho: np.nd
 #: matrices. The built-in networks have at most 313 steps.
 _MAX_PATH_STEPS = 600
 _CONTRACT_FROM = 600
-#: Ideals (order prefixes) and DP transitions beyond which the window bound is skipped.
+#: Ideals (order prefixes) and DP transitions beyond which the window bound runs on fewer
+#: steps (:func:`_window_steps`, which counts both before the DP runs).
 _MAX_IDEALS = 20000
-#: (About 10 us a transition: 300,000 is 3 s. Inception-v1 needs more than 2,000,000 and
-#: took 20 s to give up at that old cap; the built-in networks need far fewer.)
+#: (About 10 us a transition: 300,000 is 3 s; the built-in networks need far fewer.)
 _MAX_TRANSITIONS = 300_000
 #: Groups from one ideal beyond which the window bound's release takes any subset of the
 #: group, not only its prefixes (the prefixes cost groups^2 tests).
@@ -601,32 +601,29 @@ def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int]
     fifth while the ideals pass ``cap``); then the last of them are taken back, the heaviest
     first, while the rest still fits.
     """
-    over = False  # whether the last steps tried have more than cap ideals
-
-    def fits(left_out: set[int]) -> tuple[list[int], list[int], _Lattice] | None:
-        nonlocal over
+    def attempt(left_out: set[int]) -> tuple[list[int], list[int], _Lattice | None, bool]:
+        """The kept steps, their predecessors, their ideals (None: more than ``cap``) and
+        whether the DP fits its caps on them."""
         keep, preds = _window_view(rx, frozenset(left_out))
         lattice = _lattice(preds, cap)
-        over = lattice is None
-        if lattice is not None and _group_edges(lattice, lattice.sums(rx.rows[keep]), N,
-                                                _MAX_TRANSITIONS) <= _MAX_TRANSITIONS:
-            return keep, preds, lattice
-        return None
+        fit = lattice is not None and _group_edges(
+            lattice, lattice.sums(rx.rows[keep]), N, _MAX_TRANSITIONS) <= _MAX_TRANSITIONS
+        return keep, preds, lattice, fit
 
     last: list[int] = []  # the steps left out by the last round, the lightest first
     while True:
-        found = fits(drop)
-        if found is not None:
+        keep, preds, lattice, fit = attempt(drop)
+        if fit:
             # The last round may have left out more than needed: take back its heaviest
             # steps one by one while the rest still fits.
             for i in reversed(last):
-                again = fits(drop - {i})
-                if again is None:
+                again = attempt(drop - {i})
+                if not again[3]:
                     break
                 drop.discard(i)
-                found = again
-            return found
-        keep, preds = _window_view(rx, frozenset(drop))
+                keep, preds, lattice = again[:3]
+            assert lattice is not None
+            return keep, preds, lattice
         m = len(keep)
         below = [0] * m  # ancestors, as bitmasks over keep
         for v in range(m):
@@ -643,13 +640,9 @@ def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int]
         if not cands:
             return None
         # a fifth at a time while far from fitting (too many ideals to count them all)
-        share = 5 if over else 10
+        share = 5 if lattice is None else 10
         last = [i for _, i in cands[:max(1, len(cands) // share)]]
         drop.update(last)
-
-
-class _Capped(Exception):
-    """The window bound's DP passed one of its size caps (the message says which)."""
 
 
 def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
@@ -675,11 +668,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                          f"{_MAX_TRANSITIONS:,} DP transitions, with no step to leave out")
         return 0
     said: list[str] = []
-    try:
-        value = _window_dp(problem, rx, *view, end, said, ends)
-    except _Capped as capped:  # (the row-test count bounds the work: a safety net)
-        said.append(f"window bound skipped: {capped}")
-        value = 0
+    value = _window_dp(problem, rx, *view, end, said, ends)
     if notes is not None:
         if drop:
             heavy = int(rx.weighted.sum())
@@ -695,10 +684,7 @@ def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int]
                lattice: _Lattice, end: np.ndarray | None, notes: list[str],
                ends: np.ndarray | None) -> int:
     """:func:`_window` on the steps ``keep`` of ``rx`` with direct predecessors ``preds``
-    (bitmasks over ``keep``) and their ideals; raises :class:`_Capped` past a size cap."""
-    def capped(why: str) -> int:
-        raise _Capped(why)
-
+    (bitmasks over ``keep``) and their ideals, within its caps (:func:`_window_steps`)."""
     hw = problem.hardware
     T, N = hw.write_latency_cycles, hw.total_apu_rows
     m = len(keep)
@@ -754,7 +740,7 @@ def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int]
         return np.maximum(start + terms, least)
 
     best = np.inf
-    work = pairs = 0
+    pairs = 0
     for k in range(len(masks)):
         if k == 0:
             start = float(T)  # the first step in any order bears weights: it starts at T or later
@@ -768,7 +754,6 @@ def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int]
         while stack:
             x = stack.pop()
             for v, y in ext[x]:
-                work += 1
                 if y in seen or rows[y] - rows[k] > N:
                     continue
                 # The group's steps before its last weight-bearing one (v) compute before v
@@ -778,8 +763,6 @@ def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int]
                     continue
                 seen.add(y)
                 stack.append(y)
-            if work > _MAX_TRANSITIONS:
-                return capped(f"more than {_MAX_TRANSITIONS:,} DP transitions")
         groups = [y for y in seen if y != k]
         # The steps a group releases first are a prefix of its compute order: an ideal
         # between k and y. Every such ideal is reached (an order reaching y, restricted to it,
