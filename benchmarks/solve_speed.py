@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aras.evaluation import bounds as B  # noqa: E402
 from aras.evaluation import relaxed_bounds as RB  # noqa: E402
+from aras.evaluation import window as W  # noqa: E402
 from aras.evaluation.evaluator import evaluate  # noqa: E402
 from aras.frontends.builders import DecoderShape, bert_encoder, decoder  # noqa: E402
 from aras.methods.solve import METHODS, solve  # noqa: E402
@@ -47,7 +48,7 @@ def run(net: Network, methods: list[str]) -> None:
                      ("area bound", B.area_bound), ("cut bound", B.cut_bound)):
         timed(name, lambda fn=fn: fn(p))
     rx = timed("relaxed instance", lambda: RB._relaxed(p))
-    timed("path + window", lambda: RB._window_with_path(p, rx, []))
+    timed("path + window", lambda: W._window_with_path(p, rx, []))
     for m in methods:
         sched = timed(f"{m} (method)", lambda m=m: METHODS[m](p, banks="greedy"))
         timed(f"{m} evaluate", lambda s=sched: evaluate(p, s))

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aras.evaluation import relaxed_bounds
+from aras.evaluation import relaxed_bounds, window
 from aras.evaluation.bounds import bounds, lower_bound, path_bound, window_bound
 from aras.evaluation.evaluator import evaluate
 from aras.frontends import load_network
@@ -256,9 +256,9 @@ def test_window_bound_releases_a_prefix_of_the_round(monkeypatch):
     # the DP alone (without the path recursion from its step ends, which meets it too)
     rx = relaxed_bounds._relaxed(p)
     end = relaxed_bounds._path(p, rx)[1]
-    assert relaxed_bounds._window(p, rx, end) == opt
-    monkeypatch.setattr(relaxed_bounds, "_MAX_PREFIXES", 0)
-    assert relaxed_bounds._window(p, rx, end) < opt
+    assert window._window(p, rx, end) == opt
+    monkeypatch.setattr(window, "_MAX_PREFIXES", 0)
+    assert window._window(p, rx, end) < opt
 
 
 def test_window_bound_prices_two_rounds_together(monkeypatch):
@@ -272,9 +272,9 @@ def test_window_bound_prices_two_rounds_together(monkeypatch):
     opt = optimum(p).makespan
     rx = relaxed_bounds._relaxed(p)
     path, end = relaxed_bounds._path(p, rx)
-    both = relaxed_bounds._window(p, rx, end)
-    monkeypatch.setattr(relaxed_bounds._Coupled, "CELLS", 0)
-    alone = relaxed_bounds._window(p, rx, end)
+    both = window._window(p, rx, end)
+    monkeypatch.setattr(window._Coupled, "CELLS", 0)
+    alone = window._window(p, rx, end)
     assert alone < both <= opt and path < both
     assert both > opt * 0.995
 
@@ -381,10 +381,10 @@ def test_bounds_below_exhaustive_jit_optimum(inst):
     # past its caps) is a bound on the same instance: make it leave out at least one.
     p = map_network(net, free)
     rx = relaxed_bounds._relaxed(p)
-    _, preds = relaxed_bounds._window_view(rx)
-    ideals = len(relaxed_bounds._lattice(preds, 10**6).masks)
+    _, preds = window._window_view(rx)
+    ideals = len(window._lattice(preds, 10**6).masks)
     notes: list[str] = []
-    fewer = relaxed_bounds._window(p, rx, notes=notes, cap=ideals - 1)
+    fewer = window._window(p, rx, notes=notes, cap=ideals - 1)
     assert fewer <= opt, (fewer, opt, notes)
 
 
@@ -440,7 +440,7 @@ def test_window_bound_leaves_out_light_parallel_steps_past_its_caps() -> None:
     p = map_network(b.build(), hw)
     rx = relaxed_bounds._relaxed(p)
     notes: list[str] = []
-    fewer = relaxed_bounds._window(p, rx, notes=notes, cap=1000)
+    fewer = window._window(p, rx, notes=notes, cap=1000)
     said = [n for n in notes if n.startswith("window bound on")]
     assert fewer > 0 and len(said) == 1, notes
     kept, total = (int(x) for x in said[0].split()[3:6:2])
@@ -449,7 +449,7 @@ def test_window_bound_leaves_out_light_parallel_steps_past_its_caps() -> None:
     assert rep.valid and fewer <= rep.makespan_cycles
     T, N = hw.write_latency_cycles, hw.total_apu_rows
     drop: set[int] = set()
-    assert relaxed_bounds._window_steps(rx, T, N, 1000, drop) is not None
+    assert window._window_steps(rx, T, N, 1000, drop) is not None
     assert len(drop) == total - kept
     weight = {i: float((rx.options[i][1] + rx.options[i][0] * T / N).min())
               for i in range(len(rx.rows)) if rx.weighted[i]}

@@ -1,6 +1,7 @@
 """Bounds on the makespan (MODEL.md section 7); derivations in ``docs/bounds.md``.
 
-The path and window bounds live in :mod:`aras.evaluation.relaxed_bounds`. Every bound here
+The path bound lives in :mod:`aras.evaluation.relaxed_bounds`, the window bound in
+:mod:`aras.evaluation.window`. Every bound here
 holds for every schedule that satisfies R1-R8, at any
 replication factors and in any compute order that respects the DAG.
 """
@@ -15,12 +16,11 @@ import numpy as np
 from aras.evaluation.relaxed_bounds import (
     _after_weight,
     _relaxed,
-    _window_with_path,
     head_terms,
     head_weights,
     path_bound,
-    window_bound,
 )
+from aras.evaluation.window import _window_with_path, window_bound
 from aras.model.mapping import Problem, ceil_div
 
 

@@ -33,7 +33,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from aras.evaluation.relaxed_bounds import _ceil, _lattice, _members, _relaxed, _Release
+from aras.evaluation.relaxed_bounds import _ceil, _members, _relaxed
+from aras.evaluation.window import _lattice, _Release
 from aras.model.mapping import Problem, ceil_div
 
 #: Order prefixes (ideals) and window transitions beyond which the window bound is skipped
