@@ -273,10 +273,21 @@ def test_window_bound_prices_two_rounds_together(monkeypatch):
     rx = relaxed_bounds._relaxed(p)
     path, end = relaxed_bounds._path(p, rx)
     both = window._window(p, rx, end)
+    # every group before priced with the others, by their pointwise least terms: weaker
+    # than one by one, still above each round alone
+    monkeypatch.setattr(window._Coupled, "EXACT", 0)
+    shared = window._window(p, rx, end)
+    monkeypatch.setattr(window._Coupled, "EXACT", 1 << 20)
+    assert window._window(p, rx, end) == both
+    # too many order prefixes for the fine grid: a coarser price grid (every 16th) keeps it
+    ideals = len(window._lattice(window._window_view(rx)[1], 1 << 20).masks)
+    monkeypatch.setattr(window._Coupled, "CELLS", ideals * 10 * 9 * 9)
+    coarse = window._window(p, rx, end)
     monkeypatch.setattr(window._Coupled, "CELLS", 0)
     alone = window._window(p, rx, end)
     assert alone < both <= opt and path < both
     assert both > opt * 0.995
+    assert alone < shared <= both and alone < coarse <= both
 
 
 def test_window_bound_counts_next_fit_rounds_in_any_order():

@@ -22,9 +22,9 @@ from aras.model.mapping import Problem
 
 #: Ideals (order prefixes) and DP transitions beyond which the window bound runs on fewer
 #: steps (:func:`_window_steps`, which counts both before the DP runs).
-_MAX_IDEALS = 20000
-#: (About 10 us a transition: 300,000 is 3 s; the built-in networks need far fewer.)
-_MAX_TRANSITIONS = 300_000
+_MAX_IDEALS = 60000
+#: (About 10 us a transition: 800,000 is 8 s; the built-in networks need far fewer.)
+_MAX_TRANSITIONS = 800_000
 #: Groups from one ideal beyond which the window bound's release takes any subset of the
 #: group, not only its prefixes (the prefixes cost groups^2 tests).
 _MAX_PREFIXES = 400
@@ -283,9 +283,21 @@ def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int]
         if coupled is None or k == 0 or not targets:
             return start + terms
         least = np.full(len(targets), np.inf)
-        for j, pj in into[k]:
+        # The groups before with the least starts after them are priced one by one; the
+        # rest together, by the smallest of their first-group terms at each grid point
+        # (min over j of max over the grid >= max over the grid of min over j): weaker,
+        # but one pass over the targets for all of them.
+        before = sorted(into[k], key=lambda jp: jp[1])
+        own, rest = before[:_Coupled.EXACT], before[_Coupled.EXACT:]
+        for j, pj in own:
             least = np.minimum(least, np.maximum(max(pj, float(head[k]), low_end[k]) + terms,
                                                  start_of[j] + coupled.gain(j, k, targets)))
+        if rest:
+            low = min(pj for _, pj in rest)
+            js = np.array([j for j, _ in rest])
+            first = (start_of[js][:, None, None] + coupled.first(js, k)).min(axis=0)
+            least = np.minimum(least, np.maximum(max(low, float(head[k]), low_end[k]) + terms,
+                                                 coupled.second(first, k, targets)))
         return np.maximum(start + terms, least)
 
     best = np.inf
@@ -448,14 +460,19 @@ class _Coupled:
     """
 
     #: lam1, lam2 on a grid of the first of these many steps of [0, 1] whose per-ideal sums
-    #: fit CELLS floats (32 MB; none fits: the fact is skipped); every how many of the
-    #: compute bounds' row prices ``mu`` and ``nu`` take (any grid is valid).
+    #: fit CELLS floats (32 MB), with the compute bounds' row prices ``mu`` and ``nu`` taken
+    #: every MU_STRIDES[0] (then every MU_STRIDES[1], ... where nothing fits: any grid is
+    #: valid, and a coarse one keeps the fact on networks with many order prefixes; none
+    #: fits: the fact is skipped).
     LAM_STEPS = (8, 5, 3)
-    MU_STRIDE = 8
+    MU_STRIDES = (8, 16, 32, 64)
     CELLS = 1 << 22
     #: (group pair, grid) evaluations of a whole bound (about 1 s); beyond it the remaining
     #: groups go without the fact (it only raises a valid bound).
-    WORK = 1 << 29
+    WORK = 1 << 31
+    #: Groups before a pair priced one by one, those with the least start bounds after them
+    #: (the rest share one pass, :func:`_window_dp`'s ``paired``).
+    EXACT = 1
 
     def __init__(self, sums1: np.ndarray, sums2: np.ndarray, const: np.ndarray):
         self.sums1, self.sums2, self.const = sums1, sums2, const
@@ -464,13 +481,15 @@ class _Coupled:
     @classmethod
     def build(cls, rx: _Relaxed, keep: list[int], parent: list[int], added: list[int],
               T: int, N: int) -> _Coupled | None:
-        mu = rx.mu[::cls.MU_STRIDE]
-        M = len(mu)
-        fits = [k for k in cls.LAM_STEPS
-                if len(parent) * (k + 1) * (k + 2) // 2 * M * M <= cls.CELLS]
+        fits = [(stride, k) for stride in cls.MU_STRIDES for k in cls.LAM_STEPS
+                if len(parent) * (k + 1) * (k + 2) // 2 * len(rx.mu[::stride]) ** 2
+                <= cls.CELLS]
         if not fits:
             return None
-        grid = np.linspace(0.0, 1.0, fits[0] + 1)
+        stride, steps = fits[0]
+        mu = rx.mu[::stride]
+        M = len(mu)
+        grid = np.linspace(0.0, 1.0, steps + 1)
         lam = np.array([(l1, l2) for l1 in grid for l2 in grid if l1 + l2 <= 1 + 1e-9])
         L = len(lam)
         l1, l2 = lam[:, 0], lam[:, 1]
@@ -496,11 +515,25 @@ class _Coupled:
     def gain(self, j: int, k: int, ys: list[int]) -> np.ndarray:
         """A lower bound on (start of the group after ``y``) - (start of ``k \\ j``) for each
         ``y`` of ``ys``, when ``k \\ j`` and ``y \\ k`` are consecutive groups."""
-        self.work += self.const.size + len(ys) * self.sums2[0].size
+        return self.second(self.first(j, k), k, ys)
+
+    def first(self, j: int | np.ndarray, k: int) -> np.ndarray:
+        """The first group's (``k \\ j``) terms of :meth:`gain`, per grid point of the
+        weights and ``nu`` (with an array ``j``, one such array per entry); all -inf beyond
+        the work cap."""
+        self.work += self.const.size * np.size(j)
+        shape = np.shape(j) + self.sums2[0].shape
+        if self.work > self.WORK:
+            return np.full(shape, -np.inf)
+        # the second group's terms do not depend on mu: maximise over it first
+        return (self.sums1[k] - self.sums1[j] + self.const).max(axis=-2).reshape(shape)
+
+    def second(self, first: np.ndarray, k: int, ys: list[int]) -> np.ndarray:
+        """:meth:`gain` from the first group's terms ``first`` (one or a pointwise minimum
+        of several) for the second groups ``y \\ k`` of ``ys``."""
+        self.work += len(ys) * self.sums2[0].size
         if self.work > self.WORK:
             return np.full(len(ys), -np.inf)
-        # the second group's terms do not depend on mu: maximise over it first
-        first = (self.sums1[k] - self.sums1[j] + self.const).max(axis=1)
         second = self.sums2[ys] - self.sums2[k]
         return (first[None] + second).reshape(len(ys), -1).max(axis=1)
 
