@@ -470,7 +470,7 @@ def _first_round_compute(rx: _Relaxed, anc: np.ndarray, at: np.ndarray, timed: n
     if cells > _KNAPSACK_CELLS:
         return None
     tables: list[np.ndarray] = []
-    for n, j in enumerate(at):
+    for n in range(len(at)):
         b = base[n]
         best = tables[b].copy() if b is not None else np.zeros(S + 1)
         added = member[n] & ~member[b] if b is not None else member[n]
