@@ -27,7 +27,8 @@ proven; column "optimum without R6") is a lower bound on the real optimum, and "
 R6-free optimum" is a share of the gap that is certainly the bound's. (With fast writes that
 relaxation is often below the bound, which counts R6's write rounds.)
 
-``--first-round`` skips the solvers and prints, for each prefix, the exact optimum when it is
+``--first-round`` skips the solvers and prints, for each prefix, ``jit``'s makespan and the
+exact optimum when it is
 below ``2T``: every write is then the first on its write slot, so at most ``S`` rows are
 written, all by the time the first compute starts, and the optimum is ``T`` plus the least
 total compute with at most ``S`` rows (a knapsack over the parts' replications, solved
@@ -47,6 +48,7 @@ from real_models_gap import MODELS, get
 from aras.evaluation.bounds import bounds
 from aras.evaluation.relaxed_bounds import _after_weight
 from aras.frontends.zoo import BUILTIN
+from aras.methods.heuristics.jit import jit_search
 from aras.methods.solve import solve
 from aras.model.errors import InputError
 from aras.model.hardware import Hardware, load_hardware
@@ -132,14 +134,16 @@ def main() -> None:
         label = hw.name + "".join(f", {c}" for c in args.set)
         print(f"{args.network} prefixes on `{label}` (N = {hw.total_apu_rows} rows, "
               f"S = {hw.write_slots} write slots, T = {hw.write_latency_cycles:,}); cycles\n")
-        print("| weighted layers | steps | lower bound | optimum (< 2T) | bound below optimum |")
-        print("|---|---|---|---|---|")
+        print("| weighted layers | steps | lower bound | optimum (< 2T) | bound below optimum "
+              "| jit |")
+        print("|---|---|---|---|---|---|")
         for k in (int(x) for x in args.k.split(",")):
             p = map_network(prefix(net, k), hw)
             lower, opt = bounds(p).lower, first_round_optimum(p)
+            found = jit_search(p).makespan
             print(f"| {k} | {len(p.steps)} | {lower:,} | "
-                  + (f"{opt:,} | {1 - lower / opt:.3%} |" if opt else ">= 2T | - |"),
-                  flush=True)
+                  + (f"{opt:,} | {1 - lower / opt:.3%} |" if opt else ">= 2T | - |")
+                  + f" {found:,} |", flush=True)
         return
     free = (without_bandwidth(hw)
             if args.without_r6 and hw.write_slots < hw.total_apu_rows else None)

@@ -325,12 +325,15 @@ def _path_model(problem: Problem, rx: _Relaxed
     tail = np.where(extra > 0, np.maximum(desc_c[:, None], rounds * T + last[:, None]),
                     desc_c[:, None])
 
+    whole = _slot_makespan(rx, T, S)
+
     def run(floor: np.ndarray | None) -> tuple[int, np.ndarray]:
         end = start.copy() if floor is None else np.maximum(start, floor)
         for j in range(n):  # the index order is a topological order of prec
             end[j] = max(end[j], float((end + edge[:, j]).max()))
         state = states.solve(end)
-        return _ceil(float((state + tail).min(axis=1).max())), state.min(axis=1)
+        return (_ceil(max(float((state + tail).min(axis=1).max()), whole)),
+                state.min(axis=1))
 
     return run
 
@@ -373,22 +376,114 @@ def _slot_rounds(rx: _Relaxed, anc: np.ndarray, prefix_rows: np.ndarray, T: int,
                 - (mu[None, :] * budget[:, None])[:, None, :]).max(axis=(1, 2))
         return np.maximum(np.maximum(m * T + rx.cmin[at], T + sum_c[at]), dual)
 
-    # The least over m >= m0 of a convex function, by bisection on its differences (a walk
-    # over every m took ~50,000 rounds where compute dwarfs T and few rows are written at
-    # once). Beyond hi, m T + c_j* alone exceeds the value at m0.
-    lo = np.maximum(1.0, np.ceil(prefix_rows[at] / S - 1e-9))
-    hi = np.maximum(lo, np.ceil((value(at, lo) - rx.cmin[at]) / T))
-    while True:
-        open_ = np.nonzero(lo < hi)[0]
-        if not len(open_):
-            break
-        sub = at[open_]
-        mid = np.floor((lo[open_] + hi[open_]) / 2)
-        left = value(sub, mid) <= value(sub, mid + 1)  # a least value at mid or before
-        hi[open_[left]] = mid[left]
-        lo[open_[~left]] = mid[~left] + 1
-    out[at] = value(at, lo)
+    def least(at: np.ndarray, lo: np.ndarray) -> np.ndarray:
+        """The least of ``value`` over ``m >= lo`` (per step), by bisection on its
+        differences (a walk over every m took ~50,000 rounds where compute dwarfs T and few
+        rows are written at once). Beyond hi, m T + c_j* alone exceeds the value at lo."""
+        hi = np.maximum(lo, np.ceil((value(at, lo) - rx.cmin[at]) / T))
+        while True:
+            open_ = np.nonzero(lo < hi)[0]
+            if not len(open_):
+                break
+            sub = at[open_]
+            mid = np.floor((lo[open_] + hi[open_]) / 2)
+            left = value(sub, mid) <= value(sub, mid + 1)  # a least value at mid or before
+            hi[open_[left]] = mid[left]
+            lo[open_[~left]] = mid[~left] + 1
+        return value(at, lo)
+
+    first = np.maximum(1.0, np.ceil(prefix_rows[at] / S - 1e-9))
+    out[at] = least(at, first.copy())
+    # In the first round (m = 1) the budget is S rows, where the duals can be well below the
+    # least compute (a few large parts): take that least exactly, by a knapsack over the
+    # steps' replications, with the other rounds' bound for m >= 2.
+    one = at[first == 1]
+    if len(one):
+        exact = _first_round_compute(rx, anc, one, timed, S)
+        if exact is not None:
+            later = least(one, np.full(len(one), 2.0))
+            out[one] = np.maximum(out[one], np.minimum(T + exact, later))
     return out
+
+
+def _slot_makespan(rx: _Relaxed, T: int, S: int) -> float:
+    """The slot rounds of the whole network (docs/bounds.md, "Slot rounds", the makespan):
+    with ``m = floor(s / T)`` for the start ``s`` of the last compute, every write ends by
+    ``s``, at most ``m S`` of them, so the makespan is at least ``m T`` plus the shortest
+    compute of a step with no successor, and at least ``T`` plus the least compute of every
+    timed step at replications holding at most ``m S`` rows, taken exactly by a knapsack
+    over rows; the least over ``m`` of the larger. 0 when the knapsack would pass
+    :data:`_KNAPSACK_CELLS`."""
+    timed = np.nonzero(~rx.free)[0]
+    if not rx.weighted.any():
+        return 0.0
+    need = float(rx.rows[timed].sum())  # rows at r = 1: m >= need / S
+    m0 = max(1, int(np.ceil(need / S - 1e-9)))
+    last = float(rx.cmin[rx.sink].min())
+    # rows beyond every step's largest replication buy nothing more
+    top = int(sum(np.floor(rx.options[k][0].max() + 1e-9) for k in timed))
+    B = min(top, (m0 + 3) * S)
+    if sum(len(rx.options[k][0]) for k in timed) * (B + 1) > _KNAPSACK_CELLS:
+        return 0.0
+    best = np.zeros(B + 1)  # best[b]: least compute of the steps so far in <= b rows
+    for k in timed:
+        rho, c = rx.options[k]
+        new = np.full(B + 1, np.inf)
+        for w, cost in zip(np.floor(rho + 1e-9).astype(np.int64), c, strict=True):
+            if w <= B:
+                np.minimum(new[w:], best[:B + 1 - w] + cost, out=new[w:])
+        best = new
+    low = np.inf
+    for m in range(m0, m0 + 4):
+        low = min(low, max(m * T + last, T + float(best[min(m * S, B)])))
+        if m * S >= B:  # beyond, the knapsack stays and m T only grows
+            break
+    # an m beyond the table's: at least (m0 + 4) T + last
+    return float(min(low, (m0 + 4) * T + last))
+
+
+#: Cells (steps x options x row budget) the exact first-round knapsacks of the slot rounds may
+#: fill in all; beyond it they are skipped (the duals stay).
+_KNAPSACK_CELLS = 40_000_000
+
+
+def _first_round_compute(rx: _Relaxed, anc: np.ndarray, at: np.ndarray, timed: np.ndarray,
+                         S: int) -> np.ndarray | None:
+    """Per step ``j`` of ``at`` (increasing), the least total compute of ``j`` and the steps
+    before it in every order (the timed ones) at replications holding at most ``S`` rows in
+    all: a knapsack over rows, each step's rows rounded down (which only enlarges the choice,
+    so the least is still a lower bound). Each step's table starts from that of the ancestor
+    of ``at`` with the most such steps (on a chain, one step is added per table). None when
+    the knapsacks would pass :data:`_KNAPSACK_CELLS`."""
+    member = [(anc[j] > 0) & timed for j in at]
+    for n, j in enumerate(at):
+        member[n][j] = bool(timed[j])
+    base: list[int | None] = []
+    cells = 0
+    for n, j in enumerate(at):
+        # the ancestor in `at` with the largest set (its set is a subset of j's)
+        cand = [m for m in range(n) if anc[j, at[m]] > 0]
+        b = max(cand, key=lambda m: int(member[m].sum()), default=None)
+        base.append(b)
+        added = member[n] & ~member[b] if b is not None else member[n]
+        cells += sum(len(rx.options[k][0]) for k in np.nonzero(added)[0]) * (S + 1)
+    if cells > _KNAPSACK_CELLS:
+        return None
+    tables: list[np.ndarray] = []
+    for n in range(len(at)):
+        b = base[n]
+        best = tables[b].copy() if b is not None else np.zeros(S + 1)
+        added = member[n] & ~member[b] if b is not None else member[n]
+        for k in np.nonzero(added)[0]:
+            rho, c = rx.options[k]
+            rows = np.floor(rho + 1e-9).astype(np.int64)
+            new = np.full(S + 1, np.inf)
+            for w, cost in zip(rows, c, strict=True):
+                if w <= S:
+                    np.minimum(new[w:], best[:S + 1 - w] + cost, out=new[w:])
+            best = new
+        tables.append(best)
+    return np.array([t[S] for t in tables])
 
 
 class _States:
