@@ -156,3 +156,22 @@ def test_slot_rounds_stay_fast_when_compute_dwarfs_the_write_latency() -> None:
     bd = bounds(p)
     assert time.process_time() - t0 < 2.0
     assert bd.path >= bd.chain > 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(widths=st.lists(st.sampled_from([64, 128, 200, 256]), min_size=2, max_size=4),
+       tokens=st.integers(1, 6), slots=st.integers(1, 4), T=st.integers(50, 3000),
+       L=st.integers(1, 1500))
+def test_slot_dp_meets_the_optimum_of_chains_with_rows_to_spare(widths, tokens, slots, T, L):
+    """On these chains the rows never bind, only the write slots: the optimum is the
+    recursion of the module's docstring, least over every replication, and the slot DP
+    (docs/bounds.md, "Slot DP") states the same recursion over every order and replication,
+    so the certified bound meets the optimum wherever the slots bind (built by a different
+    code path: an enumeration of replications here, a DP over rows there)."""
+    p = _instance(widths, tokens, slots, T, L)
+    opt, reps = _optimum(p, tokens)
+    b = bounds(p)
+    if p.hardware.write_slots < p.hardware.total_apu_rows:
+        assert b.lower == opt, (opt, reps, b)
+    else:
+        assert b.lower <= opt

@@ -217,7 +217,20 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                          f"{_MAX_TRANSITIONS:,} DP transitions, with no step to leave out")
         return 0
     said: list[str] = []
-    value = _window_dp(problem, rx, *view, end, said, ends)
+    whole = 0.0
+    S = hw.write_slots
+    if S < N:  # the write slots bind: the slot DP's step ends and makespan (docs/bounds.md)
+        top = float(end.max()) if end is not None and len(end) else 0.0
+        slot = _slot_dp(rx, *view, T, S, top)
+        if slot is not None:
+            found, whole = slot
+            floor = np.zeros(len(rx.rows))
+            floor[view[0]] = found
+            more = rx.expand(floor)
+            end = more if end is None or not len(end) else np.maximum(end, more)
+            if ends is not None:
+                np.maximum(ends, more, out=ends)
+    value = max(_window_dp(problem, rx, *view, end, said, ends), _ceil(whole))
     if notes is not None:
         if drop:
             heavy = int(rx.weighted.sum())
@@ -227,6 +240,77 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
                          "DP transitions)")
         notes.extend(said)
     return value
+
+
+#: Cells (DP transitions x replications x row counts) of the slot DP; beyond, its row counts
+#: are capped lower (a valid relaxation), and below one round of write slots it is skipped.
+_SLOT_CELLS = 150_000_000
+
+
+def _slot_dp(rx: _Relaxed, keep: list[int], preds: list[int], lattice: _Lattice, T: int,
+             S: int, top: float) -> tuple[np.ndarray, float] | None:
+    """The slot DP (docs/bounds.md, "Slot DP"): lower bounds on the ends of the kept steps
+    and on the makespan from the write slots alone, every order and replication.
+
+    Along any compute order, a step that starts at ``s`` follows the writes of every row of
+    its own and of every step before it, all ended by ``s``; at most ``floor(s / T) S``
+    writes end by then (R6), so ``s >= ceil(b / S) T`` with ``b`` the rows of those steps at
+    their replications. The DP over (order prefix, rows so far ``b``) keeps the least end of
+    the prefix's last compute, adding one step (at each replication) at a time:
+    ``end' = max(end, ceil(b' / S) T) + c(r)``. Rows are counted up to ``B`` (past it, as
+    ``B``: fewer rows only relax the test), ``B`` a few rounds beyond ``top`` (a lower bound
+    on the makespan) and within :data:`_SLOT_CELLS`. A step's end is at least the DP's value
+    on its ancestors and itself (a schedule restricted to them ends with it), the makespan at
+    least its value on every step. None when not even one round of rows fits the cap.
+    """
+    m = len(keep)
+    opts: list[tuple[np.ndarray, np.ndarray]] = []
+    for i in keep:  # per step, the replications of least compute for their rows
+        rho, c = rx.options[i]
+        rows = np.floor(rho + 1e-9).astype(np.int64)
+        at = np.lexsort((c, rows))
+        least = np.minimum.accumulate(c[at])
+        new = np.ones(len(at), dtype=bool)
+        new[1:] = least[1:] < least[:-1]
+        opts.append((rows[at][new], c[at][new]))
+    work = sum(len(opts[v][0]) for ext in lattice.ext for v, _ in ext)
+    rounds = int(np.ceil(max(top, float(T)) / T)) + 2
+    B = min(rounds * S, _SLOT_CELLS // max(1, work) - 1)
+    if B < S:
+        return None
+    row = np.arange(B + 1)
+    ready = np.ceil(row / S - 1e-9) * T  # the earliest start after b rows of writes
+    dp = np.full((len(lattice.masks), B + 1), np.inf)
+    dp[0, 0] = 0.0
+    for k in range(len(lattice.masks)):  # a prefix's parents come before it
+        cur = dp[k]
+        if not np.isfinite(cur).any():
+            continue
+        for v, y in lattice.ext[k]:
+            out = dp[y]
+            for w, c in zip(*opts[v], strict=True):
+                w = int(min(w, B))
+                # from b rows to b + w (at most B): start after both the previous compute and
+                # the writes of b + w rows
+                val = np.maximum(cur[:B + 1 - w], ready[w:]) + c
+                np.minimum(out[w:], val, out=out[w:])
+                if w:
+                    tail = (np.maximum(cur[B + 1 - w:], ready[B]) + c).min()
+                    out[B] = min(out[B], tail)
+    best = dp.min(axis=1)
+    found = np.zeros(m)
+    closed = [0] * m  # each step with its ancestors, as an ideal
+    for v in range(m):
+        mask, c = preds[v], 1 << v
+        while mask:
+            low = mask & -mask
+            c |= closed[low.bit_length() - 1]
+            mask ^= low
+        closed[v] = c
+        at = lattice.ids.get(c)
+        if at is not None and np.isfinite(best[at]):
+            found[v] = best[at]
+    return found, float(best[-1]) if np.isfinite(best[-1]) else 0.0
 
 
 def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int],
