@@ -465,6 +465,18 @@ def test_window_bound_leaves_out_light_parallel_steps_past_its_caps() -> None:
     weight = {i: float((rx.options[i][1] + rx.options[i][0] * T / N).min())
               for i in range(len(rx.rows)) if rx.weighted[i]}
     assert max(weight[i] for i in drop) <= min(w for i, w in weight.items() if i not in drop)
+    # the public knob: bounds(effort=...) scales the same caps (20,000 order prefixes at 1)
+    def kept_by(b):
+        said = [n for n in b.notes if n.startswith("window bound on")]
+        return int(said[0].split()[3]) if said else total
+
+    low, full = bounds(p, effort=0.05), bounds(p)
+    assert any("1,000 order prefixes" in n for n in low.notes), low.notes
+    assert kept_by(low) < kept_by(full)
+    assert low.window <= full.window <= rep.makespan_cycles
+    for bad in (0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="effort"):
+            bounds(p, effort=bad)
 
 
 @pytest.mark.parametrize("spec, rows, T", [

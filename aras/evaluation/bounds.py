@@ -269,11 +269,31 @@ def cut_bound(problem: Problem, grid: int = 101) -> int:
     return int(np.ceil(float((head + tail).max(initial=0.0)) - 1e-6))
 
 
-def bounds(problem: Problem) -> Bounds:
-    """All bounds of a problem."""
+def bounds(problem: Problem, effort: float = 1.0) -> Bounds:
+    """All bounds of a problem.
+
+    Parameters
+    ----------
+    problem
+        The mapped network.
+    effort
+        Scales the window bound's caps (docs/bounds.md, "The window bound's reduced
+        instance"): its order prefixes (20,000 at 1), DP transitions (300,000) and the work
+        of its two-group pricing. On branchy networks past those caps it leaves light
+        parallel steps out, and a larger effort keeps more of them, for a bound at least as
+        high (usually higher) and a time about proportional to ``effort`` (seconds at 1 on the real
+        detectors of ``benchmarks/real_models_gap.py``, which runs at 3).
+
+    Returns
+    -------
+    Bounds
+        Every bound; ``lower`` is the best, ``notes`` says which were capped.
+    """
+    if not (isinstance(effort, (int, float)) and np.isfinite(effort) and effort > 0):
+        raise ValueError(f"effort must be a positive number, not {effort!r}")
     rx = _relaxed(problem)
     notes: list[str] = []
-    path, window = _window_with_path(problem, rx, notes)
+    path, window = _window_with_path(problem, rx, notes, effort)
     return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem),
                   cut=cut_bound(problem), path=path, window=window,
                   conflict=conflict_bound(problem), notes=tuple(notes))

@@ -22,9 +22,9 @@ from aras.model.mapping import Problem
 
 #: Ideals (order prefixes) and DP transitions beyond which the window bound runs on fewer
 #: steps (:func:`_window_steps`, which counts both before the DP runs).
-_MAX_IDEALS = 60000
-#: (About 10 us a transition: 800,000 is 8 s; the built-in networks need far fewer.)
-_MAX_TRANSITIONS = 800_000
+_MAX_IDEALS = 20000
+#: (About 10 us a transition: 300,000 is 3 s; the built-in networks need far fewer.)
+_MAX_TRANSITIONS = 300_000
 #: Groups from one ideal beyond which the window bound's release takes any subset of the
 #: group, not only its prefixes (the prefixes cost groups^2 tests).
 _MAX_PREFIXES = 400
@@ -113,6 +113,20 @@ def _lattice(preds: list[int], cap: int) -> _Lattice | None:
     return out
 
 
+def _closures(preds: list[int]) -> list[int]:
+    """Each step with its ancestors, as a bitmask (an ideal), for steps in a topological
+    order with direct predecessors ``preds`` (bitmasks)."""
+    closed: list[int] = []
+    for v, mask in enumerate(preds):
+        c = 1 << v
+        while mask:
+            low = mask & -mask
+            c |= closed[low.bit_length() - 1]
+            mask ^= low
+        closed.append(c)
+    return closed
+
+
 def _group_edges(lattice: _Lattice, rows: np.ndarray, N: int, limit: int) -> int:
     """The (ideal, extension) pairs the window DP's search for groups visits when only its
     row test (fact 1) prunes it, counted until they pass ``limit``: at least the DP's work,
@@ -133,7 +147,8 @@ def _group_edges(lattice: _Lattice, rows: np.ndarray, N: int, limit: int) -> int
     return work
 
 
-def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int]
+def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int],
+                  transitions: int = _MAX_TRANSITIONS
                   ) -> tuple[list[int], list[int], _Lattice] | None:
     """:func:`_window_view`, leaving out more of the lightest weight-bearing steps that have
     steps in parallel with them (adding them to ``drop``) until the kept ones have at most
@@ -156,7 +171,7 @@ def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int]
         keep, preds = _window_view(rx, frozenset(left_out))
         lattice = _lattice(preds, cap)
         fit = lattice is not None and _group_edges(
-            lattice, lattice.sums(rx.rows[keep]), N, _MAX_TRANSITIONS) <= _MAX_TRANSITIONS
+            lattice, lattice.sums(rx.rows[keep]), N, transitions) <= transitions
         return keep, preds, lattice, fit
 
     last: list[int] = []  # the steps left out by the last round, the lightest first
@@ -196,7 +211,7 @@ def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int]
 
 def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             notes: list[str] | None = None, ends: np.ndarray | None = None,
-            cap: int = _MAX_IDEALS) -> int:
+            cap: int = _MAX_IDEALS, effort: float = 1.0) -> int:
     """The window bound: DP over order prefixes (ideals) grouped by windows of T.
 
     ``end``: lower bounds on the steps' ends, one per problem step. With ``ends`` (one per
@@ -210,11 +225,13 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
     if not rx.weighted.any():
         return 0
     drop: set[int] = set()
-    view = _window_steps(rx, T, N, cap, drop)
+    cap = int(cap * effort)
+    transitions = int(_MAX_TRANSITIONS * effort)
+    view = _window_steps(rx, T, N, cap, drop, transitions)
     if view is None:
         if notes is not None:
             notes.append(f"window bound skipped: more than {cap:,} order prefixes or "
-                         f"{_MAX_TRANSITIONS:,} DP transitions, with no step to leave out")
+                         f"{transitions:,} DP transitions, with no step to leave out")
         return 0
     said: list[str] = []
     whole = 0.0
@@ -230,13 +247,13 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
             end = more if end is None or not len(end) else np.maximum(end, more)
             if ends is not None:
                 np.maximum(ends, more, out=ends)
-    value = max(_window_dp(problem, rx, *view, end, said, ends), _ceil(whole))
+    value = max(_window_dp(problem, rx, *view, end, said, ends, effort), _ceil(whole))
     if notes is not None:
         if drop:
             heavy = int(rx.weighted.sum())
             notes.append(f"window bound on {heavy - len(drop)} of {heavy} weight-bearing "
                          f"steps ({len(drop)} light ones in parallel branches left out to "
-                         f"fit its caps of {cap:,} order prefixes and {_MAX_TRANSITIONS:,} "
+                         f"fit its caps of {cap:,} order prefixes and {transitions:,} "
                          "DP transitions)")
         notes.extend(said)
     return value
@@ -244,7 +261,7 @@ def _window(problem: Problem, rx: _Relaxed, end: np.ndarray | None = None,
 
 #: Cells (DP transitions x replications x row counts) of the slot DP; beyond, its row counts
 #: are capped lower (a valid relaxation), and below one round of write slots it is skipped.
-_SLOT_CELLS = 150_000_000
+_SLOT_CELLS = 30_000_000
 
 
 def _slot_dp(rx: _Relaxed, keep: list[int], preds: list[int], lattice: _Lattice, T: int,
@@ -268,15 +285,16 @@ def _slot_dp(rx: _Relaxed, keep: list[int], preds: list[int], lattice: _Lattice,
     for i in keep:  # per step, the replications of least compute for their rows
         rho, c = rx.options[i]
         rows = np.floor(rho + 1e-9).astype(np.int64)
-        at = np.lexsort((c, rows))
-        least = np.minimum.accumulate(c[at])
-        new = np.ones(len(at), dtype=bool)
+        by = np.lexsort((c, rows))
+        least = np.minimum.accumulate(c[by])
+        new = np.ones(len(by), dtype=bool)
         new[1:] = least[1:] < least[:-1]
-        opts.append((rows[at][new], c[at][new]))
+        opts.append((rows[by][new], c[by][new]))
     work = sum(len(opts[v][0]) for ext in lattice.ext for v, _ in ext)
     rounds = int(np.ceil(max(top, float(T)) / T)) + 2
-    B = min(rounds * S, _SLOT_CELLS // max(1, work) - 1)
-    if B < S:
+    most = sum(int(o[0][-1]) for o in opts)  # every step at its most rows: nothing saturates
+    B = min(rounds * S, most, _SLOT_CELLS // max(1, work) - 1)
+    if min(S, most) > B:
         return None
     row = np.arange(B + 1)
     ready = np.ceil(row / S - 1e-9) * T  # the earliest start after b rows of writes
@@ -299,15 +317,8 @@ def _slot_dp(rx: _Relaxed, keep: list[int], preds: list[int], lattice: _Lattice,
                     out[B] = min(out[B], tail)
     best = dp.min(axis=1)
     found = np.zeros(m)
-    closed = [0] * m  # each step with its ancestors, as an ideal
-    for v in range(m):
-        mask, c = preds[v], 1 << v
-        while mask:
-            low = mask & -mask
-            c |= closed[low.bit_length() - 1]
-            mask ^= low
-        closed[v] = c
-        at = lattice.ids.get(c)
+    for v, closed in enumerate(_closures(preds)):
+        at = lattice.ids.get(closed)
         if at is not None and np.isfinite(best[at]):
             found[v] = best[at]
     return found, float(best[-1]) if np.isfinite(best[-1]) else 0.0
@@ -315,7 +326,7 @@ def _slot_dp(rx: _Relaxed, keep: list[int], preds: list[int], lattice: _Lattice,
 
 def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int],
                lattice: _Lattice, end: np.ndarray | None, notes: list[str],
-               ends: np.ndarray | None) -> int:
+               ends: np.ndarray | None, effort: float = 1.0) -> int:
     """:func:`_window` on the steps ``keep`` of ``rx`` with direct predecessors ``preds``
     (bitmasks over ``keep``) and their ideals, within its caps (:func:`_window_steps`)."""
     hw = problem.hardware
@@ -351,7 +362,7 @@ def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int]
         return float(low)
 
     full = len(masks) - 1
-    coupled = _Coupled.build(rx, keep, parent, added, T, N)
+    coupled = _Coupled.build(rx, keep, parent, added, T, N, int(_Coupled.WORK * effort))
     if coupled is None:
         notes.append(f"window bound: the two-group release skipped ({len(masks):,} order "
                      "prefixes)")
@@ -442,15 +453,8 @@ def _window_dp(problem: Problem, rx: _Relaxed, keep: list[int], preds: list[int]
                 finish[y] = min(finish[y], float(t))
     if ends is not None:
         found = np.zeros(len(rx.rows))
-        closed = [0] * m  # each step of the DP with its ancestors, as an ideal
-        for v in range(m):  # keep is in index order, a topological order
-            mask, c = preds[v], 1 << v
-            while mask:
-                low = mask & -mask
-                c |= closed[low.bit_length() - 1]
-                mask ^= low
-            closed[v] = c
-            at = ids.get(c)
+        for v, closed in enumerate(_closures(preds)):
+            at = ids.get(closed)
             if at is not None and np.isfinite(finish[at]):
                 found[keep[v]] = finish[at]
         np.maximum(ends, rx.expand(found), out=ends)
@@ -558,13 +562,15 @@ class _Coupled:
     #: (the rest share one pass, :func:`_window_dp`'s ``paired``).
     EXACT = 1
 
-    def __init__(self, sums1: np.ndarray, sums2: np.ndarray, const: np.ndarray):
+    def __init__(self, sums1: np.ndarray, sums2: np.ndarray, const: np.ndarray,
+                 limit: int = WORK):
         self.sums1, self.sums2, self.const = sums1, sums2, const
         self.work = 0
+        self.limit = limit
 
     @classmethod
     def build(cls, rx: _Relaxed, keep: list[int], parent: list[int], added: list[int],
-              T: int, N: int) -> _Coupled | None:
+              T: int, N: int, limit: int = WORK) -> _Coupled | None:
         fits = [(stride, k) for stride in cls.MU_STRIDES for k in cls.LAM_STEPS
                 if len(parent) * (k + 1) * (k + 2) // 2 * len(rx.mu[::stride]) ** 2
                 <= cls.CELLS]
@@ -594,7 +600,7 @@ class _Coupled:
             sums1[k] = sums1[parent[k]] + one[added[k]]
             sums2[k] = sums2[parent[k]] + two[added[k]]
         const = (1 - l2)[:, None, None] * T - both[None, :, :] * N
-        return cls(sums1, sums2, const)
+        return cls(sums1, sums2, const, limit)
 
     def gain(self, j: int, k: int, ys: list[int]) -> np.ndarray:
         """A lower bound on (start of the group after ``y``) - (start of ``k \\ j``) for each
@@ -607,7 +613,7 @@ class _Coupled:
         the work cap."""
         self.work += self.const.size * np.size(j)
         shape = np.shape(j) + self.sums2[0].shape
-        if self.work > self.WORK:
+        if self.work > self.limit:
             return np.full(shape, -np.inf)
         # the second group's terms do not depend on mu: maximise over it first
         return (self.sums1[k] - self.sums1[j] + self.const).max(axis=-2).reshape(shape)
@@ -616,7 +622,7 @@ class _Coupled:
         """:meth:`gain` from the first group's terms ``first`` (one or a pointwise minimum
         of several) for the second groups ``y \\ k`` of ``ys``."""
         self.work += len(ys) * self.sums2[0].size
-        if self.work > self.WORK:
+        if self.work > self.limit:
             return np.full(len(ys), -np.inf)
         second = self.sums2[ys] - self.sums2[k]
         return (first[None] + second).reshape(len(ys), -1).max(axis=1)
@@ -632,15 +638,16 @@ def window_bound(problem: Problem) -> int:
     return _window_with_path(problem, _relaxed(problem), None)[1]
 
 
-def _window_with_path(problem: Problem, rx: _Relaxed, notes: list[str] | None
-                      ) -> tuple[int, int]:
-    """The path bound, and the window bound with the path recursion from its step ends."""
+def _window_with_path(problem: Problem, rx: _Relaxed, notes: list[str] | None,
+                      effort: float = 1.0) -> tuple[int, int]:
+    """The path bound, and the window bound with the path recursion from its step ends
+    (``effort`` scales the window bound's caps)."""
     if _path_skipped(len(rx.rows), notes):
-        return 0, _window(problem, rx, None, notes)
+        return 0, _window(problem, rx, None, notes, effort=effort)
     model = _path_model(problem, rx)
     path, end = model(None)
     ends = np.zeros(len(rx.cover))
-    window = _window(problem, rx, rx.expand(end), notes, ends)
+    window = _window(problem, rx, rx.expand(end), notes, ends, effort=effort)
     if ends.any():  # the steps' ends it bounds, through the path bound's edges
         window = max(window, model(ends[rx.index])[0])
     return path, window
