@@ -9,7 +9,7 @@ feeds it), mapped on the hardware, bounded (:func:`aras.evaluation.bounds.bounds
 solve``) and solved with ``baseline``, ``aras``, ``jit`` and ``milp`` at ``--time-limit``.
 
     python benchmarks/real_models_gap.py [--time-limit 60] [--models a,b] [--hardware aras]
-                                         [--bound-effort 3]
+                                         [--bound-effort 3] [--bounds-only]
 
 writes ``benchmarks/results/real_models.md`` (and ``real_models.csv`` beside it with every
 figure in cycles). About 15 minutes at the default limit on 2 cores. A model whose package is
@@ -272,8 +272,23 @@ def main() -> None:
     ap.add_argument("--bound-effort", type=float, default=3.0,
                     help="the bounds' effort (aras.evaluation.bounds.bounds)")
     ap.add_argument("--output", type=Path, default=RESULTS / "real_models.md")
+    ap.add_argument("--bounds-only", action="store_true",
+                    help="print each model's bounds and their seconds; no solve, no file")
     args = ap.parse_args()
     chosen = [get(n) for n in args.models.split(",")] if args.models else MODELS
+    if args.bounds_only:
+        for m in chosen:
+            if m.path() is None:
+                print(f"{m.name}: {m.package} is not installed; left out", flush=True)
+                continue
+            p = map_network(m.load(), load_hardware(args.hardware))
+            t0 = time.perf_counter()
+            b = bounds(p, effort=args.bound_effort)
+            kept = [n.split(" (")[0] for n in b.notes if n.startswith("window bound on")]
+            print(f"{m.name}: lower {b.lower:,}, path {b.path:,}, window {b.window:,} "
+                  f"({time.perf_counter() - t0:.1f} s{'; ' + kept[0] if kept else ''})",
+                  flush=True)
+        return
     note = load_note()
     rows = []
     for m in chosen:
