@@ -406,6 +406,19 @@ def _slot_rounds(rx: _Relaxed, anc: np.ndarray, prefix_rows: np.ndarray, T: int,
     return out
 
 
+def _knapsack_add(best: np.ndarray, option: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """One more step in a knapsack over rows: ``best[b]``, the least compute of the steps so
+    far in at most ``b`` rows, with the step at one of its replications (``option``: their
+    rows, rounded down here, which only enlarges the choice, and computes)."""
+    B = len(best) - 1
+    new = np.full(B + 1, np.inf)
+    rho, c = option
+    for w, cost in zip(np.floor(rho + 1e-9).astype(np.int64), c, strict=True):
+        if w <= B:
+            np.minimum(new[w:], best[:B + 1 - w] + cost, out=new[w:])
+    return new
+
+
 def _slot_makespan(rx: _Relaxed, T: int, S: int) -> float:
     """The slot rounds of the whole network (docs/bounds.md, "Slot rounds", the makespan):
     with ``m = floor(s / T)`` for the start ``s`` of the last compute, every write ends by
@@ -427,12 +440,7 @@ def _slot_makespan(rx: _Relaxed, T: int, S: int) -> float:
         return 0.0
     best = np.zeros(B + 1)  # best[b]: least compute of the steps so far in <= b rows
     for k in timed:
-        rho, c = rx.options[k]
-        new = np.full(B + 1, np.inf)
-        for w, cost in zip(np.floor(rho + 1e-9).astype(np.int64), c, strict=True):
-            if w <= B:
-                np.minimum(new[w:], best[:B + 1 - w] + cost, out=new[w:])
-        best = new
+        best = _knapsack_add(best, rx.options[k])
     low = np.inf
     for m in range(m0, m0 + 4):
         low = min(low, max(m * T + last, T + float(best[min(m * S, B)])))
@@ -475,13 +483,7 @@ def _first_round_compute(rx: _Relaxed, anc: np.ndarray, at: np.ndarray, timed: n
         best = tables[b].copy() if b is not None else np.zeros(S + 1)
         added = member[n] & ~member[b] if b is not None else member[n]
         for k in np.nonzero(added)[0]:
-            rho, c = rx.options[k]
-            rows = np.floor(rho + 1e-9).astype(np.int64)
-            new = np.full(S + 1, np.inf)
-            for w, cost in zip(rows, c, strict=True):
-                if w <= S:
-                    np.minimum(new[w:], best[:S + 1 - w] + cost, out=new[w:])
-            best = new
+            best = _knapsack_add(best, rx.options[k])
         tables.append(best)
     return np.array([t[S] for t in tables])
 

@@ -862,6 +862,28 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
     # iterated search one more (so that a start tried late, often the best, is not skipped)
     shares = 4 * len(modes) + 1 + (len(modes) > 1)  # four starts per mode (and one more)
     share = work // (5 * len(modes))
+
+    def descend(order: list[int], reps: dict[int, int], early: bool, scanned: int) -> _Timing:
+        """Sweeps of replication and order moves from one start, on its share of the work
+        (``scanned`` of it already spent choosing the start) and of the time left."""
+        nonlocal shares, spent, timed_out
+        timing = _Timing(problem, order, reps, early)
+        timing.budget = share
+        timing.work += scanned
+        if deadline is not None:
+            now = time.perf_counter()
+            timing.deadline = now + max(0.0, deadline - now) / shares
+        shares -= 1
+        for _ in range(sweeps):
+            improved = _rep_moves(timing, rmax)
+            if reorder:
+                improved = _order_moves(timing, dag) or improved
+            if not improved:
+                break
+        timed_out = timed_out or timing.timed_out
+        spent += timing.work
+        return timing
+
     for early in modes:
         # The scans of the one-parameter families are counted against their starts' shares
         # (at most half of each; with a deadline, the two stop by one share of the time
@@ -874,21 +896,7 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
             _balanced(problem, base, rmax, early=early, rooted=rooted, work=share // 2,
                       deadline=scan_by) for rooted in (False, True)]
         for reps, scanned in starts:
-            timing = _Timing(problem, base, reps, early)
-            timing.budget = share
-            timing.work += scanned
-            if deadline is not None:
-                now = time.perf_counter()
-                timing.deadline = now + max(0.0, deadline - now) / shares
-            shares -= 1
-            for _ in range(sweeps):
-                improved = _rep_moves(timing, rmax)
-                if reorder:
-                    improved = _order_moves(timing, dag) or improved
-                if not improved:
-                    break
-            timed_out = timed_out or timing.timed_out
-            spent += timing.work
+            timing = descend(base, reps, early, scanned)
             # Ties keep the earlier start (just in time, all ones first), and among equal
             # makespans the network's own order, so results are deterministic.
             if best is None or timing.value < best[0]:
@@ -901,20 +909,7 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
                                      work=share // 2, deadline=None if deadline is None else
                                      time.perf_counter() + max(0.0, deadline
                                                                - time.perf_counter()) / shares)
-        timing = _Timing(problem, best[1], reps, best[3])
-        timing.budget = share
-        timing.work += scanned
-        if deadline is not None:
-            now = time.perf_counter()
-            timing.deadline = now + max(0.0, deadline - now) / shares
-        for _ in range(sweeps):
-            improved = _rep_moves(timing, rmax)
-            if reorder:
-                improved = _order_moves(timing, dag) or improved
-            if not improved:
-                break
-        timed_out = timed_out or timing.timed_out
-        spent += timing.work
+        timing = descend(best[1], reps, best[3], scanned)
         if timing.value < best[0]:
             best = (timing.value, timing.order, timing.reps, best[3])
     early = best[3]
