@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aras.evaluation import ideals as ideal_sets
 from aras.evaluation import relaxed_bounds, window
 from aras.evaluation.bounds import bounds, lower_bound, path_bound, window_bound
 from aras.evaluation.evaluator import evaluate
@@ -280,7 +281,7 @@ def test_window_bound_prices_two_rounds_together(monkeypatch):
     monkeypatch.setattr(window._Coupled, "EXACT", 1 << 20)
     assert window._window(p, rx, end) == both
     # too many order prefixes for the fine grid: a coarser price grid (every 16th) keeps it
-    ideals = len(window._lattice(window._window_view(rx)[1], 1 << 20).masks)
+    ideals = len(ideal_sets._lattice(window._window_view(rx)[1], 1 << 20).masks)
     monkeypatch.setattr(window._Coupled, "CELLS", ideals * 10 * 9 * 9)
     coarse = window._window(p, rx, end)
     monkeypatch.setattr(window._Coupled, "CELLS", 0)
@@ -393,7 +394,7 @@ def test_bounds_below_exhaustive_jit_optimum(inst):
     p = map_network(net, free)
     rx = relaxed_bounds._relaxed(p)
     _, preds = window._window_view(rx)
-    ideals = len(window._lattice(preds, 10**6).masks)
+    ideals = len(ideal_sets._lattice(preds, 10**6).masks)
     notes: list[str] = []
     fewer = window._window(p, rx, notes=notes, cap=ideals - 1)
     assert fewer <= opt, (fewer, opt, notes)

@@ -33,8 +33,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from aras.evaluation.ideals import _lattice
 from aras.evaluation.relaxed_bounds import _ceil, _members, _relaxed
-from aras.evaluation.window import _lattice, _Release
+from aras.evaluation.window import _Release
 from aras.model.mapping import Problem, ceil_div
 
 #: Order prefixes (ideals) and window transitions beyond which the window bound is skipped
