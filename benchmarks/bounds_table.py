@@ -33,7 +33,7 @@ from aras.model.hardware import load_hardware
 from aras.model.mapping import map_network
 from aras.studies.study import _value_name
 
-KINDS = ("write", "chain", "area", "cut", "path", "window", "conflict", "lower")
+KINDS = ("write", "chain", "area", "cut", "path", "window", "conflict", "exact", "lower")
 
 
 def table(hardware: str = "aras", changes: list[str] | None = None) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from aras.evaluation.exact_dp import exact_dp
 from aras.evaluation.relaxed_bounds import (
     _after_weight,
     _relaxed,
@@ -39,6 +40,10 @@ class Bounds:
     #: The dual bound of an exact MILP (``milp-full`` when the DAG allows one compute order;
     #: set by :func:`aras.methods.solve.solve`, 0 otherwise; docs/bounds.md, "MILP bound")
     milp: int = 0
+    #: The exact DP's least makespan without R6 over every order and replication (0 when it
+    #: gave up at its caps; docs/bounds.md, "Exact DP"): the optimum when the memory writes
+    #: all rows at once
+    exact: int = 0
     #: Bounds whose work was capped (and so reported as 0), and why: never silently weaker.
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -46,7 +51,7 @@ class Bounds:
     def lower(self) -> int:
         """The strongest of the certified bounds."""
         return max(self.write, self.chain, self.area, self.cut, self.path, self.window,
-                   self.conflict, self.milp)
+                   self.conflict, self.milp, self.exact)
 
     def to_dict(self) -> dict[str, int]:
         """All bounds and ``lower`` (the notes are :attr:`notes`)."""
@@ -282,7 +287,8 @@ def bounds(problem: Problem, effort: float = 1.0) -> Bounds:
         of its two-group pricing. On branchy networks past those caps it leaves light
         parallel steps out, and a larger effort keeps more of them, for a bound at least as
         high (usually higher) and a time about proportional to ``effort`` (seconds at 1 on the real
-        detectors of ``benchmarks/real_models_gap.py``, which runs at 3).
+        detectors of ``benchmarks/real_models_gap.py``, which runs at 3), and the exact
+        DP's (:func:`aras.evaluation.exact_dp.exact_dp`).
 
     Returns
     -------
@@ -296,7 +302,8 @@ def bounds(problem: Problem, effort: float = 1.0) -> Bounds:
     path, window = _window_with_path(problem, rx, notes, effort)
     return Bounds(write=write_bound(problem), chain=chain_bound(problem), area=area_bound(problem),
                   cut=cut_bound(problem), path=path, window=window,
-                  conflict=conflict_bound(problem), notes=tuple(notes))
+                  conflict=conflict_bound(problem), exact=exact_dp(problem, effort).makespan or 0,
+                  notes=tuple(notes))
 
 
 def lower_bound(problem: Problem) -> int:

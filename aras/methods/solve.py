@@ -79,7 +79,8 @@ DESCRIPTIONS: dict[str, str] = {
     "baseline": "paper Fig. 8: layer by layer; released rows take the next tiles in order",
     "greedy-replication": "baseline writes with the prior work's greedy replication",
     "aras": "baseline writes with ARAS adaptive replication (paper Algorithm 1)",
-    "jit": "just-in-time writes, replication by coordinate descent (not in the paper)",
+    "jit": "just-in-time writes, replication by coordinate descent; exact where the "
+           "order-prefix DP finishes (not in the paper)",
     "milp": "rolling-horizon MILP of the event model, from the best heuristic (searches)",
     "milp-full": "the event-model MILP over the whole network, from the best heuristic "
                  "(searches; small networks)",

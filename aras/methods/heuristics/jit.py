@@ -10,7 +10,9 @@ rows still held when part ``k`` starts writing are those of the latest earlier p
 ends increase along the order), so ``k`` waits for the end of the latest earlier part that
 would overflow the pool. :func:`jit` searches the replication factors and the compute order
 by local search on that recursion (:class:`_Timing` re-times only what a move changes),
-starting from ARAS's factors and from all ones in the network's order.
+starting from ARAS's factors and from all ones in the network's order. Where the exact DP over
+order prefixes (:mod:`aras.evaluation.exact_dp`) finishes and the write slots do not bind, its
+order and replication are optimal and :func:`jit` returns them without searching.
 
 With a binding bandwidth (``S`` rows written at once, ``S < N``) writes queue first come first
 served on ``S`` write slots (:class:`~aras.model.bandwidth.Bandwidth`), and a part of ``R > S``
@@ -29,6 +31,7 @@ from itertools import chain
 
 import numpy as np
 
+from aras.evaluation.exact_dp import exact_dp
 from aras.methods.heuristics.engine import Builder, list_replication
 from aras.model.bandwidth import Bandwidth
 from aras.model.mapping import Problem
@@ -757,7 +760,9 @@ def jit(problem: Problem, banks: str = "greedy", sweeps: int = 8, reorder: bool 
     Returns
     -------
     Schedule
-        Steps listed in the chosen compute order.
+        Steps listed in the chosen compute order. When the write slots do not bind and the
+        exact DP (:func:`aras.evaluation.exact_dp.exact_dp`, given a fifth of the time left
+        under a ``deadline``) finishes, its optimal order and replication (with ``reorder``).
     """
     found = jit_search(problem, sweeps=sweeps, reorder=reorder, iterations=iterations,
                        seed=seed, work=work, patience=patience, deadline=deadline)
@@ -850,6 +855,22 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
     base = [s.index for s in problem.steps]
     if not problem.steps:
         return JitResult(0, base, {}, False)
+    if reorder and len(modes) == 1:
+        # Where the exact DP over order prefixes finishes (chains of few distinct
+        # replications, such as the transformers), its order and replication are optimal:
+        # nothing to search (docs/bounds.md, "Exact DP"). It gives up early elsewhere.
+        dp_by = None
+        if deadline is not None:
+            dp_by = time.perf_counter() + max(0.0, deadline - time.perf_counter()) / 5
+        dp = exact_dp(problem, deadline=dp_by)
+        if dp.makespan is not None:
+            at = {s.key: s.index for s in problem.steps}
+            order = [at[k] for k in dp.order]
+            reps = {s.index: 1 for s in weighted}
+            reps.update({at[k]: r for k, r in dp.reps})
+            timing = _Timing(problem, order, reps, False)
+            if timing.value == dp.makespan:  # (the same recursion; a mismatch is a bug)
+                return JitResult(timing.value, order, reps, False, work=dp.work)
     seeds = [{s.index: 1 for s in weighted}]
     # ARAS's replication (its list scheduler's decisions, without building its writes)
     from_aras = list_replication(problem, aras_policy(problem), "aras")
