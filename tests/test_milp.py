@@ -299,7 +299,9 @@ def test_milp_time_limit_holds_when_its_model_cannot_be_built_in_time():
     """A model too big for the time left is not built: the driver estimates its cost from a
     prefix's model (here its floor, 40 us per pair and candidate, already exceeds the time
     left) and returns its start. Building that model regardless takes this 577-part encoder
-    given 1 s to 4.3 s (construction and the start's check ignore the limit)."""
+    given 1 s to 4.3 s (construction and the start's check ignore the limit). The estimate
+    takes about 0.5 s, up to 1.2 s on loaded cores: a 2 s limit leaves room for the load, and
+    the model (7-8 s to build) is still out of reach."""
     import time
 
     from aras.frontends.builders import bert_encoder
@@ -308,9 +310,9 @@ def test_milp_time_limit_holds_when_its_model_cannot_be_built_in_time():
     start = jit(p, iterations=0, sweeps=1)
     t = time.perf_counter()
     stats = MilpStats()
-    s = milp(p, time_limit=1.0, start=start, stats=stats)
+    s = milp(p, time_limit=2.0, start=start, stats=stats)
     took = time.perf_counter() - t
-    assert took <= 1.1
+    assert took <= 2.2
     assert stats.stopped_by_time_limit and stats.windows == 0
     assert any("would take about" in m for m in stats.messages)
     rep = evaluate(p, s, cost=False)
