@@ -89,3 +89,15 @@ def test_jit_is_proven_optimal_on_bert_base():
     assert res.status is Status.OPTIMAL and res.objective == res.bounds.exact == res.bound
     # every other bound is below it: the DP is what proves it
     assert max(res.bounds.window, res.bounds.path) < res.bound
+
+
+def test_milp_stops_at_a_start_that_meets_the_bound():
+    """jit's start is the DP's optimum and the DP's value is certified: the rolling-horizon
+    MILP has nothing to improve, says so and builds no window."""
+    p = CORPUS[1][1]
+    want = optimum(p).makespan
+    res = solve(p, "milp", time_limit=30)
+    assert res.objective == want == res.bound and res.status is Status.OPTIMAL
+    assert any("meets the certified lower bound" in m for m in res.messages), res.messages
+    assert res.schedule is not None and res.schedule.extra["milp"]["windows"] == 0
+    assert res.runtime_s < 10
