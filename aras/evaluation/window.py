@@ -25,6 +25,8 @@ from aras.model.mapping import Problem
 _MAX_IDEALS = 20000
 #: (About 10 us a transition: 300,000 is 3 s; the built-in networks need far fewer.)
 _MAX_TRANSITIONS = 300_000
+#: Steps left out by the window bound's last round that it tries to take back, one by one.
+_MAX_TAKE_BACK = 8
 #: Groups from one ideal beyond which the window bound's release takes any subset of the
 #: group, not only its prefixes (the prefixes cost groups^2 tests).
 _MAX_PREFIXES = 400
@@ -96,8 +98,8 @@ def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int],
     ``min_r c(r) + r a' T / N`` (their compute plus their share of the area at the
     replication that trades them best), over the number of steps in parallel with them (the
     more, the more order prefixes they make), the least first, a tenth of them at a time (a
-    fifth while the ideals pass ``cap``); then the last of them are taken back, the heaviest
-    first, while the rest still fits.
+    fifth while the ideals pass ``cap``); then up to ``_MAX_TAKE_BACK`` of the last of them
+    are taken back, the heaviest first, while the rest still fits.
     """
     def attempt(left_out: set[int]) -> tuple[list[int], list[int], _Lattice | None, bool]:
         """The kept steps, their predecessors, their ideals (None: more than ``cap``) and
@@ -113,8 +115,10 @@ def _window_steps(rx: _Relaxed, T: int, N: int, cap: int, drop: set[int],
         keep, preds, lattice, fit = attempt(drop)
         if fit:
             # The last round may have left out more than needed: take back its heaviest
-            # steps one by one while the rest still fits.
-            for i in reversed(last):
+            # steps one by one while the rest still fits (at most _MAX_TAKE_BACK tries: each
+            # counts the ideals again, about a second on a network of thousands of steps,
+            # where a round leaves out hundreds)
+            for i in list(reversed(last))[:_MAX_TAKE_BACK]:
                 again = attempt(drop - {i})
                 if not again[3]:
                     break
