@@ -62,11 +62,7 @@ from aras.model.schedule import Schedule
 def replication_options(problem: Problem, step: Step, max_options: int = 24) -> list[int]:
     """Candidate replication factors: the smallest r for each distinct compute time,
     thinned geometrically to at most ``max_options`` values (always 1 and the maximum)."""
-    rmax = problem.max_replication(step)
-    best: dict[int, int] = {}
-    for r in range(1, rmax + 1):
-        best.setdefault(problem.compute_cycles(step, r), r)
-    rs = sorted(best.values())
+    rs = problem.replication_choices(step)
     if len(rs) <= max_options:
         return rs
     keep = {rs[0], rs[-1]}

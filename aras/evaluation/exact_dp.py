@@ -19,6 +19,7 @@ when the memory writes all rows at once (``write_slots >= N``).
 from __future__ import annotations
 
 import time
+import weakref
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -82,18 +83,9 @@ def _dominates(a: _State, b: _State) -> bool:
     return all(a.rows_at(t - 1) <= b.rows_at(t - 1) for t in a.ends)
 
 
-def _options(problem: Problem, i: int) -> list[tuple[int, int]]:
-    """(replication, compute cycles) of a weight-bearing step: the least replication of each
-    distinct compute (more copies for the same compute only hold more rows)."""
-    s = problem.steps[i]
-    out: list[tuple[int, int]] = []
-    seen: set[int] = set()
-    for r in range(1, problem.max_replication(s) + 1):
-        c = problem.compute_cycles(s, r)
-        if c not in seen:
-            seen.add(c)
-            out.append((r, c))
-    return out
+#: The last answer, by problem (``solve`` computes the bounds, then ``jit`` asks again for the
+#: same problem): (problem, effort, answer); answers cut by a deadline are not kept.
+_last: tuple[weakref.ref[Problem], float, ExactDP] | None = None
 
 
 def exact_dp(problem: Problem, effort: float = 1.0, deadline: float | None = None) -> ExactDP:
@@ -115,11 +107,27 @@ def exact_dp(problem: Problem, effort: float = 1.0, deadline: float | None = Non
         A ``time.perf_counter()`` value after which the DP gives up (for callers with a time
         limit; without it the answer depends on the caps alone).
 
+    The last answer is kept for the same problem object and ``effort`` (``solve`` asks for
+    the bounds, then ``jit`` for the schedule), unless a deadline cut it.
+
     Returns
     -------
     ExactDP
         The makespan and an order and replication reaching it, or why it gave up.
     """
+    global _last
+    if _last is not None and _last[0]() is problem and _last[1] == effort:
+        return _last[2]
+    got = _exact_dp(problem, effort, deadline)
+    if got.reason != _DEADLINE:
+        _last = (weakref.ref(problem), effort, got)
+    return got
+
+
+_DEADLINE = "its deadline passed"
+
+
+def _exact_dp(problem: Problem, effort: float, deadline: float | None) -> ExactDP:
     hw = problem.hardware
     T, N = hw.write_latency_cycles, problem.total_apu_rows
     steps = problem.steps
@@ -161,7 +169,8 @@ def exact_dp(problem: Problem, effort: float = 1.0, deadline: float | None = Non
         out = [j for name in readers[steps[i].layer] for j in by_layer[name]]
         return out + [twin[i]] if twin[i] >= 0 else out
 
-    opts = {s.index: _options(problem, s.index) for s in steps if s.apu_rows}
+    opts = {s.index: [(r, problem.compute_cycles(s, r)) for r in problem.replication_choices(s)]
+            for s in steps if s.apu_rows}
     level: dict[int, list[_State]] = {0: [_State(0, (), (), None, -1, 0)]}
     # the steps that can come next after each ideal of the current size
     avail: dict[int, tuple[int, ...]] = {0: tuple(i for i in range(n) if not pred[i])}
@@ -214,7 +223,7 @@ def exact_dp(problem: Problem, effort: float = 1.0, deadline: float | None = Non
                     return ExactDP(None, reason=f"more than {max_work:,} state expansions",
                                    work=work)
                 if deadline is not None and time.perf_counter() > deadline:
-                    return ExactDP(None, reason="its deadline passed", work=work)
+                    return ExactDP(None, reason=_DEADLINE, work=work)
         if _size >= 16 and work * n > 2 * max_work * (_size + 1):
             return ExactDP(None, reason=f"more than {max_work:,} state expansions "
                                         f"(projected from the first {_size + 1} steps)",

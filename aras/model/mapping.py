@@ -266,6 +266,14 @@ class Problem:
             return step.windows * step.window_cycles
         return ceil_div(step.windows, replication) * step.window_cycles
 
+    def replication_choices(self, step: Step) -> list[int]:
+        """The least replication of each distinct compute time of a weight-bearing step,
+        increasing (more copies for the same compute only hold more rows)."""
+        best: dict[int, int] = {}
+        for r in range(1, self.max_replication(step) + 1):
+            best.setdefault(self.compute_cycles(step, r), r)
+        return sorted(best.values())
+
     def min_compute_cycles(self, step: Step) -> int:
         """Shortest compute of a step over every feasible replication."""
         return self.compute_cycles(step, self.max_replication(step))

@@ -868,9 +868,8 @@ def jit_search(problem: Problem, sweeps: int = 8, reorder: bool = True,
             order = [at[k] for k in dp.order]
             reps = {s.index: 1 for s in weighted}
             reps.update({at[k]: r for k, r in dp.reps})
-            timing = _Timing(problem, order, reps, False)
-            if timing.value == dp.makespan:  # (the same recursion; a mismatch is a bug)
-                return JitResult(timing.value, order, reps, False, work=dp.work)
+            # (the DP times the same recursion: its makespan is the timing's)
+            return JitResult(dp.makespan, order, reps, False, work=dp.work)
     seeds = [{s.index: 1 for s in weighted}]
     # ARAS's replication (its list scheduler's decisions, without building its writes)
     from_aras = list_replication(problem, aras_policy(problem), "aras")
