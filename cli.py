@@ -441,6 +441,8 @@ def solve(
         check_output_file(output, "--output")
     if dump_model is not None:
         check_output_file(dump_model, "--dump-model")
+        if dump_model.suffix.lower() not in (".lp", ".mps"):
+            raise InputError(f"--dump-model: {dump_model} must end in .lp or .mps")
     net_opts: dict[str, Any] = dict(tokens=tokens, input_shape=input_shape, phase=phase,
                                     context=context)
     if cfg is not None:
@@ -1330,12 +1332,19 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
+    except OSError as exc:
+        # An output that passed the up-front checks and still cannot be written (a full
+        # disk, a special file system): one line, not a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: cannot write {where}{exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)
     except Exception as exc:
-        # Usage errors (unknown option, missing argument) know how to show themselves and
-        # carry click's exit code 2. Duck-typed: recent Typer vendors its own click.
-        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
-        if callable(show) and isinstance(code, int):
-            show()
+        # Usage errors (unknown option, missing argument) carry click's exit code 2 and
+        # their own message (naming the flag); one line, as for every other bad input.
+        # Duck-typed: recent Typer vendors its own click.
+        fmt, code = getattr(exc, "format_message", None), getattr(exc, "exit_code", None)
+        if callable(fmt) and isinstance(code, int):
+            print(f"error: {fmt()}", file=sys.stderr)
             sys.exit(code)
         raise
 

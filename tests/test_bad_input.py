@@ -462,9 +462,14 @@ def test_own_bad_schedules_and_hardware(tmp_path: Path, schedule_doc: dict) -> N
                         ("[x]\na = 1", "'x'")):
         hw.write_text(text + "\n")
         one_line(cli_inprocess("solve", str(R18), "-H", str(hw)), field)
-    hw.write_text("frequency_hz = 1e-300\n")  # the write slots overflowed a float to int
-    r = cli_inprocess("solve", str(R18), "-H", str(hw))
-    assert r.returncode == 0 and "Traceback" not in r.stderr
+    # once an overflow of the write slots; now outside the plausible range, like values that
+    # would print as "inf" or as 300-digit figures
+    for text, field in (("frequency_hz = 1e-300", "frequency_hz"),
+                        ("sram_leakage_w_per_byte = 1e300", "sram_leakage_w_per_byte"),
+                        ("cell_endurance_cycles = 0", "cell_endurance_cycles"),
+                        ("", "no hardware keys")):
+        hw.write_text(text + "\n")
+        one_line(cli_inprocess("solve", str(R18), "-H", str(hw)), field)
 
 
 def test_tiny_hardware_still_maps() -> None:
@@ -480,10 +485,17 @@ def test_damaged_study_results_are_one_line_errors(tmp_path: Path) -> None:
     d.mkdir()
     (d / "study.json").write_text('{"variants": 5, "sweeps": {"pes": [1]}}')
     (d / "results.jsonl").write_text(
-        '{"task": "a"}\n[1, 2]\n{"task": "b", "status": "feasible", "makespan_cycles": "abc"}\n')
+        '{"task": "a"}\n{"task": "b", "status": "feasible", "makespan_cycles": "abc"}\n[1, 2]')
+    # a torn last line is skipped (an interrupted write); the bad figure is named
     one_line(cli_inprocess("study", "report", str(d)), "task 'b'", "makespan_cycles")
+    (d / "results.jsonl").write_text('{"task": "a"}\n[1, 2]\n{}\n{"task": "b"}\n')
+    # a damaged line before the last is not counted around: the report would be wrong
+    one_line(cli_inprocess("study", "report", str(d)), "line 2 is not a study record")
     (d / "results.jsonl").write_text('{"task": 5, "status": "feasible"}\n')
     one_line(cli_inprocess("study", "report", str(d)), "'task' must be a string")
+    (d / "results.jsonl").unlink()
+    (d / "results.jsonl").mkdir()
+    one_line(cli_inprocess("study", "report", str(d)), "results.jsonl: not a file")
 
 
 def test_reuse_on_hardware_whose_codes_cannot_hold_the_centers(tmp_path: Path) -> None:
@@ -492,3 +504,58 @@ def test_reuse_on_hardware_whose_codes_cannot_hold_the_centers(tmp_path: Path) -
     one_line(cli_inprocess("solve", str(R18), "-H", str(hw), "--reuse"), "--reuse",
              "hardware.weight_bits = 4")
     assert cli_inprocess("solve", str(R18), "-H", str(hw)).returncode == 0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_onnx_weights_name_the_tensor(tmp_path: Path, bad: float) -> None:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.full((16, 16), 0.5, dtype=np.float32)
+    w[3, 4] = bad
+    g = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"], name="mm")], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16])],
+                          [numpy_helper.from_array(w, "Wt")])
+    g.node[0].input[1] = "Wt"
+    f = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(g), str(f))
+    one_line(cli_inprocess("solve", str(f), "-m", "aras"), "tensor 'Wt'", "NaN or infinite")
+
+
+@pytest.mark.skipif(not Path("/proc/version").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("args", [
+    ("solve", str(R18), "-m", "aras", "-o", "/proc/version"),
+    ("lifetime", str(R18), "--csv", "/proc/x.csv"),
+    ("study", "run", str(ROOT / "instances" / "sets" / "sensitivity.toml"), "-o",
+     "/proc/study"),
+])
+def test_outputs_that_permissions_allow_but_the_file_system_refuses(args: tuple) -> None:
+    # /proc passes os.access for root; only creating a file there shows the refusal, which
+    # must come before the work, not as a traceback after it
+    t0 = time.perf_counter()
+    one_line(cli_inprocess(*args), "/proc/", "cannot be written")
+    assert time.perf_counter() - t0 < 10
+
+
+def test_dump_model_needs_a_format_before_the_solve(tmp_path: Path) -> None:
+    t0 = time.perf_counter()
+    one_line(cli_inprocess("solve", str(R18), "-m", "milp", "--time-limit", "30",
+                           "--dump-model", str(tmp_path / "m.txt")), "--dump-model", ".lp")
+    assert time.perf_counter() - t0 < 10
+
+
+def test_periodic_schedule_with_a_tiny_period_is_invalid_not_out_of_memory(
+        tmp_path: Path) -> None:
+    out = tmp_path / "ss.json"
+    assert cli_inprocess("solve", str(R18), "-m", "aras", "--steady-state", "-q",
+                         "-o", str(out)).returncode == 0
+    doc = json.loads(out.read_text())
+    for period in (1, 1000):
+        doc["period"] = period
+        r = cli_inprocess("evaluate", str(_write(tmp_path / "p.json", doc)))
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert f"longer than the period {period}" in r.stdout
+        # period 1 unrolls more inferences than memory holds: said, not attempted
+        assert ("not checked further" in r.stdout) == (period == 1)

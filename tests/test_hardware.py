@@ -53,7 +53,11 @@ def test_toml_round_trip(tmp_path):
 
 @pytest.mark.parametrize("field,value,fragment", [
     ("pes", 0, "hardware.pes: must be > 0"),
-    ("pes", -3, "hardware.pes: must be >= 0"),
+    ("pes", -3, "hardware.pes: must be > 0"),
+    ("frequency_hz", 1e-300, "hardware.frequency_hz: must be in [1000, 1e+13]"),
+    ("pulses_per_level_step", 1e300, "hardware.pulses_per_level_step: must be in"),
+    ("sram_leakage_w_per_byte", 1e300, "hardware.sram_leakage_w_per_byte: must be in [0, 1]"),
+    ("cell_endurance_cycles", 0, "hardware.cell_endurance_cycles: must be in [1, 1e+18]"),
     ("write_latency_cycles", 1.5, "hardware.write_latency_cycles: must be an integer"),
     ("frequency_hz", 0, "hardware.frequency_hz: must be > 0"),
     ("gbuffer_banks", (1024, -1), "hardware.gbuffer_banks[1]"),
@@ -94,3 +98,17 @@ def test_bad_files(tmp_path):
     bad.write_text("pes = 'many'\n")
     with pytest.raises(InputError, match="hardware.pes: must be a number"):
         Hardware.load(bad)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "no hardware keys"),
+    ("# only a comment\n", "no hardware keys"),
+    ('name = ""\n', "name must not be empty"),
+])
+def test_empty_hardware_files_are_refused(tmp_path, text, fragment):
+    # an empty file would otherwise silently be the default hardware under another name
+    f = tmp_path / "hw.toml"
+    f.write_text(text)
+    with pytest.raises(InputError) as e:
+        Hardware.load(f)
+    assert fragment in str(e.value) and "\n" not in str(e.value)

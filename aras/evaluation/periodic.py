@@ -136,6 +136,10 @@ def _desc(problem: Problem, rowid: int) -> str:
     return f"APU row (pe {rowid // per}, row {rowid % per})"
 
 
+#: Unrolled writes beyond which an already invalid schedule is not checked further.
+_MAX_UNROLLED = 20_000_000
+
+
 def _unroll_count(ps: PeriodicSchedule, wr: _Writes, T: int) -> int:
     """Inferences to unroll: every pair of inferences whose occupancies or writes can meet,
     and one whole period in which every inference that writes is present."""
@@ -220,19 +224,28 @@ def _validate(problem: Problem, ps: PeriodicSchedule, out: list[Violation]
     # ----- unrolled: streamed writes every period, residents once (inference 0) -----
     K = _unroll_count(ps, wr, T)
     st = np.flatnonzero(wr.known & ~wr.resident)
+    # ----- R2p: occupancies of one row disjoint across inferences -----
+    too_long = st[(wr.end[st] - wr.start[st]) > P]
+    for j in too_long.tolist():
+        add(Violation("R2p", f"{w.layer[j]}/{int(w.part[j])}: write on "
+                             f"{_desc(problem, int(wr.row[j]))} holds it over "
+                             f"[{int(wr.start[j])}, {int(wr.end[j])}), "
+                             f"{int(wr.end[j] - wr.start[j])} cycles, longer than the period "
+                             f"{P}: the next inference rewrites the row before it is released"))
+    if len(too_long) and K * len(st) > _MAX_UNROLLED:
+        # A period far below the rows' occupancies (a valid one is at least T) would unroll
+        # more inferences than memory holds; the schedule is already invalid, so say what
+        # is not checked rather than run out of memory.
+        add(Violation("R2p", f"the period {P} would unroll {K:,} inferences of {len(st):,} "
+                             "streamed writes: clashes between different writes and R6p are "
+                             "not checked further"))
+        return out, K
     shift = (np.arange(K, dtype=np.int64) * P)[:, None]
     u_start = (wr.start[st][None, :] + shift).ravel()
     u_end = (wr.end[st][None, :] + shift).ravel()
     u_row = np.tile(wr.row[st], K)
     u_inf = np.repeat(np.arange(K), len(st))
     u_id = np.tile(st, K)
-    # ----- R2p: occupancies of one row disjoint across inferences -----
-    for j in st[(wr.end[st] - wr.start[st]) > P].tolist():
-        add(Violation("R2p", f"{w.layer[j]}/{int(w.part[j])}: write on "
-                             f"{_desc(problem, int(wr.row[j]))} holds it over "
-                             f"[{int(wr.start[j])}, {int(wr.end[j])}), "
-                             f"{int(wr.end[j] - wr.start[j])} cycles, longer than the period "
-                             f"{P}: the next inference rewrites the row before it is released"))
     order = np.lexsort((u_start, u_row))
     r_s, s_s, e_s = u_row[order], u_start[order], u_end[order]
     i_s, k_s = u_id[order], u_inf[order]

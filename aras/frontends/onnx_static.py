@@ -213,13 +213,14 @@ class _Graph:
                 a = _array(self.init[name], str(Path(self.src).parent))
             except Exception:  # external data missing or unreadable: no real values
                 return None
-            return self._classify(a)
+            return self._classify(a, name, self.src)
         n = self.producer.get(name)
         if n is None:
             return None
         if n.op_type == "Constant":
             t = _attr(n, "value")
-            return None if t is None else self._classify(numpy_helper.to_array(t))
+            return None if t is None else self._classify(numpy_helper.to_array(t), name,
+                                                          self.src)
         if n.op_type not in _CODE_PATH:
             return None
         out_shape = self.shapes.get(name)
@@ -252,7 +253,13 @@ class _Graph:
         return kind, a
 
     @staticmethod
-    def _classify(a: np.ndarray) -> tuple[str, np.ndarray] | None:
+    def _classify(a: np.ndarray, name: str, src: str) -> tuple[str, np.ndarray] | None:
+        if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
+            # weights become cell codes: a NaN or infinity has none (and would stop the
+            # quantiser deep inside with a bare ValueError)
+            bad = int(a.size - np.isfinite(a).sum())
+            raise InputError(f"{src}: tensor '{name}': {bad:,} of its {a.size:,} values are "
+                             f"NaN or infinite")
         if a.dtype == np.int8:
             return "int", (a.astype(np.int16) + 128).astype(np.uint8)
         if a.dtype == np.uint8:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,7 +25,7 @@ from aras.evaluation.evaluator import evaluate
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit
 from aras.methods.heuristics.engine import Builder, Policy, RowCounter, _simulate
 from aras.methods.heuristics.replication import aras_policy, greedy_policy
-from aras.model.errors import InputError
+from aras.model.errors import InputError, arg_name
 from aras.model.mapping import Problem
 from aras.model.schedule import Schedule
 from formulations.families import CORE_FAMILIES, families_from
@@ -624,6 +625,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
     """
     stats = stats if stats is not None else MilpStats()
     _solver(solver)  # a missing solver is an input error, before any work
+    if dump_model is not None and Path(dump_model).suffix.lower() not in (".lp", ".mps"):
+        # Pyomo infers the format from the suffix, and would only say so after the solve
+        raise InputError(f"{arg_name('dump_model')}: {dump_model} must end in .lp or .mps")
     total = 60.0 if time_limit is None else time_limit
     t0 = time.perf_counter()
     objective = objective or Objective()

@@ -116,7 +116,21 @@ def check_output_file(path: str | Path, flag: str) -> Path:
         raise InputError(f"{flag}: directory {parent} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
         raise InputError(f"{flag}: {p} is not writable")
+    _probe(parent, flag, p)
     return p
+
+
+def _probe(folder: Path, flag: str, target: Path) -> None:
+    """Create and remove a file in ``folder``: permission bits do not tell every file system
+    that refuses files (``/proc``, a read-only mount seen by root), and a refusal found only
+    after the work would lose it."""
+    probe = folder / f".aras-probe-{os.getpid()}.tmp"
+    try:
+        probe.touch(exist_ok=True)
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"{flag}: {target} cannot be written ({exc.strerror or exc})"
+                         ) from None
 
 
 def check_output_dir(path: str | Path, flag: str) -> Path:
@@ -127,6 +141,7 @@ def check_output_dir(path: str | Path, flag: str) -> Path:
             raise InputError(f"{flag}: {p} is a file, not a directory")
         if not os.access(p, os.W_OK | os.X_OK):
             raise InputError(f"{flag}: directory {p} is not writable")
+        _probe(p, flag, p)
         return p
     base = _existing_ancestor(p)
     if not base.is_dir():
@@ -134,6 +149,7 @@ def check_output_dir(path: str | Path, flag: str) -> Path:
     if not os.access(base, os.W_OK | os.X_OK):
         raise InputError(f"{flag}: directory {base} is not writable, so {p} cannot be "
                          "created")
+    _probe(base, flag, p)
     return p
 
 

@@ -37,6 +37,23 @@ _INT_FIELDS = {
 }
 #: Upper limits that keep every mapping and schedule a machine-sized object (docs/model.md):
 #: beyond them the model's arrays would not fit in memory or time before any error shows.
+#: Ranges of the real-valued fields beyond which a value is a typo, not a device: numbers
+#: this far out only print as "inf" or 300-digit figures (docs/model.md, "Hardware").
+FLOAT_RANGES: dict[str, tuple[float, float]] = {
+    "frequency_hz": (1e3, 1e13),
+    "memory_bandwidth_bytes_s": (1.0, 1e16),
+    "pulses_per_level_step": (0.0, 1e6),
+    "cell_endurance_cycles": (1.0, 1e18),
+    # energies (J) and leakage (W per byte)
+    "write_energy_per_pulse_j": (0.0, 1.0),
+    "sram_leakage_w_per_byte": (0.0, 1.0),
+    "sram_read_energy_j_per_byte": (0.0, 1.0),
+    "sram_write_energy_j_per_byte": (0.0, 1.0),
+    "dram_energy_j_per_byte": (0.0, 1.0),
+    "crossbar_compute_energy_j": (0.0, 1.0),
+    "digital_mac_energy_j": (0.0, 1.0),
+}
+
 LIMITS: dict[str, int] = {
     "pes": 1 << 16, "apu_rows_per_pe": 1 << 10, "apus_per_row": 1 << 10,
     "crossbar_rows": 1 << 14, "crossbar_cols": 1 << 14, "bits_per_cell": 16, "weight_bits": 32,
@@ -129,10 +146,15 @@ class Hardware:
                 if value > limit:
                     raise InputError(f"hardware.{f.name}: at most {limit:,} is supported, got "
                                      f"{int(value):,}")
+            positive = f.name in _INT_FIELDS | {"frequency_hz", "memory_bandwidth_bytes_s"}
+            if value <= 0 and positive:
+                raise InputError(f"hardware.{f.name}: must be > 0, got {value!r}")
             if value < 0:
                 raise InputError(f"hardware.{f.name}: must be >= 0, got {value!r}")
-            if value == 0 and f.name in _INT_FIELDS | {"frequency_hz", "memory_bandwidth_bytes_s"}:
-                raise InputError(f"hardware.{f.name}: must be > 0, got {value!r}")
+            lo, hi = FLOAT_RANGES.get(f.name, (0.0, math.inf))
+            if not lo <= value <= hi:
+                raise InputError(f"hardware.{f.name}: must be in [{lo:g}, {hi:g}], got "
+                                 f"{value!r}")
         if self.pes * self.apu_rows_per_pe > MAX_TOTAL_APU_ROWS:
             raise InputError(f"hardware.pes: pes x apu_rows_per_pe = "
                              f"{self.pes * self.apu_rows_per_pe:,} APU rows, at most "
@@ -300,6 +322,8 @@ class Hardware:
                                           for p in kwargs["failed_rows"])
         if "name" in kwargs and not isinstance(kwargs["name"], str):
             raise InputError(f"{source}: name must be a string")
+        if "name" in kwargs and not kwargs["name"].strip():
+            raise InputError(f"{source}: name must not be empty")
         return cls(**kwargs)
 
     def replace(self, **changes: Any) -> Hardware:
@@ -334,7 +358,11 @@ class Hardware:
             When the file is missing or malformed or a value is invalid.
         """
         p = Path(path)
-        return cls.from_dict(read_toml(p, "hardware"), source=str(p))
+        data = read_toml(p, "hardware")
+        if not data:
+            # an empty (or comment-only) file would silently be the default hardware
+            raise InputError(f"{p}: no hardware keys (name one at least, e.g. name = \"mine\")")
+        return cls.from_dict(data, source=str(p))
 
 
 def aras_hardware() -> Hardware:

@@ -117,20 +117,37 @@ def _repair(path: Path) -> None:
 def load_results(out_dir: str | Path) -> list[dict[str, Any]]:
     """The records of a study directory, the last one per task, in file order.
 
-    Lines that are not JSON objects (a torn last line) are skipped.
+    A last line that is not a JSON object is skipped (a write torn by an interruption; the
+    next run repairs it).
+
+    Raises
+    ------
+    InputError
+        When ``results.jsonl`` is not a readable file, or a line before the last is not a
+        study record (a damaged file: counting around it would report a wrong study).
     """
     path = Path(out_dir) / RESULTS
     if not path.exists():
         return []
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from None
     by_task: dict[str, dict[str, Any]] = {}
-    for line in path.read_text().splitlines():
+    for i, line in enumerate(lines):
         try:
             rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(rec, dict) and "task" in rec:
-            by_task.pop(rec["task"], None)
-            by_task[rec["task"]] = rec
+        except (json.JSONDecodeError, RecursionError):
+            rec = None
+        if not (isinstance(rec, dict) and "task" in rec):
+            if i == len(lines) - 1:
+                continue
+            raise InputError(f"{path}: line {i + 1} is not a study record (a JSON object "
+                             "with a 'task'); the file is damaged")
+        by_task.pop(rec["task"], None)
+        by_task[rec["task"]] = rec
     return list(by_task.values())
 
 
