@@ -768,3 +768,9 @@ def family_from_spec(spec: str, problem: Problem, **options: Any) -> Family:
     if not isinstance(fam, Family):
         raise InputError(f"families: '{spec}' made {type(fam).__name__}, not a Family")
     return fam
+
+
+# The built-in families register themselves when their module loads; loading it here (last,
+# when every name above exists) makes them known to whoever reads FAMILIES or calls
+# family_from_spec, however formulations was first imported.
+import formulations.families  # noqa: E402, F401, I001

@@ -319,3 +319,24 @@ def test_python_family_errors_are_one_line_input_errors() -> None:
 
     with pytest.raises(InputError, match="families: broken: building its constraints failed"):
         Formulation(p, default_families(p) + [Broken()])
+
+
+def test_builtin_families_are_known_however_formulations_is_first_imported(tmp_path) -> None:
+    # a fresh interpreter that never imports formulations.families itself: the study loader
+    # and family_from_spec must still know the built-in names
+    import subprocess
+    import sys
+
+    study = tmp_path / "s.toml"
+    study.write_text('name = "x"\nnetworks = ["vgg16"]\nmethods = ["aras"]\n[[families]]\n'
+                     'family = "replication_cap"\nlayer = "features.0"\nmax_replication = 2\n')
+    code = ("import sys\nfrom aras.studies.study import load_study\n"
+            "s = load_study(sys.argv[1])\n"
+            "import aras, formulations\n"
+            "from aras.model.hardware import load_hardware\n"
+            "p = aras.map_network(aras.load_network('vgg16'), load_hardware('aras'))\n"
+            "print(len(s.tasks), formulations.family_from_spec('write_cap', p, rows=10))")
+    r = subprocess.run([sys.executable, "-c", code, str(study)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-1500:]
+    assert r.stdout.startswith("1 ") and "write_cap" in r.stdout

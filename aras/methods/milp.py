@@ -247,9 +247,11 @@ def _in_order(free: int, upcoming: list[Any]) -> list[tuple[Any, int]]:
 
 
 def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
-                    time_limit: float = 0.0, search: float = 1 / 3
+                    time_limit: float = 0.0, search: float = 1 / 3,
+                    value: Callable[[Schedule], tuple[float, ...]] | None = None
                     ) -> tuple[str, Schedule, int]:
-    """The best start: ``(name, schedule, makespan)``.
+    """The best start: ``(name, schedule, makespan)``; best by ``value`` (an objective
+    other than the makespan: every start is then assembled and valued), else by makespan.
 
     Every heuristic is timed without assembling its schedule (on a network of 8,000 steps an
     assembled schedule and its evaluation cost seconds each); only the best is assembled.
@@ -286,9 +288,15 @@ def _best_heuristic(problem: Problem, banks: str, keep_order: bool = False,
                           patience=max(PATIENCE, work // 15_000),
                           deadline=t0 + time_limit * search if limited else None)
         found.append((more.makespan, "jit", lambda: more.schedule(problem, banks=banks)))
-    # the least makespan; ties keep the earlier entry (plain jit first)
-    mk, name, assemble = min(found, key=lambda x: x[0])
-    sched = assemble()
+    if value is not None:
+        # the least objective, not the least makespan: the MILP's answer is never worse
+        # than a heuristic's by the objective it was asked for
+        built = [(value(sc := a()), m, n, sc) for m, n, a in found]
+        _, mk, name, sched = min(built, key=lambda x: (x[0], x[1]))
+    else:
+        # the least makespan; ties keep the earlier entry (plain jit first)
+        mk, name, assemble = min(found, key=lambda x: x[0])
+        sched = assemble()
     # the longer search's deadline is the driver's plan, not a limit the start hit
     sched.extra.pop("jit", None)
     return name, sched, mk
@@ -537,6 +545,19 @@ def _decisions_value(problem: Problem, objective: Objective, inc: Incumbent, ban
     return objective.value(problem, sched, rep)
 
 
+def _schedule_value(problem: Problem, objective: Objective, rules: list[Any]
+                    ) -> Callable[[Schedule], tuple[float, ...]]:
+    """The evaluator's value of the objective for a schedule (infinite when invalid)."""
+    cost = any(n not in _COUNTED for n in objective.measures())
+
+    def value(sched: Schedule) -> tuple[float, ...]:
+        rep = evaluate(problem, sched, rules=rules or None, cost=cost)
+        if not rep.valid:
+            return (math.inf,) * len(objective.stages)
+        return objective.value(problem, sched, rep)
+    return value
+
+
 def milp(problem: Problem, *, full: bool = False, time_limit: float | None = None,
          window: int = 6, overlap: int = 2, window_time: float = 15.0,
          lookback: int | None = None, candidates: int | None = None,
@@ -681,7 +702,9 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         fits = need <= 0.8 * (total * 2 / 3 - (time.perf_counter() - t0))
         name, start_sched, start_mk = _best_heuristic(
             problem, banks, keep_order, max(1e-3, total - (time.perf_counter() - t0)),
-            search=1 / 3 if fits else 0.6)
+            search=1 / 3 if fits else 0.6,
+            value=None if objective.is_makespan else _schedule_value(problem, objective,
+                                                                      rules))
     keys = [(s.layer, s.part) for s in start_sched.steps]
     if keys != [s.key for s in problem.steps]:
         # The model is stated on one compute order: the start's (jit searches orders), so
