@@ -171,7 +171,17 @@ def _file_problem(path: Path, stored_hw: dict[str, Any], stored_net: str,
         stored_hw, source=f"{path}: hardware")
     net = None
     if network is None and "network_source" in extra:
+        given = [k for k, v in opts.items() if v not in (None, [], ())]
+        if given:
+            # the recorded source fixes the network; a shaping flag would be silently unused
+            flag = "--" + given[0].replace("_", "-")
+            raise InputError(f"{flag}: {path} records how its network was built ({where}); "
+                             f"give --network with {flag} to build another")
         net = network_from_source(extra["network_source"], f"{path}: {where}")
+        if net is not None and stored_net and net.name != stored_net:
+            # the report would carry one network's name over the other's figures
+            raise InputError(f"{path}: network: the file names {stored_net!r} but its "
+                             f"{where} builds {net.name!r}; give --network to choose")
     if net is None:
         net = _network(network or stored_net, **opts)
     precision = None
@@ -201,13 +211,23 @@ NetArg = Annotated[str, typer.Argument(
 def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = False) -> None:
     """List the built-in networks: family, layers, weights, APU rows, fills of the accelerator."""
     if ctx.invoked_subcommand is not None:
+        # `aras networks -H FILE show NET`: the group's --hardware is the subcommand's default
+        ctx.obj = {"hardware": hardware}
         return
     hw = load_hardware(hardware)
     rows = []
+    skipped: list[str] = []
     for name, entry in ZOO.items():
-        r = map_network(entry.build(), hw).summary()
+        try:
+            r = map_network(entry.build(), hw).summary()
+        except InputError as exc:
+            # one network that this hardware cannot hold does not hide the others
+            skipped.append(f"{name} ({exc})")
+            continue
         rows.append({"network": name, "family": entry.family, "description": entry.description,
                      **{k: v for k, v in r.items() if k != "network"}})
+    for note in skipped:
+        print(f"note: not listed: {note}", file=sys.stderr)
     if json_:
         print(json.dumps(rows, indent=2))
         return
@@ -221,14 +241,16 @@ def networks(ctx: typer.Context, hardware: HardwareOpt = None, json_: JsonOpt = 
 
 
 @networks_app.command("show")
-def networks_show(name: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = None,
-                  input_shape: ShapeOpt = None, phase: PhaseOpt = None,
-                  context: ContextOpt = None, batch: BatchOpt = None,
+def networks_show(ctx: typer.Context, name: NetArg, hardware: HardwareOpt = None,
+                  tokens: TokensOpt = None, input_shape: ShapeOpt = None,
+                  phase: PhaseOpt = None, context: ContextOpt = None, batch: BatchOpt = None,
                   json_: JsonOpt = False) -> None:
     """Print a network's mapped layer table.
 
     Each step's APU rows, windows, replication limit, cycles and activation bytes, and
     what an import folded away."""
+    if hardware is None and isinstance(ctx.obj, dict):
+        hardware = ctx.obj.get("hardware")
     p = _problem(name, hardware, batch, tokens=tokens, input_shape=input_shape, phase=phase,
                  context=context)
     hw = p.hardware
@@ -828,7 +850,9 @@ def bound(network: NetArg, hardware: HardwareOpt = None, tokens: TokensOpt = Non
     at = f" at batch {p.batch}" if p.batch > 1 else ""
     print_table(out, f"Bounds of {p.network.name}{at} on '{p.hardware.name}'",
                 [("bound", "l"), ("cycles", "r"), ("ms", "r")],
-                [[k, f"{v:,}", ms(v, p.hardware)] for k, v in b.to_dict().items()])
+                # the MILP's and the exact DP's are 0 when not computed (or given up): "-"
+                [[k, f"{v:,}", ms(v, p.hardware)] if v or k not in ("milp", "exact")
+                 else [k, "-", "-"] for k, v in b.to_dict().items()])
     for note in b.notes:
         err.print(f"[yellow]note:[/] {escape(note)}")
 

@@ -11,7 +11,11 @@ load_hardware, map_network, evaluate, Network, Schedule, Result``; for rules of 
 checked by the evaluator, ``Rule``, ``rule`` and ``Violation``; for methods of one's own,
 ``register`` (:func:`aras.register` makes one known to ``solve``, studies and the CLI); for
 constraints and objectives of one's own, ``Formulation``, ``Family``, ``Objective`` and
-``Infeasible`` (from :mod:`formulations`, which has the rest of the framework).
+``Infeasible`` (from :mod:`formulations`, which has the rest of the framework). Also:
+``Hardware`` and ``NetworkBuilder`` (hardware and networks built in code), ``InputError``
+(every bad argument or file), ``bounds`` (the certified lower bounds), ``solve_steady`` and
+``PeriodicSchedule`` (steady state), ``lifetime`` and ``Scenario`` (device lifetime),
+``load_study``, ``run_study`` and ``load_results`` (studies).
 """
 
 from __future__ import annotations
@@ -34,6 +38,17 @@ _PUBLIC = {
     "register": "aras.methods.solve",
     "Result": "aras.methods.solve",
     "Status": "aras.methods.solve",
+    "Hardware": "aras.model.hardware",
+    "NetworkBuilder": "aras.model.network",
+    "InputError": "aras.model.errors",
+    "bounds": "aras.evaluation.bounds",
+    "PeriodicSchedule": "aras.model.periodic",
+    "solve_steady": "aras.methods.steady",
+    "lifetime": "aras.studies.lifetime",
+    "Scenario": "aras.studies.lifetime",
+    "load_study": "aras.studies.study",
+    "run_study": "aras.studies.run",
+    "load_results": "aras.studies.run",
     # the formulation framework (the ``formulations`` package), for one import line
     "Formulation": "formulations.framework",
     "Family": "formulations.framework",

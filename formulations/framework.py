@@ -586,8 +586,16 @@ class Formulation:
         FormulationResult
             With the solver's status and words; ``schedule`` is None without a solution.
         """
+        from aras.model.limits import integer, number
         from formulations.solvers import Session
 
+        # arguments checked before the model is handed to the solver (a negative limit
+        # would otherwise come back as a "time limit" status)
+        number(time_limit, "time_limit", lo=0, lo_open=True)
+        integer(threads, "threads", lo=1)
+        integer(seed, "seed", lo=0)
+        if gap is not None:
+            number(gap, "gap", lo=0, hi=1, hi_open=True)
         t0 = time.perf_counter()
         m = self.model
         session = Session(m, solver)

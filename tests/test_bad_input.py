@@ -559,3 +559,92 @@ def test_periodic_schedule_with_a_tiny_period_is_invalid_not_out_of_memory(
         assert f"longer than the period {period}" in r.stdout
         # period 1 unrolls more inferences than memory holds: said, not attempted
         assert ("not checked further" in r.stdout) == (period == 1)
+
+
+def _onnx(path: Path, nodes: list, inits: list, x_shape: list, opset: int | None = None) -> Path:
+    import onnx
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                     x_shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    kw = {"opset_imports": [helper.make_opsetid("", opset)]} if opset else {}
+    onnx.save(helper.make_model(g, **kw), str(path))
+    return path
+
+
+def test_inconsistent_onnx_graphs_are_refused(tmp_path: Path) -> None:
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    w4 = numpy_helper.from_array(np.ones((4, 2, 3, 3), np.float32), "W")
+    w16 = numpy_helper.from_array(np.ones((16, 16), np.float32), "W")
+    conv = helper.make_node("Conv", ["x", "W"], ["y"], name="c", group=2)
+    one_line(cli_inprocess("solve", str(_onnx(tmp_path / "g.onnx", [conv], [w4],
+                                               [1, 3, 8, 8]))),
+             "node 'c'", "3 input channels", "2 groups")
+    two = [helper.make_node("MatMul", ["x", "W"], ["y"], name="mm"),
+           helper.make_node("Relu", ["x"], ["y"], name="r")]
+    one_line(cli_inprocess("solve", str(_onnx(tmp_path / "d.onnx", two, [w16], [1, 16]))),
+             "tensor 'y'", "'mm' and 'r'")
+    mm = [helper.make_node("MatMul", ["x", "W"], ["y"], name="mm")]
+    one_line(cli_inprocess("solve", str(_onnx(tmp_path / "o.onnx", mm, [w16], [1, 16],
+                                               opset=99))), "opset 99")
+
+
+def test_onnx_weights_whose_external_data_is_missing_are_said(tmp_path: Path) -> None:
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    from onnx.external_data_helper import set_external_data
+
+    t = numpy_helper.from_array(np.ones((16, 16), np.float32), "W")
+    set_external_data(t, "missing.bin")
+    t.data_location = TensorProto.EXTERNAL
+    t.ClearField("raw_data")
+    f = _onnx(tmp_path / "e.onnx", [helper.make_node("MatMul", ["x", "W"], ["y"], name="mm")],
+              [t], [1, 16])
+    r = cli_inprocess("solve", str(f), "-m", "aras")
+    assert r.returncode == 0
+    assert "weights 'W' not read" in r.stderr
+
+
+def test_wrong_python_arguments_name_the_argument() -> None:
+    import aras
+    from aras.model.hardware import load_hardware
+
+    hw = load_hardware("aras")
+    net = aras.load_network(str(R18))
+    p = aras.map_network(net, hw)
+    sched = aras.solve(p, "aras").schedule
+    for call, needle in ((lambda: aras.solve(net, "jit"), "problem: expected Problem"),
+                         (lambda: aras.solve(p, "milp", objective=42), "objective:"),
+                         (lambda: aras.solve(p, "milp", start="s.json"), "start:"),
+                         (lambda: aras.evaluate(p, sched.to_dict()), "sched: expected Schedule"),
+                         (lambda: aras.map_network(hw, net), "network: expected Network")):
+        with pytest.raises(TypeError, match=needle):
+            call()
+    with pytest.raises(InputError, match="windw: not an option of 'milp'"):
+        aras.solve(p, "milp", time_limit=1, windw=3)
+    from formulations import Formulation, default_families
+
+    with pytest.raises(InputError, match="time_limit"):
+        Formulation(p, default_families(p)).solve(time_limit=-5)
+
+
+def test_network_source_and_its_name_must_agree(tmp_path: Path, schedule_doc: dict) -> None:
+    doc = json.loads(json.dumps(schedule_doc))
+    if "network_source" not in doc:
+        pytest.skip("the fixture's schedule records no network_source")
+    doc["network"] = "vgg16"
+    one_line(cli_inprocess("evaluate", str(_write(tmp_path / "s.json", doc))), "network",
+             "'vgg16'")
+    ok = _write(tmp_path / "ok.json", schedule_doc)
+    one_line(cli_inprocess("evaluate", str(ok), "--tokens", "5"), "--tokens",
+             "network_source")
+
+
+def test_group_hardware_reaches_networks_show(tmp_path: Path) -> None:
+    hw = tmp_path / "half.toml"
+    hw.write_text('name = "half"\nfrequency_hz = 5e8\n')
+    r = cli_inprocess("networks", "-H", str(hw), "show", "vgg16")
+    assert r.returncode == 0 and "on 'half'" in r.stdout

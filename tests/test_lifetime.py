@@ -120,3 +120,16 @@ def test_lifetime_cli(tmp_path: Path) -> None:
     r = run_cli("lifetime", str(net), "-H", str(hw), "--spread", "-0.5", "--csv", str(out),
                 "--plot", str(png))
     assert r.returncode == 2 and "--spread:" in r.stderr
+
+
+def test_lifetime_time_limit_is_checked() -> None:
+    # each re-solve of a searching method is limited (a life re-solves once per failed row)
+    import pytest
+
+    from aras import load_network
+    from aras.model.errors import InputError
+    from aras.model.hardware import load_hardware
+    from aras.studies.lifetime import lifetime
+
+    with pytest.raises(InputError, match="time_limit"):
+        lifetime(load_network("vgg16"), load_hardware("aras"), method="jit", time_limit=-1)

@@ -373,3 +373,34 @@ def test_milp_start_is_the_best_heuristic_by_the_objective_asked_for() -> None:
            for m in ("baseline", "aras", "greedy-replication", "jit", "milp")}
     assert got["milp"] <= min(v for m, v in got.items() if m != "milp") + 1e-6, got
     assert got["jit"] > got["milp"], got  # jit's makespan-first start would have lost
+
+
+def test_ctrl_c_in_a_window_returns_the_incumbent_and_says_so(monkeypatch) -> None:
+    # Ctrl-C during a window's solve stops the search; the schedule found so far is the
+    # answer (and `aras solve -o` saves it), the result's messages say it was interrupted
+    import time
+
+    import aras.methods.milp as milp_mod
+    from aras import evaluate, load_network, map_network, solve
+    from aras.model.hardware import load_hardware
+    from tests.helpers import ROOT
+
+    p = map_network(load_network(str(ROOT / "instances/networks/resnet18-cifar.json")),
+                    load_hardware("aras"))
+    real = milp_mod._solve_model
+    calls = {"n": 0}
+
+    def interrupted(*a, **k):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(milp_mod, "_solve_model", interrupted)
+    t0 = time.perf_counter()
+    r = solve(p, "milp", time_limit=8)
+    assert time.perf_counter() - t0 < 8
+    assert r.schedule is not None and evaluate(p, r.schedule).valid
+    assert any("interrupted (Ctrl-C)" in m for m in r.messages), r.messages
+    assert r.schedule.extra["milp"]["interrupted"] is True
+    assert r.status.value in ("feasible", "optimal")

@@ -39,7 +39,7 @@ from aras.evaluation.rules import (  # noqa: F401
     validate,
 )
 from aras.evaluation.wear import RowWear
-from aras.model.errors import InputError
+from aras.model.errors import InputError, expect
 from aras.model.mapping import Problem, ceil_div
 from aras.model.precision import describe
 from aras.model.schedule import Schedule
@@ -186,6 +186,8 @@ def evaluate(problem: Problem, sched: Schedule, *, stats: Mapping[str, LayerStat
         schedule states a batch other than the problem's. A schedule that states none is
         checked against the problem's (R5 lists every step whose windows differ).
     """
+    expect(problem, Problem, "problem", "map a network first: map_network(network, hardware)")
+    expect(sched, Schedule, "sched", "a dict is read with Schedule.from_dict(doc)")
     checks = as_rules(rules)  # a malformed rule is the caller's error, found first
     n_weighted = len(problem.network.weighted_ops)
     if sched.batch is not None and sched.batch != problem.batch:

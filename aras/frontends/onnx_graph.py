@@ -409,7 +409,7 @@ def load_onnx(path: str | Path, *, input_shapes: dict[str, tuple[int, ...]] | No
     net_name = name or (p.resolve().parent.name if stem == "model" else stem)
     net = Network(net_name, graph_inputs, ops)
     net.folded = dict(sorted(folded.items()))
-    net.notes = notes
+    net.notes = notes + list(dict.fromkeys(G.notes))
     net.source = {"path": str(p.resolve()), **({"tokens": tokens_used} if tokens_used else {}),
                   **({"input_shapes": {k: list(v) for k, v in input_shapes.items()}}
                      if input_shapes else {})}
@@ -473,6 +473,10 @@ def _weighted(G: _Graph, n: Any, k: int, act: list[str], const: set[str], emit: 
         if c_out % groups:
             raise InputError(f"{src}: node '{n.name}': group {groups} does not divide "
                              f"{c_out} output channels")
+        x_s = G.shapes.get(x)
+        if x_s is not None and len(x_s) >= 2 and x_s[1] != cin_g * groups:
+            raise InputError(f"{src}: node '{n.name}': {x_s[1]} input channels, but its "
+                             f"weight takes {cin_g} per group x {groups} groups")
         if vals is not None:
             a = vals[1].reshape(groups, c_out // groups, -1)      # (g, cols_g, rows_g)
             mat = np.ascontiguousarray(np.transpose(a, (0, 2, 1)))  # (g, rows_g, cols_g)

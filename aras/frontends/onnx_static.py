@@ -74,6 +74,12 @@ def _read(path: Path) -> Any:
         raise InputError(f"{path}: malformed ONNX file ({msg})") from None
     if not len(model.graph.node):
         raise InputError(f"{path}: malformed ONNX file (the graph has no nodes)")
+    known = onnx.defs.onnx_opset_version()
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx") and imp.version > known:
+            # shape inference would read its ops by an older opset's rules, silently
+            raise InputError(f"{path}: opset {imp.version} of the ONNX domain, newer than the "
+                             f"{known} the installed onnx package knows")
     return model
 
 
@@ -177,9 +183,15 @@ class _Graph:
             self.shapes[t.name] = tuple(t.dims)
         self.nodes = list(g.node)
         self.producer: dict[str, Any] = {}
+        #: what an import should say it left out (weights whose external data is missing)
+        self.notes: list[str] = []
         for n in self.nodes:
             for o in n.output:
                 if o:
+                    if o in self.producer:
+                        # ONNX graphs are in SSA form: a tensor with two producers is no graph
+                        raise InputError(f"{src}: tensor '{o}' is the output of two nodes "
+                                         f"('{self.producer[o].name}' and '{n.name}')")
                     self.producer[o] = n
             if n.op_type == "Constant":
                 t = _attr(n, "value")
@@ -211,7 +223,9 @@ class _Graph:
         if name in self.init:
             try:
                 a = _array(self.init[name], str(Path(self.src).parent))
-            except Exception:  # external data missing or unreadable: no real values
+            except Exception as exc:  # external data missing or unreadable: no real values
+                self.notes.append(f"weights '{name}' not read ({type(exc).__name__}): its "
+                                  "pulses come from the statistical weight model")
                 return None
             return self._classify(a, name, self.src)
         n = self.producer.get(name)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pyomo.environ as pyo
@@ -91,6 +91,8 @@ class MilpStats:
     last_optimal: bool = False
     #: the time limit ended the search before it was done (a sweep cut short)
     stopped_by_time_limit: bool = False
+    #: Ctrl-C stopped the windows' search (the incumbent so far is the answer)
+    interrupted: bool = False
     #: the model is exact for its compute order (full horizon, every release event and
     #: replication candidate, bandwidth not binding): its dual bound bounds every schedule
     #: in that order
@@ -142,7 +144,7 @@ class _Session(Session):
 
     def __init__(self, m: pyo.ConcreteModel, solver: str):
         super().__init__(m, solver)
-        #: set once HiGHS's presolve has mis-valued a MIP start on this model: later windows
+        #: set once HiGHS's presolve has mis-valued a solution on this model: later windows
         #: solve without presolve rather than twice
         self.presolve_off = False
 
@@ -194,7 +196,7 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
         presolve_off = session.presolve_off = True
         again = time_limit - (time.perf_counter() - t0) >= 0.5
         stats.messages.append(f"HiGHS claimed objective {claimed:,.0f} for a solution whose "
-                              f"objective is {actual:,.0f} (presolve with a MIP start); " + (
+                              f"objective is {actual:,.0f} (after presolve, with the incumbent as cutoff); " + (
                                   "solved again with presolve off" if again else
                                   "no time left to solve again: its values are kept, judged "
                                   "by the evaluator, and its bound dropped"))
@@ -878,12 +880,21 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
                         break
                     tw = time.perf_counter()
                     _free_window(form, inc, free)
-                    attempt(min(window_time, left - 0.25))
+                    try:
+                        attempt(min(window_time, left - 0.25))
+                    except KeyboardInterrupt:
+                        # Ctrl-C stops the search, not the run: the incumbent (changed only
+                        # by a finished window) is returned and saved, and the result says so
+                        stats.interrupted = True
+                        stats.messages.append(f"interrupted (Ctrl-C) in sweep {sweep}, window "
+                                              f"{n + 1} of {len(wins)}: the best schedule "
+                                              "found so far")
+                        break
                     # a window's cost beyond its solve's own limit
                     slowest = max(slowest,
                                   time.perf_counter() - tw - min(window_time, left - 0.25))
                     report(n + 1, len(wins), sweep)
-                if stats.stopped_by_time_limit:
+                if stats.stopped_by_time_limit or stats.interrupted:
                     break
                 # time for the moves, assembling their schedule and rebuilding the model
                 spare = total - (time.perf_counter() - t0) - 0.5 - 3 * built
@@ -948,6 +959,7 @@ def milp(problem: Problem, *, full: bool = False, time_limit: float | None = Non
         "last_model_objective": stats.model_objective, "last_model_bound": stats.model_bound,
         "solver_mismatches": stats.solver_mismatches, "below_bound": stats.below_bound,
         "stopped_by_time_limit": stats.stopped_by_time_limit,
+        "interrupted": stats.interrupted,
         "exact_model": stats.exact, "unique_order": stats.unique_order,
         "every_order": stats.unique_order,
         "reordered": stats.reordered,

@@ -17,7 +17,7 @@ from aras.evaluation.bounds import Bounds, bounds
 from aras.evaluation.evaluator import Report, evaluate
 from aras.evaluation.rules import as_rules
 from aras.methods.heuristics import aras, baseline, greedy_replication, jit, naive
-from aras.model.errors import InputError, arg_name
+from aras.model.errors import InputError, arg_name, expect
 from aras.model.limits import integer, number
 from aras.model.mapping import Problem
 from aras.model.precision import describe
@@ -72,6 +72,13 @@ def _milp(full: bool) -> Method:
 METHODS["milp"] = _milp(False)
 METHODS["milp-full"] = _milp(True)
 
+
+#: The shipped methods as shipped (:func:`register` may replace one when asked to).
+_SHIPPED: dict[str, Method] = dict(METHODS)
+#: Keyword options the shipped methods take through :func:`solve` (the MILP's).
+_OPTIONS = frozenset({"window", "overlap", "window_time", "lookback", "candidates",
+                      "keep_order", "solver", "threads", "seed", "gap", "dump_model",
+                      "stats", "certified_bound"})
 
 #: One line per method (``aras methods``).
 DESCRIPTIONS: dict[str, str] = {
@@ -483,7 +490,19 @@ def solve(problem: Problem, method: str | Method = "jit", time_limit: float | No
         ``rules[i]`` when it is no rule.
     """
     # before any work, not inside a method after the bounds
+    expect(problem, Problem, "problem", "map a network first: map_network(network, hardware)")
+    if objective is not None:
+        expect(objective, (Objective, str), "objective")
+    if start is not None:
+        expect(start, Schedule, "start", "load a file with Schedule.load(path)")
     check_options(method, {"banks": banks, "time_limit": time_limit, **options})
+    if isinstance(method, str) and METHODS.get(method) is _SHIPPED.get(method):
+        # the shipped methods take the MILP's options (a study gives every method the same
+        # ones) and nothing else: a misspelt option would otherwise be silently dropped
+        unknown = sorted(set(options) - _OPTIONS)
+        if unknown:
+            raise InputError(f"{arg_name(unknown[0])}: not an option of {method!r} (options: "
+                             f"{', '.join(sorted(_OPTIONS))})")
     method, run = resolve_method(method)
     rules = list(rules) if isinstance(rules, Iterator) else rules  # (read once below)
     as_rules(rules)

@@ -73,4 +73,14 @@ def flag_names(on: bool = True) -> Iterator[None]:
         _FLAGS.reset(token)
 
 
-__all__ = ["InputError", "InvalidSchedule", "arg_name", "flag_names", "using_flags"]
+def expect(value: object, cls: type | tuple[type, ...], name: str, hint: str = "") -> None:
+    """Raise ``TypeError`` naming the argument when ``value`` is not a ``cls``: a wrong
+    object would otherwise fail deep inside with an ``AttributeError`` about internals."""
+    if not isinstance(value, cls):
+        want = (cls.__name__ if isinstance(cls, type)
+                else " or ".join(c.__name__ for c in cls))
+        raise TypeError(f"{name}: expected {want}, got {type(value).__name__}"
+                        + (f" ({hint})" if hint else ""))
+
+
+__all__ = ["InputError", "InvalidSchedule", "arg_name", "expect", "flag_names", "using_flags"]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from aras.model.banks import activation_passes
-from aras.model.errors import InputError, arg_name
+from aras.model.errors import InputError, arg_name, expect
 from aras.model.hardware import Hardware
 from aras.model.limits import INT_LIMIT, MAX_MAPPED_APU_ROWS, MAX_STEPS, check_batch, shown
 from aras.model.network import Network, Op, matmul_macs
@@ -525,6 +525,8 @@ def map_network(network: Network, hardware: Hardware, batch: int = 1,
         too large for the machine (:func:`check_size`), ``batch`` is no integer in range, or
         ``precision`` names an unknown layer or bits out of range.
     """
+    expect(network, Network, "network", "load one with load_network(name_or_path)")
+    expect(hardware, Hardware, "hardware", "load one with load_hardware(name_or_path)")
     hw = hardware
     batch = check_batch(batch)
     check_size(network, hw, batch)

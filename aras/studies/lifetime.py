@@ -183,7 +183,8 @@ def simulate(network: Network, hardware: Hardware, scenario: Scenario, *,
 def lifetime(network: Network, hardware: Hardware, *, method: str = "aras", seed: int = 0,
              spread: float = DEFAULT_SPREAD, rate: float | None = None,
              floor: float | None = None, batches: Iterable[int] = (1,),
-             scenarios: Iterable[Scenario] = SCENARIOS) -> list[dict[str, Any]]:
+             scenarios: Iterable[Scenario] = SCENARIOS,
+             time_limit: float = 0.1) -> list[dict[str, Any]]:
     """Every scenario's life of one device (the same cells: one endurance draw per seed).
 
     Parameters
@@ -200,6 +201,10 @@ def lifetime(network: Network, hardware: Hardware, *, method: str = "aras", seed
         Least throughput (inf/s) worth running (default ``rate``: the device must keep up).
     batches
         Batch sizes; every scenario runs at each.
+    time_limit
+        Seconds of each re-solve of a searching method (``jit``; the others ignore it): a
+        life re-solves once per failed row, hundreds of times per scenario, so ``jit``'s
+        whole search (about a second on small networks) would make it take many minutes.
 
     Raises
     ------
@@ -214,6 +219,7 @@ def lifetime(network: Network, hardware: Hardware, *, method: str = "aras", seed
     if rate <= 0:
         raise InputError(f"rate: must be > 0, got {rate}")
     floor = number(floor, "floor", lo=0.0) if floor is not None else rate
+    time_limit = number(time_limit, "time_limit", lo=0.0, lo_open=True)
     endurance = row_endurance(hardware, seed, spread)
 
     if method not in METHODS or method.startswith("milp"):
@@ -224,7 +230,7 @@ def lifetime(network: Network, hardware: Hardware, *, method: str = "aras", seed
 
     def solve(problem: Any) -> Any:
         # the heuristic alone: solve() would add bounds and a second evaluation per epoch
-        return heuristic(problem)
+        return heuristic(problem, time_limit=time_limit)
 
     out: list[dict[str, Any]] = []
     for b in batches:
