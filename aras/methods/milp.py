@@ -196,7 +196,8 @@ def _solve_model(m: pyo.ConcreteModel, *, solver: str, time_limit: float, thread
         presolve_off = session.presolve_off = True
         again = time_limit - (time.perf_counter() - t0) >= 0.5
         stats.messages.append(f"HiGHS claimed objective {claimed:,.0f} for a solution whose "
-                              f"objective is {actual:,.0f} (after presolve, with the incumbent as cutoff); " + (
+                              f"objective is {actual:,.0f} (after presolve, the incumbent "
+                              "as cutoff); " + (
                                   "solved again with presolve off" if again else
                                   "no time left to solve again: its values are kept, judged "
                                   "by the evaluator, and its bound dropped"))
