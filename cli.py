@@ -183,7 +183,14 @@ def _file_problem(path: Path, stored_hw: dict[str, Any], stored_net: str,
             raise InputError(f"{path}: network: the file names {stored_net!r} but its "
                              f"{where} builds {net.name!r}; give --network to choose")
     if net is None:
-        net = _network(network or stored_net, **opts)
+        try:
+            net = _network(network or stored_net, **opts)
+        except InputError as exc:
+            if network is not None or not str(exc).startswith("unknown network"):
+                raise
+            # a network built in code (NetworkBuilder) leaves only its name in the file
+            raise InputError(f"{exc}; {path} names it but records no source to rebuild it "
+                             "from: give --network NETWORK") from None
     precision = None
     if "precision" in extra:  # the layers' bits the file states (docs/model.md "Precision")
         precision = check_precision(from_document(extra["precision"], f"{path}: precision"),

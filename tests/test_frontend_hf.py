@@ -214,3 +214,21 @@ def test_schedule_remembers_its_config_and_phase(tmp_path: Path) -> None:
     cfg.unlink()
     gone = run_cli("evaluate", str(out))
     assert gone.returncode == 2 and "pass --network FILE" in gone.stderr
+
+
+def test_load_network_takes_a_config_dict() -> None:
+    # research code that builds configs need not write a file first
+    import pytest
+
+    from aras import load_network
+    from aras.model.errors import InputError
+
+    cfg = {"model_type": "bert", "hidden_size": 64, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100,
+           "max_position_embeddings": 64}
+    a = load_network(cfg, tokens=16)
+    assert a.name == "bert" and len(a.weighted_ops) > 0
+    with pytest.raises(InputError, match="model_type must be a string"):
+        load_network({"model_type": ["bert"]})
+    with pytest.raises(TypeError, match="spec"):
+        load_network(5)  # type: ignore[arg-type]

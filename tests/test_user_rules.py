@@ -329,3 +329,23 @@ def test_cost_false_validates_and_times_only() -> None:
     assert quick.energy.total == 0.0 and full.energy.total > 0
     bad = evaluate(p, s, rules=[c1_cap], cost=False)
     assert not bad.valid and [v.rule for v in bad.violations] == ["c1-cap"]
+
+
+def test_rules_given_as_specs_from_python(tmp_path) -> None:
+    # solve/evaluate take the same "file.py:name" specs as the CLI's --rule
+    import pytest
+
+    from aras import evaluate, load_hardware, load_network, map_network, solve
+    from aras.model.errors import InputError
+
+    f = tmp_path / "myrules.py"
+    f.write_text("def no_step_at_zero(problem, schedule):\n"
+                 "    return ['a step starts at 0'] if any(s.start == 0 for s in "
+                 "schedule.steps) else []\n"
+                 "def always(problem, schedule):\n    return ['always broken']\n")
+    p = map_network(load_network("vgg16"), load_hardware("aras"))
+    sched = solve(p, "aras", rules=[f"{f}:no_step_at_zero"]).schedule
+    rep = evaluate(p, sched, rules=[f"{f}:always"])
+    assert not rep.valid and any("always broken" in str(v) for v in rep.violations)
+    with pytest.raises(InputError, match=r"rules\[0\]"):
+        evaluate(p, sched, rules=["no_such_module_xyz:rule"])

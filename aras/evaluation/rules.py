@@ -481,8 +481,9 @@ def as_rules(rules: Iterable[Any] | None, where: str = "rules"
              ) -> list[tuple[str, Callable[[Problem, Schedule], Messages]]]:
     """Every rule as ``(name, check)``, in order; InputError naming the first that is none.
 
-    A rule is a :class:`Rule` (or any object with a ``name`` and a ``check`` method) or a
-    plain function (named by its ``__name__``).
+    A rule is a :class:`Rule` (or any object with a ``name`` and a ``check`` method), a
+    plain function (named by its ``__name__``), or a ``"package.module:name"`` /
+    ``"file.py:name"`` spec of either (:func:`load_rule`, as the CLI's ``--rule`` takes).
 
     Raises
     ------
@@ -497,6 +498,8 @@ def as_rules(rules: Iterable[Any] | None, where: str = "rules"
     out = []
     for i, r in enumerate(rules):
         at = f"{where}[{i}]"
+        if isinstance(r, str):
+            r = load_rule(r, at)
         check = getattr(r, "check", None)
         if callable(check) and not isinstance(r, type):
             out.append((_rule_name(getattr(r, "name", None), f"{at}.name"), check))

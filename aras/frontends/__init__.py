@@ -76,7 +76,7 @@ def check_options(tokens: Any = None, input_shapes: Any = None, phase: Any = Non
                                  "(2^40) elements")
 
 
-def load_network(spec: str | Path, *, tokens: int | None = None,
+def load_network(spec: str | Path | dict[str, Any], *, tokens: int | None = None,
                  input_shapes: dict[str, tuple[int, ...]] | None = None,
                  phase: str | None = None, context: int | None = None) -> Network:
     """A built-in network by name, else a file: ONNX, HuggingFace config or network JSON.
@@ -86,7 +86,8 @@ def load_network(spec: str | Path, *, tokens: int | None = None,
     spec
         A name of :data:`aras.frontends.zoo.ZOO` (or ``minilm-l6``), or a path: ``*.onnx``,
         a HuggingFace ``config.json`` (any JSON object with ``model_type``), or an
-        ``aras-network/1`` file.
+        ``aras-network/1`` file; or such a JSON object itself, as a dict (a schedule of it
+        then records no source to rebuild it from: ``aras evaluate`` needs ``--network``).
     tokens
         Sequence length: prefill tokens of transformers, the symbolic dimensions of ONNX inputs.
     input_shapes
@@ -105,6 +106,10 @@ def load_network(spec: str | Path, *, tokens: int | None = None,
     check_options(tokens, input_shapes, phase, context)
     options = {"tokens": tokens, "input_shapes": input_shapes, "phase": phase,
                "context": context}
+    if isinstance(spec, dict):
+        return _from_document(spec, options)
+    if not isinstance(spec, (str, Path)):
+        raise TypeError(f"spec: expected a name, a path or a dict, got {type(spec).__name__}")
     s = str(spec)
     if s in ZOO:
         entry = ZOO[s]
@@ -145,6 +150,21 @@ def load_network(spec: str | Path, *, tokens: int | None = None,
     net.source = {"path": str(p.resolve()),
                   **{k: v for k, v in options.items() if v is not None}}
     return net
+
+
+def _from_document(data: dict[str, Any], options: dict[str, Any]) -> Network:
+    """A network from a HuggingFace config or an ``aras-network/1`` document given as a dict
+    (research code that builds configs need not write a file first)."""
+    from aras.frontends.hf import from_config, is_hf_config
+
+    if is_hf_config(data):
+        _check_options("a HuggingFace config", ("tokens", "phase", "context"), options)
+        name = data.get("_name_or_path") or data.get("model_type") or "config"
+        return from_config(data, name=str(name).rstrip("/").split("/")[-1] or "config",
+                           where="spec", tokens=options["tokens"], phase=options["phase"],
+                           context=options["context"])
+    _check_options("an aras-network/1 document", (), options)
+    return Network.from_dict(data, source="spec")
 
 
 def _is_onnx(p: Path) -> bool:

@@ -117,8 +117,10 @@ def from_config(cfg: Any, *, name: str, phase: str | None = None, tokens: int | 
     if not isinstance(cfg, dict):
         raise InputError(f"{w}: a HuggingFace config must be a JSON object")
     mt = cfg.get("model_type")
-    if not isinstance(mt, str):
+    if mt is None:
         raise InputError(f"{w}: missing key 'model_type'")
+    if not isinstance(mt, str):
+        raise InputError(f"{w}: model_type must be a string, got {mt!r}")
     if phase not in (None, "prefill", "decode"):
         raise InputError(f"{arg_name('phase')}: must be 'prefill' or 'decode', got {phase!r}")
     arch = _arch(cfg)
