@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 invalid schedule or infeasible instance, 2 bad input.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import math
@@ -1300,6 +1301,8 @@ def study_run(
     if workers < 1:
         raise InputError(f"--workers: must be >= 1, got {workers}")
     check_output_dir(out_dir, "--output")
+    if scheduler is not None and importlib.util.find_spec("distributed") is None:
+        raise InputError("--scheduler: Dask is not installed (pip install 'aras[dask]')")
     failed = 0
     with rp.Progress(rp.TextColumn("{task.description}"), rp.BarColumn(),
                      rp.MofNCompleteColumn(), rp.TextColumn("failed {task.fields[failed]}"),

@@ -302,3 +302,15 @@ methods = ["aras"]
                       'methods = ["aras"]', with_net=False)
     with pytest.raises(Exception, match=r"networks\[0\]\.tokens: must be a positive"):
         load_study(bad)
+
+
+def test_summary_says_what_was_minimised_when_not_the_makespan() -> None:
+    from aras.studies.report import summary
+
+    recs = [{"task": "a", "network": "n", "hardware": "h", "method": "aras",
+             "status": "feasible", "makespan_cycles": 10, "lower_bound_cycles": 8,
+             "latency_s": 1e-8, "runtime_s": 0.1}]
+    assert "minimised `makespan + 0.1*cells_written`" in summary(
+        recs, objective="makespan + 0.1*cells_written")
+    assert "minimised" not in summary(recs) and "minimised" not in summary(
+        recs, objective="makespan")

@@ -146,14 +146,20 @@ def _pct(v: float | None) -> str:
 
 
 def summary(records: list[dict[str, Any]], title: str = "study",
-            variant_order: list[str] | None = None) -> str:
-    """The Markdown summary: per-instance makespans and gaps, geometric means, wins, runtimes."""
+            variant_order: list[str] | None = None, objective: str | None = None) -> str:
+    """The Markdown summary: per-instance makespans and gaps, geometric means, wins, runtimes.
+
+    ``objective``: the study's, when not the makespan (said above the tables, which compare
+    latencies)."""
     tab = tabulate(records, variant_order)
     failed = [r for r in records if r.get("status") not in _OK]
     lines = [f"# Study `{title}`", "",
              f"{len(records)} tasks: {len(records) - len(failed)} solved, "
              f"{len(failed)} without a valid schedule. Latency in ms (gap to the certified "
              "lower bound in brackets); the best label of each instance in bold.", ""]
+    if objective and objective.strip() != "makespan":
+        lines += [f"The methods minimised `{objective}`; the tables below compare their "
+                  "latencies (makespans), not that objective.", ""]
     multi_seed = any(n > 1 for n in tab.seeds.values())
     if multi_seed:
         lines += ["With several seeds a cell shows the best seed.", ""]
@@ -254,7 +260,7 @@ def _meta(out_dir: Path) -> dict[str, Any]:
         return {}
     # A damaged file loses its parts of the wrong type, not the report.
     for key, typ in (("variants", dict), ("sweeps", dict), ("base_variant", str),
-                     ("name", str)):
+                     ("name", str), ("objective", str)):
         if key in meta and not isinstance(meta[key], typ):
             del meta[key]
     sweeps = meta.get("sweeps", {})
@@ -549,7 +555,8 @@ def report(out_dir: str | Path) -> list[Path]:
     write_csv(records, d / "results.csv")
     meta = _meta(d)
     order = list(meta.get("variants") or [])
-    atomic_write_text(d / "summary.md", summary(records, str(meta.get("name", d.name)), order))
+    atomic_write_text(d / "summary.md", summary(records, str(meta.get("name", d.name)), order,
+                                                 meta.get("objective")))
     return [d / "results.csv", d / "summary.md", *plots(records, d, _sweeps(meta), order)]
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib.util
 import json
 import math
 import os
@@ -359,6 +360,10 @@ def run_study(study: Study, out_dir: str | Path, *, workers: int = 2,
         raise InputError(f"{arg_name('workers')}: must be >= 1, got {workers}")
     if scheduler is None:
         _check_main_guard()
+    elif importlib.util.find_spec("distributed") is None:
+        # before the output directory and the header: not after them
+        raise InputError(f"{arg_name('scheduler')}: Dask is not installed (pip install "
+                         "'aras[dask]')")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _record_spec(study, out)
@@ -479,6 +484,10 @@ def _record_spec(study: Study, out: Path) -> None:
             "source": str(study.source.resolve()), "tasks": len(study.tasks),
             "base_variant": study.base_variant, "sweeps": study.sweeps,
             "variants": study.variants}
+    objective = next((t.options["objective"] for t in study.tasks
+                      if isinstance(t.options.get("objective"), str)), None)
+    if objective is not None:  # the report says what was minimised
+        meta["objective"] = objective
     tmp = out / "study.json.tmp"
     tmp.write_text(json.dumps(meta, indent=1))
     os.replace(tmp, out / "study.json")
