@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -477,6 +478,22 @@ def _rule_name(name: Any, where: str) -> str:
     return name
 
 
+def _takes_two(fn: Any, at: str) -> None:
+    """A rule is called as ``fn(problem, schedule)``: a function that cannot take those two
+    arguments is the caller's error, not a violation of every schedule it checks."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a signature: trusted
+        return
+    try:
+        sig.bind(None, None)
+    except TypeError:
+        params = ", ".join(sig.parameters)
+        raise InputError(f"{at}: a rule is called with (problem, schedule); "
+                         f"{getattr(fn, '__qualname__', fn)!s}({params}) cannot take them"
+                         ) from None
+
+
 def as_rules(rules: Iterable[Any] | None, where: str = "rules"
              ) -> list[tuple[str, Callable[[Problem, Schedule], Messages]]]:
     """Every rule as ``(name, check)``, in order; InputError naming the first that is none.
@@ -502,8 +519,10 @@ def as_rules(rules: Iterable[Any] | None, where: str = "rules"
             r = load_rule(r, at)
         check = getattr(r, "check", None)
         if callable(check) and not isinstance(r, type):
+            _takes_two(check, f"{at}.check")
             out.append((_rule_name(getattr(r, "name", None), f"{at}.name"), check))
         elif callable(r) and not isinstance(r, type):
+            _takes_two(r, at)
             out.append((_rule_name(getattr(r, "__name__", None), f"{at}.__name__"), r))
         else:
             raise InputError(f"{at}: a rule is an object with a name and a check(problem, "
