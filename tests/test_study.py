@@ -314,3 +314,19 @@ def test_summary_says_what_was_minimised_when_not_the_makespan() -> None:
         recs, objective="makespan + 0.1*cells_written")
     assert "minimised" not in summary(recs) and "minimised" not in summary(
         recs, objective="makespan")
+
+
+def test_study_families_naming_a_layer_one_network_lacks_are_refused_on_load(tmp_path) -> None:
+    import pytest
+
+    from aras.model.errors import InputError
+    from aras.studies.study import load_study
+
+    f = tmp_path / "s.toml"
+    f.write_text('name = "x"\nnetworks = ["vgg16", "bert-base"]\nmethods = ["aras"]\n'
+                 '[[families]]\nfamily = "replication_cap"\nlayer = "features.0"\n'
+                 'max_replication = 2\n')
+    with pytest.raises(InputError, match="'features.0' is not in network 'bert-base'"):
+        load_study(f)
+    f.write_text(f.read_text().replace(', "bert-base"', ""))
+    assert len(load_study(f).tasks) == 1

@@ -203,7 +203,7 @@ def _value_name(v: Any) -> str:
 _NET_KEYS = {"network", "name", "tokens", "input_shapes", "phase", "context", "batch"}
 
 
-def _networks(data: dict[str, Any], p: Path, w: str
+def _networks(data: dict[str, Any], p: Path, w: str, layers: dict[str, set[str]] | None = None
               ) -> list[tuple[str, str, dict[str, Any]]]:
     """(display name, load spec, load options) of every network, each loaded (validated) now.
 
@@ -252,6 +252,8 @@ def _networks(data: dict[str, Any], p: Path, w: str
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
         shown = label or (n if builtin and not opts else loaded.name)
+        if layers is not None:
+            layers[shown] = {o.name for o in loaded.ops}
         if batch is not None:
             opts["batch"] = batch
         networks.append((shown, spec, {k: (list(v) if isinstance(v, tuple) else v)
@@ -400,7 +402,8 @@ def load_study(path: str | Path, *, methods: list[Any] | None = None) -> Study:
     if not isinstance(description, str):
         raise InputError(f"{w}: description must be a string, got {description!r}")
 
-    networks = _networks(data, p, w)
+    layers: dict[str, set[str]] = {}
+    networks = _networks(data, p, w, layers)
 
     # Each method is resolved (a spec imported) now, and carried to the workers as a spec
     # they import, since a registration made in this process does not reach them.
@@ -428,6 +431,17 @@ def load_study(path: str | Path, *, methods: list[Any] | None = None) -> Study:
     threads = data.get("threads", 1)
     check_options(None, {"threads": threads}, {"threads": f"{w}: threads"})
     common = _families_and_objective(data, w, p)
+    # A study's families apply to every network: a layer one of them lacks would fail each
+    # of that network's tasks at run time, so it is refused now.
+    for i, f in enumerate(common.get("families", [])):
+        named = f.get("layers", f.get("layer"))
+        for layer in [named] if isinstance(named, str) else (
+                named if isinstance(named, list) else []):
+            missing = [n for n, have in layers.items()
+                       if isinstance(layer, str) and layer not in have]
+            if missing:
+                raise InputError(f"{w}: families[{i}]: layer {layer!r} is not in network "
+                                 f"'{missing[0]}' (a study's families apply to every network)")
     options = data.get("options", {})
     if not isinstance(options, dict):
         raise InputError(f"{w}: options must be a table of method tables")
