@@ -648,3 +648,18 @@ def test_group_hardware_reaches_networks_show(tmp_path: Path) -> None:
     hw.write_text('name = "half"\nfrequency_hz = 5e8\n')
     r = cli_inprocess("networks", "-H", str(hw), "show", "vgg16")
     assert r.returncode == 0 and "on 'half'" in r.stdout
+
+
+def test_a_network_without_weights_solves_and_evaluates(tmp_path: Path) -> None:
+    # every op weightless (a lone Sigmoid): makespan 0, no throughput; the report of its
+    # saved schedule must still print, not raise on the missing figure
+    from onnx import helper
+
+    f = _onnx(tmp_path / "s.onnx", [helper.make_node("Sigmoid", ["x"], ["y"], name="s")], [],
+              [1, 16])
+    out = tmp_path / "s.json"
+    r = cli_inprocess("solve", str(f), "-m", "aras", "-o", str(out))
+    assert r.returncode == 0, r.stderr[-1500:]
+    r = cli_inprocess("evaluate", str(out))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-1500:]
+    assert "throughput" in r.stdout

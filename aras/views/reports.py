@@ -32,7 +32,9 @@ def print_report(console: Console, title: str, d: dict[str, Any], hw: Hardware) 
     mk = d.get("makespan_cycles")
     if mk is not None:
         row("makespan", f"{mk:,} cycles = {ms(mk, hw)} ms{of_batch}")
-        row("throughput", f"{d['throughput_inf_s']:.1f} inf/s")
+        thr = d.get("throughput_inf_s")
+        # none for a network with nothing to compute (every op folded: makespan 0)
+        row("throughput", f"{thr:.1f} inf/s" if isinstance(thr, (int, float)) else "-")
     if "lower_bound_cycles" in d:
         row("lower bound", f"{d['lower_bound_cycles']:,} cycles = "
                            f"{ms(d['lower_bound_cycles'], hw)} ms")
