@@ -539,18 +539,14 @@ def _decisions_value(problem: Problem, objective: Objective, inc: Incumbent, ban
     problem = at_precision(problem, inc)
     if objective.is_makespan and not rules:
         return (float(_makespan(problem, inc)),)
-    sched = schedule_from(problem, inc, "milp", banks)
-    # costs (pulses, energy) only when a measure reads them: the rest is validity and counts
-    cost = any(n not in _COUNTED for n in objective.measures())
-    rep = evaluate(problem, sched, rules=rules or None, cost=cost)
-    if not rep.valid:
-        return None
-    return objective.value(problem, sched, rep)
+    got = _schedule_value(problem, objective, rules)(schedule_from(problem, inc, "milp", banks))
+    return None if math.isinf(got[0]) else got
 
 
 def _schedule_value(problem: Problem, objective: Objective, rules: list[Any]
                     ) -> Callable[[Schedule], tuple[float, ...]]:
     """The evaluator's value of the objective for a schedule (infinite when invalid)."""
+    # costs (pulses, energy) only when a measure reads them: the rest is validity and counts
     cost = any(n not in _COUNTED for n in objective.measures())
 
     def value(sched: Schedule) -> tuple[float, ...]:
